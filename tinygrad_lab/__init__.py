@@ -1,0 +1,42 @@
+"""tinygrad_lab: a small, exact and fast autograd framework on NumPy.
+
+Example:
+    >>> from tinygrad_lab import Value
+    >>> a = Value(2.0, requires_grad=True)
+    >>> (a * a + a.exp()).backward()
+    >>> a.grad
+    Value(11.3890561)
+"""
+from .engine import (
+    AnomalyError,
+    Function,
+    Value,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .ops import (
+    broadcast_to,
+    cat,
+    concat,
+    linear,
+    log_softmax,
+    logsumexp,
+    maximum,
+    minimum,
+    softmax,
+    stack,
+    sum_to,
+    where,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value", "Function", "AnomalyError", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled", "detect_anomaly", "concat", "cat", "stack", "where", "maximum", "minimum",
+    "softmax", "log_softmax", "logsumexp", "broadcast_to", "sum_to", "linear",
+]
