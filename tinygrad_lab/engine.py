@@ -15,7 +15,9 @@ Example:
 from __future__ import annotations
 
 import functools
+import itertools
 import linecache
+import operator
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -218,7 +220,7 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **args: Any) -> Value:
         """Run the op on values (or arrays/numbers, taken as constants) and record it."""
-        values = tuple(x if type(x) is Value or isinstance(x, Value) else Value(x) for x in inputs)
+        values = tuple(x if isinstance(x, Value) else Value(x) for x in inputs)
         data = cls.forward(*[v.data for v in values], **args)
         return _make(cls, data, values, args or None)
 
@@ -232,7 +234,14 @@ def _make(op: type[Function], data: Any, parents: tuple, args: dict | None = Non
     out.grad = None
     out.label = None
     out._retains_grad = False
-    if _state.grad_enabled and any(p.requires_grad for p in parents):
+    out._seq = _next_seq()
+    record = False
+    if _state.grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                record = True
+                break
+    if record:
         out.requires_grad = True
         out._op = op
         out._prev = parents
@@ -249,6 +258,7 @@ def _make(op: type[Function], data: Any, parents: tuple, args: dict | None = Non
 
 
 _new_value = object.__new__
+_next_seq = itertools.count().__next__  # creation order: always a topological order of the graph
 
 
 # ----------------------------------------------------------------------------- Value
@@ -285,6 +295,7 @@ def _const(x: Any, like: np.ndarray) -> Value:
     v._prev = ()
     v._args = None
     v._retains_grad = False
+    v._seq = _next_seq()
     return v
 
 
@@ -304,7 +315,7 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_args", "_retains_grad",
-                 "_calls", "_origin", "__weakref__")
+                 "_seq", "_calls", "_origin", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
@@ -320,6 +331,7 @@ class Value:
         self._prev: tuple | None = ()
         self._args: dict | None = None
         self._retains_grad = False
+        self._seq = _next_seq()
 
     # -- array-like attributes
     @property
@@ -708,28 +720,28 @@ _FREED = ("this graph was already freed by an earlier backward(): to backward th
 
 
 def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
-    """Nodes that require grad reachable from `roots`, parents before children (iterative DFS)."""
-    order: list[Value] = []
-    visited: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(r, False) for r in roots]
+    """Nodes that require grad reachable from `roots`, parents before children.
+
+    An iterative search collects the nodes; creation order (`_seq`) sorts them,
+    since an op's inputs always exist before its output.
+    """
+    found = {id(r): r for r in roots}
+    stack = list(roots)
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
+        node = stack.pop()
         parents = node._prev
         if parents is None:
             raise RuntimeError(_FREED)
-        if id(node) in stops:
+        if stops and id(node) in stops:
             continue
         for parent in parents:
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+            if parent.requires_grad and id(parent) not in found:
+                found[id(parent)] = parent
+                stack.append(parent)
+    return sorted(found.values(), key=_creation_order)
+
+
+_creation_order = operator.attrgetter("_seq")
 
 
 def _sum_to(g: Any, shape: tuple, node: Value, index: int) -> Any:
@@ -811,7 +823,8 @@ def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
     if isinstance(g, Value):
         g = g.data
     if node.grad is None:
-        node.grad = _const(np.array(g, dtype=node.data.dtype), node.data)
+        g = g.copy() if type(g) is np.ndarray and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
+        node.grad = _const(g, node.data)
     else:
         node.grad.data = node.grad.data + g
 

@@ -211,7 +211,7 @@ def matmul(a: Any, b: Any) -> Any:
                          f"{b.shape[-2 if b.ndim > 1 else 0]} ({'second-to-last' if b.ndim > 1 else 'only'} "
                          f"dim of the right)")
     if a.ndim == 1 and b.ndim == 1:
-        return (a * b).sum()
+        return reshape(MatMul.apply(reshape(a, (1, -1)), reshape(b, (-1, 1))), ())
     if a.ndim == 1:
         return reshape(MatMul.apply(reshape(a, (1, -1)), b), b.shape[:-2] + b.shape[-1:])
     if b.ndim == 1:
@@ -234,10 +234,9 @@ class Linear(Function):
     @staticmethod
     def backward(g, out, x, weight, bias=None):
         if x.ndim == 2:
-            gw = matmul(g.T, x)
-        else:
-            gw = matmul(reshape(g, (-1, g.shape[-1])).T, reshape(x, (-1, x.shape[-1])))
-        return matmul(g, weight), gw, g
+            return g @ weight, g.T @ x, g.sum(axis=0)
+        rows = reshape(g, (-1, g.shape[-1]))
+        return g @ weight, rows.T @ reshape(x, (-1, x.shape[-1])), rows.sum(axis=0)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
@@ -247,16 +246,17 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         >>> linear(Value([[1.0, 2.0]]), Value([[1.0, 1.0]]), Value([0.5]))
         Value([[3.5]])
     """
-    if not _is_value(x, weight, bias):
-        return Linear.forward(np.asarray(x), np.asarray(weight), bias)
-    like = weight if isinstance(weight, Value) else x
-    x, weight = _value(x, like), _value(weight, like)
-    if x.shape[-1:] != weight.shape[1:2]:
+    if type(x) is not Value or type(weight) is not Value or (bias is not None and type(bias) is not Value):
+        if not _is_value(x, weight, bias):
+            return Linear.forward(np.asarray(x), np.asarray(weight), bias)
+        like = weight if isinstance(weight, Value) else x
+        x, weight = _value(x, like), _value(weight, like)
+        bias = None if bias is None else _value(bias, like)
+    if x.data.shape[-1:] != weight.data.shape[1:2]:
         raise ValueError(f"linear: input has {x.shape[-1:] or 'no'} features (shape {x.shape}), but the weight "
                          f"of shape {weight.shape} expects {weight.shape[1]}")
     if bias is None:
         return _make(Linear, x.data @ weight.data.T, (x, weight))
-    bias = _value(bias, like)
     return _make(Linear, Linear.forward(x.data, weight.data, bias.data), (x, weight, bias))
 
 
@@ -382,7 +382,9 @@ class Sigmoid(Function):
 
 def sigmoid(x: Any) -> Any:
     """The logistic function 1 / (1 + exp(-x)) elementwise, stable for large |x|."""
-    return Sigmoid.apply(x) if isinstance(x, Value) else _sigmoid_array(np.asarray(x))
+    if isinstance(x, Value):
+        return _make(Sigmoid, _sigmoid_array(x.data), (x,))
+    return _sigmoid_array(np.asarray(x))
 
 
 class ReLU(Function):
@@ -818,18 +820,28 @@ class BroadcastTo(Function):
 
     @staticmethod
     def forward(x, shape):
-        return np.broadcast_to(x, shape)
+        return _broadcast_array(x, shape)
 
     @staticmethod
     def backward(g, out, x, shape):
         return (sum_to(g, x.shape),)
 
 
+def _broadcast_array(x: Any, shape: tuple) -> np.ndarray:
+    """A new writable array of `shape` filled by broadcasting x (faster than np.broadcast_to for small arrays)."""
+    x = np.asarray(x)
+    if x.shape == shape:
+        return x
+    out = np.empty(shape, dtype=x.dtype)
+    out[...] = x
+    return out
+
+
 def broadcast_to(x: Any, shape: tuple) -> Any:
     """x repeated along new or size-1 axes to `shape` (NumPy's broadcasting)."""
     shape = tuple(shape)
     if not isinstance(x, Value):
-        return np.broadcast_to(x, shape)
+        return _broadcast_array(x, shape)
     if x.shape == shape:
         return x
     return BroadcastTo.apply(x, shape=shape)

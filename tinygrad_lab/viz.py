@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -61,11 +62,17 @@ _STYLE = {
 _BAD_BORDER = {"color": "#e31a1c", "penwidth": "2.5"}
 _CLUSTER_FILLS = ("#f4f2fb", "#eae7f6", "#dfdaf0")
 _ORDER_COLOR = "#b2182b"
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _TINY = 4  # arrays with at most this many numbers are shown in full
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 _RENDER_FORMATS = ("svg", "png", "pdf", "dot")
 _NO_GRAD_YET = "grad: not computed \u2014 call backward()"
-_NOT_KEPT = "grad: not kept (non-leaf; call retain_grad() before backward())"
+_NOTES = {
+    "no_grad_yet": "Gradients are not computed yet: call backward() "
+                   "(backward(retain_graph=True) keeps the graph so you can draw it afterwards).",
+    "not_kept": "Intermediate values keep no gradient: call .retain_grad() on them before backward() "
+                "to see theirs here.",
+}
 _FREED_TEXT = "graph freed by backward();\nuse retain_graph=True to draw after backward"
 _INSTALL_HINT = (
     "Install the Graphviz program: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
@@ -302,10 +309,26 @@ def _call_members(tr: GraphTrace, call: _Call) -> set[int]:
 
 
 def _module_title(module: Any) -> str:
+    """A one-line name for a module: ``Linear(2, 4)`` for ``Linear(in_features=2, out_features=4, bias=True)``.
+
+    Numeric keyword arguments lose their keyword and ``bias=True`` (the default) is left out; a
+    multi-line repr (containers such as ``Sequential``) becomes the class name.
+    """
     text = repr(module)
-    if "\n" in text or len(text) > 60:
+    if "\n" in text:
         return type(module).__name__
-    return text
+    match = re.fullmatch(r"(\w+)\(([^()]*)\)", text)
+    if match:
+        parts = []
+        for part in filter(None, (p.strip() for p in match.group(2).split(","))):
+            key, eq, val = part.partition("=")
+            if eq and _NUMBER.fullmatch(val.strip()):
+                part = val.strip()
+            elif eq and key.strip() == "bias" and val.strip() == "True":
+                continue
+            parts.append(part)
+        text = f"{match.group(1)}({', '.join(parts)})"
+    return _short(text, 60)
 
 
 def _label_calls(calls: list[_Call]) -> None:
@@ -443,7 +466,7 @@ def _op_name(op: Any) -> str:
 
 def _op_args(value: Any) -> list[str]:
     args = getattr(value, "_args", None) or {}
-    return [_short(f"{k}={_fmt_arg(v)}") for k, v in args.items() if v is not None]
+    return [_short(f"{k}={_fmt_arg(v)}") for k, v in args.items() if v is not None and v is not False]
 
 
 def _grad_norm(value: Any) -> float | None:
@@ -504,8 +527,8 @@ class _Facts:
         if value.grad is not None:
             text, bad = _summary(np.asarray(value.grad.data))
             return "grad " + text, bad
-        if value._op is not None and self.backward_ran:
-            return _NOT_KEPT, 0
+        if value._op is not None:  # non-leaves keep no grad unless retain_grad(): the legend says so
+            return None, 0
         return _NO_GRAD_YET, 0
 
 
@@ -551,19 +574,31 @@ def _drawing_class() -> type:
     return GraphDrawing
 
 
-def _html_lines(lines: list[tuple[str, str]]) -> str:
-    """An HTML-like Graphviz label from (style, text) lines; style is '', 'b', 'small' or 'order'."""
-    parts = []
-    for style, text in lines:
-        text = html.escape(text).replace("\n", "<br/>")
-        if style == "b":
-            text = f"<b>{text}</b>"
-        elif style == "small":
-            text = f'<font point-size="9">{text}</font>'
-        elif style == "order":
-            text = f'<font color="{_ORDER_COLOR}"><b>{text}</b></font>'
-        parts.append(text)
-    return "<" + "<br/>".join(parts) + ">"
+def _esc(text: str) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def _dot_attrs(attrs: dict[str, str]) -> str:
+    return " ".join(f'{k}="{v}"' for k, v in attrs.items())
+
+
+_KIND_ATTRS = {kind: _dot_attrs(attrs) for kind, (attrs, _) in _STYLE.items()}
+_DTYPE_NAMES: dict[Any, str] = {}
+
+
+def _dtype_name(dtype: Any) -> str:
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
+
+def _small(text: str) -> str:
+    return f'<font point-size="9">{text}</font>'
+
+
+def _node_line(name: str, parts: list[str], attrs: str) -> str:
+    return f"\t{name} [label=<{'<br/>'.join(parts)}> {attrs}]\n"
 
 
 def _check_options(rankdir: str, max_nodes: Any, depth: Any) -> None:
@@ -576,7 +611,12 @@ def _check_options(rankdir: str, max_nodes: Any, depth: Any) -> None:
 
 
 class _Drawer:
-    """Builds one drawing: decides what to show (depth, max_nodes), then writes nodes and edges."""
+    """Builds one drawing: decides what to show (depth, max_nodes), then writes DOT statements.
+
+    Node names: ``n<i>`` is value ``i`` of the trace (topological order), ``n<i>_op`` the op that
+    made it, ``n<i>_freed`` the note on a freed graph, ``m<k>`` a collapsed module call and
+    ``more`` the summary of the values left out by ``max_nodes``.
+    """
 
     def __init__(self, facts: _Facts, *, show_data: bool, show_grad: bool, depth: int | None,
                  max_nodes: int | None, show_order: bool):
@@ -587,12 +627,14 @@ class _Drawer:
         self.show_order = show_order
         self.depth = depth
         self.kinds_used: set[str] = set()
+        self.notes: set[str] = set()
+        self.calls_by_number = {c.number: c for c in facts.calls}
         self.unit_of = self._units()
         self.box_inputs = self._box_inputs()
         self.drawn = self._select(max_nodes)
         self.steps = {node: k + 1 for k, node in enumerate(self.tr.backward_order())} if show_order else {}
 
-    # -- which boxes to draw -----------------------------------------------------------------------
+    # -- what to draw ------------------------------------------------------------------------------
     def _collapsed(self, call: _Call) -> _Call | None:
         """The call drawn as one box that hides ``call`` (itself or an ancestor), if any."""
         if self.depth is None or call.level <= self.depth:
@@ -613,14 +655,16 @@ class _Drawer:
         return unit
 
     def _box_inputs(self) -> dict[int, list[int]]:
+        """For each collapsed call, the nodes outside it that feed it, in a fixed order."""
         inputs: dict[int, list[int]] = {}
-        for node in range(len(self.tr.nodes)):
-            u = self.unit_of[node]
+        if self.depth is None:
+            return inputs
+        for node, u in enumerate(self.unit_of):
             if u < 0:
-                seen = inputs.setdefault(u, [])
+                feeding = inputs.setdefault(u, [])
                 for p in self.tr.parents[node]:
-                    if self.unit_of[p] != u and p not in seen:
-                        seen.append(p)
+                    if self.unit_of[p] != u and p not in feeding:
+                        feeding.append(p)
         return inputs
 
     def _unit_parents(self, u: int) -> list[int]:
@@ -637,141 +681,136 @@ class _Drawer:
         while head < len(queue) and len(chosen) < max_nodes:
             u = queue[head]
             head += 1
-            if u in chosen:
-                continue
-            chosen[u] = None
-            queue.extend(p for p in self._unit_parents(u) if p not in chosen)
+            if u not in chosen:
+                chosen[u] = None
+                queue.extend(p for p in self._unit_parents(u) if p not in chosen)
         if len(chosen) == len(set(self.unit_of)):
             return None
         return set(chosen)
 
-    def is_drawn(self, u: int) -> bool:
+    def _is_drawn(self, u: int) -> bool:
         return self.drawn is None or u in self.drawn
 
+    def _source(self, p: int) -> str:
+        """The drawn node an edge from node ``p`` starts at."""
+        u = self.unit_of[p]
+        if not self._is_drawn(u):
+            return "more"
+        return f"m{-1 - u}" if u < 0 else f"n{p}"
+
     # -- node statements ---------------------------------------------------------------------------
-    def value_node(self, i: int) -> tuple[str, dict[str, str]]:
+    def _value_line(self, i: int) -> str:
         value, facts = self.tr.nodes[i], self.facts
         kind = facts.kind(i)
         self.kinds_used.add(kind)
-        lines: list[tuple[str, str]] = []
+        parts = []
         if i in self.steps:
-            lines.append(("order", f"step {self.steps[i]}"))
+            parts.append(f'<font color="{_ORDER_COLOR}"><b>step {self.steps[i]}</b></font>')
         title = facts.title(i)
         if title:
-            lines.append(("b", title))
-        lines.append(("", f"{_fmt_shape(value.shape)} {value.dtype}"))
+            parts.append(f"<b>{_esc(title)}</b>")
+        parts.append(f"{_fmt_shape(value.shape)} {_dtype_name(value.dtype)}")
         bad = 0
         if self.show_data:
-            text, bad = _summary(np.asarray(value.data))
-            lines.append(("small", "data " + text))
+            text, bad = _summary(value.data)
+            parts.append(_small("data " + text))
         if self.show_grad:
             text, grad_bad = facts.grad_text(value)
             bad += grad_bad
             if text is not None:
-                lines.append(("small", text))
-        attrs = dict(_STYLE[kind][0])
+                parts.append(_small(_esc(text)))
+            if value.requires_grad and value.grad is None:
+                self.notes.add("not_kept" if facts.backward_ran and value._op is not None else "no_grad_yet")
+        attrs = _KIND_ATTRS[kind]
         if bad:
-            attrs.update(_BAD_BORDER)
             self.kinds_used.add("bad")
-        return _html_lines(lines), attrs
+            attrs = _dot_attrs({**_STYLE[kind][0], **_BAD_BORDER})
+        return _node_line(f"n{i}", parts, attrs)
 
-    def op_node(self, i: int) -> tuple[str, dict[str, str]]:
+    def _op_line(self, i: int) -> str:
         value = self.tr.nodes[i]
         self.kinds_used.add("op")
-        name = _op_name(value._op)
-        lines = [("b", f"{self.steps[i]}: {name}" if i in self.steps else name)]
-        lines += [("small", a) for a in _op_args(value)]
-        return _html_lines(lines), dict(_STYLE["op"][0])
+        name = _esc(_op_name(value._op))
+        parts = [f"<b>{self.steps[i]}: {name}</b>" if i in self.steps else f"<b>{name}</b>"]
+        parts += [_small(_esc(a)) for a in _op_args(value)]
+        return _node_line(f"n{i}_op", parts, _KIND_ATTRS["op"])
 
-    def box_node(self, call: _Call) -> tuple[str, dict[str, str]]:
+    def _box_line(self, call: _Call) -> str:
         self.kinds_used.add("module")
-        members = call.members
         out = self.tr.nodes[call.outputs[0]]
-        n_params = sum(1 for m in members if self.facts.is_param(self.tr.nodes[m]))
-        lines = [("b", call.label), ("", f"out {_fmt_shape(out.shape)} {out.dtype}"),
-                 ("small", f"{len(members)} values inside, {n_params} parameters")]
+        n_params = sum(1 for m in call.members if self.facts.is_param(self.tr.nodes[m]))
+        parts = [f"<b>{_esc(call.label)}</b>", f"out {_fmt_shape(out.shape)} {_dtype_name(out.dtype)}",
+                 _small(f"{len(call.members)} values inside, {n_params} parameters")]
         attrs = dict(_STYLE["module"][0])
         if any(o in self.facts.roots for o in call.outputs):
             attrs.update(penwidth="2.2", color=_STYLE["root"][0]["color"])
             self.kinds_used.add("root")
-        return _html_lines(lines), attrs
+        return _node_line(f"m{call.number}", parts, _dot_attrs(attrs))
 
     # -- assembling --------------------------------------------------------------------------------
     def build(self, graph: Any) -> None:
-        calls_by_number = {c.number: c for c in self.facts.calls}
-        placed: dict[int | None, list[tuple[str, str, dict[str, str]]]] = {}
-        edges: list[tuple[str, str]] = []
-        box_edges: dict[tuple[str, str], None] = {}
-        boxes_done: set[int] = set()
-        more_id = "more"
-        for i in range(len(self.tr.nodes)):
-            u = self.unit_of[i]
-            if not self.is_drawn(u):
+        placed: dict[int | None, list[str]] = {}  # cluster number (None: top level) -> node lines
+        edges: list[str] = []
+        merged: set[tuple[str, str]] = set()  # edges into or out of boxes are drawn once
+        boxes_written: set[int] = set()
+
+        def edge(tail: str, head: str) -> None:
+            if tail[0] == "n" and head[0] == "n":  # value -> op: one edge per input (x * x has two)
+                edges.append(f"\t{tail} -> {head}\n")
+            elif (tail, head) not in merged:
+                merged.add((tail, head))
+                edges.append(f"\t{tail} -> {head}\n")
+
+        for i, u in enumerate(self.unit_of):
+            if not self._is_drawn(u):
                 continue
             if u < 0:
-                if u not in boxes_done:
-                    boxes_done.add(u)
-                    box = calls_by_number[-1 - u]
-                    label, attrs = self.box_node(box)
-                    home = box.parent.number if box.parent is not None else None
-                    placed.setdefault(home, []).append((f"m{box.number}", label, attrs))
-                    for p in self.box_inputs[u]:
-                        box_edges.setdefault((self._source_id(p, more_id), f"m{box.number}"), None)
+                box = self.calls_by_number[-1 - u]
+                if box.number in boxes_written:
+                    continue
+                boxes_written.add(box.number)
+                home = box.parent.number if box.parent is not None else None
+                placed.setdefault(home, []).append(self._box_line(box))
+                for p in self.box_inputs[u]:
+                    edge(self._source(p), f"m{box.number}")
                 continue
             value = self.tr.nodes[i]
             chain = self.facts.calls_of.get(i)
-            home = chain[0].number if chain else None
-            label, attrs = self.value_node(i)
-            spot = placed.setdefault(home, [])
-            spot.append((f"n{i}", label, attrs))
+            spot = placed.setdefault(chain[0].number if chain else None, [])
+            spot.append(self._value_line(i))
             target = f"n{i}"
             if value._op is not None:
-                label, attrs = self.op_node(i)
-                spot.append((f"n{i}_op", label, attrs))
-                edges.append((f"n{i}_op", f"n{i}"))
+                spot.append(self._op_line(i))
                 target = f"n{i}_op"
             if value._prev is None:
                 self.kinds_used.add("freed")
-                spot.append((f"n{i}_freed", _FREED_TEXT, dict(_STYLE["freed"][0])))
-                edges.append((f"n{i}_freed", target))
+                spot.append(_node_line(f"n{i}_freed", [_esc(t) for t in _FREED_TEXT.split("\n")],
+                                       _KIND_ATTRS["freed"]))
+                edges.append(f"\tn{i}_freed -> {target}\n")
             for p in self.tr.parents[i]:
-                source = self._source_id(p, more_id)
-                if source.startswith("n") and not source.endswith("_op"):
-                    edges.append((source, target))
-                else:
-                    box_edges.setdefault((source, target), None)
+                edge(self._source(p), target)
+            if target != f"n{i}":
+                edges.append(f"\t{target} -> n{i}\n")
         if self.drawn is not None:
             hidden = sum(1 for u in self.unit_of if u not in self.drawn)
             self.kinds_used.add("more")
-            placed.setdefault(None, []).append(
-                (more_id, f"\u2026 {hidden:,} more nodes\n(max_nodes={len(self.drawn)})",
-                 dict(_STYLE["more"][0])))
-        self._emit(graph, placed, calls_by_number)
-        for tail, head in edges:
-            graph.edge(tail, head)
-        for tail, head in box_edges:
-            graph.edge(tail, head)
+            placed.setdefault(None, []).append(_node_line(
+                "more", [f"\u2026 {hidden:,} more nodes", _small(f"(max_nodes={len(self.drawn)})")],
+                _KIND_ATTRS["more"]))
+        self._emit(graph, placed)
+        graph.body.extend(edges)
 
-    def _source_id(self, p: int, more_id: str) -> str:
-        u = self.unit_of[p]
-        if not self.is_drawn(u):
-            return more_id
-        return f"m{-1 - u}" if u < 0 else f"n{p}"
-
-    def _emit(self, graph: Any, placed: dict, calls_by_number: dict[int, _Call]) -> None:
-        for name, label, attrs in placed.get(None, []):
-            graph.node(name, label, **attrs)
-        if self.depth is not None and self.depth == 0:
-            return
+    def _emit(self, graph: Any, placed: dict[int | None, list[str]]) -> None:
+        graph.body.extend(placed.get(None, []))
         needed: set[int] = set()
         for number in placed:
-            call = calls_by_number.get(number) if number is not None else None
+            call = self.calls_by_number.get(number) if number is not None else None
             while call is not None and call.number not in needed:
                 needed.add(call.number)
                 call = call.parent
-        tops = [c for c in self.facts.calls if c.parent is None and c.number in needed]
-        for call in tops:
-            self._emit_cluster(graph, call, placed, needed)
+        for call in self.facts.calls:
+            if call.parent is None and call.number in needed:
+                self._emit_cluster(graph, call, placed, needed)
 
     def _emit_cluster(self, graph: Any, call: _Call, placed: dict, needed: set[int]) -> None:
         with graph.subgraph(name=f"cluster_{call.number}") as sub:
@@ -781,8 +820,7 @@ class _Drawer:
             for child in call.children:
                 if child.number in needed:
                     self._emit_cluster(sub, child, placed, needed)
-            for name, label, attrs in placed.get(call.number, []):
-                sub.node(name, label, **attrs)
+            sub.body.extend(placed.get(call.number, []))
 
     def legend(self) -> str:
         cells = []
@@ -792,12 +830,16 @@ class _Drawer:
             attrs, text = _STYLE[kind]
             fill = attrs.get("fillcolor", "#ffffff")
             border = _BAD_BORDER["color"] if kind == "bad" else attrs.get("color", "#636363")
-            cells.append(f'<td bgcolor="{fill}" color="{border}">{html.escape(text)}</td>')
+            cells.append(f'<td bgcolor="{fill}" color="{border}">{_esc(text)}</td>')
         if self.show_order:
-            cells.append('<td border="0"><font color="' + _ORDER_COLOR + '">step k: order in which '
+            cells.append(f'<td border="0"><font color="{_ORDER_COLOR}">step k: the order in which '
                          'backward() visits the values</font></td>')
-        return ('<<table border="0" cellborder="1" cellspacing="3" cellpadding="3"><tr>'
-                + "".join(cells) + "</tr></table>>")
+        rows = "<tr>" + "".join(cells) + "</tr>"
+        for note in ("no_grad_yet", "not_kept"):
+            if note in self.notes:
+                rows += f'<tr><td border="0" colspan="{len(cells)}" align="left">{_esc(_NOTES[note])}</td></tr>'
+        return f'<<table border="0" cellborder="1" cellspacing="3" cellpadding="3">{rows}</table>>'
+
 
 
 def draw_graph(root: Any, *, params: Any = None, show_data: bool = True, show_grad: bool = True,
@@ -944,7 +986,7 @@ def _text_row(facts: _Facts, i: int, module_column: bool) -> list[str]:
         inputs = " ".join(f"n{p}" for p in tr.parents[i]) or "-"
     norm = _grad_norm(value)
     name = facts.names.get(id(value)) or value.label or ("(output)" if i in facts.roots else "")
-    row = [f"n{i}", str(name), op, inputs, _fmt_shape(value.shape), str(value.dtype),
+    row = [f"n{i}", str(name), op, inputs, _fmt_shape(value.shape), _dtype_name(value.dtype),
            "-" if norm is None else _num(norm)]
     if module_column:
         chain = facts.calls_of.get(i)

@@ -1,8 +1,5 @@
 """Gradient-check testing for your own ops, layers and models.
 
-Everything here is imported lazily, so ``import tinygrad_lab.testing`` (and the pytest
-plugin, which pytest loads on every run) stays light and never needs hypothesis::
-
     >>> from tinygrad_lab import Value
     >>> from tinygrad_lab.testing import gradcheck
     >>> x = Value([[0.3, -1.2], [2.0, 0.5]], requires_grad=True)
@@ -10,28 +7,35 @@ plugin, which pytest loads on every run) stays light and never needs hypothesis:
     True
 
 Names: :func:`gradcheck`, :func:`gradgradcheck`, :func:`check_grads`, :func:`gradcheck_module`,
-:func:`assert_grad_close`, :class:`GradcheckError`, :func:`detect_anomaly`, and the
-submodule :mod:`tinygrad_lab.testing.strategies` (hypothesis strategies; needs hypothesis).
+:func:`assert_grad_close`, :class:`GradcheckError`, :class:`GradcheckWarning`, :func:`detect_anomaly`,
+:class:`AnomalyError`, and the submodule :mod:`tinygrad_lab.testing.strategies` (hypothesis strategies,
+imported on first use, so this package works without hypothesis installed).
 """
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ..engine import AnomalyError, detect_anomaly
+from .gradcheck import (
+    GradcheckError,
+    GradcheckFailure,
+    GradcheckWarning,
+    assert_grad_close,
+    check_grads,
+    gradcheck,
+    gradcheck_module,
+    gradgradcheck,
+)
+
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import strategies
-    from .gradcheck import (
-        GradcheckError,
-        assert_grad_close,
-        check_grads,
-        detect_anomaly,
-        gradcheck,
-        gradcheck_module,
-        gradgradcheck,
-    )
 
 __all__ = [
+    "AnomalyError",
     "GradcheckError",
+    "GradcheckFailure",
+    "GradcheckWarning",
     "assert_grad_close",
     "check_grads",
     "detect_anomaly",
@@ -41,17 +45,8 @@ __all__ = [
     "strategies",
 ]
 
-_FROM_GRADCHECK = frozenset(__all__) - {"strategies"}
-
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_GRADCHECK:
-        module = importlib.import_module(".gradcheck", __name__)
-        return getattr(module, name)
-    if name == "strategies":
+    if name == "strategies":  # needs hypothesis: imported on first use only
         return importlib.import_module(".strategies", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))

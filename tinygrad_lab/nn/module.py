@@ -1,0 +1,753 @@
+"""`Parameter` and `Module`: the building blocks of models, as in `torch.nn`.
+
+A `Module` registers the `Parameter`s and sub-modules assigned to its
+attributes, so `parameters()`, `state_dict()`, `train()`/`eval()` and
+`zero_grad()` reach the whole tree. Files are `.npz` archives (no pickle),
+written atomically.
+
+Example:
+    >>> from tinygrad_lab import Value, nn
+    >>> class TwoLayer(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc1 = nn.Linear(2, 4)
+    ...         self.fc2 = nn.Linear(4, 1)
+    ...     def forward(self, x):
+    ...         return self.fc2(self.fc1(x).sigmoid())
+    >>> model = TwoLayer()
+    >>> [name for name, _ in model.named_parameters()]
+    ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+    >>> model(Value([[0.5, -1.0]])).shape
+    (1, 1)
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..engine import Value, no_grad
+
+__all__ = ["Parameter", "Module", "IncompatibleKeys", "StateDictError", "save", "load", "load_state"]
+
+
+class Parameter(Value):
+    """A `Value` that is a model's weight: it requires grad and modules register it.
+
+    The data is copied on construction and must be floating point.
+
+    Example:
+        >>> w = Parameter([[1.0, 2.0]])
+        >>> w.requires_grad, w.shape
+        (True, (1, 2))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None,
+                 label: str | None = None) -> None:
+        super().__init__(data, requires_grad=False, dtype=dtype, label=label)
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"Parameter needs floating-point data, got dtype {self.data.dtype}; "
+                            f"convert it first (e.g. data.astype(np.float64)) or pass dtype=np.float64")
+        self.requires_grad = bool(requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict(strict=False)` did not match: `missing_keys` and `unexpected_keys`."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class StateDictError(RuntimeError):
+    """A state dict does not fit the model (missing/unexpected keys, wrong shapes or dtypes)."""
+
+
+def _addindent(text: str, spaces: int) -> str:
+    """Indent every line but the first (torch's layout for nested reprs)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign layers and Parameters, write `forward`.
+
+    Attributes that are `Parameter`s or `Module`s are registered automatically
+    (in assignment order), which gives `parameters()`, `named_parameters()`
+    with dotted names, `state_dict()`, `train()`/`eval()` and a nested repr.
+
+    Example:
+        >>> class Affine(Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.scale = Parameter([2.0])
+        ...     def forward(self, x):
+        ...         return x * self.scale
+        >>> Affine()(Value([3.0]))
+        Value([6.], op=mul)
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent_buffers"] = set()
+        d["_modules"] = {}
+
+    # ------------------------------------------------------------------ calling
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of this module; every subclass defines it."""
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.forward(*args, **kwargs)
+        # tag outputs with (module, inputs) for drawings: one tuple append per call, innermost first
+        if isinstance(out, Value):
+            for a in args:
+                if a is out:  # passed through unchanged (Identity, Dropout in eval): nothing new to tag
+                    return out
+            inputs = args if len(args) == 1 and isinstance(args[0], Value) else \
+                tuple(a for a in args if isinstance(a, Value))
+            out._calls = getattr(out, "_calls", ()) + ((self, inputs),)
+        elif isinstance(out, tuple):
+            inputs = tuple(a for a in args if isinstance(a, Value))
+            for v in out:
+                if isinstance(v, Value) and all(v is not a for a in args):
+                    v._calls = getattr(v, "_calls", ()) + ((self, inputs),)
+        return out
+
+    # ------------------------------------------------------------------ registration
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call "
+                                     "(call super().__init__() first in your __init__)")
+            self._forget(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            if params is None:
+                raise AttributeError("cannot assign sub-modules before Module.__init__() call "
+                                     "(call super().__init__() first in your __init__)")
+            self._forget(name)
+            d["_modules"][name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' "
+                                f"(a Parameter or None expected; to change its values assign to "
+                                f"self.{name}.data)")
+            params[name] = None
+        elif params is not None and name in d["_modules"]:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module '{name}' "
+                                f"(a Module or None expected)")
+            d["_modules"][name] = None
+        elif params is not None and name in d["_buffers"]:
+            d["_buffers"][name] = self._as_buffer(name, value)
+            value = d["_buffers"][name]
+        d[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        self._forget(name)
+        object.__delattr__(self, name)
+
+    def _forget(self, name: str) -> None:
+        d = self.__dict__
+        for registry in ("_parameters", "_modules", "_buffers"):
+            d[registry].pop(name, None)
+        d["_non_persistent_buffers"].discard(name)
+
+    @staticmethod
+    def _as_buffer(name: str, value: Any) -> Any:
+        if value is None or isinstance(value, (np.ndarray, Value)):
+            return value
+        try:
+            return np.asarray(value)
+        except Exception:  # pragma: no cover - very unusual objects
+            raise TypeError(f"buffer '{name}' must be a NumPy array, a Value or None, "
+                            f"got {type(value).__name__}") from None
+
+    def _check_new_name(self, name: Any, what: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot register a {what} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{what} name must be a string, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(f"{what} name must be a non-empty string without '.', got {name!r}")
+        registered = any(name in self.__dict__[r] for r in ("_parameters", "_modules", "_buffers"))
+        if not registered and (name in self.__dict__ or hasattr(type(self), name)):
+            raise KeyError(f"attribute '{name}' already exists")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a Parameter (or None, a declared-but-absent parameter such as a disabled bias).
+
+        Example:
+            >>> m = Module(); m.register_parameter("bias", None); m.bias is None
+            True
+        """
+        self._check_new_name(name, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot register {type(param).__name__} as parameter '{name}' "
+                            f"(a Parameter or None expected)")
+        self._forget(name)
+        self.__dict__["_parameters"][name] = param
+        self.__dict__[name] = param
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module under `name` (what attribute assignment does).
+
+        Example:
+            >>> m = Module(); m.add_module("head", Module()); [n for n, _ in m.named_children()]
+            ['head']
+        """
+        self._check_new_name(name, "module")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._forget(name)
+        self.__dict__["_modules"][name] = module
+        self.__dict__[name] = module
+
+    register_module = add_module
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Add a non-trainable array saved in the state dict (unless `persistent=False`).
+
+        Example:
+            >>> m = Module(); m.register_buffer("mean", np.zeros(3)); list(m.state_dict())
+            ['mean']
+        """
+        self._check_new_name(name, "buffer")
+        tensor = self._as_buffer(name, tensor)
+        self._forget(name)
+        self.__dict__["_buffers"][name] = tensor
+        if not persistent:
+            self.__dict__["_non_persistent_buffers"].add(name)
+        self.__dict__[name] = tensor
+
+    # ------------------------------------------------------------------ traversal
+
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(name, module) for this module and every module below it; the root's name is ''.
+
+        Example:
+            >>> from tinygrad_lab.nn import Sequential, Linear
+            >>> [n for n, _ in Sequential(Linear(1, 1)).named_modules()]
+            ['', '0']
+        """
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            sub = prefix + ("." if prefix else "") + name
+            yield from module.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it (each once)."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for the direct sub-modules."""
+        seen: set[int] = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        """The direct sub-modules."""
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
+            else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, member in module.__dict__[registry].items():
+                if member is None:
+                    continue
+                if remove_duplicate:
+                    if id(member) in seen:
+                        continue
+                    seen.add(id(member))
+                yield module_prefix + ("." if module_prefix else "") + name, member
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter) pairs: '0.weight', 'fc1.bias', ... (shared ones once).
+
+        Example:
+            >>> from tinygrad_lab.nn import Linear
+            >>> [n for n, _ in Linear(2, 3).named_parameters()]
+            ['weight', 'bias']
+        """
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every Parameter of this module and its sub-modules (what an optimizer takes).
+
+        Example:
+            >>> from tinygrad_lab.nn import Linear
+            >>> [p.shape for p in Linear(2, 3).parameters()]
+            [(3, 2), (3,)]
+        """
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
+        """(dotted name, array) for the registered buffers."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Any]:
+        """The registered buffers (non-trainable arrays)."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at a dotted path such as 'encoder.0' ('' is this module).
+
+        Example:
+            >>> from tinygrad_lab.nn import Sequential, Linear
+            >>> Sequential(Linear(1, 2)).get_submodule("0")
+            Linear(in_features=1, out_features=2, bias=True)
+        """
+        module: Module = self
+        if target == "":
+            return module
+        walked = []
+        for part in target.split("."):
+            child = module._modules.get(part)
+            if child is None:
+                where = ".".join(walked) or type(self).__name__
+                raise AttributeError(f"{where} has no sub-module '{part}' (looking up '{target}')")
+            walked.append(part)
+            module = child
+        return module
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call `fn` on every sub-module (children first) and on this module; return self.
+
+        Example:
+            >>> from tinygrad_lab.nn import Sequential, Linear, init
+            >>> def zero_biases(m):
+            ...     if isinstance(m, Linear): init.zeros_(m.bias)
+            >>> model = Sequential(Linear(2, 2)).apply(zero_biases)
+            >>> model[0].bias.data.tolist()
+            [0.0, 0.0]
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes and gradients
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (affects Dropout) on this module and all below it; return self.
+
+        Example:
+            >>> Module().train(False).training
+            False
+        """
+        if not isinstance(mode, bool):
+            raise TypeError(f"train() takes a bool mode, got {type(mode).__name__}")
+        for module in self.modules():
+            module.__dict__["training"] = mode
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (same as `train(False)`); return self."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze (True) every parameter; return self."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of every parameter (to None by default, or to zeros).
+
+        Example:
+            >>> from tinygrad_lab.nn import Linear
+            >>> layer = Linear(2, 1); layer(Value([[1.0, 2.0]])).sum().backward()
+            >>> layer.zero_grad(); layer.weight.grad is None
+            True
+        """
+        for param in self.parameters():
+            _zero_grad(param, set_to_none)
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every floating parameter and buffer to `dtype` (e.g. np.float32) in place; return self."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to() takes a floating dtype, got {dtype}")
+        for param in self.parameters():
+            param.data = param.data.astype(dtype)
+            param.grad = None if param.grad is None else Value(param.grad.data.astype(dtype))
+        for module in self.modules():
+            for name, buffer in module._buffers.items():
+                if buffer is not None and np.asarray(buffer).dtype.kind == "f":
+                    module.__setattr__(name, np.asarray(buffer).astype(dtype))
+        return self
+
+    def float(self) -> Module:
+        """Cast parameters to float32; return self."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """Cast parameters to float64; return self."""
+        return self.to(np.float64)
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> dict[str, Any]:
+        """Every parameter and persistent buffer by dotted name, as copied NumPy arrays.
+
+        With `keep_vars=True` the Parameter objects themselves are returned.
+
+        Example:
+            >>> from tinygrad_lab.nn import Linear
+            >>> {k: v.shape for k, v in Linear(2, 3).state_dict().items()}
+            {'weight': (3, 2), 'bias': (3,)}
+        """
+        state: dict[str, Any] = {}
+        for key, _, kind, value in self._state_entries(prefix):
+            if keep_vars:
+                state[key] = value
+            else:
+                state[key] = np.array(value.data if isinstance(value, Value) else value, copy=True)
+        return state
+
+    def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, Module, str, Any]]:
+        """(key, owner, kind, value) for everything in the state dict, recursing like torch (no dedup)."""
+        for name, param in self._parameters.items():
+            if param is not None:
+                yield prefix + name, self, "parameter", param
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                yield prefix + name, self, "buffer", buffer
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module._state_entries(prefix + name + ".")
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays from `state_dict` into the parameters and buffers, by name.
+
+        Everything is checked before anything changes: with `strict=True`
+        missing or unexpected keys raise `StateDictError`; a shape mismatch
+        or a value that cannot be cast to the parameter's dtype always raises.
+        A failed load leaves the model unchanged. Returns the missing and
+        unexpected keys (as `torch.nn.Module.load_state_dict`).
+
+        Example:
+            >>> from tinygrad_lab.nn import Linear
+            >>> a, b = Linear(2, 3), Linear(2, 3)
+            >>> b.load_state_dict(a.state_dict())
+            IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+            >>> bool((a.weight.data == b.weight.data).all())
+            True
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict() expects a mapping of name -> array, "
+                            f"got {type(state_dict).__name__}")
+        entries = list(self._state_entries())
+        expected = {key for key, *_ in entries}
+        missing = [key for key, *_ in entries if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in expected]
+        errors: list[str] = []
+        if strict:
+            if missing:
+                errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        updates: list[tuple[Module, str, str, np.ndarray]] = []
+        for key, owner, kind, current in entries:
+            if key not in state_dict:
+                continue
+            problem, array = _checked_array(key, state_dict[key], np.asarray(current.data if
+                                                                             isinstance(current, Value)
+                                                                             else current))
+            if problem:
+                errors.append(problem)
+            else:
+                updates.append((owner, key.rsplit(".", 1)[-1], kind, array))
+        if errors:
+            raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                                 + "\n\t".join(errors))
+        for owner, name, kind, array in updates:
+            _copy_into(owner, name, kind, array)
+        return IncompatibleKeys(missing, unexpected)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write `state_dict()` to `path` as an .npz archive (no pickle; atomic: a crash leaves no half file).
+
+        Example:
+            >>> import os, tempfile
+            >>> from tinygrad_lab.nn import Linear
+            >>> a, b = Linear(2, 3), Linear(2, 3)
+            >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+            >>> a.save(path); _ = b.load(path)
+            >>> bool((a.weight.data == b.weight.data).all())
+            True
+        """
+        save(self, path)
+
+    def load(self, path: str | os.PathLike, strict: bool = True) -> IncompatibleKeys:
+        """Load parameters saved by `save(path)` (see `load_state_dict` for `strict`)."""
+        return load(self, path, strict=strict)
+
+    # ------------------------------------------------------------------ description
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """Number of scalar parameters (each shared Parameter counted once).
+
+        Example:
+            >>> from tinygrad_lab.nn import Linear
+            >>> Linear(2, 4).num_parameters()
+            12
+        """
+        return int(sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only))
+
+    def summary(self, input_shape: tuple[int, ...] | None = None, dtype: Any = np.float64) -> str:
+        """A table of the sub-modules with their parameter shapes and counts, and the totals.
+
+        With `input_shape`, a forward pass on zeros of that shape (in `no_grad`,
+        eval mode, then the previous mode is restored) adds each module's output shape.
+
+        Example:
+            >>> from tinygrad_lab.nn import Sequential, Linear, Sigmoid
+            >>> print(Sequential(Linear(2, 4), Sigmoid()).summary())   # doctest: +NORMALIZE_WHITESPACE
+            Sequential
+            name  type     parameters                params
+            ----  -------  ------------------------  ------
+            0     Linear   weight (4, 2), bias (4,)  12
+            1     Sigmoid  -                         0
+            Total params: 12 (trainable: 12, non-trainable: 0)
+        """
+        rows = [(name, module) for name, module in self.named_modules() if name]
+        if not rows:
+            rows = [("", self)]
+        outputs = self._output_shapes(input_shape, dtype) if input_shape is not None else None
+        header = ["name", "type"] + (["output shape"] if outputs is not None else []) + ["parameters", "params"]
+        table = [header]
+        for name, module in rows:
+            own = [(n, p) for n, p in module._parameters.items() if p is not None]
+            shapes = ", ".join(f"{n} {tuple(p.shape)}" for n, p in own) or "-"
+            count = sum(p.data.size for _, p in own)
+            row = [name or "(root)", type(module).__name__]
+            if outputs is not None:
+                row.append(str(outputs.get(id(module), "-")))
+            table.append(row + [shapes, str(count)])
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+        lines = [type(self).__name__]
+        for i, row in enumerate(table):
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+            if i == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        total, trainable = self.num_parameters(), self.num_parameters(trainable_only=True)
+        lines.append(f"Total params: {total:,} (trainable: {trainable:,}, non-trainable: {total - trainable:,})")
+        return "\n".join(lines)
+
+    def _output_shapes(self, input_shape: tuple[int, ...], dtype: Any) -> dict[int, Any]:
+        """Run one forward pass on zeros, recording each module's output shape by module id."""
+        shapes: dict[int, Any] = {}
+        patched = []
+
+        def recorder(module: Module) -> Callable:
+            forward = type(module).forward
+
+            def recorded(*args: Any, **kwargs: Any) -> Any:
+                out = forward(module, *args, **kwargs)
+                shapes[id(module)] = tuple(out.shape) if hasattr(out, "shape") else type(out).__name__
+                return out
+            return recorded
+
+        was_training = {id(m): m.training for m in self.modules()}
+        try:
+            for module in self.modules():
+                module.__dict__["forward"] = recorder(module)
+                patched.append(module)
+            self.eval()
+            with no_grad():
+                self(Value(np.zeros(input_shape, dtype=dtype)))
+        finally:
+            for module in patched:
+                module.__dict__.pop("forward", None)
+            for module in self.modules():
+                module.__dict__["training"] = was_training.get(id(module), module.training)
+        return shapes
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in its repr (override in layers)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(module), 2) for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        text = type(self).__name__ + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                text += extra_lines[0]
+            else:
+                text += "\n  " + "\n  ".join(lines) + "\n"
+        return text + ")"
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _zero_grad(param: Value, set_to_none: bool) -> None:
+    grad = param.grad
+    if grad is None:
+        return
+    if set_to_none:
+        param.grad = None
+    elif grad.requires_grad or not grad.data.flags.writeable:
+        param.grad = Value(np.zeros_like(param.data))
+    else:
+        grad.data[...] = 0
+
+
+def _checked_array(key: str, value: Any, current: np.ndarray) -> tuple[str | None, np.ndarray | None]:
+    """(error message, None) or (None, the array to copy) for one state-dict entry."""
+    try:
+        array = np.asarray(value.data if isinstance(value, Value) else value)
+    except Exception as err:  # noqa: BLE001 - report any conversion failure in the user's terms
+        return f"value for {key} is not an array ({type(value).__name__}: {err}).", None
+    if array.dtype.kind not in "biuf":
+        return (f"value for {key} has dtype {array.dtype}, which cannot be loaded into a "
+                f"{current.dtype} array."), None
+    if array.shape != current.shape:
+        return (f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from checkpoint, "
+                f"the shape in current model is {tuple(current.shape)}."), None
+    if not np.can_cast(array.dtype, current.dtype, casting="same_kind"):
+        return f"value for {key} has dtype {array.dtype}, which cannot be cast to {current.dtype}.", None
+    return None, array
+
+
+def _copy_into(owner: Module, name: str, kind: str, array: np.ndarray) -> None:
+    if kind == "parameter":
+        param = owner._parameters[name]
+        if param.data.flags.writeable:
+            np.copyto(param.data, array, casting="same_kind")
+        else:
+            param.data = np.array(array, dtype=param.data.dtype)
+        return
+    buffer = owner._buffers[name]
+    if isinstance(buffer, Value):
+        buffer.data = np.array(array, dtype=buffer.data.dtype)
+    else:
+        owner.__setattr__(name, np.array(array, dtype=np.asarray(buffer).dtype))
+
+
+def _write_npz_atomically(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write arrays as an .npz archive at exactly `path`, via a temporary file in the same folder."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+                for key, array in arrays.items():
+                    with archive.open(key + ".npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save(obj: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Save a module's `state_dict()` (or a mapping of name -> array) as an .npz archive at `path`.
+
+    No pickle is used and the write is atomic (temporary file + rename).
+
+    Example:
+        >>> import os, tempfile
+        >>> from tinygrad_lab.nn import Linear
+        >>> path = os.path.join(tempfile.mkdtemp(), "weights.npz")
+        >>> save(Linear(2, 1), path); sorted(load_state(path))
+        ['bias', 'weight']
+    """
+    state = obj.state_dict() if isinstance(obj, Module) else obj
+    if not isinstance(state, Mapping):
+        raise TypeError(f"save() takes a Module or a mapping of name -> array, got {type(obj).__name__}")
+    arrays = {}
+    for key, value in state.items():
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"state keys must be non-empty strings, got {key!r}")
+        array = np.asarray(value.data if isinstance(value, Value) else value)
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"cannot save '{key}': dtype {array.dtype} is not numeric (files never use pickle)")
+        arrays[key] = array
+    _write_npz_atomically(path, arrays)
+
+
+def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read an .npz archive written by `save` as a dict of name -> array (no pickle).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "s.npz")
+        >>> save({"w": np.ones(2)}, path); load_state(path)["w"].tolist()
+        [1.0, 1.0]
+    """
+    try:
+        archive = np.load(os.fspath(path), allow_pickle=False)
+    except ValueError as err:
+        raise ValueError(f"{os.fspath(path)} is not a readable .npz state file: {err}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{os.fspath(path)} holds a single array, not an .npz archive of named arrays "
+                         f"(write it with nn.save)")
+    with archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def load(module: Module, path: str | os.PathLike, strict: bool = True) -> IncompatibleKeys:
+    """Load an .npz file written by `save` into `module` (see `Module.load_state_dict`).
+
+    Example:
+        >>> import os, tempfile
+        >>> from tinygrad_lab.nn import Linear
+        >>> a, b = Linear(2, 1), Linear(2, 1)
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.npz")
+        >>> save(a, path); load(b, path)
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+    """
+    if not isinstance(module, Module):
+        raise TypeError(f"load() takes the Module to load into first, got {type(module).__name__}")
+    return module.load_state_dict(load_state(path), strict=strict)

@@ -1,0 +1,69 @@
+"""The global random number generator used by `nn.init` and `nn.Dropout` when no generator is given.
+
+`manual_seed(n)` re-seeds it, so model initialisation and dropout masks are
+reproducible from one call, as `torch.manual_seed` does:
+
+Example:
+    >>> import tinygrad_lab as tl
+    >>> from tinygrad_lab import nn
+    >>> _ = tl.random.manual_seed(0); a = nn.Linear(2, 3).weight.data.copy()
+    >>> _ = tl.random.manual_seed(0); b = nn.Linear(2, 3).weight.data.copy()
+    >>> bool((a == b).all())
+    True
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["manual_seed", "get_generator", "resolve_generator"]
+
+_generator: np.random.Generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Re-seed the global generator (used by initialisers and dropout) and return it.
+
+    Example:
+        >>> g = manual_seed(42)
+        >>> g is get_generator()
+        True
+    """
+    global _generator
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"manual_seed() takes an integer seed, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"manual_seed() takes a seed >= 0, got {seed}")
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def get_generator() -> np.random.Generator:
+    """The global `numpy.random.Generator` (re-created by every `manual_seed` call).
+
+    Example:
+        >>> isinstance(get_generator(), np.random.Generator)
+        True
+    """
+    return _generator
+
+
+def resolve_generator(generator: np.random.Generator | int | None = None) -> np.random.Generator:
+    """The generator to draw from: the one given, a new one seeded with an int, or the global one.
+
+    Example:
+        >>> a = resolve_generator(3).random(); b = resolve_generator(3).random()
+        >>> a == b
+        True
+    """
+    if generator is None:
+        return _generator
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
+        if generator < 0:
+            raise ValueError(f"generator seed must be >= 0, got {generator}")
+        return np.random.default_rng(int(generator))
+    raise TypeError(f"generator must be a numpy.random.Generator, an int seed or None, "
+                    f"got {type(generator).__name__}")
