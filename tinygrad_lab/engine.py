@@ -222,13 +222,18 @@ class Function:
         """Run the op on values (or arrays/numbers, taken as constants) and record it."""
         values = tuple(x if isinstance(x, Value) else Value(x) for x in inputs)
         data = cls.forward(*[v.data for v in values], **args)
+        if not isinstance(data, (np.ndarray, np.generic)):
+            data = np.asarray(data)
         return _make(cls, data, values, args or None)
 
 
 def _make(op: type[Function], data: Any, parents: tuple, args: dict | None = None) -> Value:
-    """Create the result node of `op` (the one place every op goes through)."""
-    if type(data) is not np.ndarray:
-        data = np.asarray(data)
+    """Create the result node of `op` (the one place every op goes through).
+
+    `data` is an ndarray, or a NumPy scalar for 0-d results (NumPy's own result
+    type there, which has the same attributes; converting it would cost more
+    than the op on scalar graphs).
+    """
     out = _new_value(Value)
     out.data = data
     out.grad = None
@@ -283,7 +288,7 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
 def _const(x: Any, like: np.ndarray) -> Value:
     """Wrap a Python number or array operand as a constant Value (floats keep the other operand's dtype)."""
     if isinstance(x, (int, float)) and like.dtype.kind == "f":
-        data = np.array(x, dtype=like.dtype)
+        data = like.dtype.type(x)
     else:
         data = np.asarray(x)
     v = _new_value(Value)
@@ -368,7 +373,7 @@ class Value:
         return len(self.data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return np.asarray(self.data, dtype=dtype)
 
     def __bool__(self) -> bool:
         return bool(self.data)
@@ -392,7 +397,7 @@ class Value:
 
     def numpy(self) -> np.ndarray:
         """The underlying NumPy array (no copy), as `Tensor.numpy()`."""
-        return self.data
+        return np.asarray(self.data)
 
     def tolist(self) -> Any:
         """`data` as (nested) Python lists."""

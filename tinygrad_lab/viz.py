@@ -265,8 +265,10 @@ def _find_calls(tr: GraphTrace) -> tuple[list[_Call], dict[int, list[_Call]]]:
     for i, value in enumerate(tr.nodes):
         for position, entry in enumerate(getattr(value, "_calls", None) or ()):
             module, inputs = entry
+            # one call's outputs share its inputs tuple; an empty tuple is shared by everyone, so
+            # calls without Value inputs are told apart by their (module, inputs) entry instead
+            key = (id(module), id(inputs) if inputs else id(entry))
             inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-            key = (id(module), id(entry[1]))
             call = by_key.get(key)
             if call is None:
                 call = by_key[key] = _Call(len(calls), module, inputs)
@@ -309,7 +311,7 @@ def _call_members(tr: GraphTrace, call: _Call) -> set[int]:
 
 
 def _module_title(module: Any) -> str:
-    """A one-line name for a module: ``Linear(2, 4)`` for ``Linear(in_features=2, out_features=4, bias=True)``.
+    """A one-line module name: ``Linear(2, 4)`` for ``Linear(in_features=2, out_features=4, bias=True)``.
 
     Numeric keyword arguments lose their keyword and ``bias=True`` (the default) is left out; a
     multi-line repr (containers such as ``Sequential``) becomes the class name.
@@ -593,6 +595,10 @@ def _dtype_name(dtype: Any) -> str:
     return name
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def _small(text: str) -> str:
     return f'<font point-size="9">{text}</font>'
 
@@ -740,7 +746,7 @@ class _Drawer:
         out = self.tr.nodes[call.outputs[0]]
         n_params = sum(1 for m in call.members if self.facts.is_param(self.tr.nodes[m]))
         parts = [f"<b>{_esc(call.label)}</b>", f"out {_fmt_shape(out.shape)} {_dtype_name(out.dtype)}",
-                 _small(f"{len(call.members)} values inside, {n_params} parameters")]
+                 _small(f"{_plural(len(call.members), 'value')} inside, {_plural(n_params, 'parameter')}")]
         attrs = dict(_STYLE["module"][0])
         if any(o in self.facts.roots for o in call.outputs):
             attrs.update(penwidth="2.2", color=_STYLE["root"][0]["color"])
@@ -834,12 +840,12 @@ class _Drawer:
         if self.show_order:
             cells.append(f'<td border="0"><font color="{_ORDER_COLOR}">step k: the order in which '
                          'backward() visits the values</font></td>')
-        rows = "<tr>" + "".join(cells) + "</tr>"
+        rows = ('<tr><td><table border="0" cellborder="1" cellspacing="3" cellpadding="3"><tr>'
+                + "".join(cells) + "</tr></table></td></tr>")
         for note in ("no_grad_yet", "not_kept"):
             if note in self.notes:
-                rows += f'<tr><td border="0" colspan="{len(cells)}" align="left">{_esc(_NOTES[note])}</td></tr>'
-        return f'<<table border="0" cellborder="1" cellspacing="3" cellpadding="3">{rows}</table>>'
-
+                rows += f'<tr><td align="left">{_esc(_NOTES[note])}</td></tr>'
+        return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{rows}</table>>'
 
 
 def draw_graph(root: Any, *, params: Any = None, show_data: bool = True, show_grad: bool = True,
@@ -881,7 +887,7 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool = True, show_gr
     graph = _drawing_class()(
         name="computation_graph",
         graph_attr={"rankdir": rankdir, "fontname": _FONT, "fontsize": "10", "nodesep": "0.25",
-                    "ranksep": "0.35", "bgcolor": "white", "newrank": "true"},
+                    "ranksep": "0.35", "bgcolor": "white", "newrank": "true", "ordering": "in"},
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": _FONT, "fontsize": "10",
                    "margin": "0.08,0.04", "height": "0.3"},
         edge_attr={"color": "#555555", "arrowsize": "0.6"},
@@ -1029,7 +1035,7 @@ def format_graph(root: Any, *, params: Any = None, max_rows: int | None = None) 
         if not r:
             lines.append(f"\u2026 {n - max_rows:,} more rows")
         else:
-            lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 

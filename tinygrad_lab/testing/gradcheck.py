@@ -512,7 +512,9 @@ def _entries_table(a: np.ndarray, n: np.ndarray, out_shape: tuple, in_shape: tup
         rel = error[r, j] / abs(n[r, j]) if n[r, j] != 0 else math.inf
         rows.append((_index(r, out_shape), _index(j, in_shape), f"{a[r, j]:.6g}", f"{n[r, j]:.6g}",
                      f"{error[r, j]:.3g}", f"{rel:.3g}"))
-    widths = [max(len(row[c]) for row in rows) for c in range(6)]
+    if not out_shape:  # a scalar output: the output index says nothing
+        rows = [row[1:] for row in rows]
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     lines = ["      " + "  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
     return "\n".join(lines), int(bad.sum())
 
@@ -526,6 +528,8 @@ def _compare(output_name: str, out_shape: tuple, slot: _Slot, a: np.ndarray, n: 
     summary = (f"d({output_name}, shape {out_shape}) / d({slot.name}, shape {slot.shape}, {slot.value.dtype}): "
                f"{count} of {a.size} Jacobian entries wrong, max abs error {worst:.3g}")
     hints = _hints(a, n, slot.shape, out_shape, atol, rtol)
+    if not hints and slot.value.dtype != np.float64:
+        hints = [f"probably round-off: {slot.name} is {slot.value.dtype} (see warnings); check in float64"]
     return GradcheckFailure(output_name, slot.name, out_shape, slot.shape, a, n, hints, summary, table)
 
 
@@ -562,7 +566,8 @@ def _format_report(title: str, failures: list[GradcheckFailure], notes: list[str
         lines.append("")
         lines.append(f"  {failure.summary}")
         if failure.table:
-            lines.append("    worst entries (output index, input index):")
+            lines.append("    worst entries (output index, input index):" if failure.output_shape
+                         else "    worst entries (input index):")
             lines.append(failure.table)
         for hint in failure.hints:
             lines.append(f"    hint: {hint}")
@@ -598,7 +603,7 @@ class _Outcome:
 
 def _full_check(func: Callable, inputs: tuple, *, eps: float, atol: float, rtol: float, nondet_tol: float,
                 title: str, input_names: Sequence[str] | None = None,
-                output_names: Sequence[str] | None = None) -> _Outcome:
+                output_names: Sequence[str] | None = None, zero_gradient_cause: str = "") -> _Outcome:
     slots = _checked_slots(inputs, input_names, title)
     with _writable(slots):
         outputs = _call(func, inputs, title)
@@ -635,7 +640,7 @@ def _full_check(func: Callable, inputs: tuple, *, eps: float, atol: float, rtol:
                 part = slice(row, row + size)
                 failure = _compare(names[k], shape, slot, analytic[i][part], numeric[part], atol, rtol)
                 if failure is not None:
-                    _add_cause(failure, outputs[k], unused[i])
+                    _add_cause(failure, outputs[k], unused[i], zero_gradient_cause)
                     failures.append(failure)
                 row += size
             _explain_by_kinks(failures, slot, kinks, atol, rtol)
@@ -669,8 +674,10 @@ def _output_label(row: int, indices: list[int], outputs: tuple, names: Sequence[
     return "the output"
 
 
-def _add_cause(failure: GradcheckFailure, output: Value, unused: bool) -> None:
-    if not output.requires_grad:
+def _add_cause(failure: GradcheckFailure, output: Value, unused: bool, zero_gradient_cause: str) -> None:
+    if zero_gradient_cause and failure.hints and failure.hints[-1].startswith("zero gradient"):
+        failure.hints.insert(0, zero_gradient_cause)
+    elif not output.requires_grad:
         failure.hints.insert(0, f"{failure.output} does not require grad: func cut it off from the inputs "
                                 "(.data, .numpy(), .detach(), no_grad or NumPy functions inside func)")
     elif unused:
@@ -776,6 +783,12 @@ def _as_grad_outputs(grad_outputs: Any, outputs: list[Value], seed: int | None) 
     return given
 
 
+NOT_TWICE_DIFFERENTIABLE = (
+    "the first-order gradient does not depend on this input in the graph: a backward rule computes with "
+    "NumPy (np.cos(x), x.data, np.asarray) instead of Value operations, so it is not differentiable; with "
+    "create_graph=True backward receives Values: write it with operators and tinygrad_lab.ops functions")
+
+
 def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = None, eps: float = 1e-6,
                   atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
                   seed: int | None = None) -> bool:
@@ -802,7 +815,8 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
         f"grad_output {k}" for k in range(len(given))]
     output_names = [f"grad of {slot.name}" for slot in slots]
     outcome = _full_check(first_order, inputs + given, eps=eps, atol=atol, rtol=rtol, nondet_tol=nondet_tol,
-                          title=title, input_names=input_names, output_names=output_names)
+                          title=title, input_names=input_names, output_names=output_names,
+                          zero_gradient_cause=NOT_TWICE_DIFFERENTIABLE)
     return _finish(outcome.ok, outcome.report, outcome.failures, outcome.notes, raise_exception)
 
 
@@ -1021,31 +1035,42 @@ def _default_loss(rng: np.random.Generator) -> Callable[[Any], Value]:
 
 
 class _float64_copy_of:
-    """Temporarily give every parameter (and buffer) float64 data; restore the original arrays exactly."""
+    """Give every parameter float64 data (a copy) for the check; restore the module exactly afterwards.
+
+    Parameters get their original arrays (same objects, same dtypes) and requires_grad flags back;
+    buffers (running statistics that a forward may update) get their original objects and contents back.
+    """
 
     def __init__(self, module: Any) -> None:
         self.module = module
-        self.saved: list[tuple[Value, np.ndarray, bool]] = []
+        self.params: list[tuple[Value, np.ndarray, bool]] = []
+        self.buffers: list[tuple[Any, str, Any, np.ndarray | None]] = []
 
     def __enter__(self) -> _float64_copy_of:
-        tensors = list(self.module.named_parameters())
-        if hasattr(self.module, "named_buffers"):
-            tensors += list(self.module.named_buffers())
         seen: set[int] = set()
-        for _, value in tensors:
-            if isinstance(value, Value) and id(value) not in seen:
-                seen.add(id(value))
-                self.saved.append((value, value.data, value.requires_grad))
-                if value.dtype.kind == "f":
-                    value.data = value.data.astype(np.float64)
-                else:
-                    value.data = value.data.copy()
+        for _, param in self.module.named_parameters():
+            if isinstance(param, Value) and id(param) not in seen:
+                seen.add(id(param))
+                self.params.append((param, param.data, param.requires_grad))
+                if param.dtype.kind == "f":
+                    param.data = param.data.astype(np.float64)  # always a copy: the user's array is never touched
+        modules = self.module.modules() if hasattr(self.module, "modules") else [self.module]
+        for sub in modules:
+            for name, buffer in dict(getattr(sub, "_buffers", None) or {}).items():
+                array = buffer.data if isinstance(buffer, Value) else buffer
+                self.buffers.append((sub, name, buffer, array.copy() if isinstance(array, np.ndarray) else None))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for value, data, requires_grad in reversed(self.saved):
-            value.data = data
-            value.requires_grad = requires_grad
+        for param, data, requires_grad in reversed(self.params):
+            param.data = data
+            param.requires_grad = requires_grad
+        for sub, name, buffer, contents in reversed(self.buffers):
+            if getattr(sub, name, None) is not buffer:
+                setattr(sub, name, buffer)
+            array = buffer.data if isinstance(buffer, Value) else buffer
+            if contents is not None and isinstance(array, np.ndarray) and array.flags.writeable:
+                np.copyto(array, contents)
 
 
 def gradcheck_module(module: Any, inputs: Any, loss_fn: Callable[[Any], Value] | None = None, eps: float = 1e-6,

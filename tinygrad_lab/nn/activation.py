@@ -1,0 +1,117 @@
+"""Activation layers: `Sigmoid`, `Tanh`, `ReLU`, `LeakyReLU`, `Softmax`, `LogSoftmax` (as `torch.nn`).
+
+Each is a thin module around the function of the same name in
+`tinygrad_lab.nn.functional` (one graph node per call).
+
+Example:
+    >>> from tinygrad_lab import Value, nn
+    >>> nn.ReLU()(Value([-1.0, 2.0]))
+    Value([0., 2.])
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import functional as F
+from .module import Module
+
+__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax"]
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)) elementwise (stable for large |x|).
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> Sigmoid()(Value([0.0]))
+        Value([0.5])
+    """
+
+    def forward(self, input: Any) -> Any:
+        return F.sigmoid(input)
+
+
+class Tanh(Module):
+    """tanh(x) elementwise.
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> Tanh()(Value([0.0]))
+        Value([0.])
+    """
+
+    def forward(self, input: Any) -> Any:
+        return F.tanh(input)
+
+
+class ReLU(Module):
+    """max(x, 0) elementwise (gradient 0 at 0, as PyTorch).
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> ReLU()(Value([-2.0, 3.0]))
+        Value([0., 3.])
+    """
+
+    def forward(self, input: Any) -> Any:
+        return F.relu(input)
+
+
+class LeakyReLU(Module):
+    """x where x > 0, negative_slope * x elsewhere.
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> LeakyReLU(0.1)(Value([-2.0, 3.0]))
+        Value([-0.2,  3. ])
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, input: Any) -> Any:
+        return F.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along `dim` (give `dim`; without it PyTorch's legacy choice applies, with a warning).
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> Softmax(dim=1)(Value([[0.0, 0.0]]))
+        Value([[0.5, 0.5]])
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Any) -> Any:
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """log(softmax(x)) along `dim`, computed stably (pair it with `NLLLoss`).
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> LogSoftmax(dim=0)(Value([0.0, 0.0])).data.round(4).tolist()
+        [-0.6931, -0.6931]
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Any) -> Any:
+        return F.log_softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

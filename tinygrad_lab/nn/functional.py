@@ -1,0 +1,581 @@
+"""Functions behind the layers: activations, dropout and the losses (`torch.nn.functional`).
+
+Losses take the prediction first and the target second; a target may be a
+`Value` or a NumPy array, and every loss takes `reduction='mean'|'sum'|'none'`.
+The formulas, reductions and gradients are PyTorch's. `mse_loss`,
+`binary_cross_entropy`, `binary_cross_entropy_with_logits` and `cross_entropy`
+(class-index targets) are single graph nodes (fast and exact); the others are
+built from `Value` ops.
+
+Example:
+    >>> from tinygrad_lab import Value
+    >>> pred = Value([[0.2], [0.9]], requires_grad=True)
+    >>> loss = mse_loss(pred, np.array([[0.0], [1.0]]))
+    >>> round(loss.item(), 6)                    # ((0.2 - 0)^2 + (0.9 - 1)^2) / 2
+    0.025
+    >>> loss.backward(); pred.grad.data.ravel().round(6).tolist()   # 2 (pred - y) / n
+    [0.2, -0.1]
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..engine import Function, Value
+from ..ops import (
+    _data,
+    abs,
+    exp,
+    leaky_relu,
+    linear,
+    log,
+    maximum,
+    minimum,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    tanh,
+)
+from ..ops import log_softmax as _log_softmax
+from ..ops import softmax as _softmax
+from ..random import resolve_generator
+
+__all__ = [
+    "linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "dropout",
+    "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "nll_loss",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ============================================================================ activations
+
+def _implicit_dim(name: str, ndim: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                  f"Change the call to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Any, dim: int | None = None) -> Any:
+    """exp(x) / sum(exp(x)) along `dim` (stable).
+
+    Example:
+        >>> softmax(Value([[1.0, 1.0]]), dim=1)
+        Value([[0.5, 0.5]])
+    """
+    if dim is None:
+        dim = _implicit_dim("softmax", np.ndim(_data(input)))
+    return _softmax(input, dim)
+
+
+def log_softmax(input: Any, dim: int | None = None) -> Any:
+    """log(softmax(x)) along `dim`, computed stably.
+
+    Example:
+        >>> log_softmax(Value([0.0, 0.0]), dim=0).data.round(4).tolist()
+        [-0.6931, -0.6931]
+    """
+    if dim is None:
+        dim = _implicit_dim("log_softmax", np.ndim(_data(input)))
+    return _log_softmax(input, dim)
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, generator: Any = None) -> Any:
+    """Zero each element with probability `p` and scale the rest by 1/(1-p) (inverted dropout).
+
+    Returns `input` itself when not `training` or `p == 0`. The mask is drawn
+    from `generator` (a `numpy.random.Generator` or an int seed) or the global
+    generator (`tinygrad_lab.random.manual_seed`).
+
+    Example:
+        >>> x = Value(np.ones((2, 4)))
+        >>> y = dropout(x, 0.5, generator=0)
+        >>> sorted(set(y.data.ravel().tolist()))   # kept ones are scaled by 1 / (1 - 0.5)
+        [0.0, 2.0]
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    array = _data(input) if isinstance(input, Value) else np.asarray(input)
+    dtype = array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
+    if p == 1.0:
+        mask = np.zeros(array.shape, dtype=dtype)
+    else:
+        keep = resolve_generator(generator).random(array.shape) < 1.0 - p
+        mask = keep.astype(dtype)
+        mask /= dtype.type(1.0 - p)
+    return input * mask
+
+
+# ============================================================================ loss helpers
+
+def _check_reduction(reduction: str, fn: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.mean(loss)
+    if reduction == "sum":
+        return np.sum(loss)
+    return loss
+
+
+def _per_element(g: Any, n: int, reduction: str) -> Any:
+    """The gradient that reaches each element of the unreduced loss."""
+    return g * (1.0 / n) if reduction == "mean" else g
+
+
+def _input(x: Any, fn: str) -> Any:
+    """The prediction as a Value (kept) or a float array."""
+    if isinstance(x, Value):
+        return x
+    array = np.asarray(x)
+    if array.dtype.kind not in "f":
+        array = array.astype(np.float64)
+    return array
+
+
+def _float_target(target: Any, input: Any, fn: str) -> Any:
+    """A real-valued target of exactly the input's shape (Value kept; arrays cast to the input's dtype)."""
+    dtype = _data(input).dtype
+    if isinstance(target, Value):
+        t = target
+    else:
+        t = np.asarray(target)
+        if t.dtype.kind not in "biuf":
+            raise TypeError(f"{fn}: target must be numeric, got dtype {t.dtype}")
+        if t.dtype != dtype:
+            t = t.astype(dtype)
+    if t.shape != input.shape:
+        raise ValueError(f"{fn}: target shape {tuple(t.shape)} does not match input shape {tuple(input.shape)}; "
+                         f"reshape one of them (broadcasting them would silently compute a different loss)")
+    return t
+
+
+def _constant(x: Any, what: str, fn: str, dtype: np.dtype, shape: tuple | None = None) -> np.ndarray | None:
+    """An optional weight as a float array of `dtype`, broadcastable to `shape`."""
+    if x is None:
+        return None
+    array = np.asarray(_data(x))
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: {what} must be numeric, got dtype {array.dtype}")
+    array = array.astype(dtype, copy=False)
+    if shape is not None:
+        try:
+            full = np.broadcast_shapes(array.shape, shape)
+        except ValueError:
+            full = None
+        if full != tuple(shape):
+            raise ValueError(f"{fn}: {what} of shape {array.shape} does not broadcast to the input shape "
+                             f"{tuple(shape)}")
+    return array
+
+
+def _needs_grad(x: Any) -> bool:
+    return isinstance(x, Value) and x.requires_grad
+
+
+def _apply(op: type[Function], input: Any, target: Any, **args: Any) -> Any:
+    """Run a loss Function: recorded when a Value is involved, plain NumPy otherwise."""
+    if isinstance(input, Value) or isinstance(target, Value):
+        return op.apply(input, target, **args)
+    return op.forward(input, target, **args)
+
+
+# ============================================================================ regression losses
+
+class MSELoss(Function):
+    """loss = reduce((x - y)^2);  dx = g * 2 (x - y) [/ n for 'mean'],  dy = -dx."""
+
+    name = "mse_loss"
+
+    @staticmethod
+    def forward(input, target, reduction, target_grad):
+        d = input - target
+        return _reduce(d * d, reduction)
+
+    @staticmethod
+    def backward(g, out, input, target, reduction, target_grad):
+        d = input - target
+        gi = (g * (2.0 / d.size) if reduction == "mean" else g * 2.0) * d
+        return gi, (-gi if target_grad else None)
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """Mean squared error: reduce((input - target)^2) (`torch.nn.functional.mse_loss`).
+
+    The shapes must match exactly (PyTorch only warns and broadcasts).
+
+    Example:
+        >>> mse_loss(Value([1.0, 2.0]), np.array([0.0, 0.0]), reduction="sum")
+        Value(5.)
+    """
+    _check_reduction(reduction, "mse_loss")
+    input = _input(input, "mse_loss")
+    target = _float_target(target, input, "mse_loss")
+    return _apply(MSELoss, input, target, reduction=reduction, target_grad=_needs_grad(target))
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
+    """Mean absolute error: reduce(|input - target|) (gradient sign(input - target), 0 at 0).
+
+    Example:
+        >>> l1_loss(Value([1.0, -2.0]), np.array([0.0, 0.0]))
+        Value(1.5, op=mean)
+    """
+    _check_reduction(reduction, "l1_loss")
+    input = _input(input, "l1_loss")
+    target = _float_target(target, input, "l1_loss")
+    loss = abs(input - target)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+# ============================================================================ binary classification
+
+class BinaryCrossEntropy(Function):
+    """loss = -w [y max(log x, -100) + (1 - y) max(log(1 - x), -100)];
+    dx = g w (x - y) / max((1 - x) x, 1e-12) (PyTorch's rule),  dy = g w (log(1 - x) - log x)."""
+
+    name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(input, target, weight, reduction, target_grad):
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(input), -100.0)
+            log_1mx = np.maximum(np.log1p(-input), -100.0)
+        loss = (target - 1) * log_1mx - target * log_x
+        if weight is not None:
+            loss = loss * weight
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(g, out, input, target, weight, reduction, target_grad):
+        g = _per_element(g, input.size, reduction)
+        if weight is not None:
+            g = g * weight
+        gi = g * (input - target) / maximum((1 - input) * input, 1e-12)
+        gt = g * (log(1 - input) - log(input)) if target_grad else None
+        return gi, gt
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *, reduction: str = "mean") -> Any:
+    """Binary cross-entropy of probabilities `input` (in [0, 1]) and targets in [0, 1].
+
+    Logs are clamped at -100 like PyTorch, so a confident wrong answer costs 100,
+    not inf. `weight` rescales each element (broadcast to the input's shape).
+
+    Example:
+        >>> round(binary_cross_entropy(Value([0.8]), np.array([1.0])).item(), 6)   # -log(0.8)
+        0.223144
+    """
+    _check_reduction(reduction, "binary_cross_entropy")
+    input = _input(input, "binary_cross_entropy")
+    target = _float_target(target, input, "binary_cross_entropy")
+    x = _data(input)
+    if x.size and not np.all((x >= 0) & (x <= 1)):
+        raise ValueError(f"binary_cross_entropy: input values must be probabilities in [0, 1] (got min "
+                         f"{np.nanmin(x) if not np.isnan(x).all() else 'nan'}, max "
+                         f"{np.nanmax(x) if not np.isnan(x).all() else 'nan'}"
+                         f"{', with NaN' if np.isnan(x).any() else ''}); apply sigmoid first, or use "
+                         f"binary_cross_entropy_with_logits on raw scores")
+    w = _constant(weight, "weight", "binary_cross_entropy", x.dtype, x.shape)
+    return _apply(BinaryCrossEntropy, input, target, weight=w, reduction=reduction,
+                  target_grad=_needs_grad(target))
+
+
+def _log_sigmoid_array(x: np.ndarray) -> np.ndarray:
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """loss = w [(1 - y) x - (1 + (p - 1) y) log sigmoid(x)] (p = pos_weight, 1 if absent);
+    dx = g w [(p y + 1 - y) sigmoid(x) - p y],  dy = -g w [x + (p - 1) log sigmoid(x)]."""
+
+    name = "binary_cross_entropy_with_logits"
+
+    @staticmethod
+    def forward(input, target, weight, pos_weight, reduction, target_grad):
+        log_sig = _log_sigmoid_array(input)
+        if pos_weight is None:
+            loss = (1 - target) * input - log_sig
+        else:
+            loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * log_sig
+        if weight is not None:
+            loss = loss * weight
+        return _reduce(loss, reduction)
+
+    @staticmethod
+    def backward(g, out, input, target, weight, pos_weight, reduction, target_grad):
+        g = _per_element(g, input.size, reduction)
+        if weight is not None:
+            g = g * weight
+        s = sigmoid(input)
+        if pos_weight is None:
+            gi = g * (s - target)
+        else:
+            pt = pos_weight * target
+            gi = g * ((pt + 1 - target) * s - pt)
+        gt = None
+        if target_grad:
+            if pos_weight is None:
+                gt = -(g * input)
+            else:
+                log_sig = minimum(input, 0.0) - log(1 + exp(-abs(input)))
+                gt = -(g * (input + (pos_weight - 1) * log_sig))
+        return gi, gt
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, *,
+                                     reduction: str = "mean", pos_weight: Any = None) -> Any:
+    """Sigmoid + binary cross-entropy in one stable formula: max(x, 0) - x y + log(1 + exp(-|x|)).
+
+    `pos_weight` multiplies the loss of positive targets (broadcast along the
+    last dimension: one weight per class); `weight` rescales each element.
+
+    Example:
+        >>> round(binary_cross_entropy_with_logits(Value([0.0]), np.array([1.0])).item(), 6)   # log 2
+        0.693147
+    """
+    fn = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, fn)
+    input = _input(input, fn)
+    target = _float_target(target, input, fn)
+    dtype, shape = _data(input).dtype, input.shape
+    w = _constant(weight, "weight", fn, dtype, shape)
+    pw = _constant(pos_weight, "pos_weight", fn, dtype, shape)
+    return _apply(BinaryCrossEntropyWithLogits, input, target, weight=w, pos_weight=pw, reduction=reduction,
+                  target_grad=_needs_grad(target))
+
+
+# ============================================================================ multi-class classification
+
+def _softmax_rows(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy of logits (N, C) with integer class targets (N,), PyTorch's formula:
+
+    loss_n = (1 - ls) w[y_n] (-log p[n, y_n]) + (ls / C) sum_c w_c (-log p[n, c]), 0 where y_n == ignore_index;
+    'mean' divides the sum by sum_n w[y_n] over the counted targets.
+    dx_n = g [((1 - ls) w[y_n] + (ls / C) sum(w)) p_n - (1 - ls) w[y_n] onehot(y_n) - (ls / C) w] (/ that sum).
+    """
+
+    name = "cross_entropy"
+
+    @staticmethod
+    def forward(input, target, weight, ignore_index, reduction, label_smoothing):
+        n, c = input.shape
+        shifted = input - input.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        valid = target != ignore_index
+        all_valid = bool(valid.all())
+        safe = target if all_valid else np.where(valid, target, 0)
+        loss = -logp[np.arange(n), safe]
+        w_n = None
+        if weight is not None:
+            w_n = weight[safe] * valid
+        elif not all_valid:
+            w_n = valid.astype(input.dtype)
+        if w_n is not None:
+            loss = loss * w_n
+        if label_smoothing > 0:
+            smooth = -(logp * weight).sum(axis=1) if weight is not None else -logp.sum(axis=1)
+            if not all_valid:
+                smooth = smooth * valid
+            loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        if reduction == "sum":
+            return total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / (w_n.sum() if w_n is not None else input.dtype.type(n))
+
+    @staticmethod
+    def backward(g, out, input, target, weight, ignore_index, reduction, label_smoothing):
+        n, c = input.shape
+        rows = np.arange(n)
+        dtype = _data(input).dtype
+        valid = target != ignore_index
+        if (isinstance(g, np.ndarray) and weight is None and label_smoothing == 0 and valid.all()
+                and reduction != "none"):
+            grad = _softmax_rows(input)   # fast path: (softmax - onehot) * g [/ n]
+            grad[rows, target] -= 1
+            return (grad * (g / n if reduction == "mean" else g),)
+        safe = np.where(valid, target, 0)
+        w_n = (weight[safe] if weight is not None else np.ones(n, dtype=dtype)) * valid
+        ls = label_smoothing
+        row = (1 - ls) * w_n
+        const = np.zeros((n, c), dtype=dtype)
+        const[rows, safe] = row
+        if ls > 0:
+            total_w = weight.sum() if weight is not None else c
+            row = row + (ls / c) * total_w * valid
+            const += (ls / c) * (weight if weight is not None else 1.0) * valid[:, None]
+        if reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                denom = w_n.sum()
+                row, const = row / denom, const / denom
+        grad = _softmax(input, 1) * row.astype(dtype)[:, None] - const.astype(dtype)
+        if reduction == "none":
+            g = reshape(g, (n, 1))
+        return (grad * g,)
+
+
+def _class_layout(x: Any, fn: str) -> tuple[int, int]:
+    """(class axis, number of classes) of an input of shape (C,), (N, C) or (N, C, d1, ...)."""
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: input must have a class dimension: shape (C,), (N, C) or (N, C, d1, ...), "
+                         f"got a scalar")
+    axis = 0 if x.ndim == 1 else 1
+    return axis, x.shape[axis]
+
+
+def _class_weight(weight: Any, c: int, dtype: np.dtype, fn: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = _constant(weight, "weight", fn, dtype)
+    if w.shape != (c,):
+        raise ValueError(f"{fn}: weight must have one entry per class, shape ({c},), got shape {w.shape}")
+    return w
+
+
+def _class_targets(target: Any, x: Any, axis: int, c: int, ignore_index: int, fn: str) -> np.ndarray:
+    """Integer class targets of the input's shape without the class axis, checked to be in range."""
+    t = np.asarray(_data(target))
+    expected = x.shape[:axis] + x.shape[axis + 1:]
+    if t.dtype.kind not in "iu":
+        hint = ""
+        if t.dtype.kind == "f":
+            hint = (f"; convert class indices with .astype(np.int64), or pass class probabilities with the "
+                    f"input's shape {tuple(x.shape)}")
+        raise TypeError(f"{fn}: class-index targets must be integers (e.g. int64), got dtype {t.dtype} "
+                        f"with shape {t.shape}{hint}")
+    if t.shape != expected:
+        raise ValueError(f"{fn}: target shape {t.shape} does not fit input shape {tuple(x.shape)}: class-index "
+                         f"targets need shape {expected} (the input's shape without the class dimension)")
+    if t.size and (t.min() < 0 or t.max() >= c):
+        bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
+        if bad.size:
+            raise IndexError(f"{fn}: target {bad.flat[0]} is out of bounds for {c} classes (valid targets are "
+                             f"0..{c - 1}, or ignore_index={ignore_index})")
+    return t
+
+
+def _rows(x: Any, t: np.ndarray, axis: int) -> tuple[Any, np.ndarray]:
+    """Inputs as (M, C) rows and targets as (M,): the class axis moved last and the rest flattened."""
+    if x.ndim == 1:
+        return reshape(x, (1, x.shape[0])), t.reshape(1)
+    if x.ndim > 2:
+        x = permute(x, (0, *range(2, x.ndim), 1))
+        x = reshape(x, (-1, x.shape[-1]))
+    return x, t.reshape(-1)
+
+
+def _check_smoothing(label_smoothing: float, fn: str) -> None:
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{fn}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Any:
+    """Softmax cross-entropy of logits `input` with class targets (`torch.nn.functional.cross_entropy`).
+
+    `input`: (N, C), (C,) or (N, C, d1, ...). `target`: integer class indices
+    of the input's shape without C (a Value or array), or class probabilities
+    of the input's shape. `weight` (C,) rescales classes; targets equal to
+    `ignore_index` count for nothing; `label_smoothing` mixes the target with
+    the uniform distribution. 'mean' divides by the summed weights of the
+    counted targets (by N for probability targets), exactly as PyTorch.
+
+    Example:
+        >>> logits = Value([[2.0, 0.0, 0.0]], requires_grad=True)
+        >>> loss = cross_entropy(logits, np.array([0]))
+        >>> round(loss.item(), 6)      # -log(e^2 / (e^2 + 2))
+        0.239203
+    """
+    fn = "cross_entropy"
+    _check_reduction(reduction, fn)
+    _check_smoothing(label_smoothing, fn)
+    x = _input(input, fn)
+    axis, c = _class_layout(x, fn)
+    dtype = _data(x).dtype
+    w = _class_weight(weight, c, dtype, fn)
+    if np.shape(_data(target)) == x.shape:
+        kind = np.asarray(_data(target)).dtype
+        if kind.kind != "f":
+            raise TypeError(f"{fn}: a target with the input's shape {tuple(x.shape)} holds class probabilities "
+                            f"and must be floating point, got dtype {kind}; class indices need shape "
+                            f"{x.shape[:axis] + x.shape[axis + 1:]}")
+        return _soft_cross_entropy(x, target, w, axis, c, reduction, label_smoothing)
+    t = _class_targets(target, x, axis, c, ignore_index, fn)
+    rows, flat = _rows(x, t, axis)
+    args = dict(target=flat, weight=w, ignore_index=ignore_index, reduction=reduction,
+                label_smoothing=float(label_smoothing))
+    loss = CrossEntropy.apply(rows, **args) if isinstance(rows, Value) else CrossEntropy.forward(rows, **args)
+    return reshape(loss, t.shape) if reduction == "none" else loss
+
+
+def _soft_cross_entropy(x: Any, target: Any, w: np.ndarray | None, axis: int, c: int, reduction: str,
+                        label_smoothing: float) -> Any:
+    """Cross-entropy with class-probability targets: -sum_c w_c t_c log p_c; 'mean' divides by numel / C."""
+    t = target if isinstance(target, Value) else np.asarray(target).astype(_data(x).dtype, copy=False)
+    if label_smoothing > 0:
+        t = t * (1 - label_smoothing) + label_smoothing / c
+    if w is not None:
+        t = t * w.reshape((c,) + (1,) * (x.ndim - 1 - axis))
+    loss = -(_log_softmax(x, axis) * t).sum(axis=axis)
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    return total if reduction == "sum" else total / (x.size // c)
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int = -100,
+             reduction: str = "mean") -> Any:
+    """Negative log-likelihood of log-probabilities `input` (N, C) at integer class targets (N,).
+
+    loss_n = -weight[y_n] * input[n, y_n] (0 where y_n == ignore_index); 'mean'
+    divides by the summed weights of the counted targets. Also (C,) and
+    (N, C, d1, ...) inputs. `cross_entropy(x, y) == nll_loss(log_softmax(x, 1), y)`.
+
+    Example:
+        >>> nll_loss(Value([[-0.5, -1.0], [-2.0, -0.1]]), np.array([0, 1]))
+        Value(0.3, op=div)
+    """
+    fn = "nll_loss"
+    _check_reduction(reduction, fn)
+    x = _input(input, fn)
+    axis, c = _class_layout(x, fn)
+    dtype = _data(x).dtype
+    w = _class_weight(weight, c, dtype, fn)
+    t = _class_targets(target, x, axis, c, ignore_index, fn)
+    rows, flat = _rows(x, t, axis)
+    valid = flat != ignore_index
+    safe = np.where(valid, flat, 0)
+    picked = rows[np.arange(flat.shape[0]), safe]
+    if w is None and valid.all():
+        loss, total_weight = -picked, dtype.type(flat.shape[0])
+    else:
+        w_n = (w[safe] if w is not None else np.ones(flat.shape[0], dtype=dtype)) * valid
+        loss, total_weight = picked * -w_n, w_n.sum()
+    if reduction == "none":
+        return reshape(loss, t.shape)
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / total_weight

@@ -1,0 +1,159 @@
+"""Layers: `Linear`, `Identity`, `Flatten` and `Dropout`, as in `torch.nn`.
+
+Example:
+    >>> from tinygrad_lab import Value, nn
+    >>> layer = nn.Linear(3, 2)
+    >>> layer.weight.shape, layer.bias.shape        # weight is (out_features, in_features)
+    ((2, 3), (2,))
+    >>> layer(Value(np.ones((5, 3)))).shape
+    (5, 2)
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from ..ops import linear
+from ..random import resolve_generator
+from . import init
+from .functional import dropout
+from .module import Module, Parameter
+
+__all__ = ["Linear", "Identity", "Flatten", "Dropout"]
+
+
+def _check_size(value: Any, name: str, layer: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{layer}: {name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch.
+
+    Initialised like `torch.nn.Linear`: weight and bias uniform in
+    ±1/sqrt(in_features) (`kaiming_uniform_(a=sqrt(5))`), drawn from
+    `generator` (a `numpy.random.Generator` or an int seed) or the global one.
+    `dtype` (default float64) sets the parameters' dtype.
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> layer = Linear(2, 1, generator=0)
+        >>> layer
+        Linear(in_features=2, out_features=1, bias=True)
+        >>> x = Value([[1.0, 2.0]])
+        >>> bool(np.allclose(layer(x).data, x.data @ layer.weight.data.T + layer.bias.data))
+        True
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None,
+                 generator: Any = None) -> None:
+        super().__init__()
+        self.in_features = _check_size(in_features, "in_features", "Linear")
+        self.out_features = _check_size(out_features, "out_features", "Linear")
+        dtype = np.dtype(np.float64 if dtype is None else dtype)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        """Re-draw weight and bias with PyTorch's default initialisation."""
+        rng = resolve_generator(generator)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
+        if self.bias is not None:
+            fan_in = self.in_features
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound, generator=rng)
+
+    def forward(self, input: Any) -> Any:
+        return linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder layer; extra arguments are ignored).
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> x = Value([1.0]); Identity()(x) is x
+        True
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Any) -> Any:
+        return input
+
+
+class Flatten(Module):
+    """Merge the dimensions start_dim..end_dim into one (default: all but the batch dimension).
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> Flatten()(Value(np.zeros((2, 3, 4)))).shape
+        (2, 12)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input: Any) -> Any:
+        shape = np.shape(input.data if hasattr(input, "data") and not isinstance(input, np.ndarray) else input)
+        ndim = len(shape)
+        if ndim == 0:
+            return input.reshape(1)
+        start, end = self.start_dim, self.end_dim
+        if not (-ndim <= start < ndim and -ndim <= end < ndim):
+            raise IndexError(f"Flatten: dimensions start_dim={start}, end_dim={end} do not exist in an input "
+                             f"with {ndim} dimension(s) (shape {shape})")
+        start, end = start % ndim, end % ndim
+        if start > end:
+            raise ValueError(f"Flatten: start_dim ({self.start_dim}) must not come after end_dim "
+                             f"({self.end_dim}) for an input of shape {shape}")
+        return input.reshape(shape[:start] + (-1,) + shape[end + 1:])
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """During training, zero each element with probability `p` and scale the rest by 1/(1-p).
+
+    In eval mode (`model.eval()`) it returns its input unchanged. Masks come
+    from `generator` (a `numpy.random.Generator` or an int seed, turned into a
+    generator once) or, by default, the global generator (`manual_seed`).
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> drop = Dropout(0.5, generator=0)
+        >>> sorted(set(drop(Value(np.ones(8))).data.tolist()))
+        [0.0, 2.0]
+        >>> x = Value(np.ones(8)); drop.eval()(x) is x
+        True
+    """
+
+    def __init__(self, p: float = 0.5, generator: Any = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = float(p)
+        self.generator = None if generator is None else resolve_generator(generator)
+
+    def forward(self, input: Any) -> Any:
+        if not self.training or self.p == 0.0:
+            return input
+        return dropout(input, self.p, True, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
