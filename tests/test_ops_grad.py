@@ -224,6 +224,34 @@ CASES: list[Case] = [
     Case("concat", lambda a, b, axis: tinygrad_lab.concat([a, b], axis), _joined_inputs(2), 2),
     Case("stack", lambda a, b, c, axis: tinygrad_lab.stack([a, b, c], axis=axis), _joined_inputs(3), 3),
     # ---- nn ops (Function subclasses defined in tinygrad_lab.nn) go below this line
+    Case("mse_loss", lambda a, b, r: tinygrad_lab.nn.functional.mse_loss(a, b, reduction=r),
+         shapes().flatmap(lambda s: st.tuples(floats(s), floats(s), st.sampled_from(["mean", "sum", "none"]))), 2),
+    Case("mse_loss", lambda a, y: tinygrad_lab.nn.functional.mse_loss(a, y),  # constant NumPy target
+         shapes().flatmap(lambda s: st.tuples(floats(s), floats(s)))),
+    Case("binary_cross_entropy",
+         lambda p, y, w, r: tinygrad_lab.nn.functional.binary_cross_entropy(p, y, w, reduction=r),
+         shapes().flatmap(lambda s: st.tuples(floats(s, 0.05, 0.95), floats(s, 0.0, 1.0),
+                                              st.one_of(st.none(), floats(s, 0.5, 2.0)),
+                                              st.sampled_from(["mean", "sum", "none"]))), 2),
+    Case("binary_cross_entropy_with_logits",
+         lambda x, y, w, pw, r: tinygrad_lab.nn.functional.binary_cross_entropy_with_logits(
+             x, y, w, reduction=r, pos_weight=pw),
+         shapes(1, 3).flatmap(lambda s: st.tuples(floats(s, -3, 3), floats(s, 0.0, 1.0),
+                                                  st.one_of(st.none(), floats(s, 0.5, 2.0)),
+                                                  st.one_of(st.none(), floats(s[-1:], 0.5, 3.0)),
+                                                  st.sampled_from(["mean", "sum", "none"]))), 2),
+    Case("cross_entropy",
+         lambda x, t, kw: tinygrad_lab.nn.functional.cross_entropy(x, t, **kw),
+         st.tuples(st.integers(1, 4), st.integers(2, 4)).flatmap(lambda nc: st.tuples(
+             floats(nc, -3, 3), hnp.arrays(np.int64, nc[0], elements=st.integers(0, nc[1] - 1)),
+             st.fixed_dictionaries({"weight": st.one_of(st.none(), floats((nc[1],), 0.5, 2.0)),
+                                    "ignore_index": st.sampled_from([-100, 0]),
+                                    "reduction": st.sampled_from(["mean", "sum", "none"]),
+                                    "label_smoothing": st.sampled_from([0.0, 0.25])}))).filter(
+             lambda d: bool((d[1] != d[2]["ignore_index"]).any()))),
+    Case("cross_entropy",  # (N, C, d) input: class axis 1, per-position targets
+         lambda x, t: tinygrad_lab.nn.functional.cross_entropy(x, t, reduction="sum"),
+         st.tuples(floats((2, 3, 2)), hnp.arrays(np.int64, (2, 2), elements=st.integers(0, 2)))),
 ]
 
 

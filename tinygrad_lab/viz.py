@@ -20,11 +20,14 @@ Example:
 from __future__ import annotations
 
 import html
+import math
+import operator
 import os
 import re
 import shutil
 import sys
-import tempfile
+import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,16 +65,15 @@ _STYLE = {
 _BAD_BORDER = {"color": "#e31a1c", "penwidth": "2.5"}
 _CLUSTER_FILLS = ("#f4f2fb", "#eae7f6", "#dfdaf0")
 _ORDER_COLOR = "#b2182b"
+_MAIN_EDGE = " [weight=4]"
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _TINY = 4  # arrays with at most this many numbers are shown in full
 _RANKDIRS = ("LR", "RL", "TB", "BT")
 _RENDER_FORMATS = ("svg", "png", "pdf", "dot")
 _NO_GRAD_YET = "grad: not computed \u2014 call backward()"
 _NOTES = {
-    "no_grad_yet": "Gradients are not computed yet: call backward() "
-                   "(backward(retain_graph=True) keeps the graph so you can draw it afterwards).",
-    "not_kept": "Intermediate values keep no gradient: call .retain_grad() on them before backward() "
-                "to see theirs here.",
+    "no_grad_yet": "No gradients yet: call backward() (retain_graph=True keeps the graph to draw it after).",
+    "not_kept": "Intermediate values keep no gradient unless .retain_grad() is called before backward().",
 }
 _FREED_TEXT = "graph freed by backward();\nuse retain_graph=True to draw after backward"
 _INSTALL_HINT = (
@@ -118,8 +120,11 @@ class GraphTrace:
     ``freed`` the indices of values whose graph was freed by ``backward()``.
 
     Example:
-        >>> t = trace(loss)                                        # doctest: +SKIP
-        >>> [(t.nodes[p].shape, t.nodes[c]._op.name) for p, c in t.edges]
+        >>> from tinygrad_lab import Value
+        >>> w = Value([1.0, 2.0], requires_grad=True)
+        >>> t = trace((w * w).sum())
+        >>> [(p, c, t.nodes[c]._op.name) for p, c in t.edges]
+        [(0, 1, 'mul'), (0, 1, 'mul'), (1, 2, 'sum')]
     """
 
     nodes: list
@@ -142,8 +147,8 @@ class GraphTrace:
     def backward_order(self) -> list[int]:
         """Node indices in the order ``backward()`` visits them: the roots first, leaves last.
 
-        Only values that require grad are visited (constants get no gradient). The order is the
-        one the engine uses (the reverse of its depth-first topological sort), so it numbers the
+        Only values that require grad are visited (constants get no gradient). The engine walks
+        the graph in reverse creation order, which is the reverse of ``nodes``; so this numbers the
         steps of the chain rule: when a value is visited its gradient is complete, and its op
         passes the gradient on to the op's inputs.
 
@@ -154,22 +159,10 @@ class GraphTrace:
             >>> [t.nodes[i].shape for i in t.backward_order()]
             [(), ()]
         """
-        nodes, parents = self.nodes, self.parents
-        order: list[int] = []
-        visited: set[int] = set()
-        stack = [(r, False) for r in self.roots if nodes[r].requires_grad]
-        while stack:  # the same walk as engine._topological_order, on indices
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if node in visited:
-                continue
-            visited.add(node)
-            stack.append((node, True))
-            stack.extend((p, False) for p in parents[node] if nodes[p].requires_grad and p not in visited)
-        order.reverse()
-        return order
+        return [i for i in range(len(self.nodes) - 1, -1, -1) if self.nodes[i].requires_grad]
+
+
+_creation_order = operator.attrgetter("_seq")
 
 
 def _value_class() -> type:
@@ -200,12 +193,15 @@ def _as_roots(root: Any, caller: str) -> list:
 def trace(root: Any) -> GraphTrace:
     """Walk the graph that produced ``root`` (a ``Value`` or a list of them), without recursion.
 
+    The nodes come in the order they were created (a topological order: inputs first), so the
+    same computation always gives the same trace.
+
     Example:
         >>> from tinygrad_lab import Value
         >>> a = Value(3.0, requires_grad=True)
-        >>> t = trace(a * a + 1)
+        >>> t = trace(a * a + 1)     # a, a * a, the constant 1, the sum
         >>> len(t.nodes), len(t.edges)
-        (3, 3)
+        (4, 4)
     """
     roots = _as_roots(root, "trace")
     nodes: list = []
@@ -229,6 +225,10 @@ def trace(root: Any) -> GraphTrace:
                 index[id(value)] = len(nodes)
                 nodes.append(value)
                 parents.append(tuple(index[id(p)] for p in (value._prev or ())))
+    if all(hasattr(v, "_seq") for v in nodes):  # creation order: the order the engine uses
+        nodes.sort(key=_creation_order)
+        index = {id(v): i for i, v in enumerate(nodes)}
+        parents = [tuple(index[id(p)] for p in (v._prev or ())) for v in nodes]
     edges = [(p, child) for child, ps in enumerate(parents) for p in ps]
     freed = [i for i, v in enumerate(nodes) if v._prev is None]
     root_ids = list(dict.fromkeys(index[id(r)] for r in roots))
@@ -336,7 +336,7 @@ def _module_title(module: Any) -> str:
 def _label_calls(calls: list[_Call]) -> None:
     names_in: dict[int, dict[int, str]] = {}
     seen: dict[int, int] = {}
-    repeated = {id(c.module) for c in calls if sum(d.module is c.module for d in calls) > 1}
+    uses = Counter(id(c.module) for c in calls)
     for call in sorted(calls, key=lambda c: (max(c.outputs), c.number)):
         top = call
         while top.parent is not None:
@@ -350,7 +350,7 @@ def _label_calls(calls: list[_Call]) -> None:
             name = names_in[id(top.module)].get(id(call.module))
             label = f"{type(top.module).__name__} > " + (f"{name}: " if name else "")
             label += _module_title(call.module)
-        if id(call.module) in repeated:
+        if uses[id(call.module)] > 1:
             seen[id(call.module)] = seen.get(id(call.module), 0) + 1
             label += f" (call {seen[id(call.module)]})"
         call.label = label
@@ -403,8 +403,12 @@ def _nested(items: Any) -> str:
 
 def _summary(array: np.ndarray) -> tuple[str, int]:
     """A short text for an array and how many of its numbers are NaN or inf."""
-    if array.dtype.kind not in "biuf":
+    kind = array.dtype.kind
+    if kind not in "biuf":
         return str(array.dtype), 0
+    if array.ndim == 0 and kind == "f":  # the common scalar case, kept fast for long chains
+        x = float(array)
+        return f"{x:.4g}", 0 if math.isfinite(x) else 1
     if array.size == 0:
         return "empty", 0
     if array.size <= _TINY:
@@ -453,6 +457,10 @@ def _fmt_arg(x: Any) -> str:
         return _num(x)
     if isinstance(x, str):
         return x
+    if isinstance(x, np.dtype):
+        return str(x)
+    if isinstance(x, type):
+        return x.__name__
     if hasattr(x, "shape") and hasattr(x, "_prev"):
         return f"Value{_fmt_shape(x.shape)}"
     return repr(x)
@@ -508,6 +516,9 @@ class _Facts:
             return "root"
         if value._op is not None or value._prev is None:
             return "value"
+        return self.leaf_kind(value)
+
+    def leaf_kind(self, value: Any) -> str:
         if self.is_param(value):
             return "param"
         return "input" if value.requires_grad else "const"
@@ -572,6 +583,7 @@ def _drawing_class() -> type:
                 return None
 
     GraphDrawing.__module__ = __name__
+    GraphDrawing.__qualname__ = "GraphDrawing"
     _DRAWING_CLASS = GraphDrawing
     return GraphDrawing
 
@@ -625,8 +637,9 @@ class _Drawer:
     """
 
     def __init__(self, facts: _Facts, *, show_data: bool, show_grad: bool, depth: int | None,
-                 max_nodes: int | None, show_order: bool):
+                 max_nodes: int | None, show_order: bool, rankdir: str = "LR"):
         self.facts = facts
+        self.flip_inputs = rankdir in ("LR", "RL")
         self.tr = facts.tr
         self.show_data = show_data
         self.show_grad = show_grad
@@ -758,27 +771,27 @@ class _Drawer:
         placed: dict[int | None, list[str]] = {}  # cluster number (None: top level) -> node lines
         edges: list[str] = []
         merged: set[tuple[str, str]] = set()  # edges into or out of boxes are drawn once
-        boxes_written: set[int] = set()
 
-        def edge(tail: str, head: str) -> None:
+        def edge(tail: str, head: str, main: bool = False) -> None:
+            # edges along the computation (not from leaves) pull harder, so the chain stays straight
+            line = f"\t{tail} -> {head}{_MAIN_EDGE if main else ''}\n"
             if tail[0] == "n" and head[0] == "n":  # value -> op: one edge per input (x * x has two)
-                edges.append(f"\t{tail} -> {head}\n")
+                edges.append(line)
             elif (tail, head) not in merged:
                 merged.add((tail, head))
-                edges.append(f"\t{tail} -> {head}\n")
+                edges.append(line)
 
         for i, u in enumerate(self.unit_of):
             if not self._is_drawn(u):
                 continue
             if u < 0:
                 box = self.calls_by_number[-1 - u]
-                if box.number in boxes_written:
+                if i != box.outputs[0]:  # a box is written where its (first) output is
                     continue
-                boxes_written.add(box.number)
                 home = box.parent.number if box.parent is not None else None
                 placed.setdefault(home, []).append(self._box_line(box))
                 for p in self.box_inputs[u]:
-                    edge(self._source(p), f"m{box.number}")
+                    edge(self._source(p), f"m{box.number}", main=self.tr.nodes[p]._op is not None)
                 continue
             value = self.tr.nodes[i]
             chain = self.facts.calls_of.get(i)
@@ -793,10 +806,12 @@ class _Drawer:
                 spot.append(_node_line(f"n{i}_freed", [_esc(t) for t in _FREED_TEXT.split("\n")],
                                        _KIND_ATTRS["freed"]))
                 edges.append(f"\tn{i}_freed -> {target}\n")
-            for p in self.tr.parents[i]:
-                edge(self._source(p), target)
+            # Graphviz lays out LR graphs as rotated TB ones, so with ordering=in the first input
+            # would land at the bottom: list the inputs backwards there to keep them top-down
+            for p in (self.tr.parents[i][::-1] if self.flip_inputs else self.tr.parents[i]):
+                edge(self._source(p), target, main=self.tr.nodes[p]._op is not None or self.unit_of[p] < 0)
             if target != f"n{i}":
-                edges.append(f"\t{target} -> n{i}\n")
+                edges.append(f"\t{target} -> n{i}{_MAIN_EDGE}\n")
         if self.drawn is not None:
             hidden = sum(1 for u in self.unit_of if u not in self.drawn)
             self.kinds_used.add("more")
@@ -837,15 +852,15 @@ class _Drawer:
             fill = attrs.get("fillcolor", "#ffffff")
             border = _BAD_BORDER["color"] if kind == "bad" else attrs.get("color", "#636363")
             cells.append(f'<td bgcolor="{fill}" color="{border}">{_esc(text)}</td>')
+        texts = []
         if self.show_order:
-            cells.append(f'<td border="0"><font color="{_ORDER_COLOR}">step k: the order in which '
-                         'backward() visits the values</font></td>')
-        rows = ('<tr><td><table border="0" cellborder="1" cellspacing="3" cellpadding="3"><tr>'
-                + "".join(cells) + "</tr></table></td></tr>")
-        for note in ("no_grad_yet", "not_kept"):
-            if note in self.notes:
-                rows += f'<tr><td align="left">{_esc(_NOTES[note])}</td></tr>'
-        return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="2">{rows}</table>>'
+            texts.append(f'<font color="{_ORDER_COLOR}">step k: the order in which backward() visits the '
+                         'values</font>')
+        texts += [_esc(_NOTES[note]) for note in ("no_grad_yet", "not_kept") if note in self.notes]
+        if texts:
+            cells.append(f'<td border="0" align="left" balign="left">{"<br/>".join(texts)}</td>')
+        return ('<<table border="0" cellborder="1" cellspacing="3" cellpadding="3"><tr>'
+                + "".join(cells) + "</tr></table>>")
 
 
 def draw_graph(root: Any, *, params: Any = None, show_data: bool = True, show_grad: bool = True,
@@ -883,7 +898,7 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool = True, show_gr
     _check_options(rankdir, max_nodes, depth)
     facts = _Facts(trace(_as_roots(root, "draw_graph")), params)
     drawer = _Drawer(facts, show_data=bool(show_data), show_grad=bool(show_grad), depth=depth,
-                     max_nodes=max_nodes, show_order=bool(show_order))
+                     max_nodes=max_nodes, show_order=bool(show_order), rankdir=rankdir)
     graph = _drawing_class()(
         name="computation_graph",
         graph_attr={"rankdir": rankdir, "fontname": _FONT, "fontsize": "10", "nodesep": "0.25",
@@ -920,15 +935,15 @@ def _output_paths(path: str | os.PathLike, format: str | None) -> tuple[str, Pat
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write a temporary file next to ``path``, then rename it: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with os.fdopen(handle, "wb") as f:
+        with open(tmp, "xb") as f:  # normal permissions (umask), unlike tempfile.mkstemp's 0600
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -984,7 +999,7 @@ def _text_row(facts: _Facts, i: int, module_column: bool) -> list[str]:
         args = ", ".join(_op_args(value))
         op = _op_name(value._op) + (f"({args})" if args else "")
     else:
-        op = {"param": "param", "input": "leaf", "const": "const"}.get(facts.kind(i), "leaf")
+        op = {"param": "param", "input": "leaf", "const": "const"}[facts.leaf_kind(value)]
     if value._prev is None:
         op += " [graph freed]"
         inputs = "?"
@@ -1026,8 +1041,8 @@ def format_graph(root: Any, *, params: Any = None, max_rows: int | None = None) 
     widths = [max(len(r[c]) for r in rows if r) for c in range(len(header))]
     leaves = sum(1 for v in facts.tr.nodes if v._op is None and v._prev is not None)
     params_count = sum(1 for v in facts.tr.nodes if v._op is None and facts.is_param(v))
-    lines = [f"computation graph: {n} values ({n - leaves} made by ops, {leaves} leaves, "
-             f"{params_count} parameters)"]
+    lines = [f"computation graph: {_plural(n, 'value')} ({n - leaves} made by ops, {leaves} "
+             f"{'leaf' if leaves == 1 else 'leaves'}, {_plural(params_count, 'parameter')})"]
     if facts.tr.freed:
         lines.append("note: part of the graph was freed by backward(); use backward(retain_graph=True) "
                      "to see it")

@@ -186,12 +186,12 @@ def _apply(op: type[Function], input: Any, target: Any, **args: Any) -> Any:
     """Run a loss Function: recorded when a Value is involved, plain NumPy otherwise."""
     if isinstance(input, Value) or isinstance(target, Value):
         return op.apply(input, target, **args)
-    return op.forward(input, target, **args)
+    return np.asarray(op.forward(input, target, **args))
 
 
 # ============================================================================ regression losses
 
-class MSELoss(Function):
+class MSELossOp(Function):
     """loss = reduce((x - y)^2);  dx = g * 2 (x - y) [/ n for 'mean'],  dy = -dx."""
 
     name = "mse_loss"
@@ -220,7 +220,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     _check_reduction(reduction, "mse_loss")
     input = _input(input, "mse_loss")
     target = _float_target(target, input, "mse_loss")
-    return _apply(MSELoss, input, target, reduction=reduction, target_grad=_needs_grad(target))
+    return _apply(MSELossOp, input, target, reduction=reduction, target_grad=_needs_grad(target))
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
@@ -228,7 +228,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
 
     Example:
         >>> l1_loss(Value([1.0, -2.0]), np.array([0.0, 0.0]))
-        Value(1.5, op=mean)
+        Value(1.5)
     """
     _check_reduction(reduction, "l1_loss")
     input = _input(input, "l1_loss")
@@ -243,7 +243,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 # ============================================================================ binary classification
 
-class BinaryCrossEntropy(Function):
+class BCEOp(Function):
     """loss = -w [y max(log x, -100) + (1 - y) max(log(1 - x), -100)];
     dx = g w (x - y) / max((1 - x) x, 1e-12) (PyTorch's rule),  dy = g w (log(1 - x) - log x)."""
 
@@ -290,7 +290,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *, reducti
                          f"{', with NaN' if np.isnan(x).any() else ''}); apply sigmoid first, or use "
                          f"binary_cross_entropy_with_logits on raw scores")
     w = _constant(weight, "weight", "binary_cross_entropy", x.dtype, x.shape)
-    return _apply(BinaryCrossEntropy, input, target, weight=w, reduction=reduction,
+    return _apply(BCEOp, input, target, weight=w, reduction=reduction,
                   target_grad=_needs_grad(target))
 
 
@@ -298,7 +298,7 @@ def _log_sigmoid_array(x: np.ndarray) -> np.ndarray:
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BCEWithLogitsOp(Function):
     """loss = w [(1 - y) x - (1 + (p - 1) y) log sigmoid(x)] (p = pos_weight, 1 if absent);
     dx = g w [(p y + 1 - y) sigmoid(x) - p y],  dy = -g w [x + (p - 1) log sigmoid(x)]."""
 
@@ -354,7 +354,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     dtype, shape = _data(input).dtype, input.shape
     w = _constant(weight, "weight", fn, dtype, shape)
     pw = _constant(pos_weight, "pos_weight", fn, dtype, shape)
-    return _apply(BinaryCrossEntropyWithLogits, input, target, weight=w, pos_weight=pw, reduction=reduction,
+    return _apply(BCEWithLogitsOp, input, target, weight=w, pos_weight=pw, reduction=reduction,
                   target_grad=_needs_grad(target))
 
 
@@ -365,7 +365,7 @@ def _softmax_rows(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-class CrossEntropy(Function):
+class CrossEntropyOp(Function):
     """Softmax cross-entropy of logits (N, C) with integer class targets (N,), PyTorch's formula:
 
     loss_n = (1 - ls) w[y_n] (-log p[n, y_n]) + (ls / C) sum_c w_c (-log p[n, c]), 0 where y_n == ignore_index;
@@ -505,7 +505,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
         >>> logits = Value([[2.0, 0.0, 0.0]], requires_grad=True)
         >>> loss = cross_entropy(logits, np.array([0]))
         >>> round(loss.item(), 6)      # -log(e^2 / (e^2 + 2))
-        0.239203
+        0.239545
     """
     fn = "cross_entropy"
     _check_reduction(reduction, fn)
@@ -525,7 +525,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     rows, flat = _rows(x, t, axis)
     args = dict(target=flat, weight=w, ignore_index=ignore_index, reduction=reduction,
                 label_smoothing=float(label_smoothing))
-    loss = CrossEntropy.apply(rows, **args) if isinstance(rows, Value) else CrossEntropy.forward(rows, **args)
+    loss = CrossEntropyOp.apply(rows, **args) if isinstance(rows, Value) else CrossEntropyOp.forward(rows, **args)
     return reshape(loss, t.shape) if reduction == "none" else loss
 
 
@@ -554,7 +554,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
 
     Example:
         >>> nll_loss(Value([[-0.5, -1.0], [-2.0, -0.1]]), np.array([0, 1]))
-        Value(0.3, op=div)
+        Value(0.3)
     """
     fn = "nll_loss"
     _check_reduction(reduction, fn)

@@ -109,7 +109,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Any) -> Any:
-        shape = np.shape(input.data if hasattr(input, "data") and not isinstance(input, np.ndarray) else input)
+        shape = tuple(input.shape)
         ndim = len(shape)
         if ndim == 0:
             return input.reshape(1)

@@ -139,13 +139,13 @@ class Module:
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call "
                                      "(call super().__init__() first in your __init__)")
-            self._forget(name)
+            self._forget(name, keep="_parameters")
             params[name] = value
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign sub-modules before Module.__init__() call "
                                      "(call super().__init__() first in your __init__)")
-            self._forget(name)
+            self._forget(name, keep="_modules")
             d["_modules"][name] = value
         elif params is not None and name in params:
             if value is not None:
@@ -167,11 +167,14 @@ class Module:
         self._forget(name)
         object.__delattr__(self, name)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: str = "") -> None:
+        """Drop `name` from the registries (but `keep`, so a re-assignment keeps its place in order)."""
         d = self.__dict__
         for registry in ("_parameters", "_modules", "_buffers"):
-            d[registry].pop(name, None)
-        d["_non_persistent_buffers"].discard(name)
+            if registry != keep:
+                d[registry].pop(name, None)
+        if keep != "_buffers":
+            d["_non_persistent_buffers"].discard(name)
 
     @staticmethod
     def _as_buffer(name: str, value: Any) -> Any:

@@ -369,6 +369,176 @@ def _perturbed_pair(func: Callable, inputs: tuple, x: np.ndarray, flat: np.ndarr
     return plus, minus
 
 
+# ----------------------------------------------------------------------------- which op is wrong
+
+MAX_LOCAL_ENTRIES = 20_000
+"""Ops whose local Jacobian (output size x input size) is larger than this are not checked one by one."""
+
+MAX_LOCAL_NODES = 200
+"""At most this many graph nodes are checked one by one after a failure."""
+
+
+@dataclass
+class _Culprit:
+    """An op whose backward disagrees with finite differences of its own forward."""
+
+    op_name: str
+    location: str
+    parent_index: int
+    parent_shape: tuple
+    wrong: int
+    total: int
+    max_error: float
+    hints: list[str]
+
+
+def _graph_nodes(outputs: Sequence[Value]) -> list[Value]:
+    nodes, seen = [], set()
+    stack = [out for out in outputs if out.requires_grad]
+    while stack and len(nodes) < MAX_LOCAL_NODES:
+        node = stack.pop()
+        if id(node) in seen or node._op is None or not node._prev:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        stack.extend(p for p in node._prev if p.requires_grad)
+    return nodes
+
+
+def _as_float64(data: np.ndarray) -> np.ndarray:
+    return np.array(data, dtype=np.float64) if data.dtype.kind == "f" else data
+
+
+def _local_check(node: Value, eps: float, atol: float, rtol: float) -> list[_Culprit]:
+    """Check one op in isolation: its backward against central differences of its forward."""
+    op, parents, args = node._op, node._prev, node._args or {}
+    datas = [_as_float64(p.data) for p in parents]
+    out = np.asarray(op.forward(*datas, **args), dtype=np.float64)
+    checked = [i for i, p in enumerate(parents) if p.requires_grad and p.data.dtype.kind == "f"]
+    if out.size * sum(parents[i].size for i in checked) > MAX_LOCAL_ENTRIES:
+        return _local_projection(node, datas, out, checked, eps, atol, rtol)
+    analytic = {i: np.zeros((out.size, parents[i].size)) for i in checked}
+    for r in range(out.size):
+        seed = np.zeros(out.shape)
+        seed.reshape(-1)[r] = 1.0
+        local = op.backward(seed, out, *datas, **args)
+        local = local if isinstance(local, (tuple, list)) else (local,)
+        for i in checked:
+            g = local[i] if i < len(local) else None
+            if g is None:
+                continue
+            g = np.asarray(g.data if isinstance(g, Value) else g, dtype=np.float64)
+            if g.shape != parents[i].shape:
+                if not _reducible(g.shape, parents[i].shape):
+                    return []  # the shape audit reports it
+                g = _sum_to_shape(g, parents[i].shape)
+            analytic[i][r] = g.reshape(-1)
+    culprits = []
+    for i in checked:
+        numeric, smooth = _local_numeric(op, datas, args, i, out, eps, atol, rtol)
+        a, n = analytic[i][:, smooth], numeric[:, smooth]
+        bad = np.abs(a - n) > atol + rtol * np.abs(n)
+        if np.any(bad):
+            hints = _hints(a, n, parents[i].shape, out.shape, atol, rtol) if np.all(smooth) else []
+            culprits.append(_Culprit(op.name, _op_location(op), i, parents[i].shape, int(bad.sum()), bad.size,
+                                     float(np.max(np.abs(a - n))), hints))
+    return culprits
+
+
+def _local_projection(node: Value, datas: list, out: np.ndarray, checked: list[int], eps: float, atol: float,
+                      rtol: float) -> list[_Culprit]:
+    """A large op checked along one random direction per input: <u, J_i v_i> by backward and by differences."""
+    op, args = node._op, node._args or {}
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal(out.shape)
+    local = op.backward(u, out, *datas, **args)
+    local = local if isinstance(local, (tuple, list)) else (local,)
+    culprits = []
+    for i in checked:
+        g = local[i] if i < len(local) else None
+        g = np.zeros(datas[i].shape) if g is None else np.asarray(g.data if isinstance(g, Value) else g, float)
+        if g.shape != datas[i].shape:
+            if not _reducible(g.shape, datas[i].shape):
+                continue
+            g = _sum_to_shape(g, datas[i].shape)
+        v = rng.standard_normal(datas[i].shape)
+        values = [float(np.vdot(u, np.asarray(op.forward(*datas[:i], datas[i] + t * v, *datas[i + 1:], **args),
+                                              dtype=np.float64))) for t in (eps, -eps)]
+        center = float(np.vdot(u, out))
+        numeric = (values[0] - values[1]) / (2 * eps)
+        right, left = (values[0] - center) / eps, (center - values[1]) / eps
+        if abs(right - left) > atol + rtol * max(abs(right), abs(left)):
+            continue  # at a kink: no verdict
+        analytic = float(np.vdot(g, v))
+        if abs(analytic - numeric) > atol + rtol * abs(numeric):
+            ratio = analytic / numeric if numeric != 0 else math.nan
+            culprits.append(_Culprit(op.name, _op_location(op), i, datas[i].shape, 1, 1, abs(analytic - numeric),
+                                     [f"along a random direction: analytic {analytic:.6g}, numeric {numeric:.6g} "
+                                      f"(ratio {ratio:.4g})"]))
+    return culprits
+
+
+def _sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(shape) if s == 1 and g.shape[lead + k] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.reshape(shape)
+
+
+def _local_numeric(op: type, datas: list, args: dict, i: int, out: np.ndarray, eps: float, atol: float,
+                   rtol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Central differences of op.forward in its input i, and a mask of the elements that are not at a kink."""
+    x = datas[i]
+    numeric = np.zeros((out.size, x.size))
+    smooth = np.ones(x.size, dtype=bool)
+    for j in range(x.size):
+        values = []
+        for step in (eps, -eps):
+            moved = x.copy()
+            moved.reshape(-1)[j] += step
+            values.append(np.asarray(op.forward(*datas[:i], moved, *datas[i + 1:], **args), dtype=np.float64))
+        plus, minus = values[0].reshape(-1), values[1].reshape(-1)
+        numeric[:, j] = (plus - minus) / (2 * eps)
+        right, left = (plus - out.reshape(-1)) / eps, (out.reshape(-1) - minus) / eps
+        smooth[j] = not np.any(np.abs(right - left) > atol + rtol * np.maximum(np.abs(right), np.abs(left)))
+    return numeric, smooth
+
+
+def _find_culprits(outputs: Sequence[Value], eps: float, atol: float, rtol: float) -> list[_Culprit] | None:
+    """Check every op of the graph one by one; None when the graph has no op to check."""
+    nodes = _graph_nodes(outputs)
+    if not nodes:
+        return None
+    culprits: list[_Culprit] = []
+    reported: set[tuple[str, int]] = set()
+    for node in nodes:
+        try:
+            found = _local_check(node, eps, atol, rtol)
+        except Exception:  # an op that cannot run on float64 copies: skip it
+            continue
+        for culprit in found:
+            key = (culprit.op_name, culprit.parent_index)
+            if key not in reported:
+                reported.add(key)
+                culprits.append(culprit)
+    return culprits
+
+
+def _culprit_lines(culprits: list[_Culprit] | None) -> list[str]:
+    if culprits is None:
+        return []
+    if not culprits:
+        return ["", "  every op in the graph passes a check on its own: the mistake is in how func combines "
+                    "them (a detached path, .data, randomness) or at a non-differentiable point"]
+    lines = ["", "  ops whose backward disagrees with their own forward (each op checked on its own):"]
+    for c in culprits:
+        where = f"    - op '{c.op_name}' (backward at {c.location}), its input {c.parent_index} of shape {c.parent_shape}"
+        if c.total > 1:
+            where += f": {c.wrong} of {c.total} local Jacobian entries wrong, max abs error {c.max_error:.3g}"
+        lines.append(where)
+        lines.extend(f"        hint: {h}" for h in c.hints)
+    return lines
+
+
 # ----------------------------------------------------------------------------- hints
 
 
@@ -557,7 +727,7 @@ def _kink_note(slot: _Slot, kink: _Kink, output_label: str, eps: float) -> str:
 
 
 def _format_report(title: str, failures: list[GradcheckFailure], notes: list[str], eps: float, atol: float,
-                   rtol: float) -> str:
+                   rtol: float, culprits: list[_Culprit] | None = None) -> str:
     lines = [f"{title} failed: {len(failures)} gradient{'s' if len(failures) != 1 else ''} "
              f"do{'es' if len(failures) == 1 else ''} not match finite differences",
              f"  (central differences with eps={eps:g}; an entry is wrong when |analytic - numeric| > "
@@ -571,6 +741,7 @@ def _format_report(title: str, failures: list[GradcheckFailure], notes: list[str
             lines.append(failure.table)
         for hint in failure.hints:
             lines.append(f"    hint: {hint}")
+    lines.extend(_culprit_lines(culprits))
     if notes:
         lines.append("")
         lines.append("  warnings:")
@@ -580,6 +751,7 @@ def _format_report(title: str, failures: list[GradcheckFailure], notes: list[str
 
 def _finish(ok: bool, report: str, failures: list[GradcheckFailure], notes: list[str],
             raise_exception: bool) -> bool:
+    __tracebackhide__ = True
     if ok:
         if notes:
             warnings.warn("gradient check passed, but:\n  - " + "\n  - ".join(notes), GradcheckWarning,
@@ -646,8 +818,11 @@ def _full_check(func: Callable, inputs: tuple, *, eps: float, atol: float, rtol:
             _explain_by_kinks(failures, slot, kinks, atol, rtol)
             for kink in kinks:
                 notes.append(_kink_note(slot, kink, _output_label(kink.output_row, indices, outputs, names), eps))
-    report = _format_report(title, failures, notes, eps, atol, rtol) if failures else ""
-    return _Outcome(not failures, report, failures, notes)
+    if not failures:
+        return _Outcome(True, "", failures, notes)
+    culprits = _find_culprits([outputs[k] for k in indices], eps, atol, rtol)
+    report = _format_report(title, failures, notes, eps, atol, rtol, culprits)
+    return _Outcome(False, report, failures, notes)
 
 
 def _explain_by_kinks(failures: list[GradcheckFailure], slot: _Slot, kinks: list[_Kink], atol: float,
@@ -735,6 +910,7 @@ def gradcheck(func: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: fl
         >>> gradcheck(lambda a, b: (a * b).tanh(), (a, b))
         True
     """
+    __tracebackhide__ = True  # pytest shows the report, not this function's frame
     outcome = _full_check(func, _as_tuple(inputs), eps=eps, atol=atol, rtol=rtol, nondet_tol=nondet_tol,
                           title="gradcheck")
     return _finish(outcome.ok, outcome.report, outcome.failures, outcome.notes, raise_exception)
@@ -805,6 +981,7 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
         >>> gradgradcheck(lambda x: (x * x * x).sum(), (x,))
         True
     """
+    __tracebackhide__ = True  # pytest shows the report, not this function's frame
     title = "gradgradcheck"
     inputs = _as_tuple(inputs)
     slots = _checked_slots(inputs, None, title)
@@ -880,12 +1057,18 @@ def _projection_check(func: Callable, inputs: tuple, *, eps: float, atol: float,
         f0 = _flat(outputs, indices)
         for d in range(directions):
             u = _unit_normals(shapes, rng)
-            v = _unit_normals([s.shape for s in slots], rng)
+            v = [rng.standard_normal(s.shape) for s in slots]  # each element moves by ~eps, as in gradcheck
             grads = _projected_analytic(func, inputs, slots, u, indices, title)
             analytic = sum(_dot(g, w) for g, w in zip(grads, v))
             numeric, right, left = _directional_numeric(func, inputs, slots, list(v), u, indices, shapes, f0, eps,
                                                         title)
-            kink = abs(right - left) > atol + rtol * max(abs(right), abs(left))
+            gap = abs(right - left)
+            if gap > atol + rtol * max(abs(right), abs(left)):  # a kink, or just curvature: retry with eps/10
+                numeric10, right10, left10 = _directional_numeric(func, inputs, slots, list(v), u, indices, shapes,
+                                                                  f0, eps / 10, title)
+                kink = abs(right10 - left10) > 0.5 * gap or abs(numeric10 - numeric) > atol + rtol * abs(numeric10)
+            else:
+                kink = False
             if kink:
                 notes.append(f"along random direction {d + 1} the one-sided differences disagree ({right:.6g} "
                              f"right, {left:.6g} left): the inputs are at or near a non-differentiable point")
@@ -918,7 +1101,7 @@ def _projection_report(func: Callable, inputs: tuple, slots: list[_Slot], u: lis
     widths = [max(len(r[c]) for r in rows) for c in range(6)]
     table = "\n".join("      " + "  ".join(cell.rjust(w) for cell, w in zip(r, widths)) for r in rows)
     lines = [f"{title} failed: the {what} along a random direction does not match finite differences",
-             f"  (<u, J v> with random unit vectors u over the outputs and v over the inputs; central differences "
+             f"  (<u, J v> with u a random unit vector over the outputs, v standard normal over the inputs; central differences "
              f"with eps={eps:g}; wrong when |analytic - numeric| > atol + rtol * |numeric| with atol={atol:g}, "
              f"rtol={rtol:g})",
              "",
@@ -928,6 +1111,8 @@ def _projection_report(func: Callable, inputs: tuple, slots: list[_Slot], u: lis
              table]
     lines += [f"    hint: {h}" for h in hints if h]
     lines.append("    (run check_grads(..., method='full') on a smaller input to see the wrong elements)")
+    outputs = _call(func, inputs, title)
+    lines += _culprit_lines(_find_culprits([outputs[k] for k in indices], eps, atol, rtol))
     if notes:
         lines += ["", "  warnings:"] + [f"    - {note}" for note in notes]
     return "\n".join(lines)
@@ -973,8 +1158,8 @@ def check_grads(func: Callable[..., Any], inputs: Any, order: int = 1, method: s
     """Check first (``order=1``) or first and second (``order=2``) derivatives of `func` at `inputs`.
 
     ``method='full'`` compares whole Jacobians (:func:`gradcheck`, and :func:`gradgradcheck` for order 2).
-    ``method='projection'`` compares random directional derivatives ``<u, J v>`` (u random over the
-    outputs, v over the checked inputs): one backward and two forward calls per direction, whatever
+    ``method='projection'`` compares random directional derivatives ``<u, J v>`` (u a random unit vector
+    over the outputs, v standard normal over the checked inputs): one backward and two forward calls per direction, whatever
     the input size, so large inputs are cheap. Order 2 by projection checks the gradient of the
     (differentiable) directional derivative ``<grad(<u, f>), v>`` along a further random direction.
     `seed` makes the random directions (and grad_outputs) reproducible.
@@ -986,6 +1171,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, order: int = 1, method: s
         >>> check_grads(lambda x: x.tanh() * x, (x,), order=2, method="projection", seed=0)
         True
     """
+    __tracebackhide__ = True  # pytest shows the report, not this function's frame
     if order not in (1, 2):
         raise ValueError(f"check_grads: order must be 1 or 2, got {order!r}")
     if method not in ("full", "projection"):
@@ -1005,7 +1191,7 @@ def check_grads(func: Callable[..., Any], inputs: Any, order: int = 1, method: s
         slots = _checked_slots(inputs, None, title)
         outputs = _differentiable_outputs(func, inputs, title)
         u = _unit_normals([out.shape for out in outputs], rng)
-        v = _unit_normals([s.shape for s in slots], rng)
+        v = [rng.standard_normal(s.shape) for s in slots]
         second = _directional_first_order(func, len(inputs), [s.position for s in slots], u, v, title)
         outcome2 = _projection_check(second, inputs, eps=eps, atol=atol, rtol=rtol, rng=rng,
                                      directions=directions, title=f"{title}, order 2",
@@ -1092,6 +1278,7 @@ def gradcheck_module(module: Any, inputs: Any, loss_fn: Callable[[Any], Value] |
         >>> gradcheck_module(net, np.random.default_rng(0).normal(size=(5, 3)))
         True
     """
+    __tracebackhide__ = True  # pytest shows the report, not this function's frame
     title = f"gradcheck_module({type(module).__name__})"
     if not hasattr(module, "named_parameters"):
         raise TypeError(f"gradcheck_module: module must be an nn.Module (with named_parameters()), "

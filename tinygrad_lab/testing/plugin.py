@@ -12,6 +12,8 @@ Installed with the package, so pytest loads it on every run. It:
 
   Choose with ``pytest --tinygrad-lab-profile=ci`` or ``HYPOTHESIS_PROFILE=ci pytest``. Hypothesis's
   own ``--hypothesis-profile`` still wins, and a profile your ``conftest.py`` already loaded is kept.
+  Unless a profile is asked for, hypothesis is imported (and the profile loaded) only just before
+  the first test module that uses it, so pytest runs without hypothesis tests start fast.
 * adds fixtures: ``rng`` (a seeded ``numpy.random.Generator``, different but reproducible for each
   test; the base seed is ``--tinygrad-lab-seed``, default 0), ``gradcheck``, ``assert_grad_close``
   and ``check_grads`` (the functions of :mod:`tinygrad_lab.testing`).
@@ -27,7 +29,9 @@ simply skipped, and pytest keeps working.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import zlib
 from typing import Any
 
@@ -93,8 +97,41 @@ def _requested_profile(config: pytest.Config) -> str | None:
     return config.getoption(PROFILE_OPTION, default=None) or os.environ.get("HYPOTHESIS_PROFILE") or None
 
 
-@pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin, so --hypothesis-profile wins
+_CONFIGURED = "_tinygrad_lab_profile_done"
+
+
+def _hypothesis_installed() -> bool:
+    try:
+        return importlib.util.find_spec("hypothesis") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin, so --hypothesis-profile can name our profiles
 def pytest_configure(config: pytest.Config) -> None:
+    # Importing hypothesis takes a while: do it now only when a profile was asked for (or a conftest already
+    # imported it); otherwise just before the first test module that uses hypothesis is imported.
+    asked = _requested_profile(config) or config.getoption("--hypothesis-profile", default=None)
+    if asked or sys.modules.get("hypothesis") is not None:
+        _load_profile(config)
+
+
+def pytest_pycollect_makemodule(module_path: Any, parent: Any) -> None:
+    config = parent.config
+    if getattr(config, _CONFIGURED, False):
+        return
+    try:
+        text = module_path.read_text(encoding="utf-8", errors="ignore")
+    except OSError:
+        return
+    if "hypothesis" in text or "strategies" in text:
+        _load_profile(config)
+
+
+def _load_profile(config: pytest.Config) -> None:
+    if getattr(config, _CONFIGURED, False):
+        return
+    setattr(config, _CONFIGURED, True)
     if not register_profiles():
         return
     from hypothesis import settings
@@ -110,6 +147,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 f"tinygrad_lab registers {', '.join(PROFILE_NAMES)}"
             ) from None
         return
+    if config.getoption("--hypothesis-profile", default=None):
+        return  # hypothesis's own plugin loads it
     # Keep a profile the user's conftest already chose; replace only hypothesis's automatic ones.
     current = getattr(settings, "_current_profile", "default")
     if current in ("default", None):
@@ -119,10 +158,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    try:
-        from hypothesis import settings
-    except ImportError:
+    if not _hypothesis_installed():
         return "tinygrad_lab: hypothesis not installed (strategies and profiles unavailable)"
+    if sys.modules.get("hypothesis") is None:
+        return (f"tinygrad_lab: hypothesis profile {_requested_profile(config) or DEFAULT_PROFILE!r} "
+                "(loaded with the first test module using hypothesis)")
+    from hypothesis import settings
+
     name = getattr(settings, "_current_profile", None)
     return f"tinygrad_lab: hypothesis profile {name!r}" if name else None
 

@@ -150,6 +150,9 @@ def arrays(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = -
     if dtype.kind != "f":
         raise ValueError(f"arrays(): dtype must be a floating-point dtype, got {dtype}")
     shape_strategy = _as_shape_strategy(shape)
+    if distinct and not isinstance(shape, (st.SearchStrategy, type(None))):
+        _check_fits(math.prod(_fixed_shape(shape)),
+                    len(_grid_cells(min_value, max_value, avoid, min_gap)), min_value, max_value, min_gap)
     if distinct:
         return shape_strategy.flatmap(lambda s: _distinct_arrays(s, dtype, min_value, max_value, avoid, min_gap))
     width = 32 if dtype == np.float32 else 64
@@ -160,17 +163,35 @@ def arrays(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = -
     return hnp.arrays(dtype, shape_strategy, elements=elements)
 
 
+def _fixed_shape(shape: tuple | int) -> tuple:
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def _grid(low: float, high: float, gap: float) -> tuple[float, float]:
+    """Step and jitter of the grid distinct entries sit on: cells 2*gap apart, jittered by less than gap."""
+    step = 2 * gap if gap > 0 else (high - low) / 1024
+    return step, (gap if gap > 0 else step / 2)
+
+
+def _grid_cells(low: float, high: float, avoid: tuple, gap: float) -> list[int]:
+    step, jitter = _grid(low, high, gap)
+    return [k for k in range(math.ceil(low / step), math.floor((high - jitter) / step) + 1)
+            if all(_allowed(x, avoid, gap, low, high) for x in (k * step, k * step + jitter))]
+
+
+def _check_fits(size: int, room: int, low: float, high: float, gap: float) -> None:
+    if size > room:
+        raise ValueError(f"arrays(distinct=True): {size} entries at least min_gap={gap} apart do not fit in "
+                         f"[{low}, {high}] (room for {room}); widen the range or lower min_gap")
+
+
 def _distinct_arrays(shape: tuple, dtype: np.dtype, low: float, high: float, avoid: tuple, gap: float
                      ) -> st.SearchStrategy[np.ndarray]:
     """Entries on distinct cells of a grid of step 2*gap, each jittered by less than gap: pairwise >= gap apart."""
-    step = 2 * gap if gap > 0 else (high - low) / 1024
-    jitter = gap if gap > 0 else step / 2
-    cells = [k for k in range(math.ceil(low / step), math.floor((high - jitter) / step) + 1)
-             if all(_allowed(x, avoid, gap, low, high) for x in (k * step, k * step + jitter))]
+    step, jitter = _grid(low, high, gap)
+    cells = _grid_cells(low, high, avoid, gap)
     size = math.prod(shape)
-    if size > len(cells):
-        raise ValueError(f"arrays(distinct=True): {size} entries at least min_gap={gap} apart do not fit in "
-                         f"[{low}, {high}] (room for {len(cells)}); widen the range or lower min_gap")
+    _check_fits(size, len(cells), low, high, gap)
     picked = st.permutations(cells).map(lambda ks: ks[:size]) if size else st.just([])
     offsets = st.lists(st.floats(0, jitter, exclude_max=True), min_size=size, max_size=size)
     return st.tuples(picked, offsets).map(

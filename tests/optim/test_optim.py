@@ -1,0 +1,396 @@
+"""Optimizers: trajectories against the update rules written out in NumPy, parameter groups, state dicts
+(resuming gives identical steps), and errors for bad hyper-parameters and parameters."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_lab import Value, nn, optim
+
+A = np.array([[0.5, 1.5], [2.0, 0.3]])
+C = np.array([[0.1, -0.4], [0.7, 0.2]])
+P0 = np.array([[1.0, -2.0], [0.5, 3.0]])
+
+
+def loss_of(p):
+    """A quadratic with a known gradient: sum(A p^2 + C p) -> grad 2 A p + C."""
+    return (p * p * A + p * C).sum()
+
+
+def grad_of(p):
+    return 2 * A * p + C
+
+
+def run(opt_class, steps=6, p0=P0, **kwargs):
+    p = nn.Parameter(p0)
+    opt = opt_class([p], **kwargs)
+    trajectory = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss_of(p).backward()
+        opt.step()
+        trajectory.append(p.data.copy())
+    return trajectory
+
+
+# ---------------------------------------------------------------------------- reference rules (the docs' boxes)
+
+def sgd_reference(steps, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
+    p, buf, out = P0.copy(), None, []
+    for _ in range(steps):
+        g = grad_of(p)
+        g = -g if maximize else g
+        g = g + weight_decay * p
+        if momentum:
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+        out.append(p)
+    return out
+
+
+def adam_reference(steps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+                   maximize=False, decoupled=False):
+    b1, b2 = betas
+    p, m, v, v_max, out = P0.copy(), 0.0, 0.0, 0.0, []
+    for t in range(1, steps + 1):
+        g = grad_of(p)
+        g = -g if maximize else g
+        if decoupled:
+            p = p * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1 ** t)
+        if amsgrad:
+            v_max = np.maximum(v_max, v)
+            v_hat = v_max / (1 - b2 ** t)
+        else:
+            v_hat = v / (1 - b2 ** t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        out.append(p)
+    return out
+
+
+def rmsprop_reference(steps, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                      maximize=False):
+    p, v, g_avg, buf, out = P0.copy(), 0.0, 0.0, 0.0, []
+    for _ in range(steps):
+        g = grad_of(p)
+        g = -g if maximize else g
+        g = g + weight_decay * p
+        v = alpha * v + (1 - alpha) * g * g
+        v_tilde = v
+        if centered:
+            g_avg = alpha * g_avg + (1 - alpha) * g
+            v_tilde = v - g_avg * g_avg
+        if momentum > 0:
+            buf = momentum * buf + g / (np.sqrt(v_tilde) + eps)
+            p = p - lr * buf
+        else:
+            p = p - lr * g / (np.sqrt(v_tilde) + eps)
+        out.append(p)
+    return out
+
+
+def assert_trajectories_close(got, expected, rtol=1e-12):
+    assert len(got) == len(expected)
+    for step, (a, b) in enumerate(zip(got, expected)):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-14, err_msg=f"step {step + 1}")
+
+
+# ---------------------------------------------------------------------------- SGD
+
+def test_plain_sgd_is_exactly_p_minus_lr_g():
+    p = nn.Parameter(P0)
+    opt = optim.SGD([p], lr=0.1)
+    data = p.data
+    loss_of(p).backward()
+    grad = p.grad.data.copy()
+    opt.step()
+    assert p.data is data                           # updated in place
+    np.testing.assert_array_equal(p.data, P0 - 0.1 * grad)
+    np.testing.assert_array_equal(p.grad.data, grad)   # .grad untouched
+    assert p.is_leaf and p._op is None
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(lr=0.05),
+    dict(lr=0.05, momentum=0.9),
+    dict(lr=0.05, momentum=0.9, dampening=0.5),
+    dict(lr=0.05, momentum=0.9, nesterov=True),
+    dict(lr=0.05, weight_decay=0.1),
+    dict(lr=0.05, momentum=0.8, weight_decay=0.1, nesterov=True),
+    dict(lr=0.05, momentum=0.5, maximize=True),
+])
+def test_sgd_matches_the_update_rule(kwargs):
+    assert_trajectories_close(run(optim.SGD, **kwargs), sgd_reference(6, **kwargs))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.0, 0.2), st.floats(0.0, 0.99), st.floats(0.0, 1.0), st.floats(0.0, 0.5), st.booleans())
+def test_sgd_matches_the_update_rule_for_any_hyperparameters(lr, momentum, dampening, weight_decay, maximize):
+    kwargs = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, maximize=maximize)
+    assert_trajectories_close(run(optim.SGD, steps=4, **kwargs), sgd_reference(4, **kwargs), rtol=1e-11)
+
+
+def test_sgd_on_scalar_and_float32_parameters():
+    s = Value(2.0, requires_grad=True)
+    opt = optim.SGD([s], lr=0.25)
+    (s * s).backward()
+    opt.step()
+    assert s.data.item() == 1.0 and s.shape == ()
+    w = nn.Parameter(np.ones(3, dtype=np.float32))
+    opt = optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.01)
+    for _ in range(2):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+    assert w.dtype == np.float32 and opt.state[w]["momentum_buffer"].dtype == np.float32
+
+
+# ---------------------------------------------------------------------------- Adam, AdamW, RMSprop
+
+@pytest.mark.parametrize("kwargs", [
+    dict(lr=0.1),
+    dict(lr=0.1, betas=(0.8, 0.9), eps=1e-3),
+    dict(lr=0.1, weight_decay=0.2),
+    dict(lr=0.1, amsgrad=True),
+    dict(lr=0.1, amsgrad=True, weight_decay=0.1, maximize=True),
+])
+def test_adam_matches_the_update_rule(kwargs):
+    assert_trajectories_close(run(optim.Adam, steps=8, **kwargs), adam_reference(8, **kwargs))
+
+
+def test_amsgrad_uses_the_running_max_of_v():
+    # gradients that shrink make v fall; AMSGrad must keep dividing by the largest v seen
+    p = nn.Parameter(np.array([1.0]))
+    opt = optim.Adam([p], lr=0.1, betas=(0.0, 0.5), amsgrad=True)
+    for scale in (10.0, 0.1):
+        opt.zero_grad()
+        (p * scale).sum().backward()
+        opt.step()
+    state = opt.state[p]
+    assert state["max_exp_avg_sq"][0] == pytest.approx(50.0)          # 0.5 * 100, not 0.5 * 50 + 0.5 * 0.01
+    assert state["exp_avg_sq"][0] == pytest.approx(25.005)
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=0.1), dict(lr=0.1, weight_decay=0.3, amsgrad=True),
+                                    dict(lr=0.05, maximize=True)])
+def test_adamw_decouples_weight_decay(kwargs):
+    expected = adam_reference(8, decoupled=True, **{"weight_decay": 1e-2, **kwargs})
+    assert_trajectories_close(run(optim.AdamW, steps=8, **kwargs), expected)
+    assert optim.AdamW([nn.Parameter([1.0])]).defaults["weight_decay"] == 1e-2
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(), dict(lr=0.05, alpha=0.9), dict(momentum=0.9), dict(centered=True),
+    dict(centered=True, momentum=0.5, weight_decay=0.1), dict(maximize=True, eps=1e-2),
+])
+def test_rmsprop_matches_the_update_rule(kwargs):
+    assert_trajectories_close(run(optim.RMSprop, steps=8, **kwargs), rmsprop_reference(8, **kwargs))
+
+
+# ---------------------------------------------------------------------------- general behaviour
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+    lambda ps: optim.Adam(ps), lambda ps: optim.AdamW(ps), lambda ps: optim.RMSprop(ps, centered=True),
+])
+def test_params_without_grad_are_skipped_and_grads_never_change(make):
+    used, unused = nn.Parameter(P0), nn.Parameter(P0)
+    opt = make([used, unused])
+    loss_of(used).backward()
+    grad = used.grad
+    grad_data = grad.data.copy()
+    opt.step()
+    assert np.array_equal(unused.data, P0) and unused.grad is None
+    assert used.grad is grad and np.array_equal(grad.data, grad_data)
+    assert not np.array_equal(used.data, P0)
+    assert used.is_leaf and not any(isinstance(v, Value) for s in opt.state.values() for v in s.values())
+
+
+def test_param_groups_have_their_own_options():
+    a, b = nn.Parameter([1.0]), nn.Parameter([1.0])
+    opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.5, "momentum": 0.9}], lr=0.1)
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["momentum"] == 0
+    assert opt.param_groups[1]["params"] == [b] and opt.param_groups[1]["momentum"] == 0.9
+    ((a * a) + (b * b)).sum().backward()
+    opt.step()
+    assert a.data[0] == pytest.approx(1 - 0.1 * 2) and b.data[0] == pytest.approx(1 - 0.5 * 2)
+    c = nn.Parameter([3.0])
+    opt.add_param_group({"params": [c], "nesterov": True, "momentum": 0.5})
+    assert opt.param_groups[2]["lr"] == 0.1 and opt.param_groups[2]["nesterov"]
+
+
+def test_changing_group_lr_takes_effect_on_the_next_step():
+    for make in (lambda ps: optim.SGD(ps, lr=1.0), lambda ps: optim.Adam(ps, lr=1.0)):
+        p = nn.Parameter([1.0])
+        opt = make([p])
+        opt.param_groups[0]["lr"] = 0.0
+        (p * p).sum().backward()
+        opt.step()
+        assert p.data[0] == 1.0
+
+
+def test_zero_grad_modes():
+    p = nn.Parameter([1.0, 2.0])
+    opt = optim.SGD([p], lr=0.1)
+    (p * p).sum().backward()
+    grad = p.grad
+    opt.zero_grad(set_to_none=False)
+    assert p.grad is grad and not grad.data.any()
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_step_with_closure_returns_its_loss():
+    p = nn.Parameter([2.0])
+    opt = optim.SGD([p], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert loss.item() == 4.0 and p.data[0] == pytest.approx(1.6)
+
+
+def test_sgd_trains_a_model_on_model_parameters():
+    model = nn.Linear(3, 1, generator=0)
+    x, y = np.random.default_rng(0).normal(size=(16, 3)), np.random.default_rng(1).normal(size=(16, 1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    losses = []
+    for _ in range(20):
+        opt.zero_grad()
+        loss = nn.MSELoss()(model(Value(x)), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+
+
+# ---------------------------------------------------------------------------- state dicts
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    lambda ps: optim.Adam(ps, lr=0.05, amsgrad=True),
+    lambda ps: optim.AdamW(ps, lr=0.05),
+    lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+])
+def test_resuming_from_state_dicts_gives_identical_steps(make):
+    def train(model, opt, steps):
+        x = Value(np.linspace(-1, 1, 12).reshape(6, 2))
+        y = np.linspace(0, 1, 6).reshape(6, 1)
+        out = []
+        for _ in range(steps):
+            opt.zero_grad()
+            nn.MSELoss()(model(x), y).backward()
+            opt.step()
+            out.append([p.data.copy() for p in model.parameters()])
+        return out
+
+    model = nn.Sequential(nn.Linear(2, 3, generator=0), nn.Tanh(), nn.Linear(3, 1, generator=1))
+    opt = make(model.parameters())
+    train(model, opt, 3)
+    model_state, opt_state = model.state_dict(), opt.state_dict()
+    uninterrupted = train(model, opt, 4)
+
+    fresh = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    fresh.load_state_dict(model_state)
+    fresh_opt = make(fresh.parameters())
+    fresh_opt.load_state_dict(opt_state)
+    resumed = train(fresh, fresh_opt, 4)
+    for a, b in zip(uninterrupted, resumed):
+        for pa, pb in zip(a, b):
+            np.testing.assert_array_equal(pa, pb)
+
+
+def test_state_dict_layout_is_torch_like_and_copied():
+    a, b = nn.Parameter([1.0]), nn.Parameter([2.0, 3.0])
+    opt = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}])
+    ((a * a).sum() + (b * b).sum()).backward()
+    opt.step()
+    state = opt.state_dict()
+    assert [g["params"] for g in state["param_groups"]] == [[0], [1]]
+    assert state["param_groups"][1]["lr"] == 0.5 and state["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert set(state["state"]) == {0, 1}
+    assert set(state["state"][1]) == {"step", "exp_avg", "exp_avg_sq"} and state["state"][1]["step"] == 1
+    state["state"][1]["exp_avg"][...] = 99.0
+    assert not np.any(opt.state[b]["exp_avg"] == 99.0)
+
+
+def test_bad_optimizer_state_dicts_change_nothing():
+    p, q = nn.Parameter([1.0, 2.0]), nn.Parameter([3.0])
+    opt = optim.SGD([p, q], lr=0.1, momentum=0.9)
+    (p * p).sum().backward()
+    opt.step()
+    good = opt.state_dict()
+    other = optim.SGD([p], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="doesn't match the size"):
+        opt.load_state_dict(other)
+    two_groups = optim.SGD([{"params": [p]}, {"params": [q]}], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="2 parameter group"):
+        opt.load_state_dict(two_groups)
+    bad = opt.state_dict()
+    bad["state"][0]["momentum_buffer"] = np.zeros(5)
+    bad["param_groups"][0]["lr"] = 0.7
+    with pytest.raises(ValueError, match=r"'momentum_buffer' of parameter 0 has shape \(5,\)"):
+        opt.load_state_dict(bad)
+    assert opt.param_groups[0]["lr"] == 0.1
+    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], good["state"][0]["momentum_buffer"])
+    bad = opt.state_dict()
+    bad["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="Invalid learning rate: -1.0"):
+        opt.load_state_dict(bad)
+    with pytest.raises(ValueError, match="'state' and 'param_groups'"):
+        opt.load_state_dict({"state": {}})
+
+
+# ---------------------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("make, message", [
+    (lambda ps: optim.SGD(ps, lr=-0.1), "Invalid learning rate: -0.1"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-1), "Invalid momentum value: -1"),
+    (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1), "Invalid weight_decay value: -1"),
+    (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "zero dampening"),
+    (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+    (lambda ps: optim.Adam(ps, eps=-1e-8), "Invalid epsilon value: -1e-08"),
+    (lambda ps: optim.AdamW(ps, lr=-1), "Invalid learning rate: -1"),
+    (lambda ps: optim.RMSprop(ps, alpha=-0.5), "Invalid alpha value: -0.5"),
+    (lambda ps: optim.RMSprop(ps, momentum=-0.5), "Invalid momentum value: -0.5"),
+    (lambda ps: optim.SGD([{"params": ps, "lr": -1.0}], lr=0.1), "Invalid learning rate: -1.0"),
+])
+def test_invalid_hyperparameters_raise_value_error_naming_them(make, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        make([nn.Parameter([1.0])])
+
+
+def test_invalid_parameters():
+    p = nn.Parameter([1.0])
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="iterable of Values or dicts"):
+        optim.SGD(p, lr=0.1)
+    with pytest.raises(TypeError, match="ordered collections"):
+        optim.SGD([{"params": {p}}], lr=0.1)
+    with pytest.raises(TypeError, match="can only optimize Values.*ndarray"):
+        optim.SGD([np.ones(2)], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([p * 2], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    with pytest.raises(ValueError, match="more than once"):
+        optim.SGD([p, p], lr=0.1)
+
+
+def test_repr_lists_groups():
+    text = repr(optim.SGD([nn.Parameter([1.0])], lr=0.1, momentum=0.9))
+    assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text and text.endswith(")")
