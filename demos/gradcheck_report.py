@@ -6,6 +6,7 @@ still trains a little, so the bug hides; a gradient check finds it at once and s
 
 Run:  python demos/gradcheck_report.py
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -70,8 +71,10 @@ def main() -> int:
 
     big_x = Value(rng.normal(size=(2000, 50)), requires_grad=True)
     big_w = Value(rng.normal(size=(50, 20)) / 7, requires_grad=True)
-    print("   check_grads on a 2000x50 batch, random projections, orders 1 and 2 ->",
-          check_grads(layer(Sigmoid), (big_x, big_w), order=2, method="projection", seed=0))
+    print(
+        "   check_grads on a 2000x50 batch, random projections, orders 1 and 2 ->",
+        check_grads(layer(Sigmoid), (big_x, big_w), order=2, method="projection", seed=0),
+    )
     return 0
 
 

@@ -206,7 +206,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
-        if cls.__module__.startswith("tinygrad_lab."):
+        defined_in = sys._getframe(1).f_code.co_filename  # the file whose class statement made cls
+        if cls.__module__.startswith("tinygrad_lab.") and not defined_in.startswith("<"):
             OPS[cls.name] = cls
 
     @staticmethod
@@ -814,7 +815,8 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
 
 
 def _check_local(node: Value, local: tuple) -> None:
-    where = getattr(node, "_origin", "<created outside detect_anomaly()>")
+    where = getattr(node, "_origin", None) or ("an unknown line (the forward pass ran outside detect_anomaly(); "
+                                               "run it inside `with detect_anomaly():` to record where)")
     for g in local:
         if g is not None:
             _check_finite(g.data if isinstance(g, Value) else g, "backward", node._op.name, where)

@@ -1,4 +1,5 @@
-"""detect_anomaly (re-exported by tinygrad_lab.testing): the first NaN/inf in forward or backward names its op and line."""
+"""detect_anomaly (re-exported by tinygrad_lab.testing): the first NaN/inf names its op and line."""
+
 from __future__ import annotations
 
 import warnings
@@ -83,8 +84,11 @@ def test_backward_flag_raises_naming_the_op():
         y.sum().backward(detect_anomaly=True)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: with only backward(detect_anomaly=True) the node's creation site "
-                                       "was not recorded, so the message says '<created outside detect_anomaly()>'")
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: with only backward(detect_anomaly=True) the node's creation site "
+    "was not recorded, so the message says '<created outside detect_anomaly()>'",
+)
 def test_backward_flag_names_the_line_that_created_the_node():
     x = Value([0.0, 4.0], requires_grad=True)
     y = x.sqrt()  # ANOMALY-FLAG

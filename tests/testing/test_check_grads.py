@@ -1,4 +1,5 @@
 """check_grads (full and projection, orders 1 and 2), gradcheck_module and assert_grad_close."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,8 +46,11 @@ def test_projection_is_cheap_on_large_inputs_and_passes_both_orders():
 
 def test_projection_localizes_a_constant_factor_to_its_input():
     report = projection_failure(lambda a, b: HalfSquare.apply(a) * b, (value(20, 30), value(30)), seed=1)
-    rows = {line.split()[0] + " " + line.split()[1]: line.split()[-1] for line in report.splitlines()
-            if line.strip().startswith("input ") and line.split()[-1] in ("ok", "WRONG")}
+    rows = {
+        line.split()[0] + " " + line.split()[1]: line.split()[-1]
+        for line in report.splitlines()
+        if line.strip().startswith("input ") and line.split()[-1] in ("ok", "WRONG")
+    }
     assert rows == {"input 0": "WRONG", "input 1": "ok"}
     assert "input 0: analytic = 0.5 x numeric along this direction" in report
     assert "op 'halfsquare'" in report
@@ -54,8 +58,11 @@ def test_projection_localizes_a_constant_factor_to_its_input():
 
 def test_projection_sign_flip_and_zero_gradient_hints():
     assert "sign flipped for input 1" in projection_failure(
-        lambda a, b: FlippedSub.apply(a, b), (value(50), value(50)), seed=2)
-    assert "zero gradient for input 0" in projection_failure(lambda x: NoGradient.apply(x), (value(50),), seed=3)
+        lambda a, b: FlippedSub.apply(a, b), (value(50), value(50)), seed=2
+    )
+    assert "zero gradient for input 0" in projection_failure(
+        lambda x: NoGradient.apply(x), (value(50),), seed=3
+    )
 
 
 def test_projection_second_order_catches_what_first_order_cannot():
@@ -74,8 +81,9 @@ def test_full_second_order_catches_it_too():
 
 def test_projection_with_several_outputs_and_constant_inputs():
     a, b = value(6, 5), value(5)
-    assert check_grads(lambda a, b, k: ((a * b).sum(axis=1) * k, a.exp()), (a, b, 3.0), method="projection",
-                       order=2, seed=5)
+    assert check_grads(
+        lambda a, b, k: ((a * b).sum(axis=1) * k, a.exp()), (a, b, 3.0), method="projection", order=2, seed=5
+    )
 
 
 def test_projection_reports_are_reproducible_with_a_seed():
@@ -92,8 +100,12 @@ def test_projection_warns_at_a_kink():
 
 
 def test_projection_raise_exception_false():
-    assert check_grads(lambda x: HalfSquare.apply(x), (value(5),), method="projection", seed=0,
-                       raise_exception=False) is False
+    assert (
+        check_grads(
+            lambda x: HalfSquare.apply(x), (value(5),), method="projection", seed=0, raise_exception=False
+        )
+        is False
+    )
 
 
 def test_bad_arguments_are_named():
@@ -143,12 +155,16 @@ class CustomLinear(nn.Module):
 
 
 def snapshot(module: nn.Module) -> list:
-    return [(name, p, p.data, p.data.copy(), p.dtype, p.requires_grad, p.grad) for name, p in module.named_parameters()]
+    return [
+        (name, p, p.data, p.data.copy(), p.dtype, p.requires_grad, p.grad)
+        for name, p in module.named_parameters()
+    ]
 
 
 def assert_unchanged(module: nn.Module, before: list) -> None:
-    for (name, p, data, copy, dtype, requires_grad, grad), (name2, p2) in zip(before, module.named_parameters(),
-                                                                                strict=True):
+    for (name, p, data, copy, dtype, requires_grad, grad), (name2, p2) in zip(
+        before, module.named_parameters(), strict=True
+    ):
         assert name == name2 and p is p2 and p.data is data and p.dtype == dtype
         assert np.array_equal(p.data, copy) and p.requires_grad == requires_grad and p.grad is grad
 
@@ -182,7 +198,9 @@ def test_correct_module_passes_and_float_inputs_are_checked():
         gradcheck_module(CustomLinear(3, 2, op=WrongInputGradient), RNG.normal(size=(4, 3)))
     assert [f.input for f in info.value.failures] == ["input 0"]
     assert "sign flipped" in str(info.value)
-    assert gradcheck_module(CustomLinear(3, 2, op=WrongInputGradient), RNG.normal(size=(4, 3)), check_inputs=False)
+    assert gradcheck_module(
+        CustomLinear(3, 2, op=WrongInputGradient), RNG.normal(size=(4, 3)), check_inputs=False
+    )
 
 
 def test_module_with_a_custom_loss_and_integer_targets():
@@ -229,7 +247,9 @@ def test_assert_grad_close_passes_silently_and_fails_with_the_report():
         assert_grad_close(lambda x: HalfSquare.apply(x), (value(3),))
     assert "gradcheck failed" in str(info.value) and "analytic = 0.5" in str(info.value)
     with pytest.raises(AssertionError, match="check_grads\\(method='projection'\\), order 2 failed"):
-        assert_grad_close(lambda x: HalfDetachedCube.apply(x), (value(30),), order=2, method="projection", seed=0)
+        assert_grad_close(
+            lambda x: HalfDetachedCube.apply(x), (value(30),), order=2, method="projection", seed=0
+        )
 
 
 def test_assert_grad_close_checks_modules():

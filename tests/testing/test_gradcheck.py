@@ -1,4 +1,5 @@
 """gradcheck / gradgradcheck: correct gradients pass, each known mistake is caught and named in the report."""
+
 from __future__ import annotations
 
 import warnings
@@ -195,14 +196,17 @@ class Stateful(Function):
 # ----------------------------------------------------------------------------- correct gradients
 
 
-@pytest.mark.parametrize("func, shapes", [
-    (lambda x: x.tanh(), [(2, 3)]),
-    (lambda x: (x * x.exp()).sum(axis=0), [(3, 2)]),
-    (lambda a, b: a * b + a / (b * b + 1), [(2, 3), (3,)]),
-    (lambda a, b: a @ b, [(2, 3), (3, 4)]),
-    (lambda x: (x.sigmoid(), x.mean(axis=1, keepdims=True)), [(2, 3)]),
-    (lambda x: x.sum(), [()]),
-])
+@pytest.mark.parametrize(
+    "func, shapes",
+    [
+        (lambda x: x.tanh(), [(2, 3)]),
+        (lambda x: (x * x.exp()).sum(axis=0), [(3, 2)]),
+        (lambda a, b: a * b + a / (b * b + 1), [(2, 3), (3,)]),
+        (lambda a, b: a @ b, [(2, 3), (3, 4)]),
+        (lambda x: (x.sigmoid(), x.mean(axis=1, keepdims=True)), [(2, 3)]),
+        (lambda x: x.sum(), [()]),
+    ],
+)
 def test_correct_gradients_pass(func, shapes):
     inputs = tuple(value(*shape) for shape in shapes)
     with warnings.catch_warnings():
@@ -261,7 +265,9 @@ def test_constant_factor_hint_gives_the_factor_and_the_table_has_the_numbers():
     report = str(error)
     assert "analytic = 0.5 (= 1/2) x numeric" in report
     assert "missing factor 2" in report
-    assert "d(output 0, shape (3,)) / d(input 0, shape (3,), float64): 3 of 9 Jacobian entries wrong" in report
+    assert (
+        "d(output 0, shape (3,)) / d(input 0, shape (3,), float64): 3 of 9 Jacobian entries wrong" in report
+    )
     worst = [line.split() for line in report.splitlines() if line.strip().startswith("(2,)  ")][0]
     assert worst[:2] == ["(2,)", "(2,)"]
     assert float(worst[2]) == pytest.approx(3.0) and float(worst[3]) == pytest.approx(6.0, rel=1e-6)
@@ -288,7 +294,9 @@ def test_mean_instead_of_sum_over_a_broadcast_axis():
 def test_transposed_gradient_of_a_square_input():
     error = failure_of(lambda a, b: SquareMatmulTransposed.apply(a, b), (value(3, 3), value(3, 4)))
     assert [f.input for f in error.failures] == ["input 0"]
-    assert all_hints(error).startswith("transposed: the analytic gradient equals the numeric gradient transposed")
+    assert all_hints(error).startswith(
+        "transposed: the analytic gradient equals the numeric gradient transposed"
+    )
 
 
 def test_transposed_gradient_of_a_rectangular_input_is_a_shape_error_naming_the_op():
@@ -348,7 +356,7 @@ def test_wrong_output_is_named_among_several():
 
 
 def test_every_wrong_pair_is_reported():
-    error = failure_of(lambda a, b: (HalfSquare.apply(a) + FlippedSub.apply(a, b)), (value(3), value(3)))
+    error = failure_of(lambda a, b: HalfSquare.apply(a) + FlippedSub.apply(a, b), (value(3), value(3)))
     assert {f.input for f in error.failures} == {"input 0", "input 1"}
 
 

@@ -1,4 +1,5 @@
-"""demos/gradcheck_report.py: the wrong sigmoid backward is caught with a report naming the op; the fix passes."""
+"""demos/gradcheck_report.py: the wrong sigmoid backward is caught and its op named; the fix passes."""
+
 from __future__ import annotations
 
 import importlib.util

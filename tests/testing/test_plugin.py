@@ -3,6 +3,7 @@
 Each case runs pytest in a subprocess (``pytester.runpytest_subprocess``) so hypothesis's global
 profile state of this session is never touched.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,9 @@ def profile_line(result: pytest.RunResult) -> list[str]:
 
 
 def test_fixtures_and_the_default_profile(pytester: pytest.Pytester):
-    pytester.makepyfile(PROFILE_PROBE + textwrap.dedent("""
+    pytester.makepyfile(
+        PROFILE_PROBE
+        + textwrap.dedent("""
         import zlib
         import numpy as np
         from tinygrad_lab import Value
@@ -46,7 +49,8 @@ def test_fixtures_and_the_default_profile(pytester: pytest.Pytester):
             assert gradcheck(lambda x: x.tanh(), (x,))
             assert_grad_close(lambda x: x.exp(), (x,))
             assert check_grads(lambda x: x * x, (x,), method="projection", seed=0)
-    """))
+    """)
+    )
     result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", "--tinygrad-lab-seed=7")
     result.assert_outcomes(passed=3)
     assert profile_line(result) == ["tinygrad_lab", "50", "False", "None"]
@@ -115,7 +119,8 @@ sys.exit(pytest.main(sys.argv[1:]))
 
 
 def test_pytest_and_the_package_work_without_hypothesis(pytester: pytest.Pytester):
-    pytester.makepyfile(test_without="""
+    pytester.makepyfile(
+        test_without="""
         import pytest
         import tinygrad_lab.testing
         from tinygrad_lab import Value
@@ -126,13 +131,27 @@ def test_pytest_and_the_package_work_without_hypothesis(pytester: pytest.Pyteste
         def test_strategies_say_what_is_missing():
             with pytest.raises(ImportError, match="needs hypothesis"):
                 tinygrad_lab.testing.strategies
-    """)
+    """
+    )
     runner = pytester.makepyfile(run_blocked=BLOCK_HYPOTHESIS)
     # No autoloading (hypothesis's own plugin would not exist either); ours is loaded by name instead.
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    result = subprocess.run([sys.executable, str(runner), "-p", "tinygrad_lab.testing.plugin", "-p",
-                             "no:cacheprovider", "test_without.py"], cwd=pytester.path, capture_output=True,
-                            text=True, timeout=120, env=env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(runner),
+            "-p",
+            "tinygrad_lab.testing.plugin",
+            "-p",
+            "no:cacheprovider",
+            "test_without.py",
+        ],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
     assert "tinygrad_lab: hypothesis not installed" in result.stdout

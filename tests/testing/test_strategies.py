@@ -1,4 +1,5 @@
 """The hypothesis strategies keep their promises, and correct ops raise no false alarm on what they draw."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -108,7 +109,9 @@ def test_no_false_alarm_unary(x, name):
 
 
 @SOME
-@given(tst.broadcastable_shapes().flatmap(lambda s: st.tuples(tst.values(s[0]), tst.values(s[1], avoid=(0.0,)))))
+@given(
+    tst.broadcastable_shapes().flatmap(lambda s: st.tuples(tst.values(s[0]), tst.values(s[1], avoid=(0.0,))))
+)
 def test_no_false_alarm_broadcasting_binary_ops(pair):
     assert gradcheck(lambda a, b: a * b + a / b - b, pair)
 

@@ -243,9 +243,13 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 # ============================================================================ binary classification
 
+_BCE_EPSILON = float(np.float32(1e-12))
+"""PyTorch's clamp of (1 - x) x in the BCE gradient: the float32 constant 1e-12f (9.99999996e-13)."""
+
+
 class BCEOp(Function):
     """loss = -w [y max(log x, -100) + (1 - y) max(log(1 - x), -100)];
-    dx = g w (x - y) / max((1 - x) x, 1e-12) (PyTorch's rule),  dy = g w (log(1 - x) - log x)."""
+    dx = g w (x - y) / max((1 - x) x, 1e-12f) (PyTorch's rule),  dy = g w (log(1 - x) - log x)."""
 
     name = "binary_cross_entropy"
 
@@ -264,7 +268,7 @@ class BCEOp(Function):
         g = _per_element(g, input.size, reduction)
         if weight is not None:
             g = g * weight
-        gi = g * (input - target) / maximum((1 - input) * input, 1e-12)
+        gi = g * (input - target) / maximum((1 - input) * input, _BCE_EPSILON)
         gt = g * (log(1 - input) - log(input)) if target_grad else None
         return gi, gt
 

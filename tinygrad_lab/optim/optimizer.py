@@ -225,7 +225,7 @@ class Optimizer:
         if name == "step":
             return int(np.asarray(getattr(value, "data", value)))
         if isinstance(value, (np.ndarray, Value)) or hasattr(value, "__array__"):
-            array = np.array(getattr(value, "data", value) if isinstance(value, Value) else value, copy=True)
+            array = np.asarray(value.data if isinstance(value, Value) else value).copy()
             if array.shape != p.data.shape:
                 raise ValueError(f"loaded state dict: '{name}' of parameter {index} has shape {array.shape}, but "
                                  f"the parameter has shape {p.data.shape}")

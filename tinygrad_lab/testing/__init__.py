@@ -11,6 +11,7 @@ Names: :func:`gradcheck`, :func:`gradgradcheck`, :func:`check_grads`, :func:`gra
 :class:`AnomalyError`, and the submodule :mod:`tinygrad_lab.testing.strategies` (hypothesis strategies,
 imported on first use, so this package works without hypothesis installed).
 """
+
 from __future__ import annotations
 
 import importlib

@@ -14,6 +14,7 @@ Example:
     >>> gradcheck(lambda x: (x * x.exp()).sum(), (x,))
     True
 """
+
 from __future__ import annotations
 
 import inspect
@@ -136,8 +137,10 @@ def _checked_slots(inputs: tuple, names: Sequence[str] | None, caller: str) -> l
             slots.append(_Slot(position, name, value))
     if not slots:
         kinds = ", ".join(_describe(x) for x in inputs) or "nothing"
-        raise ValueError(f"{caller} needs at least one input Value with requires_grad=True (a floating-point "
-                         f"Value); got {kinds}. Create inputs with Value(data, requires_grad=True).")
+        raise ValueError(
+            f"{caller} needs at least one input Value with requires_grad=True (a floating-point "
+            f"Value); got {kinds}. Create inputs with Value(data, requires_grad=True)."
+        )
     return slots
 
 
@@ -153,10 +156,15 @@ def _call(func: Callable, inputs: tuple, caller: str) -> tuple:
     outputs = result if isinstance(result, (tuple, list)) else (result,)
     for k, out in enumerate(outputs):
         if not isinstance(out, Value):
-            extra = (" (did you use .data, .numpy() or a NumPy function? those leave the graph)"
-                     if isinstance(out, (np.ndarray, np.generic, float)) else "")
-            raise TypeError(f"{caller}: func must return a Value or a tuple of Values, but output {k} is "
-                            f"{type(out).__name__}{extra}")
+            extra = (
+                " (did you use .data, .numpy() or a NumPy function? those leave the graph)"
+                if isinstance(out, (np.ndarray, np.generic, float))
+                else ""
+            )
+            raise TypeError(
+                f"{caller}: func must return a Value or a tuple of Values, but output {k} is "
+                f"{type(out).__name__}{extra}"
+            )
     return tuple(outputs)
 
 
@@ -170,12 +178,16 @@ def _flat(outputs: tuple, indices: list[int]) -> np.ndarray:
     return np.concatenate([np.asarray(outputs[k].data, dtype=np.float64).ravel() for k in indices])
 
 
-def _evaluate(func: Callable, inputs: tuple, indices: list[int], shapes: list[tuple], caller: str) -> np.ndarray:
+def _evaluate(
+    func: Callable, inputs: tuple, indices: list[int], shapes: list[tuple], caller: str
+) -> np.ndarray:
     outputs = _call(func, inputs, caller)
     got = [outputs[k].shape for k in indices] if len(outputs) > max(indices, default=-1) else None
     if got != shapes:
-        raise RuntimeError(f"{caller}: func returned outputs of shapes {got} after an input was perturbed by eps, "
-                           f"but {shapes} at the original inputs; func must return the same structure each call")
+        raise RuntimeError(
+            f"{caller}: func returned outputs of shapes {got} after an input was perturbed by eps, "
+            f"but {shapes} at the original inputs; func must return the same structure each call"
+        )
     return _flat(outputs, indices)
 
 
@@ -215,8 +227,8 @@ def _reducible(grad_shape: tuple, input_shape: tuple) -> bool:
     """True when summing broadcast axes turns `grad_shape` into `input_shape` (what the engine does)."""
     if len(grad_shape) < len(input_shape):
         return False
-    tail = grad_shape[len(grad_shape) - len(input_shape):]
-    return all(i == g or i == 1 for i, g in zip(input_shape, tail))
+    tail = grad_shape[len(grad_shape) - len(input_shape) :]
+    return all(i == g or i == 1 for i, g in zip(input_shape, tail, strict=False))
 
 
 def _op_location(op: type) -> str:
@@ -254,7 +266,7 @@ def _audit_backward_shapes(outputs: Sequence[Value]) -> list[_ShapeProblem]:
             continue
         if not isinstance(local, (tuple, list)):
             local = (local,)
-        for index, (parent, g) in enumerate(zip(parents, local)):
+        for index, (parent, g) in enumerate(zip(parents, local, strict=False)):
             if g is None or not parent.requires_grad:
                 continue
             grad_shape = tuple(np.shape(g.data if isinstance(g, Value) else g))
@@ -267,12 +279,16 @@ def _audit_backward_shapes(outputs: Sequence[Value]) -> list[_ShapeProblem]:
 def _shape_hint(problem: _ShapeProblem) -> str:
     g, x = problem.grad_shape, problem.input_shape
     if len(g) == len(x) and g == x[::-1]:
-        return (f"transposed: the gradient has the input's shape reversed {g}; return it transposed "
-                f"(e.g. g.T, or x.T @ g instead of g.T @ x)")
+        return (
+            f"transposed: the gradient has the input's shape reversed {g}; return it transposed "
+            f"(e.g. g.T, or x.T @ g instead of g.T @ x)"
+        )
     axes = _axes_to_sum(g, x)
     if axes is not None:
-        return (f"missing broadcast reduction: the forward broadcast this input along axes {axes} of the "
-                f"result; sum the gradient over them: g.sum(axis={axes[0] if len(axes) == 1 else axes})")
+        return (
+            f"missing broadcast reduction: the forward broadcast this input along axes {axes} of the "
+            f"result; sum the gradient over them: g.sum(axis={axes[0] if len(axes) == 1 else axes})"
+        )
     return "the gradient's shape must equal the input's shape (or broadcast to it)"
 
 
@@ -291,8 +307,9 @@ def _axes_to_sum(grad_shape: tuple, input_shape: tuple) -> tuple | None:
 # ----------------------------------------------------------------------------- Jacobians
 
 
-def _analytic_jacobians(outputs: tuple, indices: list[int], slots: list[_Slot]
-                        ) -> tuple[list[np.ndarray], dict[int, bool]]:
+def _analytic_jacobians(
+    outputs: tuple, indices: list[int], slots: list[_Slot]
+) -> tuple[list[np.ndarray], dict[int, bool]]:
     """Full Jacobians d(outputs)/d(slot) (one backward per output element), and which slots were unused."""
     total = sum(outputs[k].size for k in indices)
     jacobians = [np.zeros((total, slot.value.size)) for slot in slots]
@@ -325,9 +342,18 @@ class _Kink:
     output_row: int
 
 
-def _numeric_jacobian(func: Callable, inputs: tuple, slot: _Slot, indices: list[int], shapes: list[tuple],
-                      f0: np.ndarray, eps: float, atol: float, rtol: float, caller: str
-                      ) -> tuple[np.ndarray, list[_Kink]]:
+def _numeric_jacobian(
+    func: Callable,
+    inputs: tuple,
+    slot: _Slot,
+    indices: list[int],
+    shapes: list[tuple],
+    f0: np.ndarray,
+    eps: float,
+    atol: float,
+    rtol: float,
+    caller: str,
+) -> tuple[np.ndarray, list[_Kink]]:
     """Central differences column by column, and the elements where one-sided differences disagree."""
     x = slot.value.data
     jacobian = np.zeros((f0.size, x.size))
@@ -338,7 +364,8 @@ def _numeric_jacobian(func: Callable, inputs: tuple, slot: _Slot, indices: list[
         jacobian[:, j] = (plus - minus) / (2 * eps)
         right, left = (plus - f0) / eps, (f0 - minus) / eps
         if len(candidates) < MAX_KINK_CANDIDATES and np.any(
-                np.abs(right - left) > atol + rtol * np.maximum(np.abs(right), np.abs(left))):
+            np.abs(right - left) > atol + rtol * np.maximum(np.abs(right), np.abs(left))
+        ):
             candidates.append((j, right, left))
     kinks = []
     for j, right, left in candidates:
@@ -355,8 +382,17 @@ def _numeric_jacobian(func: Callable, inputs: tuple, slot: _Slot, indices: list[
     return jacobian, kinks
 
 
-def _perturbed_pair(func: Callable, inputs: tuple, x: np.ndarray, flat: np.ndarray | None, j: int, eps: float,
-                    indices: list[int], shapes: list[tuple], caller: str) -> tuple[np.ndarray, np.ndarray]:
+def _perturbed_pair(
+    func: Callable,
+    inputs: tuple,
+    x: np.ndarray,
+    flat: np.ndarray | None,
+    j: int,
+    eps: float,
+    indices: list[int],
+    shapes: list[tuple],
+    caller: str,
+) -> tuple[np.ndarray, np.ndarray]:
     view = flat if flat is not None else x.flat
     original = view[j].copy() if flat is not None else x.flat[j]
     try:
@@ -440,14 +476,25 @@ def _local_check(node: Value, eps: float, atol: float, rtol: float) -> list[_Cul
         bad = np.abs(a - n) > atol + rtol * np.abs(n)
         if np.any(bad):
             hints = _hints(a, n, parents[i].shape, out.shape, atol, rtol) if np.all(smooth) else []
-            culprits.append(_Culprit(op.name, _op_location(op), i, parents[i].shape, int(bad.sum()), bad.size,
-                                     float(np.max(np.abs(a - n))), hints))
+            culprits.append(
+                _Culprit(
+                    op.name,
+                    _op_location(op),
+                    i,
+                    parents[i].shape,
+                    int(bad.sum()),
+                    bad.size,
+                    float(np.max(np.abs(a - n))),
+                    hints,
+                )
+            )
     return culprits
 
 
-def _local_projection(node: Value, datas: list, out: np.ndarray, checked: list[int], eps: float, atol: float,
-                      rtol: float) -> list[_Culprit]:
-    """A large op checked along one random direction per input: <u, J_i v_i> by backward and by differences."""
+def _local_projection(
+    node: Value, datas: list, out: np.ndarray, checked: list[int], eps: float, atol: float, rtol: float
+) -> list[_Culprit]:
+    """A large op checked along one random direction per input (<u, J_i v_i>, backward vs differences)."""
     op, args = node._op, node._args or {}
     rng = np.random.default_rng(0)
     u = rng.standard_normal(out.shape)
@@ -456,14 +503,27 @@ def _local_projection(node: Value, datas: list, out: np.ndarray, checked: list[i
     culprits = []
     for i in checked:
         g = local[i] if i < len(local) else None
-        g = np.zeros(datas[i].shape) if g is None else np.asarray(g.data if isinstance(g, Value) else g, float)
+        g = (
+            np.zeros(datas[i].shape)
+            if g is None
+            else np.asarray(g.data if isinstance(g, Value) else g, float)
+        )
         if g.shape != datas[i].shape:
             if not _reducible(g.shape, datas[i].shape):
                 continue
             g = _sum_to_shape(g, datas[i].shape)
         v = rng.standard_normal(datas[i].shape)
-        values = [float(np.vdot(u, np.asarray(op.forward(*datas[:i], datas[i] + t * v, *datas[i + 1:], **args),
-                                              dtype=np.float64))) for t in (eps, -eps)]
+        values = [
+            float(
+                np.vdot(
+                    u,
+                    np.asarray(
+                        op.forward(*datas[:i], datas[i] + t * v, *datas[i + 1 :], **args), dtype=np.float64
+                    ),
+                )
+            )
+            for t in (eps, -eps)
+        ]
         center = float(np.vdot(u, out))
         numeric = (values[0] - values[1]) / (2 * eps)
         right, left = (values[0] - center) / eps, (center - values[1]) / eps
@@ -472,20 +532,35 @@ def _local_projection(node: Value, datas: list, out: np.ndarray, checked: list[i
         analytic = float(np.vdot(g, v))
         if abs(analytic - numeric) > atol + rtol * abs(numeric):
             ratio = analytic / numeric if numeric != 0 else math.nan
-            culprits.append(_Culprit(op.name, _op_location(op), i, datas[i].shape, 1, 1, abs(analytic - numeric),
-                                     [f"along a random direction: analytic {analytic:.6g}, numeric {numeric:.6g} "
-                                      f"(ratio {ratio:.4g})"]))
+            culprits.append(
+                _Culprit(
+                    op.name,
+                    _op_location(op),
+                    i,
+                    datas[i].shape,
+                    1,
+                    1,
+                    abs(analytic - numeric),
+                    [
+                        f"along a random direction: analytic {analytic:.6g}, numeric {numeric:.6g} "
+                        f"(ratio {ratio:.4g})"
+                    ],
+                )
+            )
     return culprits
 
 
 def _sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(shape) if s == 1 and g.shape[lead + k] != 1)
+    axes = tuple(range(lead)) + tuple(
+        lead + k for k, s in enumerate(shape) if s == 1 and g.shape[lead + k] != 1
+    )
     return g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.reshape(shape)
 
 
-def _local_numeric(op: type, datas: list, args: dict, i: int, out: np.ndarray, eps: float, atol: float,
-                   rtol: float) -> tuple[np.ndarray, np.ndarray]:
+def _local_numeric(
+    op: type, datas: list, args: dict, i: int, out: np.ndarray, eps: float, atol: float, rtol: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Central differences of op.forward in its input i, and a mask of the elements that are not at a kink."""
     x = datas[i]
     numeric = np.zeros((out.size, x.size))
@@ -495,7 +570,9 @@ def _local_numeric(op: type, datas: list, args: dict, i: int, out: np.ndarray, e
         for step in (eps, -eps):
             moved = x.copy()
             moved.reshape(-1)[j] += step
-            values.append(np.asarray(op.forward(*datas[:i], moved, *datas[i + 1:], **args), dtype=np.float64))
+            values.append(
+                np.asarray(op.forward(*datas[:i], moved, *datas[i + 1 :], **args), dtype=np.float64)
+            )
         plus, minus = values[0].reshape(-1), values[1].reshape(-1)
         numeric[:, j] = (plus - minus) / (2 * eps)
         right, left = (plus - out.reshape(-1)) / eps, (out.reshape(-1) - minus) / eps
@@ -527,11 +604,15 @@ def _culprit_lines(culprits: list[_Culprit] | None) -> list[str]:
     if culprits is None:
         return []
     if not culprits:
-        return ["", "  every op in the graph passes a check on its own: the mistake is in how func combines "
-                    "them (a detached path, .data, randomness) or at a non-differentiable point"]
+        return [
+            "",
+            "  every op in the graph passes a check on its own: the mistake is in how func combines "
+            "them (a detached path, .data, randomness) or at a non-differentiable point",
+        ]
     lines = ["", "  ops whose backward disagrees with their own forward (each op checked on its own):"]
     for c in culprits:
-        where = f"    - op '{c.op_name}' (backward at {c.location}), its input {c.parent_index} of shape {c.parent_shape}"
+        where = f"    - op '{c.op_name}' (backward at {c.location}), its input {c.parent_index}"
+        where += f" of shape {c.parent_shape}"
         if c.total > 1:
             where += f": {c.wrong} of {c.total} local Jacobian entries wrong, max abs error {c.max_error:.3g}"
         lines.append(where)
@@ -567,26 +648,35 @@ def _factor_remark(c: float, in_shape: tuple, out_shape: tuple) -> str:
     return ""
 
 
-def _hints(analytic: np.ndarray, numeric: np.ndarray, in_shape: tuple, out_shape: tuple,
-           atol: float, rtol: float) -> list[str]:
+def _hints(
+    analytic: np.ndarray, numeric: np.ndarray, in_shape: tuple, out_shape: tuple, atol: float, rtol: float
+) -> list[str]:
     """Which known mistake the mismatch looks like (first match wins), as readable sentences."""
     a, n = analytic, numeric
     m, size = a.shape
     numeric_zero = bool(np.all(np.abs(n) <= atol))
     if bool(np.all(np.abs(a) <= atol)) and not numeric_zero:
-        return ["zero gradient: the analytic gradient is all zero but the numeric one is not "
-                "(backward returned None/zeros for this input, or the graph was cut: .data, .detach(), "
-                "no_grad, NumPy functions inside the forward)"]
+        return [
+            "zero gradient: the analytic gradient is all zero but the numeric one is not "
+            "(backward returned None/zeros for this input, or the graph was cut: .data, .detach(), "
+            "no_grad, NumPy functions inside the forward)"
+        ]
     if numeric_zero:
-        return ["the numeric gradient is zero but the analytic one is not: the output does not depend on "
-                "this input (is the forward using a stale copy?) or backward invents a gradient"]
+        return [
+            "the numeric gradient is zero but the analytic one is not: the output does not depend on "
+            "this input (is the forward using a stale copy?) or backward invents a gradient"
+        ]
     if _allclose(a, -n, atol, rtol):
-        return ["sign flipped: analytic = -numeric (check signs in backward, e.g. d(a - b)/db = -1, "
-                "d(1/x)/dx = -1/x^2, d(exp(-x))/dx = -exp(-x))"]
+        return [
+            "sign flipped: analytic = -numeric (check signs in backward, e.g. d(a - b)/db = -1, "
+            "d(1/x)/dx = -1/x^2, d(exp(-x))/dx = -exp(-x))"
+        ]
     c = float(np.vdot(a, n) / np.vdot(n, n))
     if c != 0 and not math.isclose(c, 1, rel_tol=1e-6) and _allclose(a, c * n, atol, rtol):
-        return [f"off by a constant factor: analytic = {_nice_number(c)} x numeric"
-                f"{_factor_remark(c, in_shape, out_shape)}"]
+        return [
+            f"off by a constant factor: analytic = {_nice_number(c)} x numeric"
+            f"{_factor_remark(c, in_shape, out_shape)}"
+        ]
     hints = _transpose_hints(a, n, in_shape, out_shape, atol, rtol)
     hints += _broadcast_hints(a, n, in_shape, out_shape, atol, rtol)
     if hints:
@@ -594,22 +684,28 @@ def _hints(analytic: np.ndarray, numeric: np.ndarray, in_shape: tuple, out_shape
     return _partial_zero_hint(a, n, atol, rtol)
 
 
-def _transpose_hints(a: np.ndarray, n: np.ndarray, in_shape: tuple, out_shape: tuple,
-                     atol: float, rtol: float) -> list[str]:
+def _transpose_hints(
+    a: np.ndarray, n: np.ndarray, in_shape: tuple, out_shape: tuple, atol: float, rtol: float
+) -> list[str]:
     m, size = a.shape
     if len(in_shape) >= 2 and in_shape[-1] == in_shape[-2] and in_shape[-1] > 1:
         swapped = np.swapaxes(n.reshape((m, *in_shape)), -1, -2).reshape(m, size)
         if _allclose(a, swapped, atol, rtol):
-            return ["transposed: the analytic gradient equals the numeric gradient transposed (last two "
-                    "axes); return it transposed (e.g. x.T @ g instead of g.T @ x, or grad.T)"]
+            return [
+                "transposed: the analytic gradient equals the numeric gradient transposed (last two "
+                "axes); return it transposed (e.g. x.T @ g instead of g.T @ x, or grad.T)"
+            ]
     if m == size and m > 1 and _allclose(a, n.T, atol, rtol):
-        return ["transposed Jacobian: backward multiplies by the Jacobian J instead of its transpose J^T "
-                "(e.g. W @ g where W.T @ g belongs)"]
+        return [
+            "transposed Jacobian: backward multiplies by the Jacobian J instead of its transpose J^T "
+            "(e.g. W @ g where W.T @ g belongs)"
+        ]
     return []
 
 
-def _broadcast_hints(a: np.ndarray, n: np.ndarray, in_shape: tuple, out_shape: tuple,
-                     atol: float, rtol: float) -> list[str]:
+def _broadcast_hints(
+    a: np.ndarray, n: np.ndarray, in_shape: tuple, out_shape: tuple, atol: float, rtol: float
+) -> list[str]:
     m = a.shape[0]
     hints: list[str] = []
     # the gradient was taken from one broadcast copy instead of summed over an output axis
@@ -625,10 +721,12 @@ def _broadcast_hints(a: np.ndarray, n: np.ndarray, in_shape: tuple, out_shape: t
             for t in range(length):
                 mask = (out_index[axis] == t)[:, None]
                 if _allclose(a, n * mask, atol, rtol):
-                    return [f"missing broadcast reduction: analytic matches numeric only for outputs with index "
-                            f"{t} along output axis {axis} and is zero for the other {length - 1}: backward took "
-                            f"one broadcast copy of the gradient instead of summing over axis {axis} "
-                            f"(g.sum(axis={axis}))"]
+                    return [
+                        f"missing broadcast reduction: analytic matches numeric only for outputs with index "
+                        f"{t} along output axis {axis} and is zero for the other {length - 1}: backward took "
+                        f"one broadcast copy of the gradient instead of summing over axis {axis} "
+                        f"(g.sum(axis={axis}))"
+                    ]
     if not in_shape:
         return hints
     a3, n3 = a.reshape((m, *in_shape)), n.reshape((m, *in_shape))
@@ -637,25 +735,31 @@ def _broadcast_hints(a: np.ndarray, n: np.ndarray, in_shape: tuple, out_shape: t
             continue
         summed = np.broadcast_to(n3.sum(axis=1 + axis, keepdims=True), n3.shape)
         if _allclose(a3, summed, atol, rtol):
-            return [f"broadcast reduction: analytic equals numeric summed over axis {axis} of the input (and "
-                    f"repeated along it): backward reduced over an axis the forward did not broadcast"]
+            return [
+                f"broadcast reduction: analytic equals numeric summed over axis {axis} of the input (and "
+                f"repeated along it): backward reduced over an axis the forward did not broadcast"
+            ]
     difference = a3 - n3
     for axis, length in enumerate(in_shape):
         if length < 2:
             continue
         constant = np.broadcast_to(difference.mean(axis=1 + axis, keepdims=True), difference.shape)
         if _allclose(a3, n3 + constant, atol, rtol):
-            return [f"missing broadcast reduction term: analytic - numeric is the same along axis {axis} of the "
-                    f"input for every output: a gradient term that flows through a reduction over axis "
-                    f"{axis} (a sum/mean with keepdims, broadcast back) is missing or doubled in backward"]
+            return [
+                f"missing broadcast reduction term: analytic - numeric is the same along axis {axis} of the "
+                f"input for every output: a gradient term that flows through a reduction over axis "
+                f"{axis} (a sum/mean with keepdims, broadcast back) is missing or doubled in backward"
+            ]
     return hints
 
 
 def _partial_zero_hint(a: np.ndarray, n: np.ndarray, atol: float, rtol: float) -> list[str]:
     zero = (np.abs(a) <= atol) & (np.abs(n) > atol)
     if np.any(zero) and _allclose(a[~zero], n[~zero], atol, rtol):
-        return [f"analytic is zero at {int(zero.sum())} entries where numeric is not, and right elsewhere: a "
-                "mask in backward (relu/max/clip/where) selects the wrong elements, or the point is at a kink"]
+        return [
+            f"analytic is zero at {int(zero.sum())} entries where numeric is not, and right elsewhere: a "
+            "mask in backward (relu/max/clip/where) selects the wrong elements, or the point is at a kink"
+        ]
     return []
 
 
@@ -668,8 +772,15 @@ def _index(flat_index: int, shape: tuple) -> str:
     return str(tuple(int(i) for i in np.unravel_index(flat_index, shape)))
 
 
-def _entries_table(a: np.ndarray, n: np.ndarray, out_shape: tuple, in_shape: tuple, atol: float, rtol: float,
-                   limit: int = WORST_ENTRIES) -> tuple[str, int]:
+def _entries_table(
+    a: np.ndarray,
+    n: np.ndarray,
+    out_shape: tuple,
+    in_shape: tuple,
+    atol: float,
+    rtol: float,
+    limit: int = WORST_ENTRIES,
+) -> tuple[str, int]:
     error = np.abs(a - n)
     tolerance = atol + rtol * np.abs(n)
     bad = error > tolerance
@@ -680,64 +791,96 @@ def _entries_table(a: np.ndarray, n: np.ndarray, out_shape: tuple, in_shape: tup
         if not bad[r, j]:
             break
         rel = error[r, j] / abs(n[r, j]) if n[r, j] != 0 else math.inf
-        rows.append((_index(r, out_shape), _index(j, in_shape), f"{a[r, j]:.6g}", f"{n[r, j]:.6g}",
-                     f"{error[r, j]:.3g}", f"{rel:.3g}"))
+        rows.append(
+            (
+                _index(r, out_shape),
+                _index(j, in_shape),
+                f"{a[r, j]:.6g}",
+                f"{n[r, j]:.6g}",
+                f"{error[r, j]:.3g}",
+                f"{rel:.3g}",
+            )
+        )
     if not out_shape:  # a scalar output: the output index says nothing
         rows = [row[1:] for row in rows]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    lines = ["      " + "  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+    lines = [
+        "      " + "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)) for row in rows
+    ]
     return "\n".join(lines), int(bad.sum())
 
 
-def _compare(output_name: str, out_shape: tuple, slot: _Slot, a: np.ndarray, n: np.ndarray,
-             atol: float, rtol: float) -> GradcheckFailure | None:
+def _compare(
+    output_name: str, out_shape: tuple, slot: _Slot, a: np.ndarray, n: np.ndarray, atol: float, rtol: float
+) -> GradcheckFailure | None:
     if _allclose(a, n, atol, rtol):
         return None
     table, count = _entries_table(a, n, out_shape, slot.shape, atol, rtol)
     worst = float(np.max(np.abs(a - n)))
-    summary = (f"d({output_name}, shape {out_shape}) / d({slot.name}, shape {slot.shape}, {slot.value.dtype}): "
-               f"{count} of {a.size} Jacobian entries wrong, max abs error {worst:.3g}")
+    summary = (
+        f"d({output_name}, shape {out_shape}) / d({slot.name}, shape {slot.shape}, {slot.value.dtype}): "
+        f"{count} of {a.size} Jacobian entries wrong, max abs error {worst:.3g}"
+    )
     hints = _hints(a, n, slot.shape, out_shape, atol, rtol)
     if not hints and slot.value.dtype != np.float64:
         hints = [f"probably round-off: {slot.name} is {slot.value.dtype} (see warnings); check in float64"]
     return GradcheckFailure(output_name, slot.name, out_shape, slot.shape, a, n, hints, summary, table)
 
 
-def _dtype_notes(slots: list[_Slot], outputs: tuple, indices: list[int], eps: float,
-                 output_names: Sequence[str]) -> list[str]:
+def _dtype_notes(
+    slots: list[_Slot], outputs: tuple, indices: list[int], eps: float, output_names: Sequence[str]
+) -> list[str]:
     notes = []
     for slot in slots:
         if slot.value.dtype != np.float64:
-            notes.append(f"{slot.name} is {slot.value.dtype}, not float64: finite differences with eps={eps:g} in "
-                         f"{slot.value.dtype} are mostly round-off, so mismatches may be noise; check with "
-                         f"float64 inputs (Value(x.data.astype(np.float64), requires_grad=True))")
+            notes.append(
+                f"{slot.name} is {slot.value.dtype}, not float64: finite differences with eps={eps:g} in "
+                f"{slot.value.dtype} are mostly round-off, so mismatches may be noise; check with "
+                f"float64 inputs (Value(x.data.astype(np.float64), requires_grad=True))"
+            )
     if not notes:
         for k in indices:
             if outputs[k].dtype != np.float64:
-                notes.append(f"{output_names[k]} is {outputs[k].dtype}, not float64: func casts to lower "
-                             f"precision, so finite differences are mostly round-off")
+                notes.append(
+                    f"{output_names[k]} is {outputs[k].dtype}, not float64: func casts to lower "
+                    f"precision, so finite differences are mostly round-off"
+                )
     return notes
 
 
 def _kink_note(slot: _Slot, kink: _Kink, output_label: str, eps: float) -> str:
-    return (f"{slot.name} element {_index(kink.element, slot.shape)} = {kink.value:.6g} is at (or within "
-            f"eps={eps:g} of) a non-differentiable point: one-sided differences of {output_label} give "
-            f"{kink.right:.6g} (right) and {kink.left:.6g} (left), so finite differences cannot check the "
-            f"gradient there; move the point away from the kink (see strategies.arrays(avoid=...))")
+    return (
+        f"{slot.name} element {_index(kink.element, slot.shape)} = {kink.value:.6g} is at (or within "
+        f"eps={eps:g} of) a non-differentiable point: one-sided differences of {output_label} give "
+        f"{kink.right:.6g} (right) and {kink.left:.6g} (left), so finite differences cannot check the "
+        f"gradient there; move the point away from the kink (see strategies.arrays(avoid=...))"
+    )
 
 
-def _format_report(title: str, failures: list[GradcheckFailure], notes: list[str], eps: float, atol: float,
-                   rtol: float, culprits: list[_Culprit] | None = None) -> str:
-    lines = [f"{title} failed: {len(failures)} gradient{'s' if len(failures) != 1 else ''} "
-             f"do{'es' if len(failures) == 1 else ''} not match finite differences",
-             f"  (central differences with eps={eps:g}; an entry is wrong when |analytic - numeric| > "
-             f"atol + rtol * |numeric| with atol={atol:g}, rtol={rtol:g})"]
+def _format_report(
+    title: str,
+    failures: list[GradcheckFailure],
+    notes: list[str],
+    eps: float,
+    atol: float,
+    rtol: float,
+    culprits: list[_Culprit] | None = None,
+) -> str:
+    lines = [
+        f"{title} failed: {len(failures)} gradient{'s' if len(failures) != 1 else ''} "
+        f"do{'es' if len(failures) == 1 else ''} not match finite differences",
+        f"  (central differences with eps={eps:g}; an entry is wrong when |analytic - numeric| > "
+        f"atol + rtol * |numeric| with atol={atol:g}, rtol={rtol:g})",
+    ]
     for failure in failures:
         lines.append("")
         lines.append(f"  {failure.summary}")
         if failure.table:
-            lines.append("    worst entries (output index, input index):" if failure.output_shape
-                         else "    worst entries (input index):")
+            lines.append(
+                "    worst entries (output index, input index):"
+                if failure.output_shape
+                else "    worst entries (input index):"
+            )
             lines.append(failure.table)
         for hint in failure.hints:
             lines.append(f"    hint: {hint}")
@@ -749,13 +892,15 @@ def _format_report(title: str, failures: list[GradcheckFailure], notes: list[str
     return "\n".join(lines)
 
 
-def _finish(ok: bool, report: str, failures: list[GradcheckFailure], notes: list[str],
-            raise_exception: bool) -> bool:
+def _finish(
+    ok: bool, report: str, failures: list[GradcheckFailure], notes: list[str], raise_exception: bool
+) -> bool:
     __tracebackhide__ = True
     if ok:
         if notes:
-            warnings.warn("gradient check passed, but:\n  - " + "\n  - ".join(notes), GradcheckWarning,
-                          stacklevel=3)
+            warnings.warn(
+                "gradient check passed, but:\n  - " + "\n  - ".join(notes), GradcheckWarning, stacklevel=3
+            )
         return True
     if raise_exception:
         raise GradcheckError(report, failures)
@@ -773,17 +918,31 @@ class _Outcome:
     notes: list[str]
 
 
-def _full_check(func: Callable, inputs: tuple, *, eps: float, atol: float, rtol: float, nondet_tol: float,
-                title: str, input_names: Sequence[str] | None = None,
-                output_names: Sequence[str] | None = None, zero_gradient_cause: str = "") -> _Outcome:
+def _full_check(
+    func: Callable,
+    inputs: tuple,
+    *,
+    eps: float,
+    atol: float,
+    rtol: float,
+    nondet_tol: float,
+    title: str,
+    input_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
+    zero_gradient_cause: str = "",
+) -> _Outcome:
     slots = _checked_slots(inputs, input_names, title)
     with _writable(slots):
         outputs = _call(func, inputs, title)
         indices = _float_outputs(outputs)
         if not indices:
-            raise ValueError(f"{title}: func returned no floating-point output to differentiate "
-                             f"(got dtypes {[str(o.dtype) for o in outputs]})")
-        names = list(output_names) if output_names is not None else [f"output {k}" for k in range(len(outputs))]
+            raise ValueError(
+                f"{title}: func returned no floating-point output to differentiate "
+                f"(got dtypes {[str(o.dtype) for o in outputs]})"
+            )
+        names = (
+            list(output_names) if output_names is not None else [f"output {k}" for k in range(len(outputs))]
+        )
         shapes = [outputs[k].shape for k in indices]
         notes = _dtype_notes(slots, outputs, indices, eps, names)
 
@@ -796,18 +955,31 @@ def _full_check(func: Callable, inputs: tuple, *, eps: float, atol: float, rtol:
         f0 = _flat(outputs, indices)
         again = _evaluate(func, inputs, indices, shapes, title)
         if not np.all(np.abs(again - f0) <= nondet_tol) and not np.array_equal(again, f0, equal_nan=True):
-            failures.append(GradcheckFailure(
-                "func", "inputs", (), (), None, None,
-                ["func is not deterministic, so finite differences are meaningless: random ops (dropout, "
-                 "sampling) must be seeded inside func, and modules put in eval mode"],
-                f"func returned different outputs for the same inputs (max difference "
-                f"{float(np.nanmax(np.abs(again - f0))):.3g})"))
+            failures.append(
+                GradcheckFailure(
+                    "func",
+                    "inputs",
+                    (),
+                    (),
+                    None,
+                    None,
+                    [
+                        "func is not deterministic, so finite differences are meaningless: random ops "
+                        "(dropout, "
+                        "sampling) must be seeded inside func, and modules put in eval mode"
+                    ],
+                    f"func returned different outputs for the same inputs (max difference "
+                    f"{float(np.nanmax(np.abs(again - f0))):.3g})",
+                )
+            )
             return _Outcome(False, _format_report(title, failures, notes, eps, atol, rtol), failures, notes)
 
         for i, slot in enumerate(slots):
-            numeric, kinks = _numeric_jacobian(func, inputs, slot, indices, shapes, f0, eps, atol, rtol, title)
+            numeric, kinks = _numeric_jacobian(
+                func, inputs, slot, indices, shapes, f0, eps, atol, rtol, title
+            )
             row = 0
-            for k, shape in zip(indices, shapes):
+            for k, shape in zip(indices, shapes, strict=False):
                 size = outputs[k].size
                 part = slice(row, row + size)
                 failure = _compare(names[k], shape, slot, analytic[i][part], numeric[part], atol, rtol)
@@ -817,7 +989,9 @@ def _full_check(func: Callable, inputs: tuple, *, eps: float, atol: float, rtol:
                 row += size
             _explain_by_kinks(failures, slot, kinks, atol, rtol)
             for kink in kinks:
-                notes.append(_kink_note(slot, kink, _output_label(kink.output_row, indices, outputs, names), eps))
+                notes.append(
+                    _kink_note(slot, kink, _output_label(kink.output_row, indices, outputs, names), eps)
+                )
     if not failures:
         return _Outcome(True, "", failures, notes)
     culprits = _find_culprits([outputs[k] for k in indices], eps, atol, rtol)
@@ -825,8 +999,9 @@ def _full_check(func: Callable, inputs: tuple, *, eps: float, atol: float, rtol:
     return _Outcome(False, report, failures, notes)
 
 
-def _explain_by_kinks(failures: list[GradcheckFailure], slot: _Slot, kinks: list[_Kink], atol: float,
-                      rtol: float) -> None:
+def _explain_by_kinks(
+    failures: list[GradcheckFailure], slot: _Slot, kinks: list[_Kink], atol: float, rtol: float
+) -> None:
     """When every wrong entry of a failure sits at a detected kink, say so first."""
     if not kinks:
         return
@@ -835,10 +1010,15 @@ def _explain_by_kinks(failures: list[GradcheckFailure], slot: _Slot, kinks: list
         if failure.input != slot.name or failure.analytic is None or failure.numeric is None:
             continue
         error = np.abs(failure.analytic - failure.numeric)
-        bad_columns = set(np.nonzero(np.any(error > atol + rtol * np.abs(failure.numeric), axis=0))[0].tolist())
+        bad_columns = set(
+            np.nonzero(np.any(error > atol + rtol * np.abs(failure.numeric), axis=0))[0].tolist()
+        )
         if bad_columns and bad_columns <= at_kink:
-            failure.hints.insert(0, "every wrong entry is at a non-differentiable point of the input (see "
-                                    "warnings): finite differences are not valid there, so this may be no bug")
+            failure.hints.insert(
+                0,
+                "every wrong entry is at a non-differentiable point of the input (see "
+                "warnings): finite differences are not valid there, so this may be no bug",
+            )
 
 
 def _output_label(row: int, indices: list[int], outputs: tuple, names: Sequence[str]) -> str:
@@ -853,43 +1033,87 @@ def _add_cause(failure: GradcheckFailure, output: Value, unused: bool, zero_grad
     if zero_gradient_cause and failure.hints and failure.hints[-1].startswith("zero gradient"):
         failure.hints.insert(0, zero_gradient_cause)
     elif not output.requires_grad:
-        failure.hints.insert(0, f"{failure.output} does not require grad: func cut it off from the inputs "
-                                "(.data, .numpy(), .detach(), no_grad or NumPy functions inside func)")
+        failure.hints.insert(
+            0,
+            f"{failure.output} does not require grad: func cut it off from the inputs "
+            "(.data, .numpy(), .detach(), no_grad or NumPy functions inside func)",
+        )
     elif unused:
-        failure.hints.insert(0, f"backward produced no gradient (None) for {failure.input}: an op's backward "
-                                "returned None for it, or the forward reached it only through .data")
+        failure.hints.insert(
+            0,
+            f"backward produced no gradient (None) for {failure.input}: an op's backward "
+            "returned None for it, or the forward reached it only through .data",
+        )
 
 
-def _reentrancy_failures(outputs: tuple, indices: list[int], slots: list[_Slot], analytic: list[np.ndarray],
-                         nondet_tol: float, names: Sequence[str]) -> list[GradcheckFailure]:
+def _reentrancy_failures(
+    outputs: tuple,
+    indices: list[int],
+    slots: list[_Slot],
+    analytic: list[np.ndarray],
+    nondet_tol: float,
+    names: Sequence[str],
+) -> list[GradcheckFailure]:
     again, _ = _analytic_jacobians(outputs, indices, slots)
     failures = []
-    for slot, first, second in zip(slots, analytic, again):
+    for slot, first, second in zip(slots, analytic, again, strict=False):
         difference = float(np.max(np.abs(first - second), initial=0.0))
         if not difference <= nondet_tol:
-            failures.append(GradcheckFailure(
-                "outputs", slot.name, (), slot.shape, first, second,
-                ["backward is not deterministic (not reentrant): two backward passes through the same graph "
-                 f"gave gradients for {slot.name} that differ by {difference:.3g} > nondet_tol={nondet_tol:g}; "
-                 "backward must not depend on state it changes"],
-                f"backward is not reentrant for {slot.name}"))
+            failures.append(
+                GradcheckFailure(
+                    "outputs",
+                    slot.name,
+                    (),
+                    slot.shape,
+                    first,
+                    second,
+                    [
+                        "backward is not deterministic (not reentrant): two backward passes through the "
+                        "same graph "
+                        f"gave gradients for {slot.name} that differ by {difference:.3g} > "
+                        f"nondet_tol={nondet_tol:g}; "
+                        "backward must not depend on state it changes"
+                    ],
+                    f"backward is not reentrant for {slot.name}",
+                )
+            )
     return failures
 
 
-def _shape_outcome(title: str, problems: list[_ShapeProblem], notes: list[str], eps: float, atol: float,
-                   rtol: float) -> _Outcome:
+def _shape_outcome(
+    title: str, problems: list[_ShapeProblem], notes: list[str], eps: float, atol: float, rtol: float
+) -> _Outcome:
     failures = []
     for p in problems:
-        summary = (f"backward of op '{p.op_name}' ({p.where}) returned a gradient of shape {p.grad_shape} for "
-                   f"its input {p.parent_index} of shape {p.input_shape}")
-        failures.append(GradcheckFailure(f"op '{p.op_name}'", f"its input {p.parent_index}", p.grad_shape,
-                                         p.input_shape, None, None, [_shape_hint(p)], summary))
+        summary = (
+            f"backward of op '{p.op_name}' ({p.where}) returned a gradient of shape {p.grad_shape} for "
+            f"its input {p.parent_index} of shape {p.input_shape}"
+        )
+        failures.append(
+            GradcheckFailure(
+                f"op '{p.op_name}'",
+                f"its input {p.parent_index}",
+                p.grad_shape,
+                p.input_shape,
+                None,
+                None,
+                [_shape_hint(p)],
+                summary,
+            )
+        )
     return _Outcome(False, _format_report(title, failures, notes, eps, atol, rtol), failures, notes)
 
 
-def gradcheck(func: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True, nondet_tol: float = 0.0) -> bool:
-    """Check the gradients of `func` at `inputs` against central finite differences (``torch.autograd.gradcheck``).
+def gradcheck(
+    func: Callable[..., Any],
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+) -> bool:
+    """Check the gradients of `func` at `inputs` against central finite differences (like torch's gradcheck).
 
     `func` takes the inputs (Values; other items are passed through) and returns a Value or a tuple of
     Values. Every floating-point input Value with ``requires_grad=True`` is checked: the full Jacobian of
@@ -911,13 +1135,16 @@ def gradcheck(func: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: fl
         True
     """
     __tracebackhide__ = True  # pytest shows the report, not this function's frame
-    outcome = _full_check(func, _as_tuple(inputs), eps=eps, atol=atol, rtol=rtol, nondet_tol=nondet_tol,
-                          title="gradcheck")
+    outcome = _full_check(
+        func, _as_tuple(inputs), eps=eps, atol=atol, rtol=rtol, nondet_tol=nondet_tol, title="gradcheck"
+    )
     return _finish(outcome.ok, outcome.report, outcome.failures, outcome.notes, raise_exception)
 
 
 def _random_like(outputs: Sequence[Value], rng: np.random.Generator) -> tuple[Value, ...]:
-    return tuple(Value(rng.standard_normal(out.shape).astype(out.dtype), requires_grad=True) for out in outputs)
+    return tuple(
+        Value(rng.standard_normal(out.shape).astype(out.dtype), requires_grad=True) for out in outputs
+    )
 
 
 def _differentiable_outputs(func: Callable, inputs: tuple, caller: str) -> list[Value]:
@@ -925,8 +1152,9 @@ def _differentiable_outputs(func: Callable, inputs: tuple, caller: str) -> list[
     return [outputs[k] for k in _float_outputs(outputs)]
 
 
-def _first_order_function(func: Callable, n_inputs: int, positions: list[int], caller: str
-                          ) -> Callable[..., tuple]:
+def _first_order_function(
+    func: Callable, n_inputs: int, positions: list[int], caller: str
+) -> Callable[..., tuple]:
     """(inputs..., grad_outputs...) -> gradients of sum(grad_output * output) for each checked input."""
 
     def first_order(*args: Any) -> tuple:
@@ -935,11 +1163,19 @@ def _first_order_function(func: Callable, n_inputs: int, positions: list[int], c
         keep = [k for k, out in enumerate(outputs) if out.requires_grad]
         wrt = [xs[p] for p in positions]
         if keep:
-            grads = autograd_grad([outputs[k] for k in keep], wrt, grad_outputs=[grad_outputs[k] for k in keep],
-                                  create_graph=True, allow_unused=True)
+            grads = autograd_grad(
+                [outputs[k] for k in keep],
+                wrt,
+                grad_outputs=[grad_outputs[k] for k in keep],
+                create_graph=True,
+                allow_unused=True,
+            )
         else:
             grads = (None,) * len(wrt)
-        return tuple(g if g is not None else Value(np.zeros(x.shape, dtype=x.dtype)) for g, x in zip(grads, wrt))
+        return tuple(
+            g if g is not None else Value(np.zeros(x.shape, dtype=x.dtype))
+            for g, x in zip(grads, wrt, strict=False)
+        )
 
     return first_order
 
@@ -947,27 +1183,40 @@ def _first_order_function(func: Callable, n_inputs: int, positions: list[int], c
 def _as_grad_outputs(grad_outputs: Any, outputs: list[Value], seed: int | None) -> tuple:
     if grad_outputs is None:
         return _random_like(outputs, np.random.default_rng(seed))
-    given = tuple(v if isinstance(v, Value) else Value(np.asarray(v, dtype=np.float64))
-                  for v in _as_tuple(grad_outputs))
+    given = tuple(
+        v if isinstance(v, Value) else Value(np.asarray(v, dtype=np.float64)) for v in _as_tuple(grad_outputs)
+    )
     if len(given) != len(outputs):
-        raise ValueError(f"gradgradcheck: grad_outputs has {len(given)} entries but func returns {len(outputs)} "
-                         "floating-point outputs; give one per output")
-    for k, (g, out) in enumerate(zip(given, outputs)):
+        raise ValueError(
+            f"gradgradcheck: grad_outputs has {len(given)} entries but func returns {len(outputs)} "
+            "floating-point outputs; give one per output"
+        )
+    for k, (g, out) in enumerate(zip(given, outputs, strict=False)):
         if g.shape != out.shape:
-            raise ValueError(f"gradgradcheck: grad_outputs[{k}] has shape {g.shape} but output {k} has shape "
-                             f"{out.shape}")
+            raise ValueError(
+                f"gradgradcheck: grad_outputs[{k}] has shape {g.shape} but output {k} has shape {out.shape}"
+            )
     return given
 
 
 NOT_TWICE_DIFFERENTIABLE = (
     "the first-order gradient does not depend on this input in the graph: a backward rule computes with "
     "NumPy (np.cos(x), x.data, np.asarray) instead of Value operations, so it is not differentiable; with "
-    "create_graph=True backward receives Values: write it with operators and tinygrad_lab.ops functions")
+    "create_graph=True backward receives Values: write it with operators and tinygrad_lab.ops functions"
+)
 
 
-def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = None, eps: float = 1e-6,
-                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
-                  seed: int | None = None) -> bool:
+def gradgradcheck(
+    func: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    seed: int | None = None,
+) -> bool:
     """Check second-order gradients (``torch.autograd.gradgradcheck``).
 
     Builds ``first_order(inputs, grad_outputs) = grad(func(inputs), inputs, grad_outputs, create_graph=True)``
@@ -989,11 +1238,21 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
     given = _as_grad_outputs(grad_outputs, outputs, seed)
     first_order = _first_order_function(func, len(inputs), [s.position for s in slots], title)
     input_names = [_default_name(p, x) for p, x in enumerate(inputs)] + [
-        f"grad_output {k}" for k in range(len(given))]
+        f"grad_output {k}" for k in range(len(given))
+    ]
     output_names = [f"grad of {slot.name}" for slot in slots]
-    outcome = _full_check(first_order, inputs + given, eps=eps, atol=atol, rtol=rtol, nondet_tol=nondet_tol,
-                          title=title, input_names=input_names, output_names=output_names,
-                          zero_gradient_cause=NOT_TWICE_DIFFERENTIABLE)
+    outcome = _full_check(
+        first_order,
+        inputs + given,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        nondet_tol=nondet_tol,
+        title=title,
+        input_names=input_names,
+        output_names=output_names,
+        zero_gradient_cause=NOT_TWICE_DIFFERENTIABLE,
+    )
     return _finish(outcome.ok, outcome.report, outcome.failures, outcome.notes, raise_exception)
 
 
@@ -1006,15 +1265,24 @@ def _unit_normals(shapes: Sequence[tuple], rng: np.random.Generator) -> list[np.
     return [v / norm for v in vectors] if norm > 0 else vectors
 
 
-def _directional_numeric(func: Callable, inputs: tuple, slots: list[_Slot], directions: list[np.ndarray | None],
-                         u: list[np.ndarray], indices: list[int], shapes: list[tuple], f0: np.ndarray, eps: float,
-                         caller: str) -> tuple[float, float, float]:
+def _directional_numeric(
+    func: Callable,
+    inputs: tuple,
+    slots: list[_Slot],
+    directions: list[np.ndarray | None],
+    u: list[np.ndarray],
+    indices: list[int],
+    shapes: list[tuple],
+    f0: np.ndarray,
+    eps: float,
+    caller: str,
+) -> tuple[float, float, float]:
     """Central, right and left differences of <u, f(x + t v)> at t = 0."""
     originals = [slot.value.data.copy() for slot in slots]
     flat_u = np.concatenate([w.ravel() for w in u]) if u else np.zeros(0)
 
     def shifted(t: float) -> float:
-        for slot, original, v in zip(slots, originals, directions):
+        for slot, original, v in zip(slots, originals, directions, strict=False):
             if v is not None:
                 slot.value.data[...] = original + t * v
         return float(np.dot(flat_u, _evaluate(func, inputs, indices, shapes, caller)))
@@ -1022,29 +1290,46 @@ def _directional_numeric(func: Callable, inputs: tuple, slots: list[_Slot], dire
     try:
         plus, minus = shifted(eps), shifted(-eps)
     finally:
-        for slot, original in zip(slots, originals):
+        for slot, original in zip(slots, originals, strict=False):
             slot.value.data[...] = original
     center = float(np.dot(flat_u, f0))
     return (plus - minus) / (2 * eps), (plus - center) / eps, (center - minus) / eps
 
 
-def _projected_analytic(func: Callable, inputs: tuple, slots: list[_Slot], u: list[np.ndarray],
-                        indices: list[int], caller: str) -> list[np.ndarray | None]:
+def _projected_analytic(
+    func: Callable, inputs: tuple, slots: list[_Slot], u: list[np.ndarray], indices: list[int], caller: str
+) -> list[np.ndarray | None]:
     outputs = _call(func, inputs, caller)
-    keep = [(k, w) for k, w in zip(indices, u) if outputs[k].requires_grad]
+    keep = [(k, w) for k, w in zip(indices, u, strict=False) if outputs[k].requires_grad]
     if not keep:
         return [None] * len(slots)
-    return [None if g is None else np.asarray(g.data, dtype=np.float64) for g in autograd_grad(
-        [outputs[k] for k, _ in keep], [s.value for s in slots],
-        grad_outputs=[Value(w.astype(outputs[k].dtype)) for k, w in keep], allow_unused=True)]
+    return [
+        None if g is None else np.asarray(g.data, dtype=np.float64)
+        for g in autograd_grad(
+            [outputs[k] for k, _ in keep],
+            [s.value for s in slots],
+            grad_outputs=[Value(w.astype(outputs[k].dtype)) for k, w in keep],
+            allow_unused=True,
+        )
+    ]
 
 
 def _dot(g: np.ndarray | None, v: np.ndarray) -> float:
     return 0.0 if g is None else float(np.vdot(g, v))
 
 
-def _projection_check(func: Callable, inputs: tuple, *, eps: float, atol: float, rtol: float,
-                      rng: np.random.Generator, directions: int, title: str, what: str) -> _Outcome:
+def _projection_check(
+    func: Callable,
+    inputs: tuple,
+    *,
+    eps: float,
+    atol: float,
+    rtol: float,
+    rng: np.random.Generator,
+    directions: int,
+    title: str,
+    what: str,
+) -> _Outcome:
     slots = _checked_slots(inputs, None, title)
     with _writable(slots):
         outputs = _call(func, inputs, title)
@@ -1059,32 +1344,73 @@ def _projection_check(func: Callable, inputs: tuple, *, eps: float, atol: float,
             u = _unit_normals(shapes, rng)
             v = [rng.standard_normal(s.shape) for s in slots]  # each element moves by ~eps, as in gradcheck
             grads = _projected_analytic(func, inputs, slots, u, indices, title)
-            analytic = sum(_dot(g, w) for g, w in zip(grads, v))
-            numeric, right, left = _directional_numeric(func, inputs, slots, list(v), u, indices, shapes, f0, eps,
-                                                        title)
+            analytic = sum(_dot(g, w) for g, w in zip(grads, v, strict=False))
+            numeric, right, left = _directional_numeric(
+                func, inputs, slots, list(v), u, indices, shapes, f0, eps, title
+            )
             gap = abs(right - left)
             if gap > atol + rtol * max(abs(right), abs(left)):  # a kink, or just curvature: retry with eps/10
-                numeric10, right10, left10 = _directional_numeric(func, inputs, slots, list(v), u, indices, shapes,
-                                                                  f0, eps / 10, title)
-                kink = abs(right10 - left10) > 0.5 * gap or abs(numeric10 - numeric) > atol + rtol * abs(numeric10)
+                numeric10, right10, left10 = _directional_numeric(
+                    func, inputs, slots, list(v), u, indices, shapes, f0, eps / 10, title
+                )
+                kink = abs(right10 - left10) > 0.5 * gap or abs(numeric10 - numeric) > atol + rtol * abs(
+                    numeric10
+                )
             else:
                 kink = False
             if kink:
-                notes.append(f"along random direction {d + 1} the one-sided differences disagree ({right:.6g} "
-                             f"right, {left:.6g} left): the inputs are at or near a non-differentiable point")
+                notes.append(
+                    f"along random direction {d + 1} the one-sided differences disagree ({right:.6g} "
+                    f"right, {left:.6g} left): the inputs are at or near a non-differentiable point"
+                )
             if abs(analytic - numeric) > atol + rtol * abs(numeric):
-                report = _projection_report(func, inputs, slots, u, grads, v, indices, shapes, f0, analytic,
-                                            numeric, d, eps, atol, rtol, title, what, notes)
-                failure = GradcheckFailure(what, "inputs", (), (), np.array([[analytic]]),
-                                           np.array([[numeric]]), [], report)
+                report = _projection_report(
+                    func,
+                    inputs,
+                    slots,
+                    u,
+                    grads,
+                    v,
+                    indices,
+                    shapes,
+                    f0,
+                    analytic,
+                    numeric,
+                    d,
+                    eps,
+                    atol,
+                    rtol,
+                    title,
+                    what,
+                    notes,
+                )
+                failure = GradcheckFailure(
+                    what, "inputs", (), (), np.array([[analytic]]), np.array([[numeric]]), [], report
+                )
                 return _Outcome(False, report, [failure], notes)
     return _Outcome(True, "", [], notes)
 
 
-def _projection_report(func: Callable, inputs: tuple, slots: list[_Slot], u: list[np.ndarray],
-                       grads: list[np.ndarray | None], v: list[np.ndarray], indices: list[int],
-                       shapes: list[tuple], f0: np.ndarray, analytic: float, numeric: float, d: int, eps: float,
-                       atol: float, rtol: float, title: str, what: str, notes: list[str]) -> str:
+def _projection_report(
+    func: Callable,
+    inputs: tuple,
+    slots: list[_Slot],
+    u: list[np.ndarray],
+    grads: list[np.ndarray | None],
+    v: list[np.ndarray],
+    indices: list[int],
+    shapes: list[tuple],
+    f0: np.ndarray,
+    analytic: float,
+    numeric: float,
+    d: int,
+    eps: float,
+    atol: float,
+    rtol: float,
+    title: str,
+    what: str,
+    notes: list[str],
+) -> str:
     """Localize a failing direction: the same check with the direction restricted to each input in turn."""
     rows = [("input", "analytic", "numeric", "abs err", "ratio", "")]
     hints = []
@@ -1094,21 +1420,34 @@ def _projection_report(func: Callable, inputs: tuple, slots: list[_Slot], u: lis
         n_i, _, _ = _directional_numeric(func, inputs, slots, only, u, indices, shapes, f0, eps, title)
         wrong = abs(a_i - n_i) > atol + rtol * abs(n_i)
         ratio = a_i / n_i if n_i != 0 else math.nan
-        rows.append((slot.name, f"{a_i:.6g}", f"{n_i:.6g}", f"{abs(a_i - n_i):.3g}", f"{ratio:.4g}",
-                     "WRONG" if wrong else "ok"))
+        rows.append(
+            (
+                slot.name,
+                f"{a_i:.6g}",
+                f"{n_i:.6g}",
+                f"{abs(a_i - n_i):.3g}",
+                f"{ratio:.4g}",
+                "WRONG" if wrong else "ok",
+            )
+        )
         if wrong:
             hints.append(_projection_hint(slot, grads[i], a_i, n_i, atol))
     widths = [max(len(r[c]) for r in rows) for c in range(6)]
-    table = "\n".join("      " + "  ".join(cell.rjust(w) for cell, w in zip(r, widths)) for r in rows)
-    lines = [f"{title} failed: the {what} along a random direction does not match finite differences",
-             f"  (<u, J v> with u a random unit vector over the outputs, v standard normal over the inputs; central differences "
-             f"with eps={eps:g}; wrong when |analytic - numeric| > atol + rtol * |numeric| with atol={atol:g}, "
-             f"rtol={rtol:g})",
-             "",
-             f"  direction {d + 1}: analytic {analytic:.6g}, numeric {numeric:.6g}, abs error "
-             f"{abs(analytic - numeric):.3g}",
-             "    the same direction restricted to one input at a time:",
-             table]
+    table = "\n".join(
+        "      " + "  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=False)) for r in rows
+    )
+    lines = [
+        f"{title} failed: the {what} along a random direction does not match finite differences",
+        f"  (<u, J v> with u a random unit vector over the outputs, v standard normal over the inputs; "
+        f"central differences "
+        f"with eps={eps:g}; wrong when |analytic - numeric| > atol + rtol * |numeric| with atol={atol:g}, "
+        f"rtol={rtol:g})",
+        "",
+        f"  direction {d + 1}: analytic {analytic:.6g}, numeric {numeric:.6g}, abs error "
+        f"{abs(analytic - numeric):.3g}",
+        "    the same direction restricted to one input at a time:",
+        table,
+    ]
     lines += [f"    hint: {h}" for h in hints if h]
     lines.append("    (run check_grads(..., method='full') on a smaller input to see the wrong elements)")
     outputs = _call(func, inputs, title)
@@ -1120,18 +1459,23 @@ def _projection_report(func: Callable, inputs: tuple, slots: list[_Slot], u: lis
 
 def _projection_hint(slot: _Slot, g: np.ndarray | None, analytic: float, numeric: float, atol: float) -> str:
     if g is None or not np.any(np.abs(g) > atol):
-        return (f"zero gradient for {slot.name}: backward returned None/zeros for it (or the graph was cut "
-                "with .data/.detach()/no_grad)")
+        return (
+            f"zero gradient for {slot.name}: backward returned None/zeros for it (or the graph was cut "
+            "with .data/.detach()/no_grad)"
+        )
     if numeric != 0 and math.isclose(analytic / numeric, -1, rel_tol=1e-3):
         return f"sign flipped for {slot.name}: analytic = -numeric along this direction"
     if numeric != 0:
-        return (f"{slot.name}: analytic = {analytic / numeric:.4g} x numeric along this direction (a constant "
-                "factor if method='full' confirms it)")
+        return (
+            f"{slot.name}: analytic = {analytic / numeric:.4g} x numeric along this direction (a constant "
+            "factor if method='full' confirms it)"
+        )
     return ""
 
 
-def _directional_first_order(func: Callable, n_inputs: int, positions: list[int], u: list[np.ndarray],
-                             v: list[np.ndarray], caller: str) -> Callable[..., Value]:
+def _directional_first_order(
+    func: Callable, n_inputs: int, positions: list[int], u: list[np.ndarray], v: list[np.ndarray], caller: str
+) -> Callable[..., Value]:
     """x -> <grad(<u, func(x)>, x), v> as a differentiable scalar: its gradient holds second derivatives."""
 
     def directional_derivative(*xs: Any) -> Value:
@@ -1141,10 +1485,14 @@ def _directional_first_order(func: Callable, n_inputs: int, positions: list[int]
         total: Any = Value(0.0)
         if not keep:
             return total
-        grads = autograd_grad([outputs[k] for k in keep], wrt,
-                              grad_outputs=[Value(u[k].astype(outputs[k].dtype)) for k in keep],
-                              create_graph=True, allow_unused=True)
-        for g, w in zip(grads, v):
+        grads = autograd_grad(
+            [outputs[k] for k in keep],
+            wrt,
+            grad_outputs=[Value(u[k].astype(outputs[k].dtype)) for k in keep],
+            create_graph=True,
+            allow_unused=True,
+        )
+        for g, w in zip(grads, v, strict=False):
             if g is not None:
                 total = total + (g * Value(w.astype(g.dtype))).sum()
         return total
@@ -1152,14 +1500,24 @@ def _directional_first_order(func: Callable, n_inputs: int, positions: list[int]
     return directional_derivative
 
 
-def check_grads(func: Callable[..., Any], inputs: Any, order: int = 1, method: str = "full", eps: float = 1e-6,
-                atol: float = 1e-5, rtol: float = 1e-3, seed: int | None = None, directions: int = 3,
-                raise_exception: bool = True) -> bool:
+def check_grads(
+    func: Callable[..., Any],
+    inputs: Any,
+    order: int = 1,
+    method: str = "full",
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int | None = None,
+    directions: int = 3,
+    raise_exception: bool = True,
+) -> bool:
     """Check first (``order=1``) or first and second (``order=2``) derivatives of `func` at `inputs`.
 
     ``method='full'`` compares whole Jacobians (:func:`gradcheck`, and :func:`gradgradcheck` for order 2).
     ``method='projection'`` compares random directional derivatives ``<u, J v>`` (u a random unit vector
-    over the outputs, v standard normal over the checked inputs): one backward and two forward calls per direction, whatever
+    over the outputs, v standard normal over the checked inputs): one backward and two forward calls per
+    direction, whatever
     the input size, so large inputs are cheap. Order 2 by projection checks the gradient of the
     (differentiable) directional derivative ``<grad(<u, f>), v>`` along a further random direction.
     `seed` makes the random directions (and grad_outputs) reproducible.
@@ -1181,21 +1539,39 @@ def check_grads(func: Callable[..., Any], inputs: Any, order: int = 1, method: s
         first = gradcheck(func, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
         if order == 1 or not first:
             return first
-        return gradgradcheck(func, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
-                             seed=seed)
+        return gradgradcheck(
+            func, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception, seed=seed
+        )
     rng = np.random.default_rng(seed)
     title = "check_grads(method='projection')"
-    outcome = _projection_check(func, inputs, eps=eps, atol=atol, rtol=rtol, rng=rng, directions=directions,
-                                title=title, what="first derivative")
+    outcome = _projection_check(
+        func,
+        inputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        rng=rng,
+        directions=directions,
+        title=title,
+        what="first derivative",
+    )
     if outcome.ok and order == 2:
         slots = _checked_slots(inputs, None, title)
         outputs = _differentiable_outputs(func, inputs, title)
         u = _unit_normals([out.shape for out in outputs], rng)
         v = [rng.standard_normal(s.shape) for s in slots]
         second = _directional_first_order(func, len(inputs), [s.position for s in slots], u, v, title)
-        outcome2 = _projection_check(second, inputs, eps=eps, atol=atol, rtol=rtol, rng=rng,
-                                     directions=directions, title=f"{title}, order 2",
-                                     what="second derivative u . d2f[v, w]")
+        outcome2 = _projection_check(
+            second,
+            inputs,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            rng=rng,
+            directions=directions,
+            title=f"{title}, order 2",
+            what="second derivative u . d2f[v, w]",
+        )
         outcome = _Outcome(outcome2.ok, outcome2.report, outcome2.failures, outcome.notes + outcome2.notes)
     return _finish(outcome.ok, outcome.report, outcome.failures, outcome.notes, raise_exception)
 
@@ -1239,12 +1615,16 @@ class _float64_copy_of:
                 seen.add(id(param))
                 self.params.append((param, param.data, param.requires_grad))
                 if param.dtype.kind == "f":
-                    param.data = param.data.astype(np.float64)  # always a copy: the user's array is never touched
+                    param.data = param.data.astype(
+                        np.float64
+                    )  # always a copy: the user's array is never touched
         modules = self.module.modules() if hasattr(self.module, "modules") else [self.module]
         for sub in modules:
             for name, buffer in dict(getattr(sub, "_buffers", None) or {}).items():
                 array = buffer.data if isinstance(buffer, Value) else buffer
-                self.buffers.append((sub, name, buffer, array.copy() if isinstance(array, np.ndarray) else None))
+                self.buffers.append(
+                    (sub, name, buffer, array.copy() if isinstance(array, np.ndarray) else None)
+                )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -1259,9 +1639,17 @@ class _float64_copy_of:
                 np.copyto(array, contents)
 
 
-def gradcheck_module(module: Any, inputs: Any, loss_fn: Callable[[Any], Value] | None = None, eps: float = 1e-6,
-                     atol: float = 1e-5, rtol: float = 1e-3, seed: int | None = 0, check_inputs: bool = True,
-                     raise_exception: bool = True) -> bool:
+def gradcheck_module(
+    module: Any,
+    inputs: Any,
+    loss_fn: Callable[[Any], Value] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int | None = 0,
+    check_inputs: bool = True,
+    raise_exception: bool = True,
+) -> bool:
     """Check the gradients of every parameter (by name) and every float input of an ``nn.Module``.
 
     The scalar checked is ``loss_fn(module(*inputs))``; by default a sum of the outputs weighted by
@@ -1281,12 +1669,16 @@ def gradcheck_module(module: Any, inputs: Any, loss_fn: Callable[[Any], Value] |
     __tracebackhide__ = True  # pytest shows the report, not this function's frame
     title = f"gradcheck_module({type(module).__name__})"
     if not hasattr(module, "named_parameters"):
-        raise TypeError(f"gradcheck_module: module must be an nn.Module (with named_parameters()), "
-                        f"got {type(module).__name__}")
+        raise TypeError(
+            f"gradcheck_module: module must be an nn.Module (with named_parameters()), "
+            f"got {type(module).__name__}"
+        )
     loss = loss_fn if loss_fn is not None else _default_loss(np.random.default_rng(seed))
     raw_inputs = _as_tuple(inputs)
     with _float64_copy_of(module):
-        params = [(name, p) for name, p in module.named_parameters() if p.requires_grad and p.dtype.kind == "f"]
+        params = [
+            (name, p) for name, p in module.named_parameters() if p.requires_grad and p.dtype.kind == "f"
+        ]
         model_inputs = tuple(_float64_input(x) if check_inputs else x for x in raw_inputs)
         n_params = len(params)
 
@@ -1297,10 +1689,20 @@ def gradcheck_module(module: Any, inputs: Any, loss_fn: Callable[[Any], Value] |
             return out
 
         names = [f"parameter {name!r}" for name, _ in params] + [
-            _default_name(i, x) for i, x in enumerate(model_inputs)]
+            _default_name(i, x) for i, x in enumerate(model_inputs)
+        ]
         everything = tuple(p for _, p in params) + model_inputs
-        outcome = _full_check(loss_of, everything, eps=eps, atol=atol, rtol=rtol, nondet_tol=0.0, title=title,
-                              input_names=names, output_names=["loss"])
+        outcome = _full_check(
+            loss_of,
+            everything,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            nondet_tol=0.0,
+            title=title,
+            input_names=names,
+            output_names=["loss"],
+        )
     return _finish(outcome.ok, outcome.report, outcome.failures, outcome.notes, raise_exception)
 
 
@@ -1317,9 +1719,17 @@ def _float64_input(x: Any) -> Any:
 # ----------------------------------------------------------------------------- assertions
 
 
-def assert_grad_close(func: Callable[..., Any], inputs: Any, order: int = 1, method: str = "full",
-                      eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int | None = None,
-                      loss_fn: Callable[[Any], Value] | None = None) -> None:
+def assert_grad_close(
+    func: Callable[..., Any],
+    inputs: Any,
+    order: int = 1,
+    method: str = "full",
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int | None = None,
+    loss_fn: Callable[[Any], Value] | None = None,
+) -> None:
     """Assert the gradients of `func` (a function, or an ``nn.Module``) match finite differences.
 
     For pytest: a failure raises :class:`GradcheckError` (an ``AssertionError``) whose message is the
@@ -1332,7 +1742,8 @@ def assert_grad_close(func: Callable[..., Any], inputs: Any, order: int = 1, met
     """
     __tracebackhide__ = True
     if hasattr(func, "named_parameters") and callable(func):
-        gradcheck_module(func, inputs, loss_fn=loss_fn, eps=eps, atol=atol, rtol=rtol,
-                         seed=0 if seed is None else seed)
+        gradcheck_module(
+            func, inputs, loss_fn=loss_fn, eps=eps, atol=atol, rtol=rtol, seed=0 if seed is None else seed
+        )
         return
     check_grads(func, inputs, order=order, method=method, eps=eps, atol=atol, rtol=rtol, seed=seed)

@@ -27,6 +27,7 @@ Example test using the fixtures::
 Nothing here imports hypothesis or the engine at load time: without hypothesis the profiles are
 simply skipped, and pytest keeps working.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -161,8 +162,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if not _hypothesis_installed():
         return "tinygrad_lab: hypothesis not installed (strategies and profiles unavailable)"
     if sys.modules.get("hypothesis") is None:
-        return (f"tinygrad_lab: hypothesis profile {_requested_profile(config) or DEFAULT_PROFILE!r} "
-                "(loaded with the first test module using hypothesis)")
+        return (
+            f"tinygrad_lab: hypothesis profile {_requested_profile(config) or DEFAULT_PROFILE!r} "
+            "(loaded with the first test module using hypothesis)"
+        )
     from hypothesis import settings
 
     name = getattr(settings, "_current_profile", None)

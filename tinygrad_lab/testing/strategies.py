@@ -1,4 +1,4 @@
-"""Hypothesis strategies for property tests of gradients (needs hypothesis: ``pip install tinygrad-lab[test]``).
+"""Hypothesis strategies for gradient property tests (needs hypothesis: ``pip install 'tinygrad-lab[test]'``).
 
 They make float64 inputs that finite differences can check: bounded values, kept away from kinks
 (0 for abs/relu) and ties (max/min), positive values for log/sqrt, shapes that broadcast or
@@ -15,6 +15,7 @@ multiply, and small networks::
     def test_mul(pair):
         assert gradcheck(lambda a, b: a * b, pair)
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,10 @@ try:
     import hypothesis.extra.numpy as hnp
     from hypothesis import strategies as st
 except ImportError as error:  # pragma: no cover - exercised only without hypothesis
-    raise ImportError("tinygrad_lab.testing.strategies needs hypothesis: pip install 'tinygrad-lab[test]' "
-                      "(or pip install hypothesis)") from error
+    raise ImportError(
+        "tinygrad_lab.testing.strategies needs hypothesis: pip install 'tinygrad-lab[test]' "
+        "(or pip install hypothesis)"
+    ) from error
 
 from ..engine import Value
 
@@ -46,8 +49,9 @@ __all__ = [
 ShapeArg = tuple | st.SearchStrategy | None
 
 
-def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
-           ) -> st.SearchStrategy[tuple[int, ...]]:
+def shapes(
+    min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+) -> st.SearchStrategy[tuple[int, ...]]:
     """Array shapes (tuples) with `min_dims`..`max_dims` axes of length `min_side`..`max_side`.
 
     Example:
@@ -57,8 +61,9 @@ def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: in
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
-def broadcastable_shapes(n: int = 2, min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
-                         ) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+def broadcastable_shapes(
+    n: int = 2, min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
     """Tuples of `n` mutually broadcastable shapes (like ``(2, 1, 3)`` and ``(4, 1)``).
 
     Example:
@@ -66,13 +71,15 @@ def broadcastable_shapes(n: int = 2, min_dims: int = 0, max_dims: int = 3, min_s
         >>> np.broadcast_shapes(a, b)                                     # doctest: +SKIP
         (2, 4, 3)
     """
-    return hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=min_dims, max_dims=max_dims,
-                                             min_side=min_side, max_side=max_side).map(lambda s: s.input_shapes)
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=n, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    ).map(lambda s: s.input_shapes)
 
 
-def matmul_shapes(max_batch_dims: int = 2, min_side: int = 1, max_side: int = 4, vectors: bool = True
-                  ) -> st.SearchStrategy[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """Pairs of shapes ``(a, b)`` for which ``a @ b`` is defined (NumPy's matmul rules, with batch broadcasting).
+def matmul_shapes(
+    max_batch_dims: int = 2, min_side: int = 1, max_side: int = 4, vectors: bool = True
+) -> st.SearchStrategy[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Pairs of shapes ``(a, b)`` for which ``a @ b`` is defined (NumPy matmul rules, batch broadcasting).
 
     ``vectors=False`` keeps both operands at least 2-D (no 1-D vector operands).
 
@@ -82,8 +89,9 @@ def matmul_shapes(max_batch_dims: int = 2, min_side: int = 1, max_side: int = 4,
         (2, 3, 5)
     """
     signature = "(m?,n),(n,p?)->(m?,p?)" if vectors else "(m,n),(n,p)->(m,p)"
-    return hnp.mutually_broadcastable_shapes(signature=signature, min_dims=0, max_dims=max_batch_dims,
-                                             min_side=min_side, max_side=max_side).map(lambda s: s.input_shapes)
+    return hnp.mutually_broadcastable_shapes(
+        signature=signature, min_dims=0, max_dims=max_batch_dims, min_side=min_side, max_side=max_side
+    ).map(lambda s: s.input_shapes)
 
 
 def _as_shape_strategy(shape: ShapeArg) -> st.SearchStrategy:
@@ -101,10 +109,14 @@ def _check_range(min_value: float, max_value: float, avoid: Sequence[float], min
         raise ValueError(f"arrays(): need finite min_value < max_value, got {min_value} and {max_value}")
     if min_gap < 0:
         raise ValueError(f"arrays(): min_gap must be >= 0, got {min_gap}")
-    free = (max_value - min_value) - sum(2 * min_gap for k in avoid if min_value - min_gap < k < max_value + min_gap)
+    free = (max_value - min_value) - sum(
+        2 * min_gap for k in avoid if min_value - min_gap < k < max_value + min_gap
+    )
     if free <= 0:
-        raise ValueError(f"arrays(): avoiding {tuple(avoid)} by min_gap={min_gap} leaves no room in "
-                         f"[{min_value}, {max_value}]")
+        raise ValueError(
+            f"arrays(): avoiding {tuple(avoid)} by min_gap={min_gap} leaves no room in "
+            f"[{min_value}, {max_value}]"
+        )
 
 
 def _away_from(avoid: Sequence[float], gap: float, low: float, high: float) -> Callable[[float], float]:
@@ -127,10 +139,16 @@ def _allowed(x: float, avoid: Sequence[float], gap: float, low: float, high: flo
     return low <= x <= high and all(abs(x - kink) >= gap for kink in avoid)
 
 
-def arrays(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = -3.0, max_value: float = 3.0,
-           avoid: Sequence[float] = (), min_gap: float = 0.1, distinct: bool = False
-           ) -> st.SearchStrategy[np.ndarray]:
-    """Float arrays with elements in ``[min_value, max_value]``, at least `min_gap` away from each kink in `avoid`.
+def arrays(
+    shape: ShapeArg = None,
+    dtype: Any = np.float64,
+    min_value: float = -3.0,
+    max_value: float = 3.0,
+    avoid: Sequence[float] = (),
+    min_gap: float = 0.1,
+    distinct: bool = False,
+) -> st.SearchStrategy[np.ndarray]:
+    """Float arrays with elements in ``[min_value, max_value]``, at least `min_gap` from each kink in `avoid`.
 
     `shape` is a tuple, an int, a strategy of shapes, or None (any small shape, see :func:`shapes`).
     ``avoid=(0.0,)`` suits abs/relu; ``avoid=(-1.0, 1.0)`` a clip to [-1, 1]. ``distinct=True`` also keeps
@@ -151,15 +169,23 @@ def arrays(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = -
         raise ValueError(f"arrays(): dtype must be a floating-point dtype, got {dtype}")
     shape_strategy = _as_shape_strategy(shape)
     if distinct and not isinstance(shape, (st.SearchStrategy, type(None))):
-        _check_fits(math.prod(_fixed_shape(shape)),
-                    len(_grid_cells(min_value, max_value, avoid, min_gap)), min_value, max_value, min_gap)
+        _check_fits(
+            math.prod(_fixed_shape(shape)),
+            len(_grid_cells(min_value, max_value, avoid, min_gap)),
+            min_value,
+            max_value,
+            min_gap,
+        )
     if distinct:
-        return shape_strategy.flatmap(lambda s: _distinct_arrays(s, dtype, min_value, max_value, avoid, min_gap))
+        return shape_strategy.flatmap(
+            lambda s: _distinct_arrays(s, dtype, min_value, max_value, avoid, min_gap)
+        )
     width = 32 if dtype == np.float32 else 64
     elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width)
     if avoid:
         elements = elements.map(_away_from(avoid, min_gap, min_value, max_value)).filter(
-            lambda x: _allowed(x, avoid, min_gap, min_value, max_value))
+            lambda x: _allowed(x, avoid, min_gap, min_value, max_value)
+        )
     return hnp.arrays(dtype, shape_strategy, elements=elements)
 
 
@@ -175,19 +201,25 @@ def _grid(low: float, high: float, gap: float) -> tuple[float, float]:
 
 def _grid_cells(low: float, high: float, avoid: tuple, gap: float) -> list[int]:
     step, jitter = _grid(low, high, gap)
-    return [k for k in range(math.ceil(low / step), math.floor((high - jitter) / step) + 1)
-            if all(_allowed(x, avoid, gap, low, high) for x in (k * step, k * step + jitter))]
+    return [
+        k
+        for k in range(math.ceil(low / step), math.floor((high - jitter) / step) + 1)
+        if all(_allowed(x, avoid, gap, low, high) for x in (k * step, k * step + jitter))
+    ]
 
 
 def _check_fits(size: int, room: int, low: float, high: float, gap: float) -> None:
     if size > room:
-        raise ValueError(f"arrays(distinct=True): {size} entries at least min_gap={gap} apart do not fit in "
-                         f"[{low}, {high}] (room for {room}); widen the range or lower min_gap")
+        raise ValueError(
+            f"arrays(distinct=True): {size} entries at least min_gap={gap} apart do not fit in "
+            f"[{low}, {high}] (room for {room}); widen the range or lower min_gap"
+        )
 
 
-def _distinct_arrays(shape: tuple, dtype: np.dtype, low: float, high: float, avoid: tuple, gap: float
-                     ) -> st.SearchStrategy[np.ndarray]:
-    """Entries on distinct cells of a grid of step 2*gap, each jittered by less than gap: pairwise >= gap apart."""
+def _distinct_arrays(
+    shape: tuple, dtype: np.dtype, low: float, high: float, avoid: tuple, gap: float
+) -> st.SearchStrategy[np.ndarray]:
+    """Entries on distinct cells of a grid of step 2*gap, jittered by less than gap: pairwise >= gap apart."""
     step, jitter = _grid(low, high, gap)
     cells = _grid_cells(low, high, avoid, gap)
     size = math.prod(shape)
@@ -195,12 +227,17 @@ def _distinct_arrays(shape: tuple, dtype: np.dtype, low: float, high: float, avo
     picked = st.permutations(cells).map(lambda ks: ks[:size]) if size else st.just([])
     offsets = st.lists(st.floats(0, jitter, exclude_max=True), min_size=size, max_size=size)
     return st.tuples(picked, offsets).map(
-        lambda pair: (np.array(pair[0], dtype=np.float64) * step + np.array(pair[1], dtype=np.float64))
-        .reshape(shape).astype(dtype))
+        lambda pair: (
+            (np.array(pair[0], dtype=np.float64) * step + np.array(pair[1], dtype=np.float64))
+            .reshape(shape)
+            .astype(dtype)
+        )
+    )
 
 
-def positive_arrays(shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = 0.1,
-                    max_value: float = 5.0) -> st.SearchStrategy[np.ndarray]:
+def positive_arrays(
+    shape: ShapeArg = None, dtype: Any = np.float64, min_value: float = 0.1, max_value: float = 5.0
+) -> st.SearchStrategy[np.ndarray]:
     """Arrays with elements in ``[min_value, max_value]`` (default [0.1, 5]): the domain of log, sqrt, x**p.
 
     Example:
@@ -215,8 +252,9 @@ def positive_arrays(shape: ShapeArg = None, dtype: Any = np.float64, min_value: 
     return arrays(shape, dtype=dtype, min_value=min_value, max_value=max_value)
 
 
-def values(shape: ShapeArg = None, requires_grad: bool = True, positive: bool = False, **array_options: Any
-           ) -> st.SearchStrategy[Value]:
+def values(
+    shape: ShapeArg = None, requires_grad: bool = True, positive: bool = False, **array_options: Any
+) -> st.SearchStrategy[Value]:
     """``Value``s (``requires_grad=True`` by default) wrapping :func:`arrays` (or :func:`positive_arrays`).
 
     Extra keywords go to :func:`arrays` (``avoid``, ``min_gap``, ``distinct``, ``min_value``...).
@@ -236,10 +274,14 @@ def values(shape: ShapeArg = None, requires_grad: bool = True, positive: bool = 
 _ACTIVATIONS = {"tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "ReLU"}
 
 
-def sequential_networks(in_features: int | None = None, out_features: int | None = None,
-                        max_hidden_layers: int = 2, max_width: int = 5,
-                        activations: Sequence[str] = ("tanh", "sigmoid"), bias: bool | None = None
-                        ) -> st.SearchStrategy[Any]:
+def sequential_networks(
+    in_features: int | None = None,
+    out_features: int | None = None,
+    max_hidden_layers: int = 2,
+    max_width: int = 5,
+    activations: Sequence[str] = ("tanh", "sigmoid"),
+    bias: bool | None = None,
+) -> st.SearchStrategy[Any]:
     """Small float64 ``nn.Sequential`` networks: Linear layers with activations between them.
 
     Weights come from the drawn example (not from a global random state), so failures reproduce.
@@ -256,8 +298,10 @@ def sequential_networks(in_features: int | None = None, out_features: int | None
     """
     unknown = [a for a in activations if a not in _ACTIVATIONS]
     if unknown or not activations:
-        raise ValueError(f"sequential_networks(): activations must be names among {sorted(_ACTIVATIONS)}, "
-                         f"got {list(activations)}")
+        raise ValueError(
+            f"sequential_networks(): activations must be names among {sorted(_ACTIVATIONS)}, "
+            f"got {list(activations)}"
+        )
     width = st.integers(1, max_width)
     return st.builds(
         lambda n_in, hidden, n_out: (n_in, hidden, n_out),
@@ -267,16 +311,20 @@ def sequential_networks(in_features: int | None = None, out_features: int | None
     ).flatmap(lambda layout: _network_from_layout(*layout, bias=bias))
 
 
-def _network_from_layout(n_in: int, hidden: list[tuple[int, str]], n_out: int, bias: bool | None
-                         ) -> st.SearchStrategy[Any]:
+def _network_from_layout(
+    n_in: int, hidden: list[tuple[int, str]], n_out: int, bias: bool | None
+) -> st.SearchStrategy[Any]:
     sizes = [n_in] + [h for h, _ in hidden] + [n_out]
     layers = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=False):
         scale = 1.0 / math.sqrt(fan_in)
-        layers.append(st.tuples(
-            arrays((fan_out, fan_in), min_value=-scale, max_value=scale),
-            st.booleans() if bias is None else st.just(bias),
-            arrays((fan_out,), min_value=-scale, max_value=scale)))
+        layers.append(
+            st.tuples(
+                arrays((fan_out, fan_in), min_value=-scale, max_value=scale),
+                st.booleans() if bias is None else st.just(bias),
+                arrays((fan_out,), min_value=-scale, max_value=scale),
+            )
+        )
     return st.tuples(*layers).map(lambda params: _build_network(sizes, [a for _, a in hidden], params))
 
 
@@ -295,8 +343,9 @@ def _build_network(sizes: list[int], activations: list[str], params: tuple) -> A
     return nn.Sequential(*modules)
 
 
-def networks_with_inputs(batch: tuple[int, int] = (1, 4), **network_options: Any
-                         ) -> st.SearchStrategy[tuple[Any, np.ndarray]]:
+def networks_with_inputs(
+    batch: tuple[int, int] = (1, 4), **network_options: Any
+) -> st.SearchStrategy[tuple[Any, np.ndarray]]:
     """Pairs ``(net, x)``: a :func:`sequential_networks` network and a float64 input batch for it.
 
     Example:
@@ -309,4 +358,7 @@ def networks_with_inputs(batch: tuple[int, int] = (1, 4), **network_options: Any
         >>> test_networks()                                              # doctest: +SKIP
     """
     return sequential_networks(**network_options).flatmap(
-        lambda net: st.tuples(st.just(net), arrays(st.integers(*batch).map(lambda n: (n, net[0].in_features)))))
+        lambda net: st.tuples(
+            st.just(net), arrays(st.integers(*batch).map(lambda n: (n, net[0].in_features)))
+        )
+    )
