@@ -350,9 +350,21 @@ class WrongShape(Function):
         return (np.ones(7),)
 
 
+class Transposed(Function):
+    @staticmethod
+    def forward(x):
+        return x.sum()
+
+    @staticmethod
+    def backward(g, out, x):
+        return (np.ones(x.shape[::-1]),)   # same size, wrong shape: must not be reshaped silently
+
+
 def test_a_gradient_of_the_wrong_shape_is_named():
     with pytest.raises(RuntimeError, match=r"'wrongshape'.*shape \(7,\).*\(2, 3\)"):
         WrongShape.apply(Value(np.ones((2, 3)), requires_grad=True)).backward()
+    with pytest.raises(RuntimeError, match=r"'transposed'.*shape \(3, 2\).*\(2, 3\)"):
+        Transposed.apply(Value(np.ones((2, 3)), requires_grad=True)).backward()
 
 
 def test_user_functions_stay_out_of_the_library_registry():

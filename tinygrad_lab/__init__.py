@@ -32,11 +32,12 @@ from .ops import (
     sum_to,
     where,
 )
+from .testing import gradcheck, gradgradcheck
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Function", "AnomalyError", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "concat", "cat", "stack", "where", "maximum", "minimum",
-    "softmax", "log_softmax", "logsumexp", "broadcast_to", "sum_to", "linear",
+    "softmax", "log_softmax", "logsumexp", "broadcast_to", "sum_to", "linear", "gradcheck", "gradgradcheck",
 ]

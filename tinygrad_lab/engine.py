@@ -753,11 +753,13 @@ _creation_order = operator.attrgetter("_seq")
 def _sum_to(g: Any, shape: tuple, node: Value, index: int) -> Any:
     """Reduce a gradient that was broadcast to the output's shape back to its input's shape."""
     try:
-        return _ops.sum_to(g, shape)
+        if np.broadcast_shapes(g.shape, shape) == g.shape:
+            return _ops.sum_to(g, shape)
     except ValueError:
-        raise RuntimeError(f"backward of '{node._op.name}' returned a gradient of shape {g.shape} for its input "
-                           f"{index}, which has shape {shape}; a gradient must have the input's shape (or the "
-                           f"broadcast output's shape)") from None
+        pass
+    raise RuntimeError(f"backward of '{node._op.name}' returned a gradient of shape {g.shape} for its input "
+                       f"{index}, which has shape {shape}; a gradient must have the input's shape (or the "
+                       f"broadcast output's shape)")
 
 
 def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bool, create_graph: bool,

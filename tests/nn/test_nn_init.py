@@ -30,7 +30,8 @@ def test_fans_need_two_dimensions():
 @pytest.mark.parametrize("name, param, gain", [
     ("linear", None, 1), ("conv2d", None, 1), ("sigmoid", None, 1), ("tanh", None, 5 / 3),
     ("relu", None, math.sqrt(2)), ("leaky_relu", None, math.sqrt(2 / (1 + 0.01 ** 2))),
-    ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", math.sqrt(5), math.sqrt(1 / 3)), ("selu", None, 0.75),
+    ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", math.sqrt(5), math.sqrt(1 / 3)),
+    ("selu", None, 0.75),
 ])
 def test_calculate_gain(name, param, gain):
     assert init.calculate_gain(name, param) == pytest.approx(gain, rel=1e-15)
@@ -85,7 +86,8 @@ def test_kaiming(mode, fan):
     gain = math.sqrt(2.0)
     check_uniform(init.kaiming_uniform_(w, mode=mode, nonlinearity="relu", generator=0).data,
                   gain * math.sqrt(3 / fan))
-    check_normal(init.kaiming_normal_(w, mode=mode, nonlinearity="relu", generator=0).data, gain / math.sqrt(fan))
+    check_normal(init.kaiming_normal_(w, mode=mode, nonlinearity="relu", generator=0).data,
+                 gain / math.sqrt(fan))
     check_normal(init.kaiming_normal_(w, a=0.5, mode=mode, generator=0).data,
                  math.sqrt(2 / 1.25) / math.sqrt(fan))
 
@@ -113,8 +115,8 @@ def test_initialisers_fill_in_place_without_graph_and_keep_dtype():
 
 
 def test_seeded_reproducibility():
-    for fill in (init.uniform_, init.normal_, init.xavier_uniform_, init.xavier_normal_, init.kaiming_uniform_,
-                 init.kaiming_normal_):
+    for fill in (init.uniform_, init.normal_, init.xavier_uniform_, init.xavier_normal_,
+                 init.kaiming_uniform_, init.kaiming_normal_):
         a = fill(big((5, 4)), generator=42).data
         b = fill(big((5, 4)), generator=np.random.default_rng(42)).data
         manual_seed(42)

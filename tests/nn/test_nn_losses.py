@@ -87,7 +87,8 @@ def test_bce_matches_formula_with_and_without_weight(reduction):
 
 
 def test_bce_clamps_logs_at_minus_100():
-    loss = F.binary_cross_entropy(Value([0.0, 1.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0, 1.0]), reduction="none")
+    p, y = Value([0.0, 1.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0, 1.0])
+    loss = F.binary_cross_entropy(p, y, reduction="none")
     assert loss.data.tolist() == [100.0, 100.0, 0.0, 0.0]
 
 
@@ -142,7 +143,8 @@ def test_bce_with_logits_is_stable_for_large_scores():
     y = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
     loss = F.binary_cross_entropy_with_logits(Value(x), y, reduction="none").data
     stable = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
-    np.testing.assert_allclose(loss, stable, rtol=1e-15, atol=1e-17)   # torch's form gives 0 (not 4e-18) at -40
+    # PyTorch's form (1 - y) x - log sigmoid(x), used here, gives 0 (not 4e-18) at x = -40, y = 0
+    np.testing.assert_allclose(loss, stable, rtol=1e-15, atol=1e-17)
     assert loss[0] == 1000.0 and loss[1] == 1000.0 and np.all(np.isfinite(loss))
     xv = Value(x, requires_grad=True)
     F.binary_cross_entropy_with_logits(xv, y, reduction="sum").backward()
@@ -234,7 +236,8 @@ def test_cross_entropy_nd_input_and_single_sample():
     for reduction in REDUCTIONS:
         got = F.cross_entropy(Value(x), t, reduction=reduction, label_smoothing=0.2).data
         expected = ce_ref(flat_x, t.ravel(), reduction=reduction, ls=0.2)
-        np.testing.assert_allclose(got, expected.reshape(t.shape) if reduction == "none" else expected, rtol=1e-13)
+        expected = expected.reshape(t.shape) if reduction == "none" else expected
+        np.testing.assert_allclose(got, expected, rtol=1e-13)
     xv = Value(x, requires_grad=True)
     assert gradcheck(lambda a: F.cross_entropy(a, t), (xv,))
     one = rng.normal(size=3)

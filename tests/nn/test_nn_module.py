@@ -9,8 +9,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 
-from tinygrad_lab import Value, no_grad, optim
-from tinygrad_lab import nn
+from tinygrad_lab import Value, nn, no_grad, optim
 from tinygrad_lab.random import manual_seed
 
 
@@ -26,7 +25,8 @@ class TwoLayer(nn.Module):
 
 
 def xor_net():
-    return nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
+    return nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 4), nn.Sigmoid(),
+                         nn.Linear(4, 1), nn.Sigmoid())
 
 
 def xor_easy():
@@ -208,7 +208,7 @@ def test_zero_grad_to_none_and_to_zeros():
     grads = [p.grad for p in model.parameters()]
     assert all(g is not None for g in grads)
     model.zero_grad(set_to_none=False)
-    assert all(p.grad is g and not g.data.any() for p, g in zip(model.parameters(), grads))
+    assert all(p.grad is g and not g.data.any() for p, g in zip(model.parameters(), grads, strict=True))
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
@@ -277,8 +277,9 @@ def test_shape_mismatch_names_key_and_both_shapes():
     model = TwoLayer()
     state = model.state_dict()
     state["fc1.weight"] = np.zeros((4, 2))
-    with pytest.raises(nn.StateDictError, match=r"size mismatch for fc1.weight: copying a param with shape "
-                                                r"\(4, 2\) from checkpoint, the shape in current model is \(3, 2\)"):
+    message = (r"size mismatch for fc1.weight: copying a param with shape \(4, 2\) from checkpoint, "
+               r"the shape in current model is \(3, 2\)")
+    with pytest.raises(nn.StateDictError, match=message):
         model.load_state_dict(state)
 
 
@@ -401,38 +402,23 @@ def test_load_into_a_different_architecture_changes_nothing(tmp_path):
 
 def test_repr_matches_torch_layout():
     assert repr(xor_net()) == (
-        "Sequential(\n"
-        "  (0): Linear(in_features=2, out_features=4, bias=True)\n"
-        "  (1): Sigmoid()\n"
-        "  (2): Linear(in_features=4, out_features=4, bias=True)\n"
-        "  (3): Sigmoid()\n"
-        "  (4): Linear(in_features=4, out_features=1, bias=True)\n"
-        "  (5): Sigmoid()\n"
-        ")")
+        "Sequential(\n  (0): Linear(in_features=2, out_features=4, bias=True)\n  (1): Sigmoid()\n  (2): "
+        "Linear(in_features=4, out_features=4, bias=True)\n  (3): Sigmoid()\n  (4): Linear(in_features=4, "
+        "out_features=1, bias=True)\n  (5): Sigmoid()\n)")
     nested = nn.Sequential(nn.Sequential(nn.Linear(1, 1, bias=False)), nn.LeakyReLU(0.2))
     assert repr(nested) == (
-        "Sequential(\n"
-        "  (0): Sequential(\n"
-        "    (0): Linear(in_features=1, out_features=1, bias=False)\n"
-        "  )\n"
-        "  (1): LeakyReLU(negative_slope=0.2)\n"
-        ")")
+        "Sequential(\n  (0): Sequential(\n    (0): Linear(in_features=1, out_features=1, bias=False)\n  )\n  "
+        "(1): LeakyReLU(negative_slope=0.2)\n)")
     assert repr(TwoLayer()) == (
-        "TwoLayer(\n"
-        "  (fc1): Linear(in_features=2, out_features=3, bias=True)\n"
-        "  (act): Tanh()\n"
-        "  (fc2): Linear(in_features=3, out_features=1, bias=True)\n"
-        ")")
+        "TwoLayer(\n  (fc1): Linear(in_features=2, out_features=3, bias=True)\n  (act): Tanh()\n  (fc2): "
+        "Linear(in_features=3, out_features=1, bias=True)\n)")
 
 
 def test_module_list_repr_folds_repeats_like_torch():
     layers = nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2)])
     assert repr(layers) == (
-        "ModuleList(\n"
-        "  (0-1): 2 x Linear(in_features=2, out_features=2, bias=True)\n"
-        "  (2): ReLU()\n"
-        "  (3): Linear(in_features=2, out_features=2, bias=True)\n"
-        ")")
+        "ModuleList(\n  (0-1): 2 x Linear(in_features=2, out_features=2, bias=True)\n  (2): ReLU()\n  (3): "
+        "Linear(in_features=2, out_features=2, bias=True)\n)")
     assert repr(nn.ModuleList()) == "ModuleList()"
 
 

@@ -31,7 +31,7 @@ def compare_loss(ours, theirs, inputs, rtol=1e-12, atol=1e-14):
     weights = rng.normal(size=ref.shape)
     (mine * weights).sum().backward()
     (ref * t(weights)).sum().backward()
-    for v, tensor in zip(values, tensors):
+    for v, tensor in zip(values, tensors, strict=True):
         np.testing.assert_allclose(v.grad.data, tensor.grad.numpy(), rtol=rtol * 10, atol=atol * 10)
 
 
@@ -68,12 +68,14 @@ def test_binary_cross_entropy_with_logits(reduction):
     y = rng.uniform(0, 1, (6, 3))
     w, pw = rng.uniform(0.5, 2, (6, 3)), rng.uniform(0.5, 3, 3)
     for weight, pos_weight in [(None, None), (w, None), (None, pw), (w[0], pw)]:
-        compare_loss(
-            lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight, reduction=reduction, pos_weight=pos_weight),
-            lambda a, b: TF.binary_cross_entropy_with_logits(
-                a, b, None if weight is None else t(weight), reduction=reduction,
-                pos_weight=None if pos_weight is None else t(pos_weight)),
-            [x, y], rtol=1e-11)
+        def ours(a, b, w=weight, pw=pos_weight):
+            return F.binary_cross_entropy_with_logits(a, b, w, reduction=reduction, pos_weight=pw)
+
+        def theirs(a, b, w=weight, pw=pos_weight):
+            return TF.binary_cross_entropy_with_logits(a, b, None if w is None else t(w), reduction=reduction,
+                                                       pos_weight=None if pw is None else t(pw))
+
+        compare_loss(ours, theirs, [x, y], rtol=1e-11)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -97,7 +99,8 @@ def test_cross_entropy_nd_and_unbatched(reduction):
     x, target = rng.normal(size=(2, 3, 4)), rng.integers(0, 3, (2, 4))
     w = rng.uniform(0.5, 2, 3)
     compare_loss(lambda a: F.cross_entropy(a, target, w, reduction=reduction, label_smoothing=0.1),
-                 lambda a: TF.cross_entropy(a, t(target), t(w), reduction=reduction, label_smoothing=0.1), [x])
+                 lambda a: TF.cross_entropy(a, t(target), t(w), reduction=reduction, label_smoothing=0.1),
+                 [x])
     one = rng.normal(size=5)
     compare_loss(lambda a: F.cross_entropy(a, np.array(3), reduction=reduction),
                  lambda a: TF.cross_entropy(a, t(np.array(3)), reduction=reduction), [one])
@@ -108,8 +111,9 @@ def test_cross_entropy_nd_and_unbatched(reduction):
 def test_cross_entropy_with_probabilities(reduction, label_smoothing):
     x, p = rng.normal(size=(5, 3)), rng.dirichlet(np.ones(3), 5)
     w = rng.uniform(0.5, 2, 3)
-    compare_loss(lambda a, b: F.cross_entropy(a, b, w, reduction=reduction, label_smoothing=label_smoothing),
-                 lambda a, b: TF.cross_entropy(a, b, t(w), reduction=reduction, label_smoothing=label_smoothing),
+    ls = label_smoothing
+    compare_loss(lambda a, b: F.cross_entropy(a, b, w, reduction=reduction, label_smoothing=ls),
+                 lambda a, b: TF.cross_entropy(a, b, t(w), reduction=reduction, label_smoothing=ls),
                  [x, p])
 
 
@@ -139,12 +143,14 @@ def test_activations_and_dropout_scaling():
 # ---------------------------------------------------------------------------- models and state dicts
 
 def torch_xor_net():
-    return torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 4), torch.nn.Sigmoid(),
-                               torch.nn.Linear(4, 1), torch.nn.Sigmoid()).double()
+    tnn = torch.nn
+    return tnn.Sequential(tnn.Linear(2, 4), tnn.Sigmoid(), tnn.Linear(4, 4), tnn.Sigmoid(),
+                          tnn.Linear(4, 1), tnn.Sigmoid()).double()
 
 
 def xor_net():
-    return nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
+    return nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 4), nn.Sigmoid(),
+                         nn.Linear(4, 1), nn.Sigmoid())
 
 
 def test_state_dict_loads_into_the_equivalent_torch_model_with_identical_outputs():
@@ -185,7 +191,7 @@ def test_training_trajectories_match_torch():
         opt.step()
         topt.step()
         assert loss.item() == pytest.approx(tloss.item(), rel=1e-12)
-    for (name, p), (tname, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+    for (name, p), (tname, tp) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
         assert name == tname
         np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-10, atol=1e-13)
 
@@ -239,7 +245,7 @@ OPTIMIZERS = {
 def test_optimizer_trajectories_match_torch(name):
     make = OPTIMIZERS[name]
     ours, theirs = trajectory(make, "ours"), trajectory(make, "torch")
-    for step, (a, b) in enumerate(zip(ours, theirs)):
+    for step, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14, err_msg=f"{name}, step {step + 1}")
 
 
@@ -288,7 +294,8 @@ def test_epoch_schedulers_match_torch(make):
     ours, sched = lr_sequence(make, "ours")
     theirs, tsched = lr_sequence(make, "torch")
     assert ours == pytest.approx(theirs, rel=1e-15)
-    assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr()) and sched.last_epoch == tsched.last_epoch
+    assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr())
+    assert sched.last_epoch == tsched.last_epoch
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -300,8 +307,9 @@ def test_epoch_schedulers_match_torch(make):
 ])
 def test_reduce_on_plateau_matches_torch(kwargs):
     metrics = [1.0, 0.9, 0.95, 0.9, 0.89, 0.9, 0.7, 0.7, 0.71, 0.72, 0.69, 0.75, 0.8, 0.6, 0.6, 0.6]
-    ours, sched = lr_sequence(lambda m, o: m.ReduceLROnPlateau(o, **kwargs), "ours", len(metrics), metrics)
-    theirs, tsched = lr_sequence(lambda m, o: m.ReduceLROnPlateau(o, **kwargs), "torch", len(metrics), metrics)
+    make = lambda m, o: m.ReduceLROnPlateau(o, **kwargs)  # noqa: E731
+    ours, sched = lr_sequence(make, "ours", len(metrics), metrics)
+    theirs, tsched = lr_sequence(make, "torch", len(metrics), metrics)
     assert ours == pytest.approx(theirs, rel=1e-15)
     assert (sched.best, sched.num_bad_epochs, sched.cooldown_counter) == \
         (tsched.best, tsched.num_bad_epochs, tsched.cooldown_counter)

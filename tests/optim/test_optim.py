@@ -35,7 +35,7 @@ def run(opt_class, steps=6, p0=P0, **kwargs):
     return trajectory
 
 
-# ---------------------------------------------------------------------------- reference rules (the docs' boxes)
+# ---------------------------------------------------------------------------- reference rules (docs' boxes)
 
 def sgd_reference(steps, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
     p, buf, out = P0.copy(), None, []
@@ -98,7 +98,7 @@ def rmsprop_reference(steps, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, mo
 
 def assert_trajectories_close(got, expected, rtol=1e-12):
     assert len(got) == len(expected)
-    for step, (a, b) in enumerate(zip(got, expected)):
+    for step, (a, b) in enumerate(zip(got, expected, strict=True)):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-14, err_msg=f"step {step + 1}")
 
 
@@ -306,8 +306,8 @@ def test_resuming_from_state_dicts_gives_identical_steps(make):
     fresh_opt = make(fresh.parameters())
     fresh_opt.load_state_dict(opt_state)
     resumed = train(fresh, fresh_opt, 4)
-    for a, b in zip(uninterrupted, resumed):
-        for pa, pb in zip(a, b):
+    for a, b in zip(uninterrupted, resumed, strict=True):
+        for pa, pb in zip(a, b, strict=True):
             np.testing.assert_array_equal(pa, pb)
 
 
@@ -358,7 +358,8 @@ def test_bad_optimizer_state_dicts_change_nothing():
     (lambda ps: optim.SGD(ps, lr=-0.1), "Invalid learning rate: -0.1"),
     (lambda ps: optim.SGD(ps, lr=0.1, momentum=-1), "Invalid momentum value: -1"),
     (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1), "Invalid weight_decay value: -1"),
-    (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
+    (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True),
+     "Nesterov momentum requires a momentum and zero dampening"),
     (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "zero dampening"),
     (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), "Invalid beta parameter at index 0: 1.0"),
     (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),

@@ -1,7 +1,7 @@
 """The pytest plugin (entry point ``tinygrad_lab``): profiles, options, fixtures, and life without hypothesis.
 
-Each case runs pytest in a subprocess (``pytester.runpytest_subprocess``) so hypothesis's global
-profile state of this session is never touched.
+Runs that change hypothesis's global profile restore this session's afterwards; the lazy default
+path and the no-hypothesis case run in fresh subprocesses.
 """
 
 from __future__ import annotations
@@ -57,29 +57,42 @@ def test_fixtures_and_the_default_profile(pytester: pytest.Pytester):
     result.stdout.fnmatch_lines(["tinygrad_lab: hypothesis profile 'tinygrad_lab'*"])
 
 
-def test_profile_option_and_environment_variable(pytester: pytest.Pytester):
+@pytest.fixture
+def restore_profile():
+    """In-process runs change hypothesis's global profile: put this session's back afterwards."""
+    from hypothesis import settings
+
+    name = settings.get_current_profile_name()
+    yield
+    settings.load_profile(name)
+
+
+def test_profile_option_and_environment_variable(pytester: pytest.Pytester, restore_profile, monkeypatch):
     pytester.makepyfile(PROFILE_PROBE)
-    result = pytester.runpytest_subprocess("-s", "--tinygrad-lab-profile=ci")
-    assert profile_line(result) == ["ci", "50", "True", "None"]
-    pytester._monkeypatch.setenv("HYPOTHESIS_PROFILE", "dev")
-    result = pytester.runpytest_subprocess("-s")
-    assert profile_line(result) == ["dev", "10", "False", "None"]
+    assert profile_line(pytester.runpytest_inprocess("-s", "--tinygrad-lab-profile=ci")) == [
+        "ci",
+        "50",
+        "True",
+        "None",
+    ]
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "dev")
+    assert profile_line(pytester.runpytest_inprocess("-s")) == ["dev", "10", "False", "None"]
 
 
-def test_users_choices_win(pytester: pytest.Pytester):
+def test_users_choices_win(pytester: pytest.Pytester, restore_profile):
     pytester.makeconftest("""
         from hypothesis import settings
         settings.register_profile("mine", max_examples=3)
         settings.load_profile("mine")
     """)
     pytester.makepyfile(PROFILE_PROBE)
-    assert profile_line(pytester.runpytest_subprocess("-s"))[:2] == ["mine", "3"]
-    assert profile_line(pytester.runpytest_subprocess("-s", "--hypothesis-profile=dev"))[:2] == ["dev", "10"]
+    assert profile_line(pytester.runpytest_inprocess("-s"))[:2] == ["mine", "3"]
+    assert profile_line(pytester.runpytest_inprocess("-s", "--hypothesis-profile=dev"))[:2] == ["dev", "10"]
 
 
-def test_unknown_profile_is_a_usage_error(pytester: pytest.Pytester):
+def test_unknown_profile_is_a_usage_error(pytester: pytest.Pytester, restore_profile):
     pytester.makepyfile(PROFILE_PROBE)
-    result = pytester.runpytest_subprocess("--tinygrad-lab-profile=nope")
+    result = pytester.runpytest_inprocess("--tinygrad-lab-profile=nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown hypothesis profile 'nope'*registers tinygrad_lab, ci, dev*"])
 
@@ -100,7 +113,7 @@ def test_assert_grad_close_failure_shows_the_report_not_the_internals(pytester: 
         def test_my_op(assert_grad_close):
             assert_grad_close(lambda x: HalfSquare.apply(x), (Value([1.0, 2.0], requires_grad=True),))
     """)
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest_inprocess()
     result.assert_outcomes(failed=1)
     output = result.stdout.str()
     assert "GradcheckError: gradcheck failed: 1 gradient does not match finite differences" in output

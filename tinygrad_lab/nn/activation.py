@@ -78,7 +78,7 @@ class LeakyReLU(Module):
 
 
 class Softmax(Module):
-    """exp(x) / sum(exp(x)) along `dim` (give `dim`; without it PyTorch's legacy choice applies, with a warning).
+    """exp(x) / sum(exp(x)) along `dim` (give `dim`; without it PyTorch's legacy choice applies, and warns).
 
     Example:
         >>> from tinygrad_lab import Value

@@ -154,8 +154,9 @@ def _float_target(target: Any, input: Any, fn: str) -> Any:
         if t.dtype != dtype:
             t = t.astype(dtype)
     if t.shape != input.shape:
-        raise ValueError(f"{fn}: target shape {tuple(t.shape)} does not match input shape {tuple(input.shape)}; "
-                         f"reshape one of them (broadcasting them would silently compute a different loss)")
+        raise ValueError(f"{fn}: target shape {tuple(t.shape)} does not match input shape "
+                         f"{tuple(input.shape)}; reshape one of them (broadcasting them would silently "
+                         "compute a different loss)")
     return t
 
 
@@ -372,9 +373,10 @@ def _softmax_rows(x: np.ndarray) -> np.ndarray:
 class CrossEntropyOp(Function):
     """Softmax cross-entropy of logits (N, C) with integer class targets (N,), PyTorch's formula:
 
-    loss_n = (1 - ls) w[y_n] (-log p[n, y_n]) + (ls / C) sum_c w_c (-log p[n, c]), 0 where y_n == ignore_index;
-    'mean' divides the sum by sum_n w[y_n] over the counted targets.
-    dx_n = g [((1 - ls) w[y_n] + (ls / C) sum(w)) p_n - (1 - ls) w[y_n] onehot(y_n) - (ls / C) w] (/ that sum).
+    loss_n = (1 - ls) w[y_n] (-log p[n, y_n]) + (ls / C) sum_c w_c (-log p[n, c]),
+    0 where y_n == ignore_index; 'mean' divides the sum by sum_n w[y_n] over the counted targets.
+    dx_n = g [((1 - ls) w[y_n] + (ls / C) sum(w)) p_n - (1 - ls) w[y_n] onehot(y_n) - (ls / C) w]
+    (divided by that sum for 'mean').
     """
 
     name = "cross_entropy"
@@ -443,7 +445,7 @@ def _class_layout(x: Any, fn: str) -> tuple[int, int]:
     """(class axis, number of classes) of an input of shape (C,), (N, C) or (N, C, d1, ...)."""
     if x.ndim == 0:
         raise ValueError(f"{fn}: input must have a class dimension: shape (C,), (N, C) or (N, C, d1, ...), "
-                         f"got a scalar")
+                         "got a scalar")
     axis = 0 if x.ndim == 1 else 1
     return axis, x.shape[axis]
 
@@ -464,17 +466,19 @@ def _class_targets(target: Any, x: Any, axis: int, c: int, ignore_index: int, fn
     if t.dtype.kind not in "iu":
         hint = ""
         if t.dtype.kind == "f":
-            hint = (f"; convert class indices with .astype(np.int64), or pass class probabilities with the "
+            hint = ("; convert class indices with .astype(np.int64), or pass class probabilities with the "
                     f"input's shape {tuple(x.shape)}")
-        raise TypeError(f"{fn}: class-index targets must be integers (e.g. int64), got dtype {t.dtype} "
-                        f"with shape {t.shape}{hint}")
+        raise TypeError(f"{fn}: class-index targets must be integers (e.g. int64), got dtype {t.dtype} with "
+                        f"shape {t.shape}{hint}")
     if t.shape != expected:
-        raise ValueError(f"{fn}: target shape {t.shape} does not fit input shape {tuple(x.shape)}: class-index "
-                         f"targets need shape {expected} (the input's shape without the class dimension)")
+        raise ValueError(f"{fn}: target shape {t.shape} does not fit input shape {tuple(x.shape)}: "
+                         f"class-index targets need shape {expected} (the input's shape without the class "
+                         "dimension)")
     if t.size and (t.min() < 0 or t.max() >= c):
         bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
         if bad.size:
-            raise IndexError(f"{fn}: target {bad.flat[0]} is out of bounds for {c} classes (valid targets are "
+            raise IndexError(f"{fn}: target {bad.flat[0]} is out of bounds for {c} classes (valid "
+                             f"targets are "
                              f"0..{c - 1}, or ignore_index={ignore_index})")
     return t
 
@@ -521,15 +525,18 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     if np.shape(_data(target)) == x.shape:
         kind = np.asarray(_data(target)).dtype
         if kind.kind != "f":
-            raise TypeError(f"{fn}: a target with the input's shape {tuple(x.shape)} holds class probabilities "
-                            f"and must be floating point, got dtype {kind}; class indices need shape "
-                            f"{x.shape[:axis] + x.shape[axis + 1:]}")
+            raise TypeError(f"{fn}: a target with the input's shape {tuple(x.shape)} holds class "
+                            f"probabilities and must be floating point, got dtype {kind}; class indices need "
+                            f"shape {x.shape[:axis] + x.shape[axis + 1:]}")
         return _soft_cross_entropy(x, target, w, axis, c, reduction, label_smoothing)
     t = _class_targets(target, x, axis, c, ignore_index, fn)
     rows, flat = _rows(x, t, axis)
     args = dict(target=flat, weight=w, ignore_index=ignore_index, reduction=reduction,
                 label_smoothing=float(label_smoothing))
-    loss = CrossEntropyOp.apply(rows, **args) if isinstance(rows, Value) else CrossEntropyOp.forward(rows, **args)
+    if isinstance(rows, Value):
+        loss = CrossEntropyOp.apply(rows, **args)
+    else:
+        loss = np.asarray(CrossEntropyOp.forward(rows, **args))
     return reshape(loss, t.shape) if reduction == "none" else loss
 
 

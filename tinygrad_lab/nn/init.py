@@ -41,8 +41,8 @@ def _array(tensor: Any) -> np.ndarray:
     """The array to fill in place (a Value's data, or the array itself)."""
     array = tensor.data if isinstance(tensor, Value) else tensor
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"initialisers fill a Parameter, a Value or a NumPy array in place, "
-                        f"got {type(tensor).__name__}")
+        raise TypeError("initialisers fill a Parameter, a Value or a NumPy array in place, got "
+                        f"{type(tensor).__name__}")
     if array.dtype.kind != "f":
         raise TypeError(f"initialisers need floating-point data, got dtype {array.dtype}")
     return array
@@ -87,7 +87,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"Unsupported nonlinearity {nonlinearity!r}; use one of linear, conv1d, conv2d, conv3d, "
-                     f"conv_transpose1d/2d/3d, sigmoid, tanh, relu, leaky_relu, selu")
+                     "conv_transpose1d/2d/3d, sigmoid, tanh, relu, leaky_relu, selu")
 
 
 def _calculate_fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
@@ -99,7 +99,7 @@ def _calculate_fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
     """
     shape = np.shape(tensor.data if isinstance(tensor, Value) else tensor)
     if len(shape) < 2:
-        raise ValueError(f"Fan in and fan out can not be computed for a tensor with fewer than 2 dimensions "
+        raise ValueError("Fan in and fan out can not be computed for a tensor with fewer than 2 dimensions "
                          f"(shape {tuple(shape)})")
     receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
     return shape[1] * receptive, shape[0] * receptive

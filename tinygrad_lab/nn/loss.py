@@ -21,6 +21,11 @@ from .module import Module
 __all__ = ["MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss"]
 
 
+def _as_array(x: Any) -> np.ndarray | None:
+    """An optional weight (array, list or Value) as a NumPy array copy."""
+    return None if x is None else np.array(getattr(x, "data", x))
+
+
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
@@ -31,7 +36,7 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.register_buffer("weight", None if weight is None else np.array(getattr(weight, "data", weight)))
+        self.register_buffer("weight", _as_array(weight))
 
 
 class MSELoss(_Loss):
@@ -84,8 +89,7 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
     def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
         super().__init__(weight, reduction)
-        self.register_buffer("pos_weight",
-                             None if pos_weight is None else np.array(getattr(pos_weight, "data", pos_weight)))
+        self.register_buffer("pos_weight", _as_array(pos_weight))
 
     def forward(self, input: Any, target: Any) -> Any:
         return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
@@ -131,4 +135,5 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any) -> Any:
-        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)

@@ -52,8 +52,8 @@ class Parameter(Value):
                  label: str | None = None) -> None:
         super().__init__(data, requires_grad=False, dtype=dtype, label=label)
         if self.data.dtype.kind != "f":
-            raise TypeError(f"Parameter needs floating-point data, got dtype {self.data.dtype}; "
-                            f"convert it first (e.g. data.astype(np.float64)) or pass dtype=np.float64")
+            raise TypeError(f"Parameter needs floating-point data, got dtype {self.data.dtype}; convert it "
+                            "first (e.g. data.astype(np.float64)) or pass dtype=np.float64")
         self.requires_grad = bool(requires_grad)
 
     def __repr__(self) -> str:
@@ -111,22 +111,28 @@ class Module:
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation of this module; every subclass defines it."""
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" '
+                                  'function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
-        # tag outputs with (module, inputs) for drawings: one tuple append per call, innermost first
-        if isinstance(out, Value):
-            for a in args:
-                if a is out:  # passed through unchanged (Identity, Dropout in eval): nothing new to tag
+        # Tag outputs with (module, inputs) for drawings: one tuple append per call, innermost first.
+        if type(out) is Value or isinstance(out, Value):
+            if len(args) == 1:
+                arg = args[0]
+                if arg is out:   # passed through unchanged (Identity, Dropout in eval): nothing new to tag
                     return out
-            inputs = args if len(args) == 1 and isinstance(args[0], Value) else \
-                tuple(a for a in args if isinstance(a, Value))
+                inputs = args if isinstance(arg, Value) else ()
+            else:
+                for arg in args:
+                    if arg is out:
+                        return out
+                inputs = tuple(arg for arg in args if isinstance(arg, Value))
             out._calls = getattr(out, "_calls", ()) + ((self, inputs),)
-        elif isinstance(out, tuple):
-            inputs = tuple(a for a in args if isinstance(a, Value))
+        elif type(out) is tuple:
+            inputs = tuple(arg for arg in args if isinstance(arg, Value))
             for v in out:
-                if isinstance(v, Value) and all(v is not a for a in args):
+                if isinstance(v, Value) and all(v is not arg for arg in args):
                     v._calls = getattr(v, "_calls", ()) + ((self, inputs),)
         return out
 
@@ -137,26 +143,25 @@ class Module:
         params = d.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
-                raise AttributeError("cannot assign parameters before Module.__init__() call "
-                                     "(call super().__init__() first in your __init__)")
+                raise AttributeError("cannot assign parameters before Module.__init__() call (call "
+                                     "super().__init__() first in your __init__)")
             self._forget(name, keep="_parameters")
             params[name] = value
         elif isinstance(value, Module):
             if params is None:
-                raise AttributeError("cannot assign sub-modules before Module.__init__() call "
-                                     "(call super().__init__() first in your __init__)")
+                raise AttributeError("cannot assign sub-modules before Module.__init__() call (call "
+                                     "super().__init__() first in your __init__)")
             self._forget(name, keep="_modules")
             d["_modules"][name] = value
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' "
-                                f"(a Parameter or None expected; to change its values assign to "
-                                f"self.{name}.data)")
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' (a Parameter or "
+                                f"None expected; to change its values assign to self.{name}.data)")
             params[name] = None
         elif params is not None and name in d["_modules"]:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module '{name}' "
-                                f"(a Module or None expected)")
+                raise TypeError(f"cannot assign {type(value).__name__} as child module '{name}' (a Module or "
+                                "None expected)")
             d["_modules"][name] = None
         elif params is not None and name in d["_buffers"]:
             d["_buffers"][name] = self._as_buffer(name, value)
@@ -206,8 +211,8 @@ class Module:
         """
         self._check_new_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot register {type(param).__name__} as parameter '{name}' "
-                            f"(a Parameter or None expected)")
+            raise TypeError(f"cannot register {type(param).__name__} as parameter '{name}' (a Parameter or "
+                            "None expected)")
         self._forget(name)
         self.__dict__["_parameters"][name] = param
         self.__dict__[name] = param
@@ -441,7 +446,7 @@ class Module:
             {'weight': (3, 2), 'bias': (3,)}
         """
         state: dict[str, Any] = {}
-        for key, _, kind, value in self._state_entries(prefix):
+        for key, _, _, value in self._state_entries(prefix):
             if keep_vars:
                 state[key] = value
             else:
@@ -478,8 +483,8 @@ class Module:
             True
         """
         if not isinstance(state_dict, Mapping):
-            raise TypeError(f"load_state_dict() expects a mapping of name -> array, "
-                            f"got {type(state_dict).__name__}")
+            raise TypeError("load_state_dict() expects a mapping of name -> array, got "
+                            f"{type(state_dict).__name__}")
         entries = list(self._state_entries())
         expected = {key for key, *_ in entries}
         missing = [key for key, *_ in entries if key not in state_dict]
@@ -559,7 +564,8 @@ class Module:
         if not rows:
             rows = [("", self)]
         outputs = self._output_shapes(input_shape, dtype) if input_shape is not None else None
-        header = ["name", "type"] + (["output shape"] if outputs is not None else []) + ["parameters", "params"]
+        shape_column = ["output shape"] if outputs is not None else []
+        header = ["name", "type", *shape_column, "parameters", "params"]
         table = [header]
         for name, module in rows:
             own = [(n, p) for n, p in module._parameters.items() if p is not None]
@@ -572,11 +578,12 @@ class Module:
         widths = [max(len(r[i]) for r in table) for i in range(len(header))]
         lines = [type(self).__name__]
         for i, row in enumerate(table):
-            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
             if i == 0:
                 lines.append("  ".join("-" * w for w in widths))
         total, trainable = self.num_parameters(), self.num_parameters(trainable_only=True)
-        lines.append(f"Total params: {total:,} (trainable: {trainable:,}, non-trainable: {total - trainable:,})")
+        lines.append(f"Total params: {total:,} (trainable: {trainable:,}, non-trainable: "
+                     f"{total - trainable:,})")
         return "\n".join(lines)
 
     def _output_shapes(self, input_shape: tuple[int, ...], dtype: Any) -> dict[int, Any]:
@@ -715,7 +722,8 @@ def save(obj: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
             raise TypeError(f"state keys must be non-empty strings, got {key!r}")
         array = np.asarray(value.data if isinstance(value, Value) else value)
         if array.dtype.kind not in "biufc":
-            raise TypeError(f"cannot save '{key}': dtype {array.dtype} is not numeric (files never use pickle)")
+            raise TypeError(f"cannot save '{key}': dtype {array.dtype} is not numeric (files never use "
+                            "pickle)")
         arrays[key] = array
     _write_npz_atomically(path, arrays)
 

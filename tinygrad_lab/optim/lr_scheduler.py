@@ -27,8 +27,8 @@ from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "LambdaLR", "ReduceLROnPlateau"]
 
-_EPOCH_DEPRECATION = ("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
-                      "possible. Please use `scheduler.step()` to step the scheduler.")
+_EPOCH_DEPRECATION = ("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
+                      "where possible. Please use `scheduler.step()` to step the scheduler.")
 
 
 def _track_optimizer_steps(optimizer: Optimizer) -> None:
@@ -72,7 +72,8 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
+                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when "
+                                   f"resuming a "
                                    f"scheduler with last_epoch >= 0 (load the optimizer's state first)")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
@@ -96,7 +97,8 @@ class LRScheduler:
         """Advance one epoch and set the groups' learning rates (`epoch` is deprecated, as in PyTorch)."""
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. Call "
-                          "`optimizer.step()` first, then `lr_scheduler.step()`; otherwise the first value of "
+                          "`optimizer.step()` first, then `lr_scheduler.step()`; otherwise the first "
+                          "value of "
                           "the learning rate schedule is skipped.", UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is None:
@@ -107,7 +109,7 @@ class LRScheduler:
             self.last_epoch = epoch
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -121,7 +123,7 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """Multiply the learning rate by `gamma` every `step_size` epochs: lr = base_lr * gamma^(epoch // step_size).
+    """Multiply the lr by `gamma` every `step_size` epochs: lr = base_lr * gamma^(epoch // step_size).
 
     Example:
         >>> from tinygrad_lab import Value, optim
@@ -131,7 +133,8 @@ class StepLR(LRScheduler):
         [0.1]
     """
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size <= 0:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
         self.step_size = step_size
@@ -184,25 +187,29 @@ class LambdaLR(LRScheduler):
         [0.25]
     """
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
         self.optimizer = optimizer
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
-                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}")
+                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got "
+                                 f"{len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
         for fn in self.lr_lambdas:
             if not callable(fn):
-                raise TypeError(f"lr_lambda must be callable (a function of the epoch), got {type(fn).__name__}")
+                raise TypeError("lr_lambda must be callable (a function of the epoch), got "
+                                f"{type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        pairs = zip(self.lr_lambdas, self.base_lrs, strict=True)
+        return [base_lr * fn(self.last_epoch) for fn, base_lr in pairs]
 
     def state_dict(self) -> dict[str, Any]:
-        """As the base, with each lambda saved only if it is a callable object (its `__dict__`), not a function."""
+        """As the base; a lambda is saved (its `__dict__`) only if it is a callable object, not a function."""
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
                                for fn in self.lr_lambdas]
@@ -212,7 +219,7 @@ class LambdaLR(LRScheduler):
         state = dict(state_dict)
         lambdas = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
         self.__dict__.update(state)
-        for fn, saved in zip(self.lr_lambdas, lambdas):
+        for fn, saved in zip(self.lr_lambdas, lambdas, strict=False):
             if saved is not None:
                 fn.__dict__.update(saved)
 
@@ -267,7 +274,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.num_bad_epochs = 0
 
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
-        """Record this epoch's metric (a number or one-element Value) and reduce the lr if it has plateaued."""
+        """Record this epoch's metric (a number or one-element Value); reduce the lr on a plateau."""
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -292,8 +299,10 @@ class ReduceLROnPlateau(LRScheduler):
         groups = self.optimizer.param_groups
         if len(groups) != len(self.min_lrs):
             if self.default_min_lr is None:
-                raise RuntimeError(f"The number of param groups in the optimizer ({len(groups)}) differs from "
-                                   f"when ReduceLROnPlateau was created ({len(self.min_lrs)}); set `min_lrs` to "
+                raise RuntimeError(f"The number of param groups in the optimizer ({len(groups)}) differs "
+                                   f"from "
+                                   f"when ReduceLROnPlateau was created ({len(self.min_lrs)}); set "
+                                   f"`min_lrs` to "
                                    f"one value per group")
             self.min_lrs = [self.default_min_lr] * len(groups)
         for i, group in enumerate(groups):

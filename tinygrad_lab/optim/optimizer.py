@@ -54,8 +54,8 @@ class Optimizer:
         self.state: defaultdict[Value, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, (Value, dict)):
-            raise TypeError(f"params argument given to the optimizer should be an iterable of Values or dicts, "
-                            f"but got {type(params).__name__} (wrap a single one in a list)")
+            raise TypeError("params argument given to the optimizer should be an iterable of Values or "
+                            f"dicts, but got {type(params).__name__} (wrap a single one in a list)")
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -88,8 +88,8 @@ class Optimizer:
         if isinstance(params, Value):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
-                            "of Values in sets will change between runs. Please use a list instead.")
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of Values in sets will change between runs. Please use a list instead.")
         else:
             params = list(params)
         for i, p in enumerate(params):
@@ -97,8 +97,8 @@ class Optimizer:
                 raise TypeError(f"optimizer can only optimize Values, but parameter {i} of the group is a "
                                 f"{type(p).__name__}")
             if not p.is_leaf:
-                raise ValueError(f"can't optimize a non-leaf Value (parameter {i} of the group was computed by "
-                                 f"'{p._op.name}'); optimize the leaf it came from")
+                raise ValueError(f"can't optimize a non-leaf Value (parameter {i} of the group was computed "
+                                 f"by '{p._op.name}'); optimize the leaf it came from")
         if len({id(p) for p in params}) != len(params):
             raise ValueError("a parameter group lists the same parameter more than once (it would be updated "
                              "twice per step)")
@@ -141,7 +141,7 @@ class Optimizer:
             return closure()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update the parameters once from their `.grad`; with `closure`, call it first and return its loss."""
+        """Update the parameters once from their `.grad`; with `closure`, call it first, return its loss."""
         raise NotImplementedError(f"{type(self).__name__} does not implement step()")
 
     # ------------------------------------------------------------------ state
@@ -170,7 +170,7 @@ class Optimizer:
         state = {}
         for p, values in self.state.items():
             if values and id(p) in index:
-                state[index[id(p)]] = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else copy.deepcopy(v))
+                state[index[id(p)]] = {k: v.copy() if isinstance(v, np.ndarray) else copy.deepcopy(v)
                                        for k, v in values.items()}
         return {"state": state, "param_groups": groups}
 
@@ -189,20 +189,20 @@ class Optimizer:
             0.1
         """
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
-            raise ValueError("an optimizer state dict is a dict with 'state' and 'param_groups' entries "
-                             "(as returned by Optimizer.state_dict())")
+            raise ValueError("an optimizer state dict is a dict with 'state' and 'param_groups' entries (as "
+                             "returned by Optimizer.state_dict())")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter group(s), but the optimizer "
-                             f"has {len(self.param_groups)}")
+            raise ValueError(f"loaded state dict has {len(saved_groups)} parameter group(s), but the "
+                             f"optimizer has {len(self.param_groups)}")
         params_by_index: dict[Any, Value] = {}
         new_groups = []
-        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"loaded state dict contains a parameter group that doesn't match the size of "
-                                 f"optimizer's group: group {i} has {len(saved['params'])} saved parameter(s), "
-                                 f"the optimizer's has {len(group['params'])}")
-            params_by_index.update(zip(saved["params"], group["params"]))
+                raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
+                                 f"of optimizer's group: group {i} has {len(saved['params'])} saved "
+                                 f"parameter(s), the optimizer's has {len(group['params'])}")
+            params_by_index.update(zip(saved["params"], group["params"], strict=True))
             new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             for name, default in self.defaults.items():
                 new_group.setdefault(name, default)
@@ -212,8 +212,8 @@ class Optimizer:
         new_state: defaultdict[Value, dict[str, Any]] = defaultdict(dict)
         for key, values in state_dict["state"].items():
             if key not in params_by_index:
-                raise ValueError(f"loaded state dict has state for parameter index {key!r}, which is not in any "
-                                 f"of its parameter groups")
+                raise ValueError(f"loaded state dict has state for parameter index {key!r}, which is not in "
+                                 "any of its parameter groups")
             p = params_by_index[key]
             new_state[p] = {name: self._loaded_value(p, key, name, value) for name, value in values.items()}
         self.param_groups[:] = new_groups
@@ -227,8 +227,8 @@ class Optimizer:
         if isinstance(value, (np.ndarray, Value)) or hasattr(value, "__array__"):
             array = np.asarray(value.data if isinstance(value, Value) else value).copy()
             if array.shape != p.data.shape:
-                raise ValueError(f"loaded state dict: '{name}' of parameter {index} has shape {array.shape}, but "
-                                 f"the parameter has shape {p.data.shape}")
+                raise ValueError(f"loaded state dict: '{name}' of parameter {index} has shape {array.shape}, "
+                                 f"but the parameter has shape {p.data.shape}")
             return array.astype(p.data.dtype, copy=False)
         return copy.deepcopy(value)
 

@@ -32,9 +32,9 @@ class RMSprop(Optimizer):
         0.9
     """
 
-    def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], lr: float = 1e-2, alpha: float = 0.99,
-                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0, centered: bool = False,
-                 *, maximize: bool = False) -> None:
+    def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], lr: float = 1e-2,
+                 alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, *, maximize: bool = False) -> None:
         defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
                     "centered": centered, "maximize": maximize}
         super().__init__(params, defaults)

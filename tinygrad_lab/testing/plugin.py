@@ -80,9 +80,13 @@ def register_profiles() -> bool:
     except ImportError:
         return False
     slow_ok = [HealthCheck.too_slow]
-    settings.register_profile(DEFAULT_PROFILE, max_examples=50, deadline=None, suppress_health_check=slow_ok)
+    base = settings.get_profile("default")  # hypothesis's defaults, whatever profile is active right now
+    settings.register_profile(
+        DEFAULT_PROFILE, base, max_examples=50, deadline=None, suppress_health_check=slow_ok
+    )
     settings.register_profile(
         "ci",
+        base,
         max_examples=50,
         derandomize=True,
         deadline=None,
@@ -90,7 +94,7 @@ def register_profiles() -> bool:
         print_blob=True,
         suppress_health_check=slow_ok,
     )
-    settings.register_profile("dev", max_examples=10, deadline=None, suppress_health_check=slow_ok)
+    settings.register_profile("dev", base, max_examples=10, deadline=None, suppress_health_check=slow_ok)
     return True
 
 
