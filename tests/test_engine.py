@@ -7,7 +7,6 @@ import pytest
 import tinygrad_lab as tg
 from tinygrad_lab import Function, Value, grad, no_grad
 
-
 # ---------------------------------------------------------------------------- construction
 
 def test_python_numbers_and_lists_become_float64():

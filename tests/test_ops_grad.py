@@ -225,7 +225,8 @@ CASES: list[Case] = [
     Case("stack", lambda a, b, c, axis: tinygrad_lab.stack([a, b, c], axis=axis), _joined_inputs(3), 3),
     # ---- nn ops (Function subclasses defined in tinygrad_lab.nn) go below this line
     Case("mse_loss", lambda a, b, r: tinygrad_lab.nn.functional.mse_loss(a, b, reduction=r),
-         shapes().flatmap(lambda s: st.tuples(floats(s), floats(s), st.sampled_from(["mean", "sum", "none"]))), 2),
+         shapes().flatmap(lambda s: st.tuples(floats(s), floats(s),
+                                              st.sampled_from(["mean", "sum", "none"]))), 2),
     Case("mse_loss", lambda a, y: tinygrad_lab.nn.functional.mse_loss(a, y),  # constant NumPy target
          shapes().flatmap(lambda s: st.tuples(floats(s), floats(s)))),
     Case("binary_cross_entropy",

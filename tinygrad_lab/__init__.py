@@ -7,6 +7,7 @@ Example:
     >>> a.grad
     Value(11.3890561)
 """
+from . import nn, optim, random
 from .engine import (
     AnomalyError,
     Function,
@@ -32,6 +33,7 @@ from .ops import (
     sum_to,
     where,
 )
+from .random import manual_seed
 from .testing import gradcheck, gradgradcheck
 
 __version__ = "0.1.0"
@@ -40,4 +42,5 @@ __all__ = [
     "Value", "Function", "AnomalyError", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "concat", "cat", "stack", "where", "maximum", "minimum",
     "softmax", "log_softmax", "logsumexp", "broadcast_to", "sum_to", "linear", "gradcheck", "gradgradcheck",
+    "nn", "optim", "random", "manual_seed",
 ]

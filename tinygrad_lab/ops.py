@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Add, Div, Function, Mul, Neg, Sub, Value, _const, _data, _make, _operand
+from .engine import Add, Div, Function, Mul, Neg, Sub, Value, _const, _data, _make
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "matmul", "exp", "log", "sqrt", "abs", "tanh", "sigmoid",

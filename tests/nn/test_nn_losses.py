@@ -219,6 +219,16 @@ def test_cross_entropy_gradients(dims, reduction, ls, weighted):
     assert gradgradcheck(fn, (x,))
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("ls", [0.0, 0.3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_gradients_every_option(reduction, ls, weighted):
+    x = Value(rng.normal(size=(5, 4)), requires_grad=True)
+    t = np.array([0, 3, -100, 1, 3])
+    w = np.array([0.5, 1.0, 2.0, 3.0]) if weighted else None
+    assert gradcheck(lambda a: F.cross_entropy(a, t, w, reduction=reduction, label_smoothing=ls), (x,))
+
+
 def test_cross_entropy_fast_path_gradient_is_softmax_minus_onehot():
     x = rng.normal(size=(7, 4))
     t = rng.integers(0, 4, 7)

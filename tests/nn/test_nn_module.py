@@ -114,6 +114,13 @@ def test_reassigning_attribute_updates_registration():
     assert list(model.parameters()) == []
 
 
+def test_replacing_a_parameter_keeps_its_place():
+    layer = nn.Linear(2, 1)
+    layer.weight = nn.Parameter(np.ones((1, 2)))
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert list(layer.state_dict()) == ["weight", "bias"]
+
+
 def test_plain_value_cannot_replace_a_parameter():
     layer = nn.Linear(2, 1)
     with pytest.raises(TypeError, match="as parameter 'weight'.*Parameter or None"):
@@ -181,6 +188,21 @@ def test_call_does_not_tag_inputs_passed_through():
     for _ in range(3):
         drop(x)
     assert getattr(x, "_calls", ()) == ()
+
+
+def test_call_never_tags_parameters_returned_by_forward():
+    class Bias(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.b = nn.Parameter([1.0])
+
+        def forward(self):
+            return self.b
+
+    module = Bias()
+    for _ in range(3):
+        assert module() is module.b
+    assert getattr(module.b, "_calls", ()) == ()
 
 
 def test_loss_modules_tag_with_prediction_and_target():

@@ -260,9 +260,18 @@ def test_optimizer_state_dict_layout_matches_torch():
     assert set(ours["state"][0]) == set(theirs["state"][0])
     assert set(ours["param_groups"][0]) <= set(theirs["param_groups"][0])
     # a torch optimizer's state loads into ours and the next steps agree
-    resumed = optim.Adam([nn.Parameter(tp.detach().numpy())], lr=0.1, amsgrad=True)
+    q = nn.Parameter(tp.detach().numpy())
+    resumed = optim.Adam([q], lr=0.5, amsgrad=False)
     resumed.load_state_dict(theirs)
-    assert resumed.state[resumed.param_groups[0]["params"][0]]["step"] == 1
+    assert resumed.state[q]["step"] == 1 and resumed.param_groups[0]["lr"] == 0.1
+    for _ in range(3):
+        resumed.zero_grad()
+        topt.zero_grad()
+        (q * q * A).sum().backward()
+        (tp * tp * t(A)).sum().backward()
+        resumed.step()
+        topt.step()
+    np.testing.assert_allclose(q.data, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
 # ---------------------------------------------------------------------------- schedulers

@@ -311,6 +311,17 @@ def test_resuming_from_state_dicts_gives_identical_steps(make):
             np.testing.assert_array_equal(pa, pb)
 
 
+def test_load_state_dict_restores_hyperparameters_and_keeps_parameters():
+    p = nn.Parameter([1.0])
+    source = optim.Adam([p], lr=0.25, betas=(0.5, 0.6), amsgrad=True)
+    target = optim.Adam([nn.Parameter([1.0])], lr=1.0)
+    params = target.param_groups[0]["params"]
+    target.load_state_dict(source.state_dict())
+    group = target.param_groups[0]
+    assert (group["lr"], group["betas"], group["amsgrad"]) == (0.25, (0.5, 0.6), True)
+    assert group["params"] is params
+
+
 def test_state_dict_layout_is_torch_like_and_copied():
     a, b = nn.Parameter([1.0]), nn.Parameter([2.0, 3.0])
     opt = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}])
@@ -395,3 +406,14 @@ def test_invalid_parameters():
 def test_repr_lists_groups():
     text = repr(optim.SGD([nn.Parameter([1.0])], lr=0.1, momentum=0.9))
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text and text.endswith(")")
+
+
+def test_a_value_handed_to_an_optimizer_becomes_trainable():
+    w = Value(2.0)   # micrograd-style: no requires_grad
+    opt = optim.SGD([w], lr=0.5)
+    assert w.requires_grad
+    (w * w).backward()
+    opt.step()
+    assert w.data == pytest.approx(2.0 - 0.5 * 4.0)
+    with pytest.raises(TypeError, match="floating-point"):
+        optim.SGD([Value(np.array([1, 2]))], lr=0.1)

@@ -120,10 +120,12 @@ def _check_reduction(reduction: str, fn: str) -> None:
 
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    """np.mean / np.sum of all elements, minus their Python-level wrappers (the same sums, bit for bit)."""
     if reduction == "mean":
-        return np.mean(loss)
+        n = loss.size
+        return np.add.reduce(loss, axis=None) / n if n else loss.dtype.type(np.nan)   # empty: nan, as PyTorch
     if reduction == "sum":
-        return np.sum(loss)
+        return np.add.reduce(loss, axis=None)
     return loss
 
 
@@ -132,7 +134,7 @@ def _per_element(g: Any, n: int, reduction: str) -> Any:
     return g * (1.0 / n) if reduction == "mean" else g
 
 
-def _input(x: Any, fn: str) -> Any:
+def _input(x: Any) -> Any:
     """The prediction as a Value (kept) or a float array."""
     if isinstance(x, Value):
         return x
@@ -218,8 +220,11 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
         >>> mse_loss(Value([1.0, 2.0]), np.array([0.0, 0.0]), reduction="sum")
         Value(5.)
     """
+    if type(input) is Value and type(target) is Value and input.shape == target.shape \
+            and reduction in _REDUCTIONS:   # the training hot path: checks done, one node
+        return MSELossOp.apply(input, target, reduction=reduction, target_grad=target.requires_grad)
     _check_reduction(reduction, "mse_loss")
-    input = _input(input, "mse_loss")
+    input = _input(input)
     target = _float_target(target, input, "mse_loss")
     return _apply(MSELossOp, input, target, reduction=reduction, target_grad=_needs_grad(target))
 
@@ -232,7 +237,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
         Value(1.5)
     """
     _check_reduction(reduction, "l1_loss")
-    input = _input(input, "l1_loss")
+    input = _input(input)
     target = _float_target(target, input, "l1_loss")
     loss = abs(input - target)
     if reduction == "mean":
@@ -285,7 +290,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *, reducti
         0.223144
     """
     _check_reduction(reduction, "binary_cross_entropy")
-    input = _input(input, "binary_cross_entropy")
+    input = _input(input)
     target = _float_target(target, input, "binary_cross_entropy")
     x = _data(input)
     if x.size and not np.all((x >= 0) & (x <= 1)):
@@ -354,7 +359,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     """
     fn = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, fn)
-    input = _input(input, fn)
+    input = _input(input)
     target = _float_target(target, input, fn)
     dtype, shape = _data(input).dtype, input.shape
     w = _constant(weight, "weight", fn, dtype, shape)
@@ -416,7 +421,7 @@ class CrossEntropyOp(Function):
         rows = np.arange(n)
         dtype = _data(input).dtype
         valid = target != ignore_index
-        if (isinstance(g, np.ndarray) and weight is None and label_smoothing == 0 and valid.all()
+        if (not isinstance(g, Value) and weight is None and label_smoothing == 0 and valid.all()
                 and reduction != "none"):
             grad = _softmax_rows(input)   # fast path: (softmax - onehot) * g [/ n]
             grad[rows, target] -= 1
@@ -518,7 +523,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     fn = "cross_entropy"
     _check_reduction(reduction, fn)
     _check_smoothing(label_smoothing, fn)
-    x = _input(input, fn)
+    x = _input(input)
     axis, c = _class_layout(x, fn)
     dtype = _data(x).dtype
     w = _class_weight(weight, c, dtype, fn)
@@ -569,7 +574,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     """
     fn = "nll_loss"
     _check_reduction(reduction, fn)
-    x = _input(input, fn)
+    x = _input(input)
     axis, c = _class_layout(x, fn)
     dtype = _data(x).dtype
     w = _class_weight(weight, c, dtype, fn)

@@ -117,7 +117,8 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
         # Tag outputs with (module, inputs) for drawings: one tuple append per call, innermost first.
-        if type(out) is Value or isinstance(out, Value):
+        # Long-lived values (inputs passed through, Parameters) are never tagged, so tags cannot pile up.
+        if type(out) is Value or (isinstance(out, Value) and not isinstance(out, Parameter)):
             if len(args) == 1:
                 arg = args[0]
                 if arg is out:   # passed through unchanged (Identity, Dropout in eval): nothing new to tag

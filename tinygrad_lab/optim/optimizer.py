@@ -35,9 +35,11 @@ def _check_non_negative(value: Any, name: str) -> None:
 class Optimizer:
     """Base class of the optimizers: holds `param_groups` (a list of dicts) and `state` (per parameter).
 
-    `params` is an iterable of parameters (`Value`s that require grad, e.g.
-    `model.parameters()`) or of dicts, each with a 'params' entry and its own
-    options (the others come from the optimizer's defaults).
+    `params` is an iterable of parameters (`Value`s, e.g. `model.parameters()`)
+    or of dicts, each with a 'params' entry and its own options (the others come
+    from the optimizer's defaults). A float leaf handed to an optimizer is a
+    parameter, so one created without `requires_grad=True` is switched to it
+    (micrograd-style scalar models train without ceremony).
 
     Example:
         >>> from tinygrad_lab import Value, optim
@@ -105,6 +107,12 @@ class Optimizer:
         taken = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in taken for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
+        for i, p in enumerate(params):
+            if p.dtype.kind != "f":
+                raise TypeError(f"optimizer parameter {i} has dtype {p.dtype}; only floating-point Values "
+                                "can be trained")
+        for p in params:  # a Value handed to an optimizer is a parameter: it needs gradients
+            p.requires_grad = True
         group["params"] = params
         for name, default in self.defaults.items():
             group.setdefault(name, default)

@@ -1,0 +1,365 @@
+"""A small training loop for any model built from `nn`: `fit` trains, `evaluate` measures.
+
+Full-batch (``batch_size=None``), mini-batch (``batch_size=k``) or online (``batch_size=1``)
+updates; the loss printed every ``log_every`` epochs in the lab's style
+(``epoch 500 loss 0.012345``); a :class:`History` of every epoch; stop at a target loss, a target
+accuracy or the last epoch; an optional learning-rate scheduler; reproducible under ``seed``.
+
+Example:
+    >>> from tinygrad_lab import nn, optim
+    >>> from tinygrad_lab.random import manual_seed
+    >>> from tinygrad_lab.data import generate_xor_easy
+    >>> from tinygrad_lab.train import fit, evaluate
+    >>> X, Y = generate_xor_easy()
+    >>> _ = manual_seed(0)
+    >>> model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
+    >>> opt = optim.SGD(model.parameters(), lr=1.0)
+    >>> history = fit(model, X, Y, nn.MSELoss(), opt, epochs=100, log_every=50)
+    epoch 50 loss ...
+    epoch 100 loss ...
+    >>> len(history.loss), 0.0 <= evaluate(model, X, Y).accuracy <= 1.0
+    (100, True)
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import IO, Any, NamedTuple
+
+import numpy as np
+
+from .data import DataLoader, _check_pair
+from .engine import Value, no_grad
+
+__all__ = ["History", "Evaluation", "fit", "evaluate", "predict", "format_epoch"]
+
+
+@dataclass
+class History:
+    """What happened during :func:`fit`, one entry per epoch run.
+
+    Attributes:
+        loss: the mean training loss of each epoch (for full batch: before that epoch's update).
+        accuracy: the training accuracy of each epoch (empty when targets are not class labels).
+        lr: the learning rate of the first parameter group during each epoch.
+        epochs: how many epochs ran.
+        stop_reason: ``"max_epochs"``, ``"target_loss"``, ``"target_accuracy"`` or ``"diverged"``
+            (the loss became inf or nan).
+        converged_epoch: the first epoch with zero training errors (None if never).
+        seconds: wall-clock time of the loop.
+
+    Example:
+        >>> h = History(loss=[0.3, 0.1], accuracy=[0.5, 1.0], lr=[1.0, 1.0], epochs=2)
+        >>> h.final_loss, h.best_loss, h.final_accuracy
+        (0.1, 0.1, 1.0)
+    """
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    epochs: int = 0
+    stop_reason: str = "max_epochs"
+    converged_epoch: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def final_loss(self) -> float:
+        """The loss of the last epoch (nan when no epoch ran)."""
+        return self.loss[-1] if self.loss else math.nan
+
+    @property
+    def best_loss(self) -> float:
+        """The smallest epoch loss (nan when no epoch ran)."""
+        finite = [v for v in self.loss if math.isfinite(v)]
+        return min(finite) if finite else math.nan
+
+    @property
+    def final_accuracy(self) -> float:
+        """The training accuracy of the last epoch (nan when not tracked)."""
+        return self.accuracy[-1] if self.accuracy else math.nan
+
+    def as_arrays(self) -> dict[str, np.ndarray]:
+        """The per-epoch lists as NumPy arrays (for ``np.savez``).
+
+        Example:
+            >>> History(loss=[0.5]).as_arrays()["loss"].tolist()
+            [0.5]
+        """
+        return {"loss": np.array(self.loss, dtype=np.float64),
+                "accuracy": np.array(self.accuracy, dtype=np.float64),
+                "lr": np.array(self.lr, dtype=np.float64)}
+
+
+class Evaluation(NamedTuple):
+    """The result of :func:`evaluate`.
+
+    ``accuracy`` is the share of points classified right (nan without targets), ``predictions`` the
+    predicted classes (shape (n, 1) of 0.0/1.0 for one output column, (n,) class indices otherwise),
+    ``outputs`` the raw model outputs, ``correct`` a bool array per point (None without targets).
+    """
+    accuracy: float
+    predictions: np.ndarray
+    outputs: np.ndarray
+    correct: np.ndarray | None
+
+
+def format_epoch(epoch: int, loss: float, accuracy: float | None = None) -> str:
+    """One log line in the lab's style.
+
+    Example:
+        >>> format_epoch(500, 0.0123)
+        'epoch 500 loss 0.012300'
+        >>> format_epoch(500, 0.0123, 0.95)
+        'epoch 500 loss 0.012300 accuracy 95.00%'
+    """
+    line = f"epoch {epoch} loss {loss:.6f}"
+    if accuracy is not None and not math.isnan(accuracy):
+        line += f" accuracy {100 * accuracy:.2f}%"
+    return line
+
+
+# ----------------------------------------------------------------------------------------------------
+# class predictions
+# ----------------------------------------------------------------------------------------------------
+
+def _classes(outputs: np.ndarray, threshold: float) -> np.ndarray:
+    """Predicted classes: outputs > threshold for one column, argmax over columns otherwise."""
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        return outputs.argmax(axis=1)
+    return (outputs > threshold).astype(np.float64)
+
+
+def _target_classes(targets: np.ndarray, outputs_shape: tuple) -> np.ndarray | None:
+    """Targets as classes comparable with :func:`_classes`, or None when they are not class labels."""
+    if len(outputs_shape) == 2 and outputs_shape[1] > 1:
+        if targets.ndim == 1 and targets.dtype.kind in "iu":
+            return targets
+        if targets.shape == outputs_shape:                   # one-hot / probabilities
+            return targets.argmax(axis=1)
+        return None
+    if targets.shape != outputs_shape or not np.isin(targets, (0, 1)).all():
+        return None
+    return targets.astype(np.float64)
+
+
+def predict(model: Any, inputs: Any, threshold: float = 0.5) -> np.ndarray:
+    """Predicted classes of ``inputs`` (no graph, model in eval mode for the call).
+
+    Example:
+        >>> from tinygrad_lab import nn
+        >>> model = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
+        >>> predict(model, np.zeros((3, 2))).shape
+        (3, 1)
+    """
+    return _classes(_outputs(model, inputs), threshold)
+
+
+def _outputs(model: Any, inputs: Any) -> np.ndarray:
+    inputs = np.asarray(getattr(inputs, "data", inputs), dtype=np.float64)
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        with no_grad():
+            out = model(Value(inputs))
+    finally:
+        if was_training:
+            model.train()
+    return np.asarray(getattr(out, "data", out))
+
+
+def evaluate(model: Any, inputs: Any, targets: Any = None, threshold: float = 0.5) -> Evaluation:
+    """Accuracy and per-point predictions of ``model`` on ``inputs`` (and ``targets``).
+
+    One output column: class 1 when the output is above ``threshold`` (0.5 for a sigmoid output; use
+    0.0 for logits). Several columns: the argmax, compared with class indices or one-hot targets.
+
+    Example:
+        >>> from tinygrad_lab import nn
+        >>> model = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
+        >>> result = evaluate(model, np.zeros((4, 2)), np.zeros((4, 1)))
+        >>> result.accuracy in (0.0, 1.0), result.predictions.shape
+        (True, (4, 1))
+    """
+    outputs = _outputs(model, inputs)
+    predictions = _classes(outputs, threshold)
+    if targets is None:
+        return Evaluation(math.nan, predictions, outputs, None)
+    targets = np.asarray(getattr(targets, "data", targets))
+    if len(targets) != len(outputs):
+        raise ValueError(f"evaluate: {len(outputs)} inputs but {len(targets)} targets")
+    classes = _target_classes(targets, outputs.shape)
+    if classes is None:
+        raise ValueError(f"evaluate: targets of shape {targets.shape} are not class labels for outputs of shape "
+                         f"{outputs.shape} (expected 0/1 labels of the output's shape, class indices, "
+                         "or one-hot rows)")
+    correct = predictions == classes
+    if correct.ndim == 2:
+        correct = correct[:, 0]
+    return Evaluation(float(correct.mean()), predictions, outputs, correct)
+
+
+# ----------------------------------------------------------------------------------------------------
+# fit
+# ----------------------------------------------------------------------------------------------------
+
+def _check_options(epochs: Any, target_loss: Any, target_accuracy: Any, log_every: Any) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if target_loss is not None and (isinstance(target_loss, bool) or not isinstance(target_loss, numbers.Real)
+                                    or math.isnan(target_loss)):
+        raise ValueError(f"target_loss must be a number or None, got {target_loss!r}")
+    if target_accuracy is not None and (isinstance(target_accuracy, bool)
+                                        or not isinstance(target_accuracy, numbers.Real)
+                                        or not 0.0 <= target_accuracy <= 1.0):
+        raise ValueError(f"target_accuracy must be a number in [0, 1] or None, got {target_accuracy!r}")
+    if log_every is not None and (isinstance(log_every, bool) or not isinstance(log_every, numbers.Integral)
+                                  or log_every < 1):
+        raise ValueError(f"log_every must be a positive integer or None, got {log_every!r}")
+
+
+def _is_plateau(scheduler: Any) -> bool:
+    from .optim.lr_scheduler import ReduceLROnPlateau
+    return isinstance(scheduler, ReduceLROnPlateau)
+
+
+def _progress_bar(show: bool | None, epochs: int, quiet: bool) -> Any:
+    if quiet or show is False or epochs == 0:
+        return None
+    if show is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return None
+    from tqdm import tqdm
+    return tqdm(total=epochs, unit="epoch", leave=False, dynamic_ncols=True)
+
+
+def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epochs: int = 1000, *,
+        batch_size: int | None = None, shuffle: bool = True, scheduler: Any = None,
+        target_loss: float | None = None, target_accuracy: float | None = None, threshold: float = 0.5,
+        log_every: int | None = None, seed: Any = None, progress: bool | None = None, quiet: bool = False,
+        file: IO[str] | None = None) -> History:
+    """Train ``model`` on ``(inputs, targets)`` for up to ``epochs`` epochs; return the :class:`History`.
+
+    Args:
+        model: a callable taking a ``Value`` of inputs (an ``nn.Module``).
+        inputs, targets: NumPy arrays (or Values), one row per example.
+        loss_fn: called as ``loss_fn(model_output, target_value)`` (e.g. ``nn.MSELoss()``).
+        optimizer: an ``optim`` optimizer over the model's parameters.
+        batch_size: None for full batch, k for mini-batches of k, 1 for online updates.
+        shuffle: reshuffle the examples every epoch (mini-batch and online only), from ``seed``.
+        scheduler: an ``optim.lr_scheduler``, stepped once per epoch (``ReduceLROnPlateau`` gets the loss).
+        target_loss: stop after the first epoch whose loss is <= this.
+        target_accuracy: stop after the first epoch whose training accuracy is >= this (1.0 = zero errors).
+        threshold: output above it means class 1 (one output column); 0.0 for logits.
+        log_every: print ``epoch N loss L`` every N epochs and at the last one (None: no log).
+        seed: seed of the shuffling (the model's initialisation is up to you: ``manual_seed``).
+        progress: a tqdm progress bar: True, False, or None = only when standard error is a terminal.
+        quiet: no log and no progress bar.
+        file: where the log goes (default standard output).
+
+    Example:
+        >>> from tinygrad_lab import nn, optim
+        >>> X, Y = np.array([[0.0], [1.0]]), np.array([[0.0], [1.0]])
+        >>> model = nn.Sequential(nn.Linear(1, 1), nn.Sigmoid())
+        >>> h = fit(model, X, Y, nn.MSELoss(), optim.SGD(model.parameters(), lr=5.0), epochs=500,
+        ...         target_accuracy=1.0)
+        >>> h.stop_reason, h.converged_epoch == h.epochs
+        ('target_accuracy', True)
+    """
+    inputs, targets = _check_pair(inputs, targets)
+    _check_options(epochs, target_loss, target_accuracy, log_every)
+    inputs = np.asarray(inputs, dtype=np.float64) if inputs.dtype.kind in "biu" else inputs
+    if targets.dtype.kind == "b":
+        targets = targets.astype(np.float64)
+    n = len(inputs)
+    if n == 0:
+        raise ValueError("fit: the training set is empty")
+    full_batch = batch_size is None or (isinstance(batch_size, numbers.Integral) and batch_size >= n
+                                        and not isinstance(batch_size, bool))
+    loader = DataLoader(inputs, targets, batch_size, shuffle=shuffle and not full_batch, seed=seed)
+
+    # Which targets are class labels (so an accuracy can be tracked)? Decided once, on the first output.
+    with no_grad():
+        probe = np.asarray(getattr(model(Value(inputs[:1])), "data", None))
+    out_shape = (n,) + tuple(probe.shape[1:])
+    target_classes = _target_classes(targets, out_shape)
+    track = target_classes is not None
+    if target_accuracy is not None and not track:
+        raise ValueError("fit: target_accuracy needs class-label targets (0/1 labels of the output's shape, "
+                         "class indices or one-hot rows)")
+
+    history = History()
+    log = None if quiet or log_every is None else (file or sys.stdout)
+    bar = _progress_bar(progress, epochs, quiet)
+    plateau = scheduler is not None and _is_plateau(scheduler)
+    groups = optimizer.param_groups
+    bar_every = max(1, epochs // 200)
+    x_full, y_full = Value(inputs), Value(targets)
+    start = time.perf_counter()
+    try:
+        for epoch in range(1, epochs + 1):
+            lr = groups[0]["lr"]
+            if full_batch:
+                # The hot path: forward, backward, step, and one float.
+                optimizer.zero_grad()
+                out = model(x_full)
+                loss = loss_fn(out, y_full)
+                loss.backward()
+                optimizer.step()
+                epoch_loss = float(loss.data)
+                if track:
+                    pred = _classes(out.data, threshold)
+                    epoch_acc = float((pred == target_classes).mean())
+            else:
+                total, correct = 0.0, 0
+                for xb, yb in loader:
+                    optimizer.zero_grad()
+                    out = model(Value(xb))
+                    loss = loss_fn(out, Value(yb))
+                    loss.backward()
+                    optimizer.step()
+                    total += float(loss.data) * len(xb)
+                    if track:
+                        correct += int((_classes(out.data, threshold)
+                                        == _target_classes(yb, out.data.shape)).sum())
+                epoch_loss = total / n
+                if track:
+                    epoch_acc = correct / n
+            history.loss.append(epoch_loss)
+            history.lr.append(lr)
+            if track:
+                history.accuracy.append(epoch_acc)
+                if epoch_acc == 1.0 and history.converged_epoch is None:
+                    history.converged_epoch = epoch
+            history.epochs = epoch
+
+            if not math.isfinite(epoch_loss):
+                history.stop_reason = "diverged"
+            elif target_loss is not None and epoch_loss <= target_loss:
+                history.stop_reason = "target_loss"
+            elif target_accuracy is not None and epoch_acc >= target_accuracy:
+                history.stop_reason = "target_accuracy"
+            stop = history.stop_reason != "max_epochs"
+
+            if log is not None and (epoch % log_every == 0 or epoch == epochs or stop):
+                line = format_epoch(epoch, epoch_loss)
+                if bar is not None:
+                    bar.write(line, file=log)
+                else:
+                    print(line, file=log)
+            if bar is not None and (epoch % bar_every == 0 or stop or epoch == epochs):
+                bar.update(epoch - bar.n)
+                bar.set_postfix_str(f"loss {epoch_loss:.4g}", refresh=False)
+            if stop:
+                break
+            if scheduler is not None:
+                if plateau:
+                    scheduler.step(epoch_loss)
+                else:
+                    scheduler.step()
+    finally:
+        if bar is not None:
+            bar.close()
+        history.seconds = time.perf_counter() - start
+    return history
