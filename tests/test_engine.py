@@ -393,7 +393,7 @@ def test_sigmoid_is_stable_for_large_inputs():
         x = Value([-1000.0, -30.0, 0.0, 30.0, 1000.0], requires_grad=True)
         y = x.sigmoid()
         y.sum().backward()
-    assert y.data[0] == 0.0 and y.data[-1] == 1.0
+    assert 0.0 <= y.data[0] < 1e-300 and y.data[-1] == 1.0
     assert y.data[1] == pytest.approx(np.exp(-30.0), rel=1e-12)
     assert np.all(np.isfinite(x.grad.data))
 

@@ -221,7 +221,11 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **args: Any) -> Value:
         """Run the op on values (or arrays/numbers, taken as constants) and record it."""
-        values = tuple(x if isinstance(x, Value) else Value(x) for x in inputs)
+        values = inputs
+        for x in inputs:
+            if not isinstance(x, Value):
+                values = tuple(v if isinstance(v, Value) else Value(v) for v in inputs)
+                break
         data = cls.forward(*[v.data for v in values], **args)
         if not isinstance(data, (np.ndarray, np.generic)):
             data = np.asarray(data)
@@ -241,6 +245,7 @@ def _make(op: type[Function], data: Any, parents: tuple, args: dict | None = Non
     out.label = None
     out._retains_grad = False
     out._seq = _next_seq()
+    out._calls = ()
     record = False
     if _state.grad_enabled:
         for p in parents:
@@ -302,6 +307,7 @@ def _const(x: Any, like: np.ndarray) -> Value:
     v._args = None
     v._retains_grad = False
     v._seq = _next_seq()
+    v._calls = ()
     return v
 
 
@@ -338,6 +344,7 @@ class Value:
         self._args: dict | None = None
         self._retains_grad = False
         self._seq = _next_seq()
+        self._calls: tuple = ()
 
     # -- array-like attributes
     @property
@@ -750,13 +757,15 @@ def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
 _creation_order = operator.attrgetter("_seq")
 
 
-def _sum_to(g: Any, shape: tuple, node: Value, index: int) -> Any:
+def _sum_to(g: Any, parent: Value, node: Value) -> Any:
     """Reduce a gradient that was broadcast to the output's shape back to its input's shape."""
+    shape = parent.data.shape
     try:
         if np.broadcast_shapes(g.shape, shape) == g.shape:
             return _ops.sum_to(g, shape)
     except ValueError:
         pass
+    index = next(i for i, p in enumerate(node._prev) if p is parent)
     raise RuntimeError(f"backward of '{node._op.name}' returned a gradient of shape {g.shape} for its input "
                        f"{index}, which has shape {shape}; a gradient must have the input's shape (or the "
                        f"broadcast output's shape)")
@@ -764,7 +773,12 @@ def _sum_to(g: Any, shape: tuple, node: Value, index: int) -> Any:
 
 def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bool, create_graph: bool,
                   inputs: Sequence[Value] | None) -> dict[int, Any] | None:
-    """The chain rule over the graph. With `inputs`, return their gradients instead of filling `.grad`."""
+    """The chain rule over the graph. With `inputs`, return their gradients instead of filling `.grad`.
+
+    Nodes are visited children first; each op's rule turns the gradient of its
+    output into gradients of its inputs, which add up per input. Arrays flow
+    through the rules unless `create_graph`, when Values do (recording the pass).
+    """
     wanted = {id(v) for v in inputs} if inputs is not None else set()
     order = _topological_order(roots, wanted)
     grads: dict[int, Any] = {}
@@ -775,7 +789,9 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
         grads[key] = grads[key] + seed if key in grads else seed
     found: dict[int, Any] = {}
     anomaly = _state.anomaly
-    with set_grad_enabled(create_graph):
+    fill_grads = inputs is None
+    was_enabled, _state.grad_enabled = _state.grad_enabled, create_graph
+    try:
         for node in reversed(order):
             key = id(node)
             g = grads.pop(key, None)
@@ -785,34 +801,35 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                 found[key] = g
                 continue
             op = node._op
-            if op is None:
-                if inputs is None:
+            if op is None or node._retains_grad:
+                if fill_grads:
                     _accumulate(node, g, create_graph)
-                continue
-            if node._retains_grad and inputs is None:
-                _accumulate(node, g, create_graph)
+                if op is None:
+                    continue
             parents = node._prev
             args = node._args
             if create_graph:
                 local = op.backward(g, node, *parents, **args) if args else op.backward(g, node, *parents)
+            elif args:
+                local = op.backward(g, node.data, *[p.data for p in parents], **args)
             else:
-                datas = [p.data for p in parents]
-                local = (op.backward(g, node.data, *datas, **args) if args
-                         else op.backward(g, node.data, *datas))
+                local = op.backward(g, node.data, *[p.data for p in parents])
             if type(local) is not tuple:
                 local = tuple(local) if isinstance(local, list) else (local,)
             if anomaly:
                 _check_local(node, local)
-            for index, (parent, gp) in enumerate(zip(parents, local)):
+            for parent, gp in zip(parents, local):
                 if gp is None or not parent.requires_grad:
                     continue
                 if gp.shape != parent.data.shape:
-                    gp = _sum_to(gp, parent.data.shape, node, index)
+                    gp = _sum_to(gp, parent, node)
                 pkey = id(parent)
                 prev = grads.get(pkey)
                 grads[pkey] = gp if prev is None else prev + gp
             if not retain_graph:
                 node._prev = None
+    finally:
+        _state.grad_enabled = was_enabled
     return found if inputs is not None else None
 
 

@@ -246,7 +246,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         >>> linear(Value([[1.0, 2.0]]), Value([[1.0, 1.0]]), Value([0.5]))
         Value([[3.5]])
     """
-    if type(x) is not Value or type(weight) is not Value or (bias is not None and type(bias) is not Value):
+    if not (isinstance(x, Value) and isinstance(weight, Value) and (bias is None or isinstance(bias, Value))):
         if not _is_value(x, weight, bias):
             return Linear.forward(np.asarray(x), np.asarray(weight), bias)
         like = weight if isinstance(weight, Value) else x
@@ -357,16 +357,13 @@ def tanh(x: Any) -> Any:
     return Tanh.apply(x) if isinstance(x, Value) else np.tanh(x)
 
 
-# exp(-x) overflows below these; sigmoid then takes the two-sided form
-_EXP_SAFE = {np.dtype(np.float64): -708.0, np.dtype(np.float32): -87.0}
+# the largest t with a finite exp(t) for each float dtype, rounded down
+_EXP_CAP = {np.dtype(np.float64): 709.0, np.dtype(np.float32): 88.0, np.dtype(np.float16): 11.0}
 
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
-    if x.size and x.min() < _EXP_SAFE.get(x.dtype, -11.0):
-        e = np.exp(-np.abs(x))
-        r = 1 / (1 + e)
-        return np.where(x >= 0, r, e * r)
-    return 1 / (1 + np.exp(-x))
+    """1 / (1 + exp(-x)), with -x capped where exp would overflow (there the result is 0 to within 1e-38)."""
+    return 1 / (1 + np.exp(np.minimum(-x, _EXP_CAP.get(x.dtype, 11.0))))
 
 
 class Sigmoid(Function):

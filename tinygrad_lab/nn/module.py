@@ -129,12 +129,12 @@ class Module:
                     if arg is out:
                         return out
                 inputs = tuple(arg for arg in args if isinstance(arg, Value))
-            out._calls = getattr(out, "_calls", ()) + ((self, inputs),)
+            out._calls += ((self, inputs),)
         elif type(out) is tuple:
             inputs = tuple(arg for arg in args if isinstance(arg, Value))
             for v in out:
                 if isinstance(v, Value) and all(v is not arg for arg in args):
-                    v._calls = getattr(v, "_calls", ()) + ((self, inputs),)
+                    v._calls += ((self, inputs),)
         return out
 
     # ------------------------------------------------------------------ registration
