@@ -32,7 +32,8 @@ def profile_line(result: pytest.RunResult) -> list[str]:
     return lines[0].split()
 
 
-def test_fixtures_and_the_default_profile(pytester: pytest.Pytester):
+def test_fixtures_and_the_default_profile(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("CI", raising=False)  # on CI machines hypothesis picks its "ci" profile instead
     pytester.makepyfile(
         PROFILE_PROBE
         + textwrap.dedent("""
