@@ -450,3 +450,9 @@ def test_torch_names_for_reductions():
     assert x.mean(dim=0).shape == (3,)
     assert tg.softmax(x, dim=0).shape == (2, 3)
     assert tg.cat([x, x], dim=1).shape == (2, 6)
+
+
+def test_one_element_values_convert_to_python_numbers():
+    assert float(Value([2.5])) == 2.5 and int(Value([[3.0]])) == 3
+    with pytest.raises(ValueError, match="one element"):
+        float(Value([1.0, 2.0]))

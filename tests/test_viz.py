@@ -484,6 +484,7 @@ def test_render_writes_svg_and_png_with_the_graphviz_program(tmp_path):
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width > 200 and height > 100
     assert sorted(p.name for p in (tmp_path / "pictures").iterdir()) == ["graph.dot", "graph.png"]
+    assert render(loss, tmp_path / "graph.pdf").read_bytes()[:5] == b"%PDF-"
     loss.backward()  # frees the graph: the drawing says so, and still renders
     assert "graph freed by backward()" in render(loss, tmp_path / "freed.svg").read_text()
 

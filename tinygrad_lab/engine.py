@@ -387,10 +387,10 @@ class Value:
         return bool(self.data)
 
     def __float__(self) -> float:
-        return float(self.data)
+        return float(self.item())
 
     def __int__(self) -> int:
-        return int(self.data)
+        return int(self.item())
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

@@ -149,6 +149,9 @@ def test_dropout_is_reproducible_with_the_global_seed():
     b = nn.Dropout(0.5)(x).data
     c = nn.Dropout(0.5)(x).data
     assert np.array_equal(a, b) and not np.array_equal(b, c)
+    first, second = nn.Dropout(0.5, generator=7), nn.Dropout(0.5, generator=7)   # a module's own stream
+    masks = [first(x).data, first(x).data]
+    assert np.array_equal(masks[0], second(x).data) and not np.array_equal(*masks)
 
 
 def test_dropout_keeps_float32():
@@ -163,7 +166,9 @@ def test_dropout_rejects_bad_probabilities(p):
 
 
 def test_dropout_repr():
-    assert repr(nn.Dropout(0.3)) == "Dropout(p=0.3)"
+    assert repr(nn.Dropout(0.3)) == "Dropout(p=0.3, inplace=False)"  # as PyTorch
+    assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)" and repr(nn.ReLU()) == "ReLU()"
+    assert repr(nn.LeakyReLU(0.2, inplace=True)) == "LeakyReLU(negative_slope=0.2, inplace=True)"
 
 
 def test_global_generator_is_replaced_by_manual_seed():

@@ -114,6 +114,12 @@ def test_bce_rejects_inputs_outside_zero_one():
         F.binary_cross_entropy(Value([0.5, 1.2]), np.array([1.0, 0.0]))
     with pytest.raises(ValueError, match="NaN"):
         F.binary_cross_entropy(Value([0.5, np.nan]), np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match=r"target values must be between 0 and 1 \(got min -1(\.0)?, max 2"):
+        nn.BCELoss()(Value([0.5, 0.5]), np.array([2.0, -1.0]))     # PyTorch refuses such targets too
+    with pytest.raises(ValueError, match="target values must be between 0 and 1"):
+        F.binary_cross_entropy(Value([0.5, 0.5]), Value([-1.0, 1.0]))   # labels in {-1, 1}: a common slip
+    soft = Value([1.0 + 1e-6, 0.5], requires_grad=True)   # a differentiable target may be perturbed
+    assert np.isfinite(F.binary_cross_entropy(Value([0.5, 0.5]), soft).item())
     with pytest.raises(ValueError, match=r"weight of shape \(3,\) does not broadcast"):
         F.binary_cross_entropy(Value([0.5, 0.5]), np.array([1.0, 0.0]), np.ones(3))
 

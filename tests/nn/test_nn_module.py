@@ -408,6 +408,28 @@ def test_load_errors_are_clear(tmp_path):
         nn.load(str(single), TwoLayer())
     with pytest.raises(TypeError, match="not numeric"):
         nn.save({"names": np.array(["a"], dtype=object)}, tmp_path / "bad.npz")
+    with pytest.raises(FileNotFoundError, match="the folder .*nowhere does not exist"):
+        nn.save(TwoLayer(), tmp_path / "nowhere" / "model.npz")
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, w=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="entry 'w' holds Python objects, which would need pickle"):
+        nn.load(TwoLayer(), pickled)
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not an archive" * 10)
+    with pytest.raises(ValueError, match=r"garbage.npz is not an .npz state file"):
+        nn.load_state(garbage)
+    nn.save(TwoLayer(), tmp_path / "whole.npz")
+    for name, data in (("empty.npz", b""), ("half.npz", (tmp_path / "whole.npz").read_bytes()[:200])):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match=rf"{name} is not an .npz state file"):
+            nn.load_state(tmp_path / name)
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    reference = tmp_path / "reference"
+    reference.write_bytes(b"")           # what any program writing a file gets (mode 0o666 minus umask)
+    nn.save(TwoLayer(), tmp_path / "model.npz")
+    assert (tmp_path / "model.npz").stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
 
 
 def test_load_into_a_different_architecture_changes_nothing(tmp_path):
@@ -455,6 +477,22 @@ def test_num_parameters_and_summary():
     with_shapes = model.summary(input_shape=(5, 2))
     assert "(5, 4)" in with_shapes and "(5, 1)" in with_shapes
     assert model.training and "forward" not in model[0].__dict__   # summary restored everything
+
+
+def test_summary_lists_the_root_modules_own_parameters():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Linear(2, 3)
+            self.scale = nn.Parameter(np.ones(3))
+
+        def forward(self, x):
+            return self.body(x) * self.scale
+
+    lines = Scaled().summary(input_shape=(4, 2)).splitlines()
+    assert lines[3].split() == ["(root)", "Scaled", "(4,", "3)", "scale", "(3,)", "3"]
+    assert sum(int(line.split()[-1]) for line in lines[3:-1]) == 12    # the rows add up to the total
+    assert lines[-1] == "Total params: 12 (trainable: 12, non-trainable: 0)"
 
 
 # ---------------------------------------------------------------------------- containers

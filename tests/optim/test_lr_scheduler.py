@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
-from tinygrad_lab import nn, optim
+from tinygrad_lab import Value, nn, optim
 from tinygrad_lab.optim.lr_scheduler import ExponentialLR, LambdaLR, ReduceLROnPlateau, StepLR
 
 
@@ -185,12 +186,10 @@ def test_plateau_min_lr_and_eps():
 
 
 def test_plateau_accepts_values_and_round_trips_state():
-    from tinygrad_lab import Value
-
     opt = make_opt(1.0)
     sched = ReduceLROnPlateau(opt, patience=1)
-    for loss in [3.0, 2.0, 2.5]:
-        sched.step(Value(loss))
+    for loss in [Value(3.0), Value([2.0]), np.array([[2.5]])]:   # any one-element Value or array
+        sched.step(loss)
     state = sched.state_dict()
     other = ReduceLROnPlateau(make_opt(1.0), mode="max")
     other.load_state_dict(state)
@@ -199,6 +198,8 @@ def test_plateau_accepts_values_and_round_trips_state():
 
 
 def test_plateau_errors():
+    with pytest.raises(TypeError, match=r"one number \(e.g. the loss\), got Value with shape \(2,\)"):
+        ReduceLROnPlateau(make_opt()).step(Value([1.0, 2.0]))
     with pytest.raises(ValueError, match="Factor should be < 1.0"):
         ReduceLROnPlateau(make_opt(), factor=1.0)
     with pytest.raises(ValueError, match="mode 'up' is unknown"):

@@ -53,8 +53,15 @@ class ReLU(Module):
         Value([0., 3.])
     """
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
+
     def forward(self, input: Any) -> Any:
         return F.relu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
@@ -66,15 +73,16 @@ class LeakyReLU(Module):
         Value([-0.2,  3. ])
     """
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
 
     def forward(self, input: Any) -> Any:
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Softmax(Module):

@@ -284,6 +284,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *, reducti
 
     Logs are clamped at -100 like PyTorch, so a confident wrong answer costs 100,
     not inf. `weight` rescales each element (broadcast to the input's shape).
+    Targets outside [0, 1] are refused, as in PyTorch (unless the target requires
+    grad, so that gradient checks may perturb it).
 
     Example:
         >>> round(binary_cross_entropy(Value([0.8]), np.array([1.0])).item(), 6)   # -log(0.8)
@@ -299,6 +301,12 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *, reducti
                          f"{np.nanmax(x) if not np.isnan(x).all() else 'nan'}"
                          f"{', with NaN' if np.isnan(x).any() else ''}); apply sigmoid first, or use "
                          f"binary_cross_entropy_with_logits on raw scores")
+    y = _data(target)   # labels are checked; a target that requires grad may be perturbed (gradcheck)
+    if not _needs_grad(target) and y.size and not np.all((y >= 0) & (y <= 1)):
+        raise ValueError(f"binary_cross_entropy: target values must be between 0 and 1 (got min "
+                         f"{np.nanmin(y) if not np.isnan(y).all() else 'nan'}, max "
+                         f"{np.nanmax(y) if not np.isnan(y).all() else 'nan'}"
+                         f"{', with NaN' if np.isnan(y).any() else ''}), as PyTorch requires")
     w = _constant(weight, "weight", "binary_cross_entropy", x.dtype, x.shape)
     return _apply(BCEOp, input, target, weight=w, reduction=reduction,
                   target_grad=_needs_grad(target))

@@ -144,11 +144,12 @@ class Dropout(Module):
         True
     """
 
-    def __init__(self, p: float = 0.5, generator: Any = None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = float(p)
+        self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
         self.generator = None if generator is None else resolve_generator(generator)
 
     def forward(self, input: Any) -> Any:
@@ -157,4 +158,4 @@ class Dropout(Module):
         return dropout(input, self.p, True, self.generator)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -561,7 +561,9 @@ class Module:
             1     Sigmoid  -                         0
             Total params: 12 (trainable: 12, non-trainable: 0)
         """
-        rows = [(name, module) for name, module in self.named_modules() if name]
+        # the root gets a row of its own when it holds parameters itself (or has no sub-modules)
+        rows = [(name, module) for name, module in self.named_modules()
+                if name or any(p is not None for p in module._parameters.values())]
         if not rows:
             rows = [("", self)]
         outputs = self._output_shapes(input_shape, dtype) if input_shape is not None else None
@@ -682,11 +684,13 @@ def _copy_into(owner: Module, name: str, kind: str, array: np.ndarray) -> None:
 
 def _write_npz_atomically(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
     """Write arrays as an .npz archive at exactly `path`, via a temporary file in the same folder."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    path = os.path.abspath(os.fspath(path))
+    folder, name = os.path.split(path)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {path}: the folder {folder} does not exist")
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:   # the usual permissions (umask), unlike tempfile.mkstemp's 0600
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
                 for key, array in arrays.items():
                     with archive.open(key + ".npy", "w", force_zip64=True) as member:
@@ -738,15 +742,28 @@ def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
         >>> save({"w": np.ones(2)}, path); load_state(path)["w"].tolist()
         [1.0, 1.0]
     """
+    path = os.fspath(path)
     try:
-        archive = np.load(os.fspath(path), allow_pickle=False)
-    except ValueError as err:
-        raise ValueError(f"{os.fspath(path)} is not a readable .npz state file: {err}") from None
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, zipfile.BadZipFile):
+        raise ValueError(f"{path} is not an .npz state file (an archive of named arrays, as nn.save "
+                         "writes; it may be empty or truncated; files are never read with pickle)") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{os.fspath(path)} holds a single array, not an .npz archive of named arrays "
+        raise ValueError(f"{path} holds a single array, not an .npz archive of named arrays "
                          f"(write it with nn.save)")
+    state = {}
     with archive:
-        return {key: archive[key] for key in archive.files}
+        for key in archive.files:
+            try:
+                state[key] = archive[key]
+            except ValueError as err:
+                if "allow_pickle" not in str(err):
+                    raise ValueError(f"{path}: entry '{key}' cannot be read ({err})") from None
+                raise ValueError(f"{path}: entry '{key}' holds Python objects, which would need pickle to "
+                                 "load; state files hold numeric arrays only (write them with nn.save)") from None
+            except (EOFError, zipfile.BadZipFile) as err:
+                raise ValueError(f"{path}: entry '{key}' is damaged ({err}); the file may be truncated") from None
+    return state
 
 
 def load(module: Module, path: str | os.PathLike, strict: bool = True) -> IncompatibleKeys:

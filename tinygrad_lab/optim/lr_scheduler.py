@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import types
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from .optimizer import Optimizer
 
@@ -224,6 +227,17 @@ class LambdaLR(LRScheduler):
                 fn.__dict__.update(saved)
 
 
+def _metric_value(metrics: Any) -> float:
+    """The monitored value as a float: a number, or a Value or array with one element (any shape)."""
+    if isinstance(metrics, numbers.Real):
+        return float(metrics)
+    array = np.asarray(getattr(metrics, "data", metrics))
+    if array.size != 1 or array.dtype.kind not in "biuf":
+        raise TypeError(f"ReduceLROnPlateau.step() takes the monitored value as one number (e.g. the loss), "
+                        f"got {type(metrics).__name__} with shape {array.shape} and dtype {array.dtype}")
+    return float(array.reshape(()))
+
+
 class ReduceLROnPlateau(LRScheduler):
     """Multiply the learning rate by `factor` when a metric has stopped improving for `patience` epochs.
 
@@ -275,7 +289,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record this epoch's metric (a number or one-element Value); reduce the lr on a plateau."""
-        current = float(metrics)
+        current = _metric_value(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
         else:
