@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from .engine import Value
+
 __all__ = [
     "generate_linear", "generate_xor_easy", "generate_xor", "generate_moons", "generate_circles",
     "generate_spirals", "DATASETS", "Dataset", "dataset_names", "load_dataset", "DataLoader", "batches",
@@ -317,9 +319,14 @@ class InputScaler:
 # mini-batches
 # ----------------------------------------------------------------------------------------------------
 
+def _unwrap(x: Any) -> Any:
+    """A Value's array, or the argument itself."""
+    return x.data if isinstance(x, Value) else x
+
+
 def _check_pair(inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
-    inputs = np.asarray(getattr(inputs, "data", inputs))
-    targets = np.asarray(getattr(targets, "data", targets))
+    inputs = np.asarray(_unwrap(inputs))
+    targets = np.asarray(_unwrap(targets))
     if inputs.ndim == 0 or targets.ndim == 0:
         raise ValueError("inputs and targets must have one row per example, got a scalar")
     if len(inputs) != len(targets):

@@ -31,7 +31,7 @@ from typing import IO, Any, NamedTuple
 
 import numpy as np
 
-from .data import DataLoader, _check_pair
+from .data import DataLoader, _check_pair, _unwrap
 from .engine import Value, no_grad
 
 __all__ = ["History", "Evaluation", "fit", "evaluate", "predict", "format_epoch"]
@@ -42,7 +42,9 @@ class History:
     """What happened during :func:`fit`, one entry per epoch run.
 
     Attributes:
-        loss: the mean training loss of each epoch (for full batch: before that epoch's update).
+        loss: the mean training loss of each epoch (for full batch: of the model before that epoch's
+            update; when a target or a divergence stops full-batch training, the last epoch's update
+            is not applied, so the model returned is exactly the one the last entry describes).
         accuracy: the training accuracy of each epoch (empty when targets are not class labels).
         lr: the learning rate of the first parameter group during each epoch.
         epochs: how many epochs ran.
@@ -157,7 +159,7 @@ def predict(model: Any, inputs: Any, threshold: float = 0.5) -> np.ndarray:
 
 
 def _outputs(model: Any, inputs: Any) -> np.ndarray:
-    inputs = np.asarray(getattr(inputs, "data", inputs), dtype=np.float64)
+    inputs = np.asarray(_unwrap(inputs), dtype=np.float64)
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
@@ -167,7 +169,7 @@ def _outputs(model: Any, inputs: Any) -> np.ndarray:
     finally:
         if was_training:
             model.train()
-    return np.asarray(getattr(out, "data", out))
+    return np.asarray(_unwrap(out))
 
 
 def evaluate(model: Any, inputs: Any, targets: Any = None, threshold: float = 0.5) -> Evaluation:
@@ -187,7 +189,7 @@ def evaluate(model: Any, inputs: Any, targets: Any = None, threshold: float = 0.
     predictions = _classes(outputs, threshold)
     if targets is None:
         return Evaluation(math.nan, predictions, outputs, None)
-    targets = np.asarray(getattr(targets, "data", targets))
+    targets = np.asarray(_unwrap(targets))
     if len(targets) != len(outputs):
         raise ValueError(f"evaluate: {len(outputs)} inputs but {len(targets)} targets")
     classes = _target_classes(targets, outputs.shape)
@@ -218,6 +220,17 @@ def _check_options(epochs: Any, target_loss: Any, target_accuracy: Any, log_ever
     if log_every is not None and (isinstance(log_every, bool) or not isinstance(log_every, numbers.Integral)
                                   or log_every < 1):
         raise ValueError(f"log_every must be a positive integer or None, got {log_every!r}")
+
+
+def _stop_reason(loss: float, accuracy: float, target_loss: float | None,
+                 target_accuracy: float | None) -> str | None:
+    if not math.isfinite(loss):
+        return "diverged"
+    if target_loss is not None and loss <= target_loss:
+        return "target_loss"
+    if target_accuracy is not None and accuracy >= target_accuracy:
+        return "target_accuracy"
+    return None
 
 
 def _is_plateau(scheduler: Any) -> bool:
@@ -281,7 +294,7 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
 
     # Which targets are class labels (so an accuracy can be tracked)? Decided once, on the first output.
     with no_grad():
-        probe = np.asarray(getattr(model(Value(inputs[:1])), "data", None))
+        probe = np.asarray(_unwrap(model(Value(inputs[:1]))))
     out_shape = (n,) + tuple(probe.shape[1:])
     target_classes = _target_classes(targets, out_shape)
     track = target_classes is not None
@@ -300,17 +313,19 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
     try:
         for epoch in range(1, epochs + 1):
             lr = groups[0]["lr"]
+            epoch_acc = math.nan
             if full_batch:
-                # The hot path: forward, backward, step, and one float.
+                # The hot path: forward, loss, stop check, backward, step.
                 optimizer.zero_grad()
                 out = model(x_full)
                 loss = loss_fn(out, y_full)
-                loss.backward()
-                optimizer.step()
                 epoch_loss = float(loss.data)
                 if track:
-                    pred = _classes(out.data, threshold)
-                    epoch_acc = float((pred == target_classes).mean())
+                    epoch_acc = float((_classes(out.data, threshold) == target_classes).mean())
+                reason = _stop_reason(epoch_loss, epoch_acc, target_loss, target_accuracy)
+                if reason is None:              # a model that met its target is returned as it is
+                    loss.backward()
+                    optimizer.step()
             else:
                 total, correct = 0.0, 0
                 for xb, yb in loader:
@@ -326,6 +341,7 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
                 epoch_loss = total / n
                 if track:
                     epoch_acc = correct / n
+                reason = _stop_reason(epoch_loss, epoch_acc, target_loss, target_accuracy)
             history.loss.append(epoch_loss)
             history.lr.append(lr)
             if track:
@@ -333,14 +349,9 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
                 if epoch_acc == 1.0 and history.converged_epoch is None:
                     history.converged_epoch = epoch
             history.epochs = epoch
-
-            if not math.isfinite(epoch_loss):
-                history.stop_reason = "diverged"
-            elif target_loss is not None and epoch_loss <= target_loss:
-                history.stop_reason = "target_loss"
-            elif target_accuracy is not None and epoch_acc >= target_accuracy:
-                history.stop_reason = "target_accuracy"
-            stop = history.stop_reason != "max_epochs"
+            stop = reason is not None
+            if stop:
+                history.stop_reason = reason
 
             if log is not None and (epoch % log_every == 0 or epoch == epochs or stop):
                 line = format_epoch(epoch, epoch_loss)
