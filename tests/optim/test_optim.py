@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tinygrad_lab
 from tinygrad_lab import Value, nn, optim
 
 A = np.array([[0.5, 1.5], [2.0, 0.3]])
@@ -417,3 +418,41 @@ def test_a_value_handed_to_an_optimizer_becomes_trainable():
     assert w.data == pytest.approx(2.0 - 0.5 * 4.0)
     with pytest.raises(TypeError, match="floating-point"):
         optim.SGD([Value(np.array([1, 2]))], lr=0.1)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    lambda ps: optim.Adam(ps, lr=0.05, amsgrad=True),
+    lambda ps: optim.AdamW(ps, lr=0.05),
+    lambda ps: optim.RMSprop(ps, lr=0.01, centered=True, momentum=0.5),
+])
+def test_optimizer_state_file_resumes_exactly(tmp_path, make):
+    def train(model, opt, steps):
+        x = Value(np.linspace(-1, 1, 12).reshape(6, 2))
+        for _ in range(steps):
+            opt.zero_grad()
+            (model(x) ** 2).mean().backward()
+            opt.step()
+
+    tinygrad_lab.manual_seed(3)
+    model = nn.Linear(2, 3)
+    opt = make(model.parameters())
+    train(model, opt, 3)
+    model.save(tmp_path / "model.npz")
+    opt.save(tmp_path / "opt.npz")
+    train(model, opt, 2)
+
+    resumed = nn.Linear(2, 3)
+    resumed.load(tmp_path / "model.npz")
+    resumed_opt = make(resumed.parameters())
+    resumed_opt.load(tmp_path / "opt.npz")
+    train(resumed, resumed_opt, 2)
+    for a, b in zip(model.parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_loading_a_model_file_as_optimizer_state_is_refused(tmp_path):
+    model = nn.Linear(2, 1)
+    model.save(tmp_path / "model.npz")
+    with pytest.raises(ValueError, match="not an optimizer state file"):
+        optim.SGD(model.parameters(), lr=0.1).load(tmp_path / "model.npz")

@@ -14,7 +14,9 @@ Example:
 from __future__ import annotations
 
 import copy
+import json
 import numbers
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -226,6 +228,48 @@ class Optimizer:
             new_state[p] = {name: self._loaded_value(p, key, name, value) for name, value in values.items()}
         self.param_groups[:] = new_groups
         self.state = new_state
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write `state_dict()` to an .npz file (arrays as entries, the rest as JSON; no pickle, atomic).
+
+        Example:
+            >>> import os, tempfile
+            >>> from tinygrad_lab import Value, optim
+            >>> w = Value([1.0], requires_grad=True); opt = optim.Adam([w], lr=0.1)
+            >>> (w * w).sum().backward(); opt.step()
+            >>> path = os.path.join(tempfile.mkdtemp(), "adam.npz"); opt.save(path)
+            >>> resumed = optim.Adam([w], lr=0.5); resumed.load(path); resumed.state[w]["step"]
+            1
+        """
+        from ..nn.module import _write_npz_atomically
+        state = self.state_dict()
+        arrays, plain = {}, {}
+        for index, values in state["state"].items():
+            for name, value in values.items():
+                if isinstance(value, np.ndarray):
+                    arrays[f"state/{index}/{name}"] = value
+                else:
+                    plain.setdefault(str(index), {})[name] = value
+        header = {"param_groups": state["param_groups"], "state": plain}
+        try:
+            arrays["optimizer.json"] = np.array(json.dumps(header))
+        except TypeError as err:
+            raise TypeError(f"cannot save this optimizer's state without pickle: {err}") from None
+        _write_npz_atomically(path, arrays)
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Restore a state written by `save(path)` (see `load_state_dict`; a bad file changes nothing)."""
+        from ..nn.module import load_state
+        arrays = load_state(path)
+        if "optimizer.json" not in arrays:
+            raise ValueError(f"{os.fspath(path)} is not an optimizer state file (write one with Optimizer.save)")
+        header = json.loads(str(arrays.pop("optimizer.json")))
+        state: dict[int, dict[str, Any]] = {int(i): dict(v) for i, v in header["state"].items()}
+        for key, array in arrays.items():
+            _, index, name = key.split("/", 2)
+            state.setdefault(int(index), {})[name] = array
+        groups = [{k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in header["param_groups"]]
+        self.load_state_dict({"state": state, "param_groups": groups})
 
     @staticmethod
     def _loaded_value(p: Value, index: Any, name: str, value: Any) -> Any:
