@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import sys
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +33,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+
+from .files import write_atomic
 
 __all__ = [
     "GraphTrace", "GraphvizNotFoundError", "trace", "draw_graph", "render", "format_graph", "print_graph",
@@ -934,19 +935,6 @@ def _output_paths(path: str | os.PathLike, format: str | None) -> tuple[str, Pat
     return fmt, out, dot_path
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write a temporary file next to ``path``, then rename it: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as f:  # normal permissions (umask), unlike tempfile.mkstemp's 0600
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def render(graph_or_root: Any, path: str | os.PathLike, format: str | None = None,
            **draw_kwargs: Any) -> Path:
     """Write a drawing to ``path`` as SVG, PNG, PDF or DOT text; return the path of the picture.
@@ -969,7 +957,7 @@ def render(graph_or_root: Any, path: str | os.PathLike, format: str | None = Non
         graph = graph_or_root
     else:
         graph = draw_graph(graph_or_root, **draw_kwargs)
-    _write_atomic(dot_path, graph.source.encode("utf-8"))
+    write_atomic(dot_path, graph.source.encode("utf-8"))
     if fmt == "dot":
         return dot_path
     import graphviz
@@ -985,7 +973,7 @@ def render(graph_or_root: Any, path: str | os.PathLike, format: str | None = Non
             else str(err.stderr or "").strip()
         raise RuntimeError(f"Graphviz 'dot' failed to draw {out.name} (DOT text in {dot_path}): {detail}") \
             from None
-    _write_atomic(out, picture)
+    write_atomic(out, picture)
     return out
 
 

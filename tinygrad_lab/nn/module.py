@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import os
-import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -31,6 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..engine import Value, no_grad
+from ..files import atomic_path
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys", "StateDictError", "save", "load", "load_state"]
 
@@ -683,27 +683,14 @@ def _copy_into(owner: Module, name: str, kind: str, array: np.ndarray) -> None:
 
 
 def _write_npz_atomically(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write arrays as an .npz archive at exactly `path`, via a temporary file in the same folder."""
-    path = os.path.abspath(os.fspath(path))
-    folder, name = os.path.split(path)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save to {path}: the folder {folder} does not exist")
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as f:   # the usual permissions (umask), unlike tempfile.mkstemp's 0600
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for key, array in arrays.items():
-                    with archive.open(key + ".npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write arrays as an .npz archive at exactly `path` (atomically, never with pickle)."""
+    with atomic_path(path, make_parents=False) as tmp, open(tmp, "xb") as f:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for key, array in arrays.items():
+                with archive.open(key + ".npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def save(obj: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
