@@ -11,7 +11,9 @@ from tinygrad_lab.testing import (
     GradcheckWarning,
     assert_grad_close,
     check_grads,
+    gradcheck,
     gradcheck_module,
+    gradgradcheck,
 )
 
 from .test_gradcheck import FlippedSub, HalfDetachedCube, HalfSquare, NoGradient
@@ -113,6 +115,8 @@ def test_bad_arguments_are_named():
         check_grads(lambda x: x, (value(2),), order=3)
     with pytest.raises(ValueError, match="method must be 'full' or 'projection', got 'fast'"):
         check_grads(lambda x: x, (value(2),), method="fast")
+    with pytest.raises(ValueError, match=r"no floating-point output .*got dtypes \['bool'\]"):
+        check_grads(lambda x: x > 0, (value(2),), method="projection")
 
 
 # ----------------------------------------------------------------------------- modules
@@ -174,7 +178,7 @@ def test_module_failure_names_the_parameter():
     with pytest.raises(GradcheckError) as info:
         gradcheck_module(net, RNG.normal(size=(5, 3)))
     failures = info.value.failures
-    assert [f.input for f in failures] == ["parameter '1.weight'"]
+    assert [(f.output, f.input) for f in failures] == [("loss", "parameter '1.weight'")]
     assert "analytic = 0.5 (= 1/2) x numeric" in str(info.value)
 
 
@@ -201,6 +205,14 @@ def test_correct_module_passes_and_float_inputs_are_checked():
     assert gradcheck_module(
         CustomLinear(3, 2, op=WrongInputGradient), RNG.normal(size=(4, 3)), check_inputs=False
     )
+
+
+def test_check_inputs_false_treats_input_values_as_constants():
+    x = Value(RNG.normal(size=(4, 3)).astype(np.float32), requires_grad=True)
+    assert gradcheck_module(CustomLinear(3, 2, op=WrongInputGradient), x, check_inputs=False)
+    assert x.requires_grad and x.dtype == np.float32 and x.grad is None
+    with pytest.raises(GradcheckError, match="sign flipped"):
+        gradcheck_module(CustomLinear(3, 2, op=WrongInputGradient), x)
 
 
 def test_module_with_a_custom_loss_and_integer_targets():
@@ -255,3 +267,71 @@ def test_assert_grad_close_passes_silently_and_fails_with_the_report():
 def test_assert_grad_close_checks_modules():
     with pytest.raises(AssertionError, match="parameter 'weight'"):
         assert_grad_close(CustomLinear(3, 2), RNG.normal(size=(2, 3)))
+
+
+class CubeLayer(nn.Module):
+    """(x * weight)**3 through HalfDetachedCube: right first derivatives, wrong second ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(RNG.normal(size=3))
+
+    def forward(self, x):
+        return HalfDetachedCube.apply(x * self.weight)
+
+
+def test_modules_are_checked_at_second_order_and_by_projection():
+    layer, x = CubeLayer(), RNG.normal(size=(2, 3))
+    assert_grad_close(layer, x)
+    assert_grad_close(layer, x, method="projection", seed=0)
+    with pytest.raises(AssertionError, match=r"gradcheck_module\(CubeLayer\), order 2 failed") as info:
+        assert_grad_close(layer, x, order=2)
+    assert "grad of parameter 'weight'" in str(info.value)
+    with pytest.raises(AssertionError, match="second derivative"):
+        assert_grad_close(layer, x, order=2, method="projection", seed=0)
+    with pytest.raises(AssertionError, match="parameter 'weight'.* WRONG"):
+        assert_grad_close(CustomLinear(3, 2), x, method="projection", seed=0)
+    with pytest.raises(ValueError, match="order must be 1 or 2, got 3"):
+        gradcheck_module(layer, x, order=3)
+
+
+# ----------------------------------------------------------------------------- where warnings point
+
+
+class AbsLayer(nn.Module):
+    """|x * weight|: at x = 0 a kink, so checks pass with a warning."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(np.array([1.5, -0.5]))
+
+    def forward(self, x):
+        return (x * self.weight).abs()
+
+
+def float32(*shape: int) -> Value:
+    return Value(RNG.normal(size=shape).astype(np.float32), requires_grad=True)
+
+
+LOOSE = {"eps": 1e-3, "atol": 1e-2, "rtol": 1e-2}
+AT_KINK = np.array([[0.0, 1.0]])
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        lambda: gradcheck(lambda x: x.tanh(), (float32(3),), **LOOSE),
+        lambda: gradgradcheck(lambda x: x.tanh(), (float32(3),), **LOOSE),
+        lambda: check_grads(lambda x: x.tanh(), (float32(3),), **LOOSE),
+        lambda: check_grads(lambda x: x.tanh(), (float32(3),), order=2, **LOOSE),
+        lambda: check_grads(lambda x: x.abs(), (Value(AT_KINK, requires_grad=True),), method="projection", seed=0),
+        lambda: gradcheck_module(AbsLayer(), AT_KINK),
+        lambda: assert_grad_close(lambda x: x.tanh(), (float32(3),), **LOOSE),
+        lambda: assert_grad_close(AbsLayer(), AT_KINK),
+        lambda: assert_grad_close(AbsLayer(), AT_KINK, method="projection", seed=0),
+    ],
+)
+def test_warnings_point_at_the_callers_line(check):
+    with pytest.warns(GradcheckWarning) as record:
+        check()
+    assert {(w.filename, w.category) for w in record} == {(__file__, GradcheckWarning)}

@@ -193,6 +193,21 @@ class Stateful(Function):
         return (g * (2 + Stateful.calls),)
 
 
+class StatefulAtKink(Function):
+    """relu whose backward changes every call, but only at x == 0, its kink."""
+
+    calls = 0
+
+    @staticmethod
+    def forward(x):
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(g, out, x):
+        StatefulAtKink.calls += 1
+        return (g * ((x > 0) + (x == 0) * StatefulAtKink.calls),)
+
+
 # ----------------------------------------------------------------------------- correct gradients
 
 
@@ -426,6 +441,13 @@ def test_nondeterministic_func_fails_with_a_clear_reason():
 def test_backward_that_is_not_reentrant_fails():
     error = failure_of(lambda x: Stateful.apply(x), (value(2),))
     assert "not reentrant" in str(error)
+
+
+def test_a_backward_not_reentrant_at_a_kink_is_not_excused_by_the_kink():
+    error = failure_of(lambda x: StatefulAtKink.apply(x), (Value([0.0, 1.0, -2.0], requires_grad=True),))
+    (reentrancy,) = [f for f in error.failures if "not reentrant" in f.summary]
+    assert "not deterministic (not reentrant)" in reentrancy.hints[0]
+    assert not any("non-differentiable" in hint for hint in reentrancy.hints)
 
 
 def test_no_input_requiring_grad_is_a_clear_error():

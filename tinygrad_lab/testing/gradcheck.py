@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -208,6 +210,9 @@ class _Point:
         self.func, self.inputs, self.slots, self.title = func, inputs, slots, title
         self.outputs = _call(func, inputs, title)
         self.indices = _float_outputs(self.outputs)
+        if not self.indices:
+            raise ValueError(f"{title}: func returned no floating-point output to differentiate "
+                             f"(got dtypes {[str(o.dtype) for o in self.outputs]})")
         self.checked = [self.outputs[k] for k in self.indices]
         self.shapes = [out.shape for out in self.checked]
 
@@ -760,12 +765,23 @@ def _failed(title: str, failures: list[GradcheckFailure], notes: list[str], tol:
     return _Outcome(_end_report(lines, culprits, notes), failures, notes)
 
 
+_TOOLKIT_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel() -> int:
+    """The stacklevel of warnings.warn (called by our caller) that points at the first frame outside this package."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_TOOLKIT_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _finish(outcome: _Outcome, raise_exception: bool) -> bool:
     __tracebackhide__ = True
     if not outcome.failures:
         if outcome.notes:
             message = "gradient check passed, but:\n  - " + "\n  - ".join(outcome.notes)
-            warnings.warn(message, GradcheckWarning, stacklevel=3)
+            warnings.warn(message, GradcheckWarning, stacklevel=_user_stacklevel())
         return True
     if raise_exception:
         raise GradcheckError(outcome.report, outcome.failures)
@@ -783,9 +799,6 @@ def _full_check(func: Callable, inputs: tuple, tol: _Tol, nondet_tol: float, tit
     with _writable(slots):
         point = _Point(func, inputs, slots, title)
         outputs = point.outputs
-        if not point.indices:
-            raise ValueError(f"{title}: func returned no floating-point output to differentiate "
-                             f"(got dtypes {[str(o.dtype) for o in outputs]})")
         names = list(output_names) if output_names is not None else [f"output {k}" for k in range(len(outputs))]
         notes = _dtype_notes(point, names, tol.eps)
 
@@ -802,26 +815,25 @@ def _full_check(func: Callable, inputs: tuple, tol: _Tol, nondet_tol: float, tit
 
         for i, slot in enumerate(slots):
             numeric, kinks = _numeric_jacobian(point, slot, tol)
-            for k, rows in point.rows():
-                failure = _compare(names[k], outputs[k].shape, slot, analytic[i][rows], numeric[rows], tol)
+            compared = [_compare(names[k], outputs[k].shape, slot, analytic[i][rows], numeric[rows], tol)
+                        for k, rows in point.rows()]
+            for k, failure in zip(point.indices, compared):
                 if failure is not None:
                     _add_cause(failure, outputs[k], unused[i], zero_gradient_cause)
                     failures.append(failure)
-            _explain_by_kinks(failures, slot, kinks, tol)
+            _explain_by_kinks([f for f in compared if f is not None], kinks, tol)
             notes += [_kink_note(slot, kink, _output_label(kink.output_row, point, names), tol.eps) for kink in kinks]
     if not failures:
         return _Outcome("", failures, notes)
     return _failed(title, failures, notes, tol, _find_culprits(point.checked, tol))
 
 
-def _explain_by_kinks(failures: list[GradcheckFailure], slot: _Slot, kinks: list[_Kink], tol: _Tol) -> None:
-    """When every wrong entry of a failure sits at a detected kink, say so first."""
+def _explain_by_kinks(failures: list[GradcheckFailure], kinks: list[_Kink], tol: _Tol) -> None:
+    """When every wrong entry of a finite-difference failure (of one input) sits at a detected kink, say so first."""
     if not kinks:
         return
     at_kink = {k.element for k in kinks}
     for failure in failures:
-        if failure.input != slot.name or failure.analytic is None or failure.numeric is None:
-            continue
         bad_columns = set(np.nonzero(np.any(tol.wrong(failure.analytic, failure.numeric), axis=0))[0].tolist())
         if bad_columns and bad_columns <= at_kink:
             failure.hints.insert(0, "every wrong entry is at a non-differentiable point of the input (see "
@@ -945,9 +957,15 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
         True
     """
     __tracebackhide__ = True  # pytest shows the report, not this function's frame
-    title = "gradgradcheck"
-    inputs = _as_tuple(inputs)
-    slots = _checked_slots(inputs, None, title)
+    outcome = _gradgrad_check(func, _as_tuple(inputs), grad_outputs, _Tol(eps, atol, rtol), nondet_tol, seed,
+                              "gradgradcheck")
+    return _finish(outcome, raise_exception)
+
+
+def _gradgrad_check(func: Callable, inputs: tuple, grad_outputs: Any, tol: _Tol, nondet_tol: float,
+                    seed: int | None, title: str, names: Sequence[str] | None = None) -> _Outcome:
+    """gradgradcheck's work: _full_check of the first-order gradients (of the inputs and the grad_outputs)."""
+    slots = _checked_slots(inputs, names, title)
     given = _as_grad_outputs(grad_outputs, _differentiable_outputs(func, inputs, title), seed)
 
     def first_order(*args: Any) -> tuple:
@@ -957,11 +975,11 @@ def gradgradcheck(func: Callable[..., Any], inputs: Any, grad_outputs: Any = Non
         grads = _grads_of(_differentiable_outputs(func, xs, title), wrt, grads_out, create_graph=True)
         return tuple(g if g is not None else Value(np.zeros(x.shape, dtype=x.dtype)) for g, x in zip(grads, wrt))
 
-    input_names = [_default_name(p, x) for p, x in enumerate(inputs)] + [f"grad_output {k}" for k in range(len(given))]
+    input_names = list(names) if names is not None else [_default_name(p, x) for p, x in enumerate(inputs)]
+    input_names += [f"grad_output {k}" for k in range(len(given))]
     output_names = [f"grad of {slot.name}" for slot in slots]
-    outcome = _full_check(first_order, inputs + given, _Tol(eps, atol, rtol), nondet_tol, title, input_names,
-                          output_names, NOT_TWICE_DIFFERENTIABLE)
-    return _finish(outcome, raise_exception)
+    return _full_check(first_order, inputs + given, tol, nondet_tol, title, input_names, output_names,
+                       NOT_TWICE_DIFFERENTIABLE)
 
 
 # ----------------------------------------------------------------------------- projection checks
@@ -1007,13 +1025,11 @@ def _projected_analytic(point: _Point, u: list[np.ndarray]) -> list[np.ndarray |
 
 
 def _projection_check(func: Callable, inputs: tuple, tol: _Tol, rng: np.random.Generator, directions: int,
-                      title: str, what: str) -> _Outcome:
+                      title: str, what: str, names: Sequence[str] | None = None) -> _Outcome:
     """check_grads' projection work: `directions` random directional derivatives, by backward and by differences."""
-    slots = _checked_slots(inputs, None, title)
+    slots = _checked_slots(inputs, names, title)
     with _writable(slots):
         point = _Point(func, inputs, slots, title)
-        if not point.indices:
-            raise ValueError(f"{title}: func returned no floating-point output to differentiate")
         notes = _dtype_notes(point, [f"output {k}" for k in range(len(point.outputs))], tol.eps)
         for d in range(directions):
             u = _unit_normals(point.shapes, rng)
@@ -1112,28 +1128,41 @@ def check_grads(func: Callable[..., Any], inputs: Any, order: int = 1, method: s
         True
     """
     __tracebackhide__ = True  # pytest shows the report, not this function's frame
-    if order not in (1, 2):
-        raise ValueError(f"check_grads: order must be 1 or 2, got {order!r}")
-    if method not in ("full", "projection"):
-        raise ValueError(f"check_grads: method must be 'full' or 'projection', got {method!r}")
-    inputs = _as_tuple(inputs)
-    if method == "full":
-        first = gradcheck(func, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
-        if order == 1 or not first:
-            return first
-        seed = 0 if seed is None else seed
-        return gradgradcheck(func, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception, seed=seed)
-    tol, rng, title = _Tol(eps, atol, rtol), np.random.default_rng(seed), "check_grads(method='projection')"
-    outcome = _projection_check(func, inputs, tol, rng, directions, title, "first derivative")
-    if not outcome.failures and order == 2:
-        slots = _checked_slots(inputs, None, title)
-        u = _unit_normals([out.shape for out in _differentiable_outputs(func, inputs, title)], rng)
-        v = [rng.standard_normal(s.shape) for s in slots]
-        second = _directional_first_order(func, [s.position for s in slots], u, v, title)
-        what = "second derivative u . d2f[v, w]"
-        second_outcome = _projection_check(second, inputs, tol, rng, directions, f"{title}, order 2", what)
-        outcome = _Outcome(second_outcome.report, second_outcome.failures, outcome.notes + second_outcome.notes)
+    _check_options(order, method, "check_grads")
+    projection = "check_grads(method='projection')"
+    titles = ("gradcheck", "gradgradcheck") if method == "full" else (projection, f"{projection}, order 2")
+    outcome = _check_orders(func, _as_tuple(inputs), order, method, _Tol(eps, atol, rtol), seed, directions, titles)
     return _finish(outcome, raise_exception)
+
+
+def _check_options(order: int, method: str, caller: str) -> None:
+    if order not in (1, 2):
+        raise ValueError(f"{caller}: order must be 1 or 2, got {order!r}")
+    if method not in ("full", "projection"):
+        raise ValueError(f"{caller}: method must be 'full' or 'projection', got {method!r}")
+
+
+def _check_orders(func: Callable, inputs: tuple, order: int, method: str, tol: _Tol, seed: int | None,
+                  directions: int, titles: tuple[str, str], names: Sequence[str] | None = None,
+                  output_names: Sequence[str] | None = None) -> _Outcome:
+    """The first-order check by `method`, then (order 2, if it passed) the second-order one; titles per order."""
+    rng = np.random.default_rng(seed)
+    if method == "full":
+        first = _full_check(func, inputs, tol, 0.0, titles[0], names, output_names)
+    else:
+        first = _projection_check(func, inputs, tol, rng, directions, titles[0], "first derivative", names)
+    if first.failures or order == 1:
+        return first
+    if method == "full":
+        second = _gradgrad_check(func, inputs, None, tol, 0.0, 0 if seed is None else seed, titles[1], names)
+    else:
+        slots = _checked_slots(inputs, names, titles[1])
+        u = _unit_normals([out.shape for out in _differentiable_outputs(func, inputs, titles[1])], rng)
+        v = [rng.standard_normal(s.shape) for s in slots]
+        directional = _directional_first_order(func, [s.position for s in slots], u, v, titles[1])
+        what = "second derivative u . d2f[v, w]"
+        second = _projection_check(directional, inputs, tol, rng, directions, titles[1], what, names)
+    return _Outcome(second.report, second.failures, list(dict.fromkeys(first.notes + second.notes)))
 
 
 # ----------------------------------------------------------------------------- modules
@@ -1187,25 +1216,26 @@ def _float64_copy_of(module: Any) -> Iterator[None]:
                 np.copyto(array, contents)
 
 
-def _float64_input(x: Any) -> Any:
-    if isinstance(x, Value):
-        if x.dtype.kind == "f":
-            return Value(x.data.astype(np.float64), requires_grad=True, label=x.label)
-        return x
-    if isinstance(x, (np.ndarray, list, float)) and np.asarray(x).dtype.kind == "f":
-        return Value(np.asarray(x, dtype=np.float64), requires_grad=True)
+def _float64_input(x: Any, checked: bool) -> Any:
+    """A float input as a new float64 Value (requiring grad when `checked`, else a constant); others unchanged."""
+    data = x.data if isinstance(x, Value) else x
+    if isinstance(data, (np.ndarray, list, float)) and np.asarray(data).dtype.kind == "f":
+        return Value(np.array(data, dtype=np.float64), requires_grad=checked, label=getattr(x, "label", None))
     return x
 
 
 def gradcheck_module(module: Any, inputs: Any, loss_fn: Callable[[Any], Value] | None = None, eps: float = 1e-6,
                      atol: float = 1e-5, rtol: float = 1e-3, seed: int | None = 0, check_inputs: bool = True,
-                     raise_exception: bool = True) -> bool:
+                     raise_exception: bool = True, order: int = 1, method: str = "full",
+                     directions: int = 3) -> bool:
     """Check the gradients of every parameter (by name) and every float input of an ``nn.Module``.
 
     The scalar checked is ``loss_fn(module(*inputs))``; by default a sum of the outputs weighted by
     fixed random numbers (seeded by `seed`), which catches any wrong entry of the Jacobian. The check
     runs on float64 copies of the parameters, buffers and float inputs; the module is restored exactly
     afterwards (same arrays, same dtypes, even if the check raises), and no ``.grad`` is touched.
+    With ``check_inputs=False`` the inputs are constants (only the parameters are checked).
+    `order` and `method` (with `directions`) are those of :func:`check_grads`.
     A failure names the parameter, e.g. ``parameter '1.weight'``. If the module's output changes between
     calls with the same inputs (dropout in training mode), the check fails and says so.
 
@@ -1221,10 +1251,11 @@ def gradcheck_module(module: Any, inputs: Any, loss_fn: Callable[[Any], Value] |
     if not hasattr(module, "named_parameters"):
         raise TypeError(f"gradcheck_module: module must be an nn.Module (with named_parameters()), "
                         f"got {type(module).__name__}")
+    _check_options(order, method, "gradcheck_module")
     loss = loss_fn if loss_fn is not None else _default_loss(np.random.default_rng(seed))
     with _float64_copy_of(module):
         params = [(name, p) for name, p in module.named_parameters() if p.requires_grad and p.dtype.kind == "f"]
-        model_inputs = tuple(_float64_input(x) if check_inputs else x for x in _as_tuple(inputs))
+        model_inputs = tuple(_float64_input(x, check_inputs) for x in _as_tuple(inputs))
 
         def loss_of(*args: Any) -> Value:
             out = loss(module(*args[len(params) :]))
@@ -1235,7 +1266,8 @@ def gradcheck_module(module: Any, inputs: Any, loss_fn: Callable[[Any], Value] |
         names = [f"parameter {name!r}" for name, _ in params]
         names += [_default_name(i, x) for i, x in enumerate(model_inputs)]
         everything = tuple(p for _, p in params) + model_inputs
-        outcome = _full_check(loss_of, everything, _Tol(eps, atol, rtol), 0.0, title, names, ["loss"])
+        outcome = _check_orders(loss_of, everything, order, method, _Tol(eps, atol, rtol), seed, directions,
+                                (title, f"{title}, order 2"), names, ["loss"])
     return _finish(outcome, raise_exception)
 
 
@@ -1249,7 +1281,8 @@ def assert_grad_close(func: Callable[..., Any], inputs: Any, order: int = 1, met
 
     For pytest: a failure raises :class:`GradcheckError` (an ``AssertionError``) whose message is the
     readable report, and this function's frame is hidden from the traceback. A module is checked with
-    :func:`gradcheck_module` (with `loss_fn`); a function with :func:`check_grads`.
+    :func:`gradcheck_module` (with `loss_fn`); a function with :func:`check_grads`; both honour `order`
+    and `method`.
 
     Example:
         >>> from tinygrad_lab import Value
@@ -1258,6 +1291,7 @@ def assert_grad_close(func: Callable[..., Any], inputs: Any, order: int = 1, met
     __tracebackhide__ = True
     if hasattr(func, "named_parameters") and callable(func):
         seed = 0 if seed is None else seed
-        gradcheck_module(func, inputs, loss_fn=loss_fn, eps=eps, atol=atol, rtol=rtol, seed=seed)
+        gradcheck_module(func, inputs, loss_fn=loss_fn, eps=eps, atol=atol, rtol=rtol, seed=seed, order=order,
+                         method=method)
         return
     check_grads(func, inputs, order=order, method=method, eps=eps, atol=atol, rtol=rtol, seed=seed)
