@@ -234,13 +234,13 @@ def test_evaluate_binary():
     X = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.4], [0.4, 0.6]])
     Y = np.array([[1.0], [0.0], [0.0], [0.0]])
     result = evaluate(model, X, Y)
-    assert result.accuracy == 0.5
+    assert result.accuracy == 0.75
     np.testing.assert_array_equal(result.predictions[:, 0], [1, 0, 1, 0])
     np.testing.assert_array_equal(result.correct, [True, True, False, True])
     assert result.outputs.shape == (4, 1)
     np.testing.assert_array_equal(predict(model, X), result.predictions)
     assert math.isnan(evaluate(model, X).accuracy)
-    assert evaluate(model, X, Y, threshold=0.999).accuracy == 0.75
+    assert evaluate(model, X, Y, threshold=0.9).accuracy == 1.0         # (0.6, 0.4) gives 0.88
     assert model.training                                   # evaluate restores the training mode
 
 
@@ -275,3 +275,33 @@ def test_the_full_batch_loop_costs_little_beyond_forward_backward_step():
         manual_full_batch(b, X, Y, 1.0, epochs)
         best_manual = min(best_manual, time.perf_counter() - start)
     assert best_fit < 1.5 * best_manual + 0.01
+
+
+def test_fit_multiclass_with_cross_entropy_tracks_argmax_accuracy():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0).astype(int)     # 3 classes, class indices
+    tl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 3))
+    history = fit(model, X, y, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05), epochs=300,
+                  target_accuracy=1.0)
+    assert history.stop_reason == "target_accuracy"
+    assert evaluate(model, X, y).accuracy == 1.0 == history.final_accuracy
+
+
+def test_fit_draws_no_random_numbers_of_its_own():
+    """With dropout, fit must consume the global generator exactly like the textbook loop."""
+    X, Y = generate_xor_easy()
+
+    def net():
+        tl.manual_seed(5)
+        return nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.5), nn.Linear(8, 1), nn.Sigmoid())
+
+    a, b = net(), net()
+    tl.manual_seed(11)
+    fit(a, X, Y, nn.MSELoss(), optim.SGD(a.parameters(), lr=1.0), epochs=5)
+    tl.manual_seed(11)
+    manual_full_batch(b, X, Y, 1.0, 5)
+    for pa, pb in zip(params(a), params(b), strict=True):
+        np.testing.assert_array_equal(pa, pb)
+    assert a.training

@@ -9,7 +9,8 @@ Subcommands:
 * ``graph``: draw the computation graph of one training step of a configuration.
 
 Example:
-    >>> main(["train", "--epochs", "20", "--log-every", "10", "--no-files", "--quiet"])
+    >>> main(["train", "--epochs", "20", "--no-files", "--quiet"])
+    final loss ..., accuracy ...%
     0
     >>> main(["train", "--lr", "-1"])                           # doctest: +SKIP
     usage: tinygrad-lab train ...

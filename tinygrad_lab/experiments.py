@@ -196,6 +196,7 @@ class RunSummary:
     test_accuracy: float
     final_loss: float
     epochs_run: int
+    epochs_budget: int
     epochs_to_converge: int | None
     wrong_points: list[tuple[float, float]]
     seconds: float
@@ -220,6 +221,7 @@ def run_config(config: LabConfig) -> dict[str, Any]:
         "test_accuracy": math.nan if result.test is None else result.test.accuracy,
         "final_loss": result.history.final_loss,
         "epochs_run": result.history.epochs,
+        "epochs_budget": config.epochs,
         "epochs_to_converge": result.history.converged_epoch,
         "wrong_points": [(round(float(x), 3), round(float(y), 3)) for x, y in wrong[:25]],
         "seconds": time.perf_counter() - started,
@@ -307,9 +309,14 @@ def _check_only(only: Iterable[str] | None) -> set[str]:
 # running
 # ----------------------------------------------------------------------------------------------------
 
+def _key(config: LabConfig) -> LabConfig:
+    """The same configuration whatever way its learning rate was given (None = the default)."""
+    return config if config.lr is not None else config.replace(lr=config.learning_rate)
+
+
 def _execute(tasks: Sequence[_Task], jobs: int, progress: Any) -> list[RunSummary]:
     """Run every distinct configuration once (groups share some, e.g. the base setting)."""
-    distinct: dict[LabConfig, dict[str, Any] | None] = dict.fromkeys(t.config for t in tasks)
+    distinct: dict[LabConfig, dict[str, Any] | None] = dict.fromkeys(_key(t.config) for t in tasks)
     configs = list(distinct)
     if jobs <= 1:
         for config in configs:
@@ -323,7 +330,7 @@ def _execute(tasks: Sequence[_Task], jobs: int, progress: Any) -> list[RunSummar
                 progress(1)
     summaries = []
     for t in tasks:
-        numbers = dict(distinct[t.config])
+        numbers = dict(distinct[_key(t.config)])
         summaries.append(RunSummary(group=t.group, variant=t.variant, dataset=t.dataset, seed=t.seed, **numbers))
     return summaries
 
@@ -362,7 +369,7 @@ def run_experiments(out_dir: str | os.PathLike = "runs/experiments", *, quick: b
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     log = None if quiet else (file or sys.stdout)
-    n_distinct = len({t.config for t in tasks})
+    n_distinct = len({_key(t.config) for t in tasks})
     if log:
         print(f"running {n_distinct} distinct trainings ({len(tasks)} table entries) in {jobs} "
               f"process{'es' * (jobs > 1)}...", file=log, flush=True)
@@ -442,21 +449,27 @@ def _group_table(group_runs: dict[tuple[str, str], list[RunSummary]], variants: 
 
 
 def _finding(group_runs: dict[tuple[str, str], list[RunSummary]], variants: Sequence[str]) -> str:
-    """A one-line, data-driven summary: the best and worst variant on XOR-easy by share converged."""
+    """A one-line, data-driven summary of the group on XOR-easy: most and fewest converging seeds."""
     scored = []
     for variant in variants:
         runs = group_runs.get((variant, "xor_easy"))
         if runs:
             ok, n = _share(runs)
             epochs = [r.epochs_to_converge for r in runs if r.converged and r.epochs_to_converge]
-            scored.append((ok / n, -(np.median(epochs) if epochs else math.inf), variant, ok, n))
+            scored.append((ok / n, variant, ok, n, float(np.median(epochs)) if epochs else math.inf))
     if len(scored) < 2:
         return ""
-    best, worst = max(scored), min(scored)
-    if best[0] == worst[0]:
-        return f"In this run, on XOR-easy, every variant converged for {best[3]}/{best[4]} seeds."
-    return (f"In this run, on XOR-easy: most reliable **{best[2]}** ({best[3]}/{best[4]} seeds converged), "
-            f"least reliable **{worst[2]}** ({worst[3]}/{worst[4]}).")
+    best_share, worst_share = max(s[0] for s in scored), min(s[0] for s in scored)
+    best = [s for s in scored if s[0] == best_share]
+    fastest = min(best, key=lambda s: s[4])
+    text = (f"In this run, on XOR-easy: most converging seeds {best[0][2]}/{best[0][3]} "
+            f"({', '.join(s[1] for s in best)})")
+    if math.isfinite(fastest[4]) and len(best) > 1:
+        text += f", fastest of those {fastest[1]} (median {fastest[4]:.0f} epochs)"
+    if worst_share < best_share:
+        worst = [s for s in scored if s[0] == worst_share]
+        text += f"; fewest {worst[0][2]}/{worst[0][3]} ({', '.join(s[1] for s in worst)})"
+    return text + "."
 
 
 def _local_minimum_section(summaries: Sequence[RunSummary]) -> list[str]:
@@ -473,12 +486,16 @@ def _local_minimum_section(summaries: Sequence[RunSummary]) -> list[str]:
              "leaves the middle point (0.5, 0.5) with the wrong class, with a mean squared error near "
              "1/21 * 0.9^2 ≈ 0.04.", ""]
     if stuck:
+        one_wrong = [r for r in stuck if len(r.wrong_points) == 1]
+        middle = sum(r.wrong_points[0] == (0.5, 0.5) for r in one_wrong)
         counts = Counter(p for r in stuck for p in r.wrong_points)
-        common = ", ".join(f"({x:g}, {y:g}) in {k} runs" for (x, y), k in counts.most_common(3))
-        one_wrong = sum(len(r.wrong_points) == 1 for r in stuck)
-        lines += [f"In this report {len(stuck)} of {len(xor_runs)} XOR-easy runs did not converge; "
-                  f"{one_wrong} of them ended with exactly one point wrong. The points most often left wrong: "
-                  f"{common}.", ""]
+        common = ", ".join(f"({x:g}, {y:g}) in {k} run{'s' * (k != 1)}" for (x, y), k in counts.most_common(3))
+        lines += [f"In this report {len(stuck)} of {len(xor_runs)} XOR-easy runs did not converge. "
+                  f"{len(one_wrong)} of them ended with exactly one point wrong, {middle} of those the middle "
+                  "point (0.5, 0.5): the local minimum above. The rest belong to settings that cannot "
+                  "separate XOR (no activation, zero initialisation), learn slowly (small learning rates, "
+                  "MAE) or had not settled within the budget; the points most often left wrong over all "
+                  f"non-converged runs: {common}.", ""]
     return lines
 
 
@@ -489,7 +506,7 @@ def _scale_section(summaries: Sequence[RunSummary], out: Path) -> list[str]:
     if not runs:
         return []
     sizes = sorted({r.n_points for r in runs})
-    budget = max(r.epochs_run for r in runs)
+    budget = max(r.epochs_budget for r in runs)
     lines = ["## Data scale: epochs to zero errors as the linear set grows", "",
              "The linear set grown by 100 points at a time (fresh points for each seed, the demo's linear "
              "setting, lr 1), each run stopped at the first epoch with zero training errors. More points "
@@ -506,7 +523,7 @@ def _scale_section(summaries: Sequence[RunSummary], out: Path) -> list[str]:
                      f"{np.mean([r.seconds for r in group]):.2f} s |")
         per_size.append([math.nan if r.epochs_to_converge is None else float(r.epochs_to_converge)
                          for r in group])
-    figure = plots.plot_scale_study(sizes, per_size, out / "data_scale.png")
+    figure = plots.plot_scale_study(sizes, per_size, out / "data_scale.png", budget=budget)
     lines += ["", f"![epochs to zero errors vs training-set size]({figure.name})", ""]
     return lines
 
@@ -515,11 +532,12 @@ def _results_csv(summaries: Sequence[RunSummary]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["group", "variant", "dataset", "seed", "n_points", "converged", "train_accuracy",
-                     "test_accuracy", "final_loss", "epochs_run", "epochs_to_converge", "stop_reason", "seconds"])
+                     "test_accuracy", "final_loss", "epochs_run", "epochs_budget", "epochs_to_converge",
+                     "stop_reason", "seconds"])
     for r in summaries:
         writer.writerow([r.group, r.variant, r.dataset, r.seed, r.n_points, int(r.converged),
                          f"{r.train_accuracy:.6f}", f"{r.test_accuracy:.6f}", f"{r.final_loss:.6g}", r.epochs_run,
-                         "" if r.epochs_to_converge is None else r.epochs_to_converge, r.stop_reason,
+                         r.epochs_budget, "" if r.epochs_to_converge is None else r.epochs_to_converge, r.stop_reason,
                          f"{r.seconds:.3f}"])
     return buffer.getvalue()
 
@@ -539,12 +557,14 @@ def _write_report(out: Path, summaries: Sequence[RunSummary], *, quick: bool, se
     from . import plots
 
     seeds = len({r.seed for r in summaries})
+    budgets = sorted({r.epochs_budget for r in summaries if r.group not in ("data_scale", "batch_size")})
+    budget = f"{budgets[-1]:,} epochs" if budgets else "5,000 epochs"
     lines = ["# The back-propagation lab: experiments", "",
              f"{'Quick subset' if quick else 'Full grid'}: {runs} trainings, {seeds} seeds per configuration "
              f"(seeds 0..{seeds - 1}), {seconds:.0f} s in {jobs} process{'es' * (jobs > 1)}. "
              "Reproduce with `tinygrad-lab experiments" + (" --quick" if quick else "") + "`.", "",
              "Every group starts from the demo's setting — the 2-4-4-1 sigmoid network, MSE loss, plain SGD, "
-             "Glorot-uniform weights of gain 4 and zero biases, 5,000 epochs, learning rate 1 on the linear set "
+             f"Glorot-uniform weights of gain 4 and zero biases, {budget}, learning rate 1 on the linear set "
              "(100 points, different for each seed, held-out accuracy on 1,000 new points) and 5 on XOR-easy "
              "(the 21 fixed points) — and changes one thing.", "",
              "How to read the tables: **converged** is the number of seeds whose network classifies every "

@@ -56,7 +56,15 @@ DEMO_NOTE = (
     "The classic network of the lab: 2 inputs, two hidden layers of 4 sigmoid units, one sigmoid output, "
     "mean squared error, plain SGD, full batch, 5,000 epochs. Its weights start Glorot-uniform with gain 4 "
     "(the range Glorot & Bengio advise for sigmoid units) and zero biases; the learning rate is 5 on "
-    "XOR-easy and 1 on the linear set. PLACEHOLDER")
+    "XOR-easy and 1 on the linear set (where 5 makes the loss oscillate). On XOR-easy the loss jumps up and "
+    "down for the first few hundred epochs: those large steps are what carry the network off the plateau "
+    "before it settles.\n\n"
+    "Why: the network's loss has local minima. With PyTorch's default initialisation, learning rate 1 and "
+    "20,000 epochs, 18 of seeds 0..99 leave XOR-easy with wrong points, 16 of them stuck where only the "
+    "middle point (0.5, 0.5) is wrong (loss 0.043). With the defaults above, `benchmarks/demo_convergence.py` "
+    "measured over seeds 0..99: XOR-easy 100% for 95 seeds (986 of seeds 0..999), linear training accuracy "
+    ">= 99% for 100 seeds, held-out accuracy >= 97% for 98 seeds (as many as a logistic regression trained on "
+    "the same 100 points). `tinygrad-lab experiments` shows the share of converging seeds for every setting.")
 
 
 def _is_int(value: Any) -> bool:

@@ -61,7 +61,8 @@ def _save(fig: Any, path: str | os.PathLike) -> Path:
     return path
 
 
-def _points(ax: Any, inputs: np.ndarray, labels: np.ndarray, title: str, size: float = 36) -> None:
+def _points(ax: Any, inputs: np.ndarray, labels: np.ndarray, title: str, size: float = 36,
+            adjustable: str = "datalim") -> None:
     labels = np.asarray(labels).reshape(-1)
     for value, color, name in ((0, RED, "class 0"), (1, BLUE, "class 1")):
         chosen = labels == value
@@ -70,7 +71,7 @@ def _points(ax: Any, inputs: np.ndarray, labels: np.ndarray, title: str, size: f
     ax.set_title(title)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable=adjustable)
 
 
 def _check_inputs(inputs: Any, labels: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +166,7 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], inputs: 
     if values.min() < 0.5 < values.max():
         ax.contour(gx, gy, values, levels=[0.5], colors="black", linewidths=1.5)
     fig.colorbar(filled, ax=ax, label="output (probability of class 1)", ticks=[0, 0.25, 0.5, 0.75, 1])
-    _points(ax, inputs, labels, title, size=24)
+    _points(ax, inputs, labels, title, size=24, adjustable="box")
     return _save(fig, path)
 
 
@@ -188,11 +189,13 @@ def plot_experiment_group(title: str, variants: Sequence[str], share_converged: 
     width = 0.8 / max(1, len(share_converged))
     colors = ["#4c72b0", "#dd8452", "#55a868", "#c44e52"]
     for k, (dataset, shares) in enumerate(share_converged.items()):
-        bars.bar(positions + (k - (len(share_converged) - 1) / 2) * width, 100 * np.asarray(shares, dtype=float),
-                 width=width, label=dataset, color=colors[k % len(colors)])
+        container = bars.bar(positions + (k - (len(share_converged) - 1) / 2) * width,
+                             100 * np.asarray(shares, dtype=float), width=width, label=dataset,
+                             color=colors[k % len(colors)])
+        bars.bar_label(container, labels=[f"{100 * s:.0f}%" for s in shares], fontsize=7, padding=1)
     bars.set_xticks(positions, [str(v) for v in variants], rotation=20 if len(variants) > 4 else 0,
                     fontsize=8)
-    bars.set_ylim(0, 105)
+    bars.set_ylim(0, 112)
     bars.set_ylabel("seeds that converged (%)")
     bars.set_title("share of seeds with zero training errors")
     bars.legend(fontsize=8, loc="lower right")
@@ -217,29 +220,37 @@ def plot_experiment_group(title: str, variants: Sequence[str], share_converged: 
 
 
 def plot_scale_study(sizes: Sequence[int], epochs: Sequence[Sequence[float]], path: str | os.PathLike,
-                     title: str = "Epochs to zero errors vs training-set size") -> Path:
+                     title: str = "Epochs to zero errors vs training-set size", budget: int | None = None) -> Path:
     """Epochs needed for zero training errors against the number of training points: one dot per
-    seed (runs that never got there are drawn at the top as crosses) and the median.
+    seed, the median, and a red cross at the budget for each run that never got there.
+
+    ``epochs[i]`` holds one value per seed for ``sizes[i]`` (nan: never reached zero errors).
 
     Example:
-        >>> plot_scale_study([100, 200], [[50, 60], [80, math.nan]], "scale.png")   # doctest: +SKIP
+        >>> plot_scale_study([100, 200], [[50, 60], [80, math.nan]], "scale.png", budget=100)   # doctest: +SKIP
         PosixPath('scale.png')
     """
+    if len(sizes) != len(epochs):
+        raise ValueError(f"plot_scale_study: {len(sizes)} sizes but {len(epochs)} rows of epochs")
     fig, ax = _figure("scale")
     all_values = [v for row in epochs for v in row if math.isfinite(v)]
-    top = max(all_values) * 1.1 if all_values else 1.0
-    medians = []
+    top = float(budget) if budget else (max(all_values) * 1.05 if all_values else 1.0)
+    medians, missed_label = [], f"not within {budget} epochs" if budget else "never reached"
     for size, row in zip(sizes, epochs, strict=True):
         row = np.asarray(row, dtype=np.float64)
         ok = np.isfinite(row)
         ax.scatter(np.full(ok.sum(), size), row[ok], color=BLUE, s=14, alpha=0.6)
         if (~ok).any():
-            ax.scatter(np.full((~ok).sum(), size), np.full((~ok).sum(), top), color=RED, marker="x", s=30)
+            ax.scatter(np.full((~ok).sum(), size), np.full((~ok).sum(), top), color=RED, marker="x", s=30,
+                       label=missed_label)
+            missed_label = None
         medians.append(np.median(row[ok]) if ok.any() else math.nan)
-    ax.plot(sizes, medians, color="black", linewidth=1.5, marker="o", label="median")
+    ax.plot(sizes, medians, color="black", linewidth=1.5, marker="o", label="median of the runs that got there")
+    if budget:
+        ax.axhline(budget, color=RED, linewidth=0.8, linestyle="--", alpha=0.6)
     ax.set_xlabel("training points")
     ax.set_ylabel("epochs to zero training errors")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
     return _save(fig, path)

@@ -45,7 +45,9 @@ class History:
         loss: the mean training loss of each epoch (for full batch: of the model before that epoch's
             update; when a target or a divergence stops full-batch training, the last epoch's update
             is not applied, so the model returned is exactly the one the last entry describes).
-        accuracy: the training accuracy of each epoch (empty when targets are not class labels).
+        accuracy: the training accuracy of each epoch (empty when targets are not class labels): for
+            full batch that of the model the epoch's loss describes, for mini-batch and online
+            updates that of the model at the end of the epoch.
         lr: the learning rate of the first parameter group during each epoch.
         epochs: how many epochs ran.
         stop_reason: ``"max_epochs"``, ``"target_loss"``, ``"target_accuracy"`` or ``"diverged"``
@@ -293,8 +295,7 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
     loader = DataLoader(inputs, targets, batch_size, shuffle=shuffle and not full_batch, seed=seed)
 
     # Which targets are class labels (so an accuracy can be tracked)? Decided once, on the first output.
-    with no_grad():
-        probe = np.asarray(_unwrap(model(Value(inputs[:1]))))
+    probe = _outputs(model, inputs[:1])         # in eval mode: no dropout mask drawn, no state changed
     out_shape = (n,) + tuple(probe.shape[1:])
     target_classes = _target_classes(targets, out_shape)
     track = target_classes is not None
@@ -327,20 +328,16 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
                     loss.backward()
                     optimizer.step()
             else:
-                total, correct = 0.0, 0
+                total = 0.0
                 for xb, yb in loader:
                     optimizer.zero_grad()
-                    out = model(Value(xb))
-                    loss = loss_fn(out, Value(yb))
+                    loss = loss_fn(model(Value(xb)), Value(yb))
                     loss.backward()
                     optimizer.step()
                     total += float(loss.data) * len(xb)
-                    if track:
-                        correct += int((_classes(out.data, threshold)
-                                        == _target_classes(yb, out.data.shape)).sum())
                 epoch_loss = total / n
-                if track:
-                    epoch_acc = correct / n
+                if track:   # the model as it ends the epoch (one forward pass without a graph)
+                    epoch_acc = float((_classes(_outputs(model, inputs), threshold) == target_classes).mean())
                 reason = _stop_reason(epoch_loss, epoch_acc, target_loss, target_accuracy)
             history.loss.append(epoch_loss)
             history.lr.append(lr)
