@@ -35,6 +35,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from .files import write_atomic
 from .lab import LabConfig, demo_configs, run
 
 __all__ = ["Variant", "ExperimentGroup", "GROUPS", "SCALE_SIZES", "RunSummary", "run_config", "plan",
@@ -542,16 +543,6 @@ def _results_csv(summaries: Sequence[RunSummary]) -> str:
     return buffer.getvalue()
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _write_report(out: Path, summaries: Sequence[RunSummary], *, quick: bool, seconds: float, jobs: int,
                   runs: int) -> Path:
     from . import plots
@@ -594,7 +585,7 @@ def _write_report(out: Path, summaries: Sequence[RunSummary], *, quick: bool, se
         lines += ["", f"![{group.title}]({figure.name})", ""]
     lines += _scale_section(summaries, out)
     lines += ["Every run's numbers are in [results.csv](results.csv).", ""]
-    _atomic_write(out / "results.csv", _results_csv(summaries))
+    write_atomic(out / "results.csv", _results_csv(summaries))
     report = out / "report.md"
-    _atomic_write(report, "\n".join(lines))
+    write_atomic(report, "\n".join(lines))
     return report

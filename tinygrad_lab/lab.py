@@ -28,6 +28,7 @@ import numpy as np
 from . import nn, optim
 from .data import DATASETS, SCALINGS, InputScaler, load_dataset
 from .engine import Value, no_grad
+from .files import write_atomic
 from .random import manual_seed
 from .train import Evaluation, History, evaluate, fit
 
@@ -514,16 +515,6 @@ def draw_training_step(model: nn.Module, inputs: np.ndarray, targets: np.ndarray
             p.grad = g
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _predictions_csv(result: RunResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -568,7 +559,7 @@ def save_run(result: RunResult, out_dir: str | os.PathLike, graph: bool = True) 
     result.model.save(weights)
     files["weights"] = weights
     predictions = out / f"{name}_predictions.csv"
-    _atomic_write_text(predictions, _predictions_csv(result))
+    write_atomic(predictions, _predictions_csv(result))
     files["predictions"] = predictions
     if graph:
         path, hint = draw_training_step(result.model, result.scaler.transform(result.inputs), result.targets,
@@ -653,5 +644,5 @@ def write_report(results: Sequence[RunResult], out_dir: str | os.PathLike, title
     for r in results:
         lines += _result_section(r, out)
     path = out / "report.md"
-    _atomic_write_text(path, "\n".join(lines).rstrip() + "\n")
+    write_atomic(path, "\n".join(lines).rstrip() + "\n")
     return path

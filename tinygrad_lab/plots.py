@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .files import atomic_path
+
 __all__ = ["DPI", "SIZES", "RED", "BLUE", "plot_comparison", "plot_learning_curve", "plot_decision_boundary",
            "plot_experiment_group", "plot_scale_study"]
 
@@ -49,16 +51,9 @@ def _figure(kind: str, ncols: int = 1) -> tuple[Any, Any]:
 
 def _save(fig: Any, path: str | os.PathLike) -> Path:
     """Save as PNG atomically (a temporary file in the same folder, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def _points(ax: Any, inputs: np.ndarray, labels: np.ndarray, title: str, size: float = 36,
