@@ -505,7 +505,7 @@ def draw_training_step(model: nn.Module, inputs: np.ndarray, targets: np.ndarray
                        Value(np.asarray(targets, dtype=np.float64), label="y"))
         loss.label = "loss"
         loss.backward(retain_graph=True)
-        drawing = viz.draw_graph(loss, params=model)
+        drawing = viz.draw_graph(loss, params=model, rankdir="TB")  # tall: a screen shows it whole
         try:
             return viz.render(drawing, path, format=format), None
         except viz.GraphvizNotFoundError as err:
