@@ -456,3 +456,13 @@ def test_one_element_values_convert_to_python_numbers():
     assert float(Value([2.5])) == 2.5 and int(Value([[3.0]])) == 3
     with pytest.raises(ValueError, match="one element"):
         float(Value([1.0, 2.0]))
+
+
+def test_zero_grad_in_place_keeps_the_array():
+    x = Value([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    grad_array = x.grad.data
+    x.zero_grad(set_to_none=False)
+    assert x.grad.data is grad_array and not grad_array.any()
+    x.zero_grad()
+    assert x.grad is None

@@ -421,9 +421,15 @@ class Value:
             raise RuntimeError("retain_grad() on a Value that does not require grad")
         self._retains_grad = True
 
-    def zero_grad(self) -> None:
-        """Forget the accumulated gradient (`.grad = None`)."""
-        self.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the accumulated gradient: `.grad = None`, or (set_to_none=False) zeros in its place."""
+        grad = self.grad
+        if grad is None or set_to_none:
+            self.grad = None
+        elif grad.requires_grad or not isinstance(grad.data, np.ndarray) or not grad.data.flags.writeable:
+            self.grad = _const(np.zeros_like(self.data), self.data)
+        else:
+            grad.data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> Value:
         """Set `requires_grad` on a leaf in place and return it."""

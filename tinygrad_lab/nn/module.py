@@ -410,7 +410,7 @@ class Module:
             True
         """
         for param in self.parameters():
-            _zero_grad(param, set_to_none)
+            param.zero_grad(set_to_none)
 
     def to(self, dtype: Any) -> Module:
         """Cast every floating parameter and buffer to `dtype` (e.g. np.float32) in place; return self."""
@@ -637,18 +637,6 @@ class Module:
 
 
 # ---------------------------------------------------------------------- helpers
-
-def _zero_grad(param: Value, set_to_none: bool) -> None:
-    grad = param.grad
-    if grad is None:
-        return
-    if set_to_none:
-        param.grad = None
-    elif grad.requires_grad or not grad.data.flags.writeable:
-        param.grad = Value(np.zeros_like(param.data))
-    else:
-        grad.data[...] = 0
-
 
 def _checked_array(key: str, value: Any, current: np.ndarray) -> tuple[str | None, np.ndarray | None]:
     """(error message, None) or (None, the array to copy) for one state-dict entry."""

@@ -134,15 +134,7 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                elif grad.requires_grad or not grad.data.flags.writeable:
-                    p.grad = Value(np.zeros_like(p.data))
-                else:
-                    grad.data[...] = 0
+                p.zero_grad(set_to_none)
 
     def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:
