@@ -161,8 +161,9 @@ def test_state_dict_loads_into_the_equivalent_torch_model_with_identical_outputs
     np.testing.assert_allclose(ours(Value(x)).data, theirs(t(x)).detach().numpy(), rtol=1e-14, atol=0)
     layer, torch_layer = nn.Linear(3, 2), torch.nn.Linear(3, 2).double()
     torch_layer.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
+    # unseeded weights: allow one float64 round-off of a 3-term dot product
     x = rng.normal(size=(4, 3))
-    np.testing.assert_allclose(layer(Value(x)).data, torch_layer(t(x)).detach().numpy(), rtol=1e-15)
+    np.testing.assert_allclose(layer(Value(x)).data, torch_layer(t(x)).detach().numpy(), rtol=1e-13, atol=1e-15)
 
 
 def test_torch_state_dict_loads_into_ours():

@@ -66,15 +66,8 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
-            amsgrad, maximize = group["amsgrad"], group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad.data
-                if maximize:
-                    grad = -grad
-                state = self.state[p]
+            amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
+            for p, grad, state in self._gradients(group):
                 if not state:
                     state["step"] = 0
                     state["exp_avg"] = np.zeros_like(p.data)

@@ -18,7 +18,7 @@ import json
 import numbers
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -135,6 +135,13 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 p.zero_grad(set_to_none)
+
+    def _gradients(self, group: dict[str, Any]) -> Iterator[tuple[Value, np.ndarray, dict[str, Any]]]:
+        """(parameter, gradient, state) for each parameter of `group` that has a gradient (negated to maximize)."""
+        maximize = group.get("maximize", False)
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, -p.grad.data if maximize else p.grad.data, self.state[p]
 
     def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:

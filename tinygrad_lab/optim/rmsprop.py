@@ -52,14 +52,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad.data
-                if maximize:
-                    grad = -grad
-                state = self.state[p]
+            for p, grad, state in self._gradients(group):
                 if not state:
                     state["step"] = 0
                     state["square_avg"] = np.zeros_like(p.data)

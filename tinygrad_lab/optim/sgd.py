@@ -57,16 +57,10 @@ class SGD(Optimizer):
                         p.data -= lr * g.data
                 continue
             dampening, nesterov = group["dampening"], group["nesterov"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d_p = p.grad.data
-                if maximize:
-                    d_p = -d_p
+            for p, d_p, state in self._gradients(group):
                 if weight_decay != 0:
                     d_p = d_p + weight_decay * p.data
                 if momentum != 0:
-                    state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
                         buf = state["momentum_buffer"] = d_p.copy()
