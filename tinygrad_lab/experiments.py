@@ -35,7 +35,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .files import write_atomic
+from .utils.files import write_atomic
 from .lab import LabConfig, demo_configs, run
 
 __all__ = ["Variant", "ExperimentGroup", "GROUPS", "SCALE_SIZES", "RunSummary", "run_config", "plan",

@@ -28,7 +28,7 @@ import numpy as np
 from . import nn, optim
 from .data import DATASETS, SCALINGS, InputScaler, load_dataset
 from .engine import Value, no_grad
-from .files import write_atomic
+from .utils.files import write_atomic
 from .random import manual_seed
 from .train import Evaluation, History, evaluate, fit
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .files import atomic_path
+from .utils.files import atomic_path
 
 __all__ = ["DPI", "SIZES", "RED", "BLUE", "plot_comparison", "plot_learning_curve", "plot_decision_boundary",
            "plot_experiment_group", "plot_scale_study"]

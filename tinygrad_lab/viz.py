@@ -34,7 +34,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .files import write_atomic
+from .utils.files import write_atomic
 
 __all__ = [
     "GraphTrace", "GraphvizNotFoundError", "trace", "draw_graph", "render", "format_graph", "print_graph",

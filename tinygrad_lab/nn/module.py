@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..engine import Value, no_grad
-from ..files import atomic_path
+from ..utils.files import atomic_path
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys", "StateDictError", "save", "load", "load_state"]
 

@@ -1,0 +1,42 @@
+"""Argument checks shared by every layer: one home for "an int, not a bool" and its kin.
+
+Python's `bool` is a subclass of `int`, so `isinstance(True, int)` holds; a
+user who passes `True` as an epoch count or a learning rate has made a mistake
+that these predicates catch.
+
+Example:
+    >>> is_integer(3), is_integer(True), is_integer(3.0)
+    (True, False, False)
+    >>> is_real(0.5), is_real(False), is_real(float("nan")), is_real(float("nan"), finite=True)
+    (True, False, True, False)
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+__all__ = ["is_integer", "is_real"]
+
+
+def is_integer(value: Any) -> bool:
+    """True for Python and NumPy integers, False for bools and everything else.
+
+    Example:
+        >>> import numpy as np
+        >>> is_integer(np.int64(2)), is_integer(np.bool_(True))
+        (True, False)
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_real(value: Any, finite: bool = False) -> bool:
+    """True for real numbers (ints, floats, NumPy scalars) other than bools; with `finite`, also not inf/nan.
+
+    Example:
+        >>> is_real(1), is_real("1"), is_real(float("inf"), finite=True)
+        (True, False, False)
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    return not finite or math.isfinite(value)
