@@ -32,6 +32,7 @@ import numpy as np
 
 from .data import DataLoader, check_pair, unwrap
 from .engine import Value, no_grad
+from .optim.lr_scheduler import ReduceLROnPlateau
 from .utils.checks import is_integer, is_real
 
 __all__ = ["History", "Evaluation", "fit", "evaluate", "predict", "format_epoch"]
@@ -232,7 +233,6 @@ def _stop_reason(loss: float, accuracy: float, target_loss: float | None,
 
 
 def _is_plateau(scheduler: Any) -> bool:
-    from .optim.lr_scheduler import ReduceLROnPlateau
     return isinstance(scheduler, ReduceLROnPlateau)
 
 

@@ -601,6 +601,14 @@ def _bad_beta(header, arrays):
     header["param_groups"][0]["betas"] = [0.9]
 
 
+def _repeated_index(header, arrays):
+    header["param_groups"][0]["params"] = [0, 0]
+
+
+def _string_flag(header, arrays):
+    header["param_groups"][0]["amsgrad"] = "false"
+
+
 def _groups_not_dicts(header, arrays):
     header["param_groups"] = [1]
 
@@ -616,6 +624,8 @@ def _groups_not_dicts(header, arrays):
     (_bad_entry_name, "entry 'exp_avg' is not a state entry"),
     (_bad_beta, "Invalid betas"),
     (_groups_not_dicts, "must be a list of dicts"),
+    (_repeated_index, "must be distinct integer indices"),
+    (_string_flag, "'amsgrad' must be True or False, got 'false'"),
     (lambda header, arrays: "{not json", "not valid JSON"),
     (lambda header, arrays: "[1, 2]", "must be a JSON object"),
 ])
@@ -642,3 +652,48 @@ def test_an_optimizer_state_file_without_a_type_still_loads(tmp_path):
     target.load(path)
     assert target.param_groups[0]["betas"] == (0.9, 0.999)
     assert [s["step"] for s in target.state.values()] == [s["step"] for s in source.state.values()]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-2, 2) | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
+    max_leaves=4)
+
+
+@pytest.mark.parametrize("kind", ["SGD", "Adam"])
+@settings(max_examples=60, deadline=None)
+@given(where=st.sampled_from(["group", "state", "top"]), key_index=st.integers(0, 20),
+       value=JSON_VALUES, delete=st.booleans())
+def test_any_edit_of_an_optimizer_header_loads_or_is_refused_cleanly(kind, where, key_index, value, delete):
+    import tempfile
+
+    model, source = _trained(MAKERS[kind])
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/opt.npz"
+        source.save(path)
+
+        def edit(header, arrays):
+            target = {"group": header["param_groups"][0], "state": header["state"].get("0", {}),
+                      "top": header}[where]
+            keys = sorted(target) or ["step"]
+            key = keys[key_index % len(keys)]
+            if delete:
+                target.pop(key, None)
+            else:
+                target[key] = value
+
+        _edit_header(path, edit)
+        _, opt = _trained(MAKERS[kind])
+        before = _snapshot(opt)
+        try:
+            opt.load(path)
+        except StateFileError:
+            _assert_unchanged(opt, before)
+            return
+    # a load that succeeds leaves an optimizer that steps
+    params = opt.param_groups[0]["params"]
+    loss = sum(((p * p).sum() for p in params), Value(0.0))
+    opt.zero_grad()
+    loss.backward()
+    with np.errstate(all="ignore"):
+        opt.step()

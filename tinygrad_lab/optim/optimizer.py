@@ -25,7 +25,7 @@ import numpy as np
 
 from ..engine import Value, enable_grad
 from ..serialization import StateFileError, json_entry, read_json_entry, read_npz, write_npz
-from ..utils.checks import is_real
+from ..utils.checks import is_integer, is_real
 
 __all__ = ["Optimizer", "check_non_negative", "lerp_"]
 
@@ -239,6 +239,10 @@ class Optimizer:
         if not isinstance(saved_state, dict):
             raise ValueError(f"loaded state dict: 'state' must be a dict of parameter index -> state, got "
                              f"{type(saved_state).__name__}")
+        indices = [index for g in saved_groups for index in g["params"]]
+        if not all(is_integer(index) for index in indices) or len(set(indices)) != len(indices):
+            raise ValueError("loaded state dict: the 'params' of its parameter groups must be distinct integer "
+                             f"indices, got {[g['params'] for g in saved_groups]}")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter group(s), but the "
                              f"optimizer has {len(self.param_groups)}")
@@ -254,6 +258,11 @@ class Optimizer:
                 raise ValueError(f"loaded state dict: parameter group {i} has no {', '.join(map(repr, missing))}, "
                                  f"which {name} needs (its hyper-parameters are {', '.join(self.defaults)}); "
                                  "was it saved by another optimizer type, or edited?")
+            flags = [key for key, default in self.defaults.items()
+                     if isinstance(default, bool) and not isinstance(saved[key], (bool, np.bool_))]
+            if flags:
+                raise ValueError(f"loaded state dict: in parameter group {i}, {', '.join(map(repr, flags))} must be "
+                                 f"True or False, got {', '.join(repr(saved[key]) for key in flags)}")
             params_by_index.update(zip(saved["params"], group["params"], strict=True))
             new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             new_group["params"] = group["params"]
