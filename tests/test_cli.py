@@ -44,6 +44,7 @@ def report_links(report):
     return text, links
 
 
+@pytest.mark.needs_dot
 def test_demo_in_process_writes_every_file_and_a_report_linking_them(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--epochs", "300"]) == 0
@@ -62,6 +63,7 @@ def test_demo_in_process_writes_every_file_and_a_report_linking_them(tmp_path, c
     model.load(out / "xor_easy_weights.npz")
 
 
+@pytest.mark.needs_dot
 def test_demo_as_a_real_process_with_its_defaults_converges(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -76,6 +78,7 @@ def test_demo_as_a_real_process_with_its_defaults_converges(tmp_path):
     assert (out / "report.md").exists()
 
 
+@pytest.mark.needs_dot
 def test_train_with_every_kind_of_flag(tmp_path, capsys):
     out = tmp_path / "t"
     argv = ["train", "--dataset", "moons", "--points", "60", "--hidden", "10,5,3,5", "--activation", "relu",
@@ -123,7 +126,8 @@ def test_missing_graphviz_gives_dot_text_and_a_one_line_hint(tmp_path, monkeypat
     assert "xor_easy_graph.dot" in links and "DOT text" in text
 
 
-@pytest.mark.parametrize("name", ["g.svg", "g.dot", "g.png"])
+@pytest.mark.parametrize("name", [pytest.param("g.svg", marks=pytest.mark.needs_dot), "g.dot",
+                                  pytest.param("g.png", marks=pytest.mark.needs_dot)])
 def test_graph_command(tmp_path, capsys, name):
     path = tmp_path / name
     assert main(["graph", "--out", str(path)]) == 0

@@ -26,9 +26,7 @@ from tinygrad_lab.viz import (
     trace,
 )
 
-HAS_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAS_DOT, reason="the Graphviz program 'dot' is not installed "
-                                                   "(apt-get install graphviz); CI installs it")
+needs_dot = pytest.mark.needs_dot                  # skips without the program: see tests/conftest.py
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
