@@ -174,6 +174,9 @@ def test_help_and_version(capsys):
     (["train", "--lr", "nan"], "argument --lr: must be a positive number"),
     (["train", "--hidden", "4,x"], "argument --hidden: expected positive layer sizes separated by commas"),
     (["train", "--hidden", "4,0"], "argument --hidden"),
+    (["train", "--hidden", "0"], "argument --hidden: expected positive layer sizes separated by commas, e.g. 4,4 "
+                                 "or 10,5,3,5, or 'none' for no hidden layer; got '0' (a layer needs at least 1"),
+    (["graph", "--hidden", "0"], "'none' for no hidden layer; got '0'"),
     (["train", "--batch-size", "0"], "argument --batch-size: must be 'full', 'online' or a positive integer"),
     (["train", "--epochs", "0"], "argument --epochs: must be a positive integer, got '0'"),
     (["train", "--momentum", "1.5"], "argument --momentum: must be a number in [0, 1)"),
@@ -199,6 +202,30 @@ def test_unwritable_output_folder_is_an_error_not_a_traceback(tmp_path, capsys):
     assert main(["train", "--epochs", "2", "--quiet", "--out", str(blocker / "sub")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("tinygrad-lab: error:") and "Traceback" not in err
+
+
+def test_hidden_none_is_the_spelling_of_no_hidden_layer():
+    assert build_parser().parse_args(["train", "--hidden", "none"]).hidden == ()
+    assert build_parser().parse_args(["train", "--hidden", "3"]).hidden == (3,)
+
+
+@pytest.mark.parametrize("command", ["train", "demo"])
+def test_an_unwritable_out_is_refused_before_training(tmp_path, capsys, command):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    for out, why in [(blocker, "a file of that name exists"), (blocker / "sub", "a part of the path is a file")]:
+        assert main([command, "--epochs", "3", "--out", str(out)]) == 1
+        captured = capsys.readouterr()
+        assert captured.err.startswith(f"tinygrad-lab: error: cannot write the output folder {str(out)!r} ({why}")
+        assert "choose another folder" in captured.err and "Traceback" not in captured.err
+        assert captured.out == ""                       # nothing trained, nothing printed
+    assert blocker.read_text() == "not a folder"        # nothing the user had is damaged
+
+
+def test_train_no_files_needs_no_writable_out(tmp_path, capsys):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    assert main(["train", "--epochs", "2", "--quiet", "--no-files", "--out", str(blocker / "sub")]) == 0
 
 
 def test_bad_arguments_in_a_real_process_exit_2_without_traceback():

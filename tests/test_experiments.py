@@ -129,3 +129,10 @@ def test_no_activation_cannot_separate_xor_but_fits_the_linear_set():
     assert xor.train.accuracy < 0.9
     linear = run(LabConfig(dataset="linear", activation="none", epochs=1500, lr=1.0, log_every=0), quiet=True)
     assert linear.train.accuracy >= 0.95
+
+
+@pytest.mark.parametrize("hidden", [0, 4, "4,4", (0,), (4, 0), (2.5,), (True,)])
+def test_lab_config_refuses_bad_hidden_sizes_with_a_clear_message(hidden):
+    with pytest.raises(ValueError, match=r"hidden must be a sequence of positive integers such as \(4, 4\)"):
+        LabConfig(hidden=hidden)
+    assert LabConfig(hidden=()).architecture == "2-1 sigmoid"          # () is the spelling of "no hidden layer"

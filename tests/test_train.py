@@ -166,6 +166,9 @@ def test_log_lines_in_the_lab_style():
     fit(model, X, Y, nn.MSELoss(), optim.SGD(model.parameters(), lr=1.0), epochs=5, log_every=1, quiet=True,
         file=quiet)
     assert quiet.getvalue() == ""
+    never = io.StringIO()               # 0 means never, as the CLI's --log-every 0
+    fit(model, X, Y, nn.MSELoss(), optim.SGD(model.parameters(), lr=1.0), epochs=5, log_every=0, file=never)
+    assert never.getvalue() == ""
 
 
 def test_progress_bar_goes_to_stderr_and_keeps_the_log_readable(capsys):
@@ -200,7 +203,8 @@ def test_fit_with_zero_epochs_changes_nothing():
 @pytest.mark.parametrize("kwargs, match", [
     ({"epochs": -1}, "epochs must be a non-negative integer"),
     ({"epochs": 2.5}, "epochs"),
-    ({"log_every": 0}, "log_every must be a positive integer"),
+    ({"log_every": -1}, r"log_every must be a non-negative integer \(0 or None: no log\)"),
+    ({"log_every": 2.0}, "log_every must be a non-negative integer"),
     ({"target_accuracy": 1.5}, "target_accuracy must be a number in"),
     ({"target_loss": "low"}, "target_loss must be a number"),
     ({"batch_size": 0}, "batch_size must be a positive integer"),

@@ -81,9 +81,10 @@ def _momentum(text: str) -> float:
 
 
 def _hidden_sizes(text: str) -> tuple[int, ...]:
-    """``4,4`` -> (4, 4); ``none`` or ``0`` -> () (no hidden layer)."""
+    """``4,4`` -> (4, 4); ``none`` -> () (no hidden layer). ``0`` is refused: a layer of 0 units is no network,
+    and "no hidden layer" is spelled ``none``."""
     cleaned = text.strip().lower()
-    if cleaned in ("", "none", "0"):
+    if cleaned == "none":
         return ()
     parts = [p.strip() for p in cleaned.replace(" ", ",").split(",") if p.strip()]
     try:
@@ -91,8 +92,9 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
     except ValueError:
         sizes = ()
     if not sizes or any(s < 1 for s in sizes):
+        zero = " (a layer needs at least 1 unit)" if 0 in sizes else ""
         raise argparse.ArgumentTypeError(f"expected positive layer sizes separated by commas, e.g. 4,4 or "
-                                         f"10,5,3,5 (or 'none' for no hidden layer), got {text!r}")
+                                         f"10,5,3,5, or 'none' for no hidden layer; got {text!r}{zero}")
     return sizes
 
 
@@ -138,7 +140,8 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--points", type=_positive_int, default=None, metavar="N",
                    help="points of a random data set (default: its own, e.g. 100 for linear)")
     g.add_argument("--hidden", type=_hidden_sizes, default=(4, 4), metavar="SIZES",
-                   help="hidden layer sizes, e.g. 4,4 (default) or 10,5,3,5; 'none' for no hidden layer")
+                   help="hidden layer sizes, e.g. 4,4 (default) or 10,5,3,5; 'none' for no hidden layer "
+                        "(0 is refused)")
     g.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid", help="of the hidden layers")
     g.add_argument("--loss", choices=LOSSES, default="mse", help="mse, mae (L1) or bce (default mse)")
     g.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default sgd")
@@ -274,11 +277,12 @@ def _print_files(result: Any, out: IO[str]) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
-    from .lab import DEMO_SEED, demo_configs, demo_note, save_run, write_report
+    from .lab import DEMO_SEED, check_out_dir, demo_configs, demo_note, save_run, write_report
 
     seed = DEMO_SEED if args.seed is None else args.seed
     results = []
     configs = demo_configs(seed=seed, epochs=args.epochs)
+    check_out_dir(args.out)                                 # before training, not after
     for config in configs:
         result = _train_and_print(config, args.quiet, out)
         save_run(result, args.out)
@@ -292,18 +296,20 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
-    from .lab import save_run, show_network, write_report
+    from .lab import check_out_dir, save_run, show_network, write_report
 
     config = _config_from(args, args.name)
+    folder = None
+    if not args.no_files:                                   # check the folder before training, not after
+        folder = check_out_dir(args.out or os.path.join(
+            "runs", f"train-{config.dataset}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"))
     result = _train_and_print(config, args.quiet, out)
     if args.quiet:
         print(f"final loss {result.history.final_loss:.6f}, accuracy {100 * result.train.accuracy:.2f}%", file=out)
     if args.show_network:
         print(show_network(result.model, result.scaler.transform(result.inputs), points=args.show_points), file=out)
-    if args.no_files:
+    if folder is None:
         return 0
-    folder = args.out or os.path.join("runs", f"train-{config.dataset}-"
-                                              f"{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}")
     save_run(result, folder, graph=not args.no_graph)
     report = write_report([result], folder, f"tinygrad-lab train: {config.name}",
                           intro=[f"`{_describe(config)}`"])

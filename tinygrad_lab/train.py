@@ -217,8 +217,8 @@ def _check_options(epochs: Any, target_loss: Any, target_accuracy: Any, log_ever
         raise ValueError(f"target_loss must be a number or None, got {target_loss!r}")
     if target_accuracy is not None and (not is_real(target_accuracy) or not 0.0 <= target_accuracy <= 1.0):
         raise ValueError(f"target_accuracy must be a number in [0, 1] or None, got {target_accuracy!r}")
-    if log_every is not None and (not is_integer(log_every) or log_every < 1):
-        raise ValueError(f"log_every must be a positive integer or None, got {log_every!r}")
+    if log_every is not None and (not is_integer(log_every) or log_every < 0):
+        raise ValueError(f"log_every must be a non-negative integer (0 or None: no log), got {log_every!r}")
 
 
 def _stop_reason(loss: float, accuracy: float, target_loss: float | None,
@@ -263,7 +263,8 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
         target_loss: stop after the first epoch whose loss is <= this.
         target_accuracy: stop after the first epoch whose training accuracy is >= this (1.0 = zero errors).
         threshold: output above it means class 1 (one output column); 0.0 for logits.
-        log_every: print ``epoch N loss L`` every N epochs and at the last one (None: no log).
+        log_every: print ``epoch N loss L`` every N epochs and at the last one (0 or None: no log,
+            as the CLI's ``--log-every 0``).
         seed: seed of the shuffling (the model's initialisation is up to you: ``manual_seed``).
         progress: a tqdm progress bar: True, False, or None = only when standard error is a terminal.
         quiet: no log and no progress bar.
@@ -299,7 +300,7 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
                          "class indices or one-hot rows)")
 
     history = History()
-    log = None if quiet or log_every is None else (file or sys.stdout)
+    log = None if quiet or not log_every else (file or sys.stdout)
     bar = _progress_bar(progress, epochs, quiet)
     plateau = scheduler is not None and _is_plateau(scheduler)
     groups = optimizer.param_groups

@@ -28,7 +28,7 @@ from .config import (
     LabConfig,
     demo_configs,
 )
-from .files import GRAPHVIZ_HINT, draw_training_step, save_run
+from .files import GRAPHVIZ_HINT, check_out_dir, draw_training_step, save_run
 from .model import build_model, make_loss, make_optimizer, make_scheduler
 from .report import demo_note, write_report
 from .run import RunResult, prepare_data, run
@@ -38,5 +38,5 @@ __all__ = [
     "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "INITS", "SCHEDULES", "DEFAULT_LR", "LabConfig", "RunResult",
     "build_model", "make_loss", "make_optimizer", "make_scheduler", "prepare_data", "run", "demo_configs",
     "DEMO_SEED", "format_predictions", "show_network", "draw_training_step", "save_run", "write_report",
-    "demo_note", "LINEAR_DEMO_LR", "GRAPHVIZ_HINT",
+    "demo_note", "LINEAR_DEMO_LR", "GRAPHVIZ_HINT", "check_out_dir",
 ]

@@ -6,6 +6,7 @@ Example:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -85,6 +86,9 @@ class LabConfig:
     test_points: int = 1000
 
     def __post_init__(self) -> None:
+        if isinstance(self.hidden, (str, bytes)) or not isinstance(self.hidden, Iterable):
+            raise ValueError(f"hidden must be a sequence of positive integers such as (4, 4) (or () for no "
+                             f"hidden layer), got {self.hidden!r}")
         object.__setattr__(self, "hidden", tuple(self.hidden))
         self.validate()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,40 @@ from ..engine import Value
 from ..utils.files import write_atomic
 from .run import RunResult
 
-__all__ = ["GRAPHVIZ_HINT", "draw_training_step", "predictions_csv", "save_run"]
+__all__ = ["GRAPHVIZ_HINT", "check_out_dir", "draw_training_step", "predictions_csv", "save_run"]
 
 GRAPHVIZ_HINT = "the Graphviz program 'dot' is missing, so the graph was written as DOT text; " \
                 "install it (e.g. 'apt-get install graphviz') to get an SVG"
+
+
+def check_out_dir(out_dir: str | os.PathLike) -> Path:
+    """Create the output folder ``out_dir`` (and its parents) and check a file can be written in it.
+
+    Called before training, so a run never trains for minutes and then finds that it cannot save.
+    Raises OSError saying which folder cannot be written and why; returns the folder as a Path.
+
+    Example:
+        >>> check_out_dir("runs/example")                                  # doctest: +SKIP
+        PosixPath('runs/example')
+        >>> check_out_dir("/proc/runs")                                    # doctest: +SKIP
+        Traceback (most recent call last):
+        ...
+        OSError: [Errno 2] cannot write the output folder '/proc/runs' (No such file or directory); choose another
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out, prefix=".tinygrad-lab-write-check-"):
+            pass
+    except OSError as err:
+        reason = err.strerror or str(err)
+        if isinstance(err, FileExistsError) or (out.exists() and not out.is_dir()):
+            reason = "a file of that name exists"
+        elif isinstance(err, NotADirectoryError):
+            reason = "a part of the path is a file, not a folder"
+        raise OSError(err.errno, f"cannot write the output folder {str(out)!r} ({reason}); "
+                                 f"choose another folder") from err
+    return out
 
 
 def draw_training_step(model: nn.Module, inputs: np.ndarray, targets: np.ndarray, loss_fn: nn.Module,

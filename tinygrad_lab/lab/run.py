@@ -96,7 +96,7 @@ def run(config: LabConfig, *, quiet: bool = False, progress: bool | None = None,
                   batch_size=config.batch_size, scheduler=make_scheduler(config, optimizer),
                   target_loss=config.target_loss,
                   target_accuracy=1.0 if config.stop_at_zero_errors else None,
-                  log_every=config.log_every or None, seed=config.seed, progress=progress, quiet=quiet, file=file)
+                  log_every=config.log_every, seed=config.seed, progress=progress, quiet=quiet, file=file)
     train = evaluate(model, scaler.transform(inputs), targets)
     test = None
     if test_inputs is not None:
