@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -386,6 +387,25 @@ def test_bad_optimizer_state_dicts_change_nothing():
 ])
 def test_invalid_hyperparameters_raise_value_error_naming_them(make, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        make([nn.Parameter([1.0])])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda ps: optim.SGD(ps, lr="0.1"), "learning rate must be a real number, got str '0.1'"),
+    (lambda ps: optim.SGD(ps, lr=None), "learning rate must be a real number, got NoneType None"),
+    (lambda ps: optim.SGD(ps, lr=True), "learning rate must be a real number, got bool True"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum="0.9"), "momentum value must be a real number, got str '0.9'"),
+    (lambda ps: optim.SGD(ps, lr=0.1, dampening=[0]), "dampening value must be a real number, got list [0]"),
+    (lambda ps: optim.Adam(ps, lr="0.1"), "learning rate must be a real number, got str '0.1'"),
+    (lambda ps: optim.Adam(ps, betas=("0.9", 0.999)), "beta parameter at index 0 must be a real number, got str"),
+    (lambda ps: optim.Adam(ps, eps="tiny"), "epsilon value must be a real number, got str 'tiny'"),
+    (lambda ps: optim.AdamW(ps, weight_decay="0"), "weight_decay value must be a real number, got str '0'"),
+    (lambda ps: optim.RMSprop(ps, lr="0.1"), "learning rate must be a real number, got str '0.1'"),
+    (lambda ps: optim.RMSprop(ps, alpha=None), "alpha value must be a real number, got NoneType None"),
+    (lambda ps: optim.SGD([{"params": ps, "lr": "1"}], lr=0.1), "learning rate must be a real number, got str '1'"),
+])
+def test_hyperparameters_of_the_wrong_type_raise_type_error_naming_the_type(make, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
         make([nn.Parameter([1.0])])
 
 

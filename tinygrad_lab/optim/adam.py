@@ -7,8 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value
-from ..utils.checks import is_real
-from .optimizer import Optimizer, check_non_negative, lerp_
+from .optimizer import Optimizer, check_non_negative, check_number, lerp_
 
 __all__ = ["Adam", "AdamW"]
 
@@ -51,7 +50,8 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Invalid betas: {betas!r} (a pair (beta1, beta2) expected)")
         for i, beta in enumerate(betas):
-            if not is_real(beta) or not 0.0 <= beta < 1.0:
+            check_number(beta, f"beta parameter at index {i}")
+            if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
         check_non_negative(group["weight_decay"], "weight_decay value")
 

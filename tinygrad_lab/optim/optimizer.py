@@ -27,14 +27,27 @@ from ..engine import Value, enable_grad
 from ..serialization import StateFileError, json_entry, read_json_entry, read_npz, write_npz
 from ..utils.checks import is_integer, is_real
 
-__all__ = ["Optimizer", "check_non_negative", "lerp_"]
+__all__ = ["Optimizer", "check_non_negative", "check_number", "lerp_"]
 
 #: The JSON entry of an optimizer state file (hyper-parameters, optimizer type, non-array state).
 HEADER = "optimizer.json"
 
 
+def check_number(value: Any, name: str) -> None:
+    """Raise TypeError unless `value` is a real number (not a bool, a string or None; shared by the optimizers).
+
+    Example:
+        >>> check_number("0.1", "learning rate")
+        Traceback (most recent call last):
+        ...
+        TypeError: learning rate must be a real number, got str '0.1'
+    """
+    if not is_real(value):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+
+
 def check_non_negative(value: Any, name: str) -> None:
-    """Raise ValueError (PyTorch's wording) unless `value` is a real number >= 0 (shared by the optimizers).
+    """Raise TypeError for a non-number, ValueError (PyTorch's wording) unless `value` >= 0 (shared by the optimizers).
 
     Example:
         >>> check_non_negative(-1, "learning rate")
@@ -42,7 +55,8 @@ def check_non_negative(value: Any, name: str) -> None:
         ...
         ValueError: Invalid learning rate: -1
     """
-    if not is_real(value) or not value >= 0.0:
+    check_number(value, name)
+    if not value >= 0.0:
         raise ValueError(f"Invalid {name}: {value}")
 
 
@@ -102,7 +116,8 @@ class Optimizer:
     # ------------------------------------------------------------------ groups
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        """Check a group's hyper-parameters (subclasses override; raise ValueError naming the bad one)."""
+        """Check a group's hyper-parameters (subclasses override; raise TypeError for a wrong type and
+        ValueError for a bad value, naming the bad one)."""
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own options (missing options take the defaults).
@@ -393,7 +408,7 @@ class Optimizer:
                 state.setdefault(_state_index(parts[1]), {})[parts[2]] = array
             groups = [self._group_from_file(g) if isinstance(g, dict) else g for g in header["param_groups"]]
             self.load_state_dict({"state": state, "param_groups": groups})
-        except ValueError as err:
+        except (TypeError, ValueError) as err:       # a hyper-parameter of the wrong type is a damaged file too
             raise StateFileError(f"{where}: {err}") from None
 
     def _group_from_file(self, group: dict[str, Any]) -> dict[str, Any]:

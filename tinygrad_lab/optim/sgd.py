@@ -5,8 +5,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..engine import Value
-from ..utils.checks import is_real
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, check_non_negative, check_number
 
 __all__ = ["SGD"]
 
@@ -44,8 +43,7 @@ class SGD(Optimizer):
         check_non_negative(group["lr"], "learning rate")
         check_non_negative(group["momentum"], "momentum value")
         check_non_negative(group["weight_decay"], "weight_decay value")
-        if not is_real(group["dampening"]):
-            raise ValueError(f"Invalid dampening value: {group['dampening']!r}")
+        check_number(group["dampening"], "dampening value")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
