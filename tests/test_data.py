@@ -185,6 +185,21 @@ def test_scaler_handles_constant_columns_and_bad_kinds():
         InputScaler("zscore")
 
 
+@pytest.mark.parametrize("kind", ["standard", "minmax"])
+def test_scaler_refuses_to_transform_before_fit_and_other_column_counts(kind):
+    X = np.array([[1.0, 2.0], [3.0, 5.0]])
+    scaler = InputScaler(kind)
+    with pytest.raises(RuntimeError, match=rf"this InputScaler\('{kind}'\) is not fitted yet: call "
+                                           r"fit\(training_inputs\) first"):
+        scaler.transform(X)
+    assert not scaler.fitted and scaler.fit(X).fitted
+    with pytest.raises(ValueError, match="was fitted on inputs with 2 columns; got shape \\(2, 1\\)"):
+        scaler.transform(X[:, :1])                              # would broadcast silently
+    with pytest.raises(ValueError, match="at least one row"):
+        InputScaler(kind).fit(np.zeros((0, 2)))
+    np.testing.assert_array_equal(InputScaler("none").transform(X), X)     # nothing to fit
+
+
 # ----------------------------------------------------------------------------------------------------
 # mini-batches
 # ----------------------------------------------------------------------------------------------------

@@ -280,10 +280,20 @@ class InputScaler:
         self.kind = kind
         self.shift: np.ndarray | float = 0.0
         self.scale: np.ndarray | float = 1.0
+        self.n_features: int | None = None      # columns seen by fit (None: not fitted yet)
+
+    @property
+    def fitted(self) -> bool:
+        """True once :meth:`fit` has run (``"none"`` needs no fit)."""
+        return self.n_features is not None
 
     def fit(self, inputs: np.ndarray) -> InputScaler:
-        """Learn the shift and scale from ``inputs`` (rows are points); returns self."""
+        """Learn the shift and scale from ``inputs`` (rows are points, at least one); returns self."""
         inputs = np.asarray(inputs, dtype=np.float64)
+        if inputs.ndim != 2 or len(inputs) == 0:
+            raise ValueError(f"InputScaler.fit needs a 2-D array with at least one row (points) and one column "
+                             f"per input, got shape {inputs.shape}")
+        self.n_features = inputs.shape[1]
         if self.kind == "standard":
             std = inputs.std(axis=0)
             self.shift, self.scale = inputs.mean(axis=0), np.where(std > 0, std, 1.0)
@@ -294,10 +304,26 @@ class InputScaler:
         return self
 
     def transform(self, inputs: np.ndarray) -> np.ndarray:
-        """``(inputs - shift) / scale`` (the inputs unchanged for ``"none"``)."""
+        """``(inputs - shift) / scale`` (the inputs unchanged for ``"none"``).
+
+        Raises RuntimeError before :meth:`fit` (as scikit-learn's ``NotFittedError``; ``"none"`` has nothing
+        to fit) and ValueError for inputs whose number of columns differs from the fitted ones.
+
+        Example:
+            >>> InputScaler("standard").transform(np.zeros((2, 2)))
+            Traceback (most recent call last):
+            ...
+            RuntimeError: this InputScaler('standard') is not fitted yet: call fit(training_inputs) first
+        """
         if self.kind == "none":
             return np.asarray(inputs, dtype=np.float64)
-        return (np.asarray(inputs, dtype=np.float64) - self.shift) / self.scale
+        if not self.fitted:
+            raise RuntimeError(f"this {self!r} is not fitted yet: call fit(training_inputs) first")
+        inputs = np.asarray(inputs, dtype=np.float64)
+        if inputs.ndim != 2 or inputs.shape[1] != self.n_features:
+            raise ValueError(f"{self!r} was fitted on inputs with {self.n_features} columns; got shape "
+                             f"{inputs.shape}")
+        return (inputs - self.shift) / self.scale
 
     def __repr__(self) -> str:
         return f"InputScaler({self.kind!r})"
