@@ -92,6 +92,19 @@ def test_bce_clamps_logs_at_minus_100():
     assert loss.data.tolist() == [100.0, 100.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_bce_clamps_logs_at_minus_100_in_every_dtype(dtype):
+    """log p below -100 (p = 0 or a subnormal) costs exactly 100, in the input's dtype (PyTorch's clamp)."""
+    tiny = np.finfo(dtype).smallest_subnormal
+    p = Value(np.array([0.0, tiny, 1.0, 1.0], dtype=dtype))
+    y = np.array([1.0, 1.0, 0.0, 1.0], dtype=dtype)
+    loss = F.binary_cross_entropy(p, y, reduction="none")
+    assert loss.dtype == dtype
+    expected_tiny = min(-float(np.log(np.float64(tiny))), 100.0)    # float16's subnormal: log = -16.6
+    np.testing.assert_allclose(loss.data.astype(np.float64), [100.0, expected_tiny, 100.0, 0.0], rtol=1e-3)
+    assert loss.data[0] == 100 and loss.data[2] == 100
+
+
 def test_bce_gradient_is_torch_rule_with_epsilon():
     p = Value([0.25, 0.5, 1.0], requires_grad=True)
     y = np.array([1.0, 0.0, 1.0])
