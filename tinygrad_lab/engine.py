@@ -694,6 +694,45 @@ class Value:
         """Other NumPy functions (np.mean, np.concatenate, ...) see the arrays and return plain results."""
         return func(*_unwrap(args), **_unwrap(kwargs))
 
+    # -- copying and pickling (issue 10): leaves only, as PyTorch's deepcopy. A leaf's copy has its own
+    # data, grad (as a leaf) and the same requires_grad and label; a non-leaf is refused with a clear
+    # error instead of recursing through its whole graph (RecursionError on deep graphs).
+    def _refuse_copy_of_non_leaf(self, what: str) -> None:
+        if self._op is not None:
+            raise RuntimeError(f"Only Values created explicitly by the user (graph leaves) support {what}; this "
+                               f"one was computed by '{self._op.name}'. Copy v.detach() (a leaf with the same "
+                               f"data), or the leaves it was computed from")
+
+    def __deepcopy__(self, memo: dict) -> Value:
+        self._refuse_copy_of_non_leaf("the deepcopy protocol")
+        import copy
+
+        new = type(self)._from_leaf_state(copy.deepcopy(self.data, memo), self.requires_grad,
+                                          None if self.grad is None else self.grad.data.copy(), self.label,
+                                          copy.deepcopy(getattr(self, "__dict__", None), memo))
+        memo[id(self)] = new
+        return new
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        self._refuse_copy_of_non_leaf("copy.copy and pickle")
+        grad = None if self.grad is None else self.grad.data
+        return (type(self)._from_leaf_state,
+                (self.data, self.requires_grad, grad, self.label, getattr(self, "__dict__", None)))
+
+    @classmethod
+    def _from_leaf_state(cls, data: np.ndarray, requires_grad: bool, grad: np.ndarray | None, label: str | None,
+                         extra: dict | None) -> Value:
+        """Rebuild a leaf from `__reduce_ex__`'s state (without calling a subclass's `__init__`)."""
+        new = _const(data, data)
+        new.__class__ = cls
+        new.requires_grad = bool(requires_grad)
+        new.label = label
+        if grad is not None:
+            new.grad = _const(grad, grad)
+        if extra:
+            new.__dict__.update(extra)
+        return new
+
 
 def _unwrap(obj: Any) -> Any:
     """`obj` with every Value (also inside lists, tuples and dicts) replaced by its array."""
