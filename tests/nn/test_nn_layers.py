@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -159,10 +160,24 @@ def test_dropout_keeps_float32():
     assert y.dtype == np.float32 and set(np.unique(y.data)) <= {0.0, 2.0}
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.5, "half"])
+@pytest.mark.parametrize("p", [-0.1, 1.5])
 def test_dropout_rejects_bad_probabilities(p):
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(p)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Dropout("half"), "dropout probability must be a number between 0 and 1, got str 'half'"),
+    (lambda: nn.Dropout(None), "dropout probability must be a number between 0 and 1, got NoneType None"),
+    (lambda: nn.Flatten("1"), "Flatten: start_dim must be an integer (a dimension), got str '1'"),
+    (lambda: nn.Flatten(1, -1.0), "Flatten: end_dim must be an integer (a dimension), got float -1.0"),
+    (lambda: nn.LeakyReLU("0.1"), "LeakyReLU: negative_slope must be a number, got str '0.1'"),
+    (lambda: nn.Softmax(dim="1"), "Softmax: dim must be an integer or None, got str '1'"),
+    (lambda: nn.LogSoftmax(dim=1.0), "LogSoftmax: dim must be an integer or None, got float 1.0"),
+])
+def test_layer_arguments_of_the_wrong_type_are_a_type_error_naming_the_type(make, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        make()
 
 
 def test_dropout_repr():

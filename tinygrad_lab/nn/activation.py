@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..utils.checks import is_integer, is_real
 from . import functional as F
 from .module import Module
 
@@ -75,6 +76,9 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
+        if not is_real(negative_slope):
+            raise TypeError(f"LeakyReLU: negative_slope must be a number, got {type(negative_slope).__name__} "
+                            f"{negative_slope!r}")
         self.negative_slope = negative_slope
         self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
 
@@ -96,6 +100,9 @@ class Softmax(Module):
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
+        if dim is not None and not is_integer(dim):
+            raise TypeError(f"{type(self).__name__}: dim must be an integer or None, got {type(dim).__name__} "
+                            f"{dim!r}")
         self.dim = dim
 
     def forward(self, input: Any) -> Any:
@@ -116,6 +123,9 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
+        if dim is not None and not is_integer(dim):
+            raise TypeError(f"{type(self).__name__}: dim must be an integer or None, got {type(dim).__name__} "
+                            f"{dim!r}")
         self.dim = dim
 
     def forward(self, input: Any) -> Any:

@@ -107,6 +107,10 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
+        for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if not is_integer(dim):
+                raise TypeError(f"Flatten: {name} must be an integer (a dimension), got {type(dim).__name__} "
+                                f"{dim!r}")
         self.start_dim = start_dim
         self.end_dim = end_dim
 
@@ -147,7 +151,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
         super().__init__()
-        if not is_real(p) or not 0.0 <= p <= 1.0:
+        if not is_real(p):
+            raise TypeError(f"dropout probability must be a number between 0 and 1, got {type(p).__name__} {p!r}")
+        if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = float(p)
         self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
