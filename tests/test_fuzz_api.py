@@ -541,3 +541,14 @@ def test_modules_work_or_raise_a_documented_error(a, module, arg, train):
         assert out.size == a.size and out.shape[:start] == a.shape[:start]
     attempt(out.sum().backward)
     assert x.grad is None or x.grad.shape == x.shape
+
+
+def test_the_documented_error_types_are_the_ones_this_file_allows():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "engine.md").read_text()
+    section = text.split("## Errors", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1].strip().strip("`") for line in section.splitlines() if line.startswith("| `")]
+    assert rows == [t.__name__ for t in DOCUMENTED] + ["AnomalyError"]
+    assert issubclass(tinygrad_lab.AnomalyError, FloatingPointError)
+    assert issubclass(np.exceptions.AxisError, IndexError) and issubclass(np.exceptions.AxisError, ValueError)
