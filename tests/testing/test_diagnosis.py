@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from tinygrad_lab import Function, Value
+from tinygrad_lab.testing import GradcheckError, gradcheck
 from tinygrad_lab.testing import diagnosis as dx
+from tinygrad_lab.testing import strategies as tst
 from tinygrad_lab.testing.diagnosis import JacobianPair
 from tinygrad_lab.testing.tolerance import Tolerance
 
@@ -221,3 +225,61 @@ def test_projection_hint():
     assert dx.projection_hint("input 0", g, -1.0, 1.0, 1e-5).startswith("sign flipped for input 0")
     assert "analytic = 0.5 x numeric" in dx.projection_hint("input 0", g, 0.5, 1.0, 1e-5)
     assert dx.projection_hint("input 0", g, 0.5, 0.0, 1e-5) == ""
+
+
+# ----------------------------------------------------------------------------- end to end: the mean-vs-sum hint
+
+
+class MeanBias(Function):
+    """x + b (b broadcast over rows) with the bias gradient averaged over the rows instead of summed."""
+
+    @staticmethod
+    def forward(x, b):
+        return x + b
+
+    @staticmethod
+    def backward(g, out, x, b):
+        return (g, g.mean(axis=0))
+
+
+class HalfSquare(Function):
+    """x**2 with the factor 2 forgotten."""
+
+    @staticmethod
+    def forward(x):
+        return x * x
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * x,)
+
+
+def hints_of(func, inputs) -> str:
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(func, inputs)
+    return "\n".join(h for f in info.value.failures for h in f.hints)
+
+
+def test_x_equal_2_on_an_axis_of_length_2_is_a_missing_factor_not_a_mean():
+    """The example hypothesis shrank to (issue 13): no 'mean where a sum belongs' for an elementwise mistake."""
+    hints = hints_of(lambda x: x.detach() * x, (Value([2.0, 2.0], requires_grad=True),))
+    assert "analytic = 0.5 (= 1/2) x numeric; a missing factor 2" in hints and "mean" not in hints
+    hints = hints_of(lambda x: HalfSquare.apply(x), (Value([[2.0, 2.0], [2.0, 2.0]], requires_grad=True),))
+    assert "a missing factor 2" in hints and "mean" not in hints
+
+
+def test_a_real_mean_over_broadcast_rows_is_named(rng):
+    def mean_bias_hints(rows: int) -> str:
+        x, b = Value(rng.normal(size=(rows, 4)), requires_grad=True), Value(rng.normal(size=4), requires_grad=True)
+        return hints_of(lambda x, b: MeanBias.apply(x, b), (x, b))
+
+    assert "1/3 is 1/(size of an axis of length 3): a mean where a sum belongs?" in mean_bias_hints(3)
+    two_rows = mean_bias_hints(2)
+    assert "a missing factor 2" in two_rows and "or a mean over an axis of length 2 where a sum belongs" in two_rows
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tst.arrays(shape=tst.shapes(min_dims=1, max_dims=2, max_side=3), min_value=0.5, max_value=3.0))
+def test_an_elementwise_factor_is_never_blamed_on_a_mean(data):
+    hints = hints_of(lambda x: HalfSquare.apply(x), (Value(data, requires_grad=True),))
+    assert "a missing factor 2" in hints and "mean where a sum belongs" not in hints
