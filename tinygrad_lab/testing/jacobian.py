@@ -173,7 +173,7 @@ def dot(g: np.ndarray | None, v: np.ndarray) -> float:
     return 0.0 if g is None else float(np.vdot(g, v))
 
 
-def directional_numeric(point: Point, directions: list[np.ndarray | None], u: list[np.ndarray],
+def directional_numeric(point: Point, directions: Sequence[np.ndarray | None], u: Sequence[np.ndarray],
                         eps: float) -> tuple[float, float, float]:
     """Central, right and left differences of <u, f(x + t v)> at t = 0 (a None direction keeps that input).
 

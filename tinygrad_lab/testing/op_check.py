@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Value
+from ..engine import Function, Value
 from .diagnosis import JacobianPair, diagnose, shape_mismatch
 from .errors import GradcheckFailure
 from .tolerance import Tolerance
@@ -127,7 +127,7 @@ def _as_tuple(local: Any) -> tuple:
     return local if isinstance(local, tuple) else tuple(local) if isinstance(local, list) else (local,)
 
 
-def call_backward(op: type, seed: np.ndarray, out: np.ndarray, datas: list, args: dict | None) -> tuple:
+def call_backward(op: type[Function], seed: np.ndarray, out: np.ndarray, datas: list, args: dict | None) -> tuple:
     """op.backward's gradients as a tuple (a backward may return a single gradient).
 
     Example:
@@ -145,7 +145,8 @@ def call_backward(op: type, seed: np.ndarray, out: np.ndarray, datas: list, args
     return _as_tuple(op.backward(seed, out, *datas, **(args or {})))
 
 
-def backward_location(op: type, seed: np.ndarray, out: np.ndarray, datas: list, args: dict | None) -> SourceLine | None:
+def backward_location(op: type[Function], seed: np.ndarray, out: np.ndarray, datas: list,
+                      args: dict | None) -> SourceLine | None:
     """Where op.backward returned when called with these arguments: the return statement that ran.
 
     Falls back to the last return statement of its source when the call cannot be watched (or fails),
@@ -193,7 +194,8 @@ def graph_nodes(outputs: Sequence[Value], limit: float = math.inf) -> list[Value
         >>> [node._op.name for node in graph_nodes([(x * 2).exp()])]
         ['exp', 'mul']
     """
-    nodes, seen = [], set()
+    nodes: list[Value] = []
+    seen: set[int] = set()
     stack = [out for out in outputs if out.requires_grad]
     while stack and len(nodes) < limit:
         node = stack.pop()
@@ -233,7 +235,8 @@ def audit_backward_shapes(outputs: Sequence[Value]) -> list[GradcheckFailure]:
     """
     failures = []
     for node in graph_nodes(outputs):
-        op, parents = node._op, node._prev
+        op, parents = node._op, node._prev or ()
+        assert op is not None  # graph_nodes gives op nodes only
         seed = np.ones(node.shape, dtype=node.dtype)
         datas = [p.data for p in parents]
         try:
@@ -275,12 +278,12 @@ class Culprit:
     hints: list[str]
 
 
-def _forward_with(op: type, datas: list, args: dict, i: int, x: np.ndarray) -> np.ndarray:
+def _forward_with(op: type[Function], datas: list, args: dict, i: int, x: np.ndarray) -> np.ndarray:
     """op.forward in float64 with its input i replaced by x."""
     return np.asarray(op.forward(*datas[:i], x, *datas[i + 1 :], **args), dtype=np.float64)
 
 
-def _local_gradients(op: type, seed: np.ndarray, out: np.ndarray, datas: list, args: dict,
+def _local_gradients(op: type[Function], seed: np.ndarray, out: np.ndarray, datas: list, args: dict,
                      checked: list[int]) -> dict[int, np.ndarray | None]:
     """op.backward at `seed` for each checked input in float64, summed to the input's shape (zeros when the
     backward returns None; None when the gradient cannot be summed to that shape: the shape audit reports it)."""
@@ -295,7 +298,7 @@ def _local_gradients(op: type, seed: np.ndarray, out: np.ndarray, datas: list, a
     return grads
 
 
-def _local_numeric(op: type, datas: list, args: dict, i: int, out: np.ndarray, tol: Tolerance) -> tuple:
+def _local_numeric(op: type[Function], datas: list, args: dict, i: int, out: np.ndarray, tol: Tolerance) -> tuple:
     """Central differences of op.forward in its input i, and a mask of the elements that are not at a kink."""
     x, f0 = datas[i], out.reshape(-1)
     numeric = np.zeros((out.size, x.size))
@@ -312,7 +315,7 @@ def _local_numeric(op: type, datas: list, args: dict, i: int, out: np.ndarray, t
     return numeric, smooth
 
 
-def _local_projection(op: type, args: dict, datas: list, out: np.ndarray, checked: list[int],
+def _local_projection(op: type[Function], args: dict, datas: list, out: np.ndarray, checked: list[int],
                       tol: Tolerance) -> list[Culprit]:
     """A large op checked along one random direction per input (<u, J_i v_i>, backward vs differences)."""
     rng = np.random.default_rng(0)
@@ -348,13 +351,15 @@ def check_op(node: Value, tol: Tolerance) -> list[Culprit]:
         >>> check_op(x.tanh(), Tolerance())
         []
     """
-    op, args = node._op, node._args or {}
-    datas = [np.array(p.data, dtype=np.float64) if p.data.dtype.kind == "f" else p.data for p in node._prev]
+    op, args, parents = node._op, node._args or {}, node._prev or ()
+    if op is None:
+        return []  # a leaf: nothing to check
+    datas = [np.array(p.data, dtype=np.float64) if p.data.dtype.kind == "f" else p.data for p in parents]
     out = np.asarray(op.forward(*datas, **args))
     if out.dtype.kind == "f" and out.dtype.itemsize < 8:
         return []  # a cast to lower precision: its differences are round-off even on float64 inputs
     out = out.astype(np.float64)
-    checked = [i for i, p in enumerate(node._prev) if p.requires_grad and p.data.dtype.kind == "f"]
+    checked = [i for i, p in enumerate(parents) if p.requires_grad and p.data.dtype.kind == "f"]
     if out.size * sum(datas[i].size for i in checked) > MAX_LOCAL_ENTRIES:
         return _local_projection(op, args, datas, out, checked, tol)
     analytic = {i: np.zeros((out.size, datas[i].size)) for i in checked}

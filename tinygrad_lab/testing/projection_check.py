@@ -69,7 +69,7 @@ def projection_check(func: Callable, inputs: tuple, tol: Tolerance, rng: np.rand
 def _projection_lines(point: Point, what: str, d: int, u: list[np.ndarray], v: list[np.ndarray],
                       grads: list[np.ndarray | None], analytic: float, numeric: float, tol: Tolerance) -> list[str]:
     """Localize a failing direction: the same check with the direction restricted to each input in turn."""
-    rows = [("input", "analytic", "numeric", "abs err", "ratio", "")]
+    rows: list[tuple[str, ...]] = [("input", "analytic", "numeric", "abs err", "ratio", "")]
     hints = []
     for i, slot in enumerate(point.slots):
         a_i = dot(grads[i], v[i])

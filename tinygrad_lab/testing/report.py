@@ -54,7 +54,7 @@ def index_text(flat_index: int, shape: tuple) -> str:
     return str(tuple(int(i) for i in np.unravel_index(flat_index, shape))) if shape else "()"
 
 
-def indented_table(rows: list[tuple[str, ...]]) -> str:
+def indented_table(rows: Sequence[Sequence[str]]) -> str:
     """Rows of cells as a table (the first row is the header), indented for a report.
 
     Example:
@@ -75,7 +75,7 @@ def entries_table(a: np.ndarray, n: np.ndarray, out_shape: tuple, in_shape: tupl
     """
     error, bound = np.abs(a - n), tol.bound(n)
     bad = error > bound
-    rows = [("output", "input", "analytic", "numeric", "abs err", "rel err")]
+    rows: list[tuple[str, ...]] = [("output", "input", "analytic", "numeric", "abs err", "rel err")]
     for flat in np.argsort(-(error - bound), axis=None)[:WORST_ENTRIES]:
         r, j = divmod(int(flat), a.shape[1])
         if not bad[r, j]:
