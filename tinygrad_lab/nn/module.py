@@ -116,26 +116,50 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
-        # Tag outputs with (module, inputs) for drawings: one tuple append per call, innermost first.
-        # Long-lived values (inputs passed through, Parameters) are never tagged, so tags cannot pile up.
-        if type(out) is Value or (isinstance(out, Value) and not isinstance(out, Parameter)):
-            if len(args) == 1:
-                arg = args[0]
-                if arg is out:   # passed through unchanged (Identity, Dropout in eval): nothing new to tag
-                    return out
-                inputs = args if isinstance(arg, Value) else ()
-            else:
-                for arg in args:
-                    if arg is out:
-                        return out
-                inputs = tuple(arg for arg in args if isinstance(arg, Value))
-            out._calls += ((self, inputs),)
-        elif type(out) is tuple:
-            inputs = tuple(arg for arg in args if isinstance(arg, Value))
-            for v in out:
-                if isinstance(v, Value) and all(v is not arg for arg in args):
-                    v._calls += ((self, inputs),)
+        if isinstance(out, (Value, tuple)):  # tag the outputs for drawings (see _CallInputs)
+            self._CallInputs.tag(self, args, out)
         return out
+
+    class _CallInputs:
+        """The `Value` inputs of one module call, held by weak references (`inputs[k]` is None once freed).
+
+        Each call tags the values it made with `(module, inputs)` in `Value._calls`, innermost
+        call first; drawings (`tinygrad_lab.viz`) read the tags to draw module clusters. Weak
+        references let `backward()` free a call's inputs with the rest of the graph.
+        """
+
+        __slots__ = ("refs",)
+        from weakref import ref  # a class attribute: the hunk keeps to the calling section
+
+        def __init__(self, refs: tuple) -> None:
+            self.refs = refs
+
+        def __len__(self) -> int:
+            return len(self.refs)
+
+        def __getitem__(self, k: Any) -> Any:
+            return tuple(self)[k] if isinstance(k, slice) else self.refs[k]()
+
+        def __iter__(self) -> Iterator[Any]:
+            return (r() for r in self.refs)
+
+        def __repr__(self) -> str:
+            return f"_CallInputs({tuple(self)!r})"
+
+        @classmethod
+        def tag(cls, module: Module, args: tuple, out: Any) -> None:
+            """Tag the new `Value`s in `out`; inputs passed through and Parameters stay untagged."""
+            if type(out) is Value and len(args) == 1:  # the common case, kept fast
+                if args[0] is out:
+                    return
+                out._calls += ((module, cls((cls.ref(args[0]),) if isinstance(args[0], Value) else ())),)
+                return
+            outs = [v for v in (out if type(out) is tuple else (out,)) if isinstance(v, Value)
+                    and not isinstance(v, Parameter) and all(v is not arg for arg in args)]
+            if outs:
+                call = (module, cls(tuple([cls.ref(arg) for arg in args if isinstance(arg, Value)])))
+                for v in outs:
+                    v._calls += (call,)
 
     # ------------------------------------------------------------------ registration
 
