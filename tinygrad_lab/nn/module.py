@@ -116,50 +116,60 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
-        if isinstance(out, (Value, tuple)):  # tag the outputs for drawings (see _CallInputs)
-            self._CallInputs.tag(self, args, out)
+        # tag the values this call made with (module, inputs), for drawings; the common case inline
+        if type(out) is Value and len(args) == 1 and type(args[0]) is Value and args[0] is not out:
+            out._calls += ((self, Module._CallInputs(args[0])),)
+        elif isinstance(out, (Value, tuple)):
+            Module._CallInputs.tag(self, args, out)
         return out
 
-    class _CallInputs:
-        """The `Value` inputs of one module call, held by weak references (`inputs[k]` is None once freed).
+    from weakref import ref as _weakref  # (deleted below: only _CallInputs uses it)
 
-        Each call tags the values it made with `(module, inputs)` in `Value._calls`, innermost
-        call first; drawings (`tinygrad_lab.viz`) read the tags to draw module clusters. Weak
-        references let `backward()` free a call's inputs with the rest of the graph.
+    class _CallInputs(_weakref):
+        """The `Value` inputs of one module call, held weakly: `inputs[k]` is the input, None once freed.
+
+        Each call tags the values it made with `(module, inputs)` in `Value._calls`, innermost call
+        first; drawings (`tinygrad_lab.viz`) read the tags to draw module clusters. A weak
+        reference to the first input (more in `.more`) lets `backward()` free the inputs with the
+        rest of the graph, and costs what a plain tuple would.
         """
 
-        __slots__ = ("refs",)
-        from weakref import ref  # a class attribute: the hunk keeps to the calling section
-
-        def __init__(self, refs: tuple) -> None:
-            self.refs = refs
+        __slots__ = ("more",)
 
         def __len__(self) -> int:
-            return len(self.refs)
-
-        def __getitem__(self, k: Any) -> Any:
-            return tuple(self)[k] if isinstance(k, slice) else self.refs[k]()
+            return 1 + len(getattr(self, "more", ()))
 
         def __iter__(self) -> Iterator[Any]:
-            return (r() for r in self.refs)
+            yield self()
+            for r in getattr(self, "more", ()):
+                yield r()
+
+        def __getitem__(self, k: Any) -> Any:
+            return tuple(self)[k]
 
         def __repr__(self) -> str:
-            return f"_CallInputs({tuple(self)!r})"
+            return f"_CallInputs{tuple(self)!r}"
 
         @classmethod
         def tag(cls, module: Module, args: tuple, out: Any) -> None:
-            """Tag the new `Value`s in `out`; inputs passed through and Parameters stay untagged."""
-            if type(out) is Value and len(args) == 1:  # the common case, kept fast
-                if args[0] is out:
-                    return
-                out._calls += ((module, cls((cls.ref(args[0]),) if isinstance(args[0], Value) else ())),)
-                return
+            """Tag the new `Value`s in `out` (a Value or a tuple of them) with one shared `(module, inputs)`.
+
+            Inputs passed through (`Identity`) and Parameters stay untagged: tags cannot pile up on
+            long-lived values.
+            """
             outs = [v for v in (out if type(out) is tuple else (out,)) if isinstance(v, Value)
                     and not isinstance(v, Parameter) and all(v is not arg for arg in args)]
-            if outs:
-                call = (module, cls(tuple([cls.ref(arg) for arg in args if isinstance(arg, Value)])))
-                for v in outs:
-                    v._calls += (call,)
+            if not outs:
+                return
+            values = [arg for arg in args if isinstance(arg, Value)]
+            inputs: Any = cls(values[0]) if values else ()
+            if len(values) > 1:
+                inputs.more = tuple(map(cls, values[1:]))
+            call = (module, inputs)  # shared: a call's outputs are told apart from other calls' by it
+            for v in outs:
+                v._calls += (call,)
+
+    del _weakref
 
     # ------------------------------------------------------------------ registration
 
