@@ -18,15 +18,10 @@ from .calls import _find_calls, _parameter_names
 from .style import _NO_GRAD_YET, _summary
 from .tracing import GraphTrace, trace  # noqa: F401 (trace: used by the example)
 
-_PARAMETER_TYPES: dict[type, bool] = {}
-
 
 def _is_parameter_type(cls: type) -> bool:
-    """True for a `Value` subclass called `Parameter` (such as `nn.Parameter`), found without importing nn."""
-    known = _PARAMETER_TYPES.get(cls)
-    if known is None:
-        known = _PARAMETER_TYPES[cls] = any(c.__name__ == "Parameter" for c in cls.__mro__)
-    return known
+    """True for `nn.Parameter` and its subclasses, told by the class name: viz does not import nn."""
+    return cls.__name__ == "Parameter" or any(c.__name__ == "Parameter" for c in cls.__mro__)
 
 
 class _Facts:
