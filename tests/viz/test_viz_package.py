@@ -1,6 +1,8 @@
 """The viz package's structure: module-call tags that free with the graph, names read without importing nn."""
 import ast
+import copy
 import gc
+import pickle
 import re
 import weakref
 from pathlib import Path
@@ -60,6 +62,15 @@ def test_tags_read_the_inputs_while_they_live_and_clusters_survive_retain_graph(
     labels = cluster_labels(draw_graph(loss, params=model).source)
     assert sorted(labels) == ['"MSELoss()"', '"Sequential > 0: Linear(2, 3)"', '"Sequential > 1: Sigmoid()"',
                               '"Sequential > 2: Linear(3, 1)"', "Sequential"]
+
+
+def test_tagged_values_can_still_be_copied_and_pickled(net):
+    model, x, target = net
+    loss = nn.MSELoss()(model(x), target)
+    labels = sorted(cluster_labels(draw_graph(loss).source))
+    assert len(labels) == 5  # the loss, the model and its three layers
+    for copied in (copy.deepcopy(loss), pickle.loads(pickle.dumps(loss))):
+        assert copied is not loss and sorted(cluster_labels(draw_graph(copied).source)) == labels
 
 
 def test_one_call_with_several_outputs_and_no_value_inputs_is_one_cluster():

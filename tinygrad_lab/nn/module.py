@@ -150,6 +150,9 @@ class Module:
         def __repr__(self) -> str:
             return f"_CallInputs{tuple(self)!r}"
 
+        def __reduce__(self) -> tuple:  # deepcopy and pickle: the copy holds its inputs as a tuple
+            return tuple, (tuple(self),)
+
         @classmethod
         def tag(cls, module: Module, args: tuple, out: Any) -> None:
             """Tag the new `Value`s in `out` (a Value or a tuple of them) with one shared `(module, inputs)`.

@@ -48,6 +48,8 @@ def _dot_attrs(attrs: dict[str, str]) -> str:
 
 
 _KIND_ATTRS = {kind: _dot_attrs(attrs) for kind, (attrs, _) in _STYLE.items()}
+
+
 def _small(text: str) -> str:
     return f'<font point-size="9">{text}</font>'
 
