@@ -130,8 +130,8 @@ class Module:
 
         Each call tags the values it made with `(module, inputs)` in `Value._calls`, innermost call
         first; drawings (`tinygrad_lab.viz`) read the tags to draw module clusters. A weak
-        reference to the first input (more in `.more`) lets `backward()` free the inputs with the
-        rest of the graph, and costs what a plain tuple would.
+        reference to the first input (to the others in `.more`) lets `backward()` free the inputs
+        with the rest of the graph.
         """
 
         __slots__ = ("more",)
@@ -154,23 +154,35 @@ class Module:
             return tuple, (tuple(self),)
 
         @classmethod
+        def of(cls, args: tuple) -> Any:
+            """The `Value`s among `args`, held weakly (an empty tuple when there are none)."""
+            inputs = None
+            for arg in args:
+                if isinstance(arg, Value):
+                    if inputs is None:
+                        inputs = cls(arg)
+                        inputs.more = ()
+                    else:
+                        inputs.more += (cls(arg),)
+            return () if inputs is None else inputs
+
+        @classmethod
         def tag(cls, module: Module, args: tuple, out: Any) -> None:
             """Tag the new `Value`s in `out` (a Value or a tuple of them) with one shared `(module, inputs)`.
 
             Inputs passed through (`Identity`) and Parameters stay untagged: tags cannot pile up on
-            long-lived values.
+            long-lived values. The shared tag tells a call's outputs apart from other calls'.
             """
-            outs = [v for v in (out if type(out) is tuple else (out,)) if isinstance(v, Value)
-                    and not isinstance(v, Parameter) and all(v is not arg for arg in args)]
-            if not outs:
-                return
-            values = [arg for arg in args if isinstance(arg, Value)]
-            inputs: Any = cls(values[0]) if values else ()
-            if len(values) > 1:
-                inputs.more = tuple(map(cls, values[1:]))
-            call = (module, inputs)  # shared: a call's outputs are told apart from other calls' by it
-            for v in outs:
-                v._calls += (call,)
+            call = None
+            for v in (out if type(out) is tuple else (out,)):
+                if not isinstance(v, Value) or isinstance(v, Parameter):
+                    continue
+                for arg in args:
+                    if arg is v:  # passed through, not made by this call
+                        break
+                else:
+                    call = call or (module, cls.of(args))
+                    v._calls += (call,)
 
     del _weakref
 
