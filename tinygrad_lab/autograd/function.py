@@ -126,7 +126,6 @@ def make_node(op: type[Function] | None, data: Any, parents: tuple = (), args: d
         >>> c.requires_grad, c.is_leaf
         (False, True)
     """
-    modes = _local.modes
     out = _new_value(Value) if node is None else node
     out.data = data
     out.grad = None
@@ -134,6 +133,13 @@ def make_node(op: type[Function] | None, data: Any, parents: tuple = (), args: d
     out._retains_grad = False
     out._seq = _next_seq()
     out._calls = ()
+    if op is None:  # a leaf or a constant: nothing to record or check
+        out.requires_grad = requires_grad
+        out._op = None
+        out._prev = ()
+        out._args = None
+        return out
+    modes = _local.modes  # one thread-local read per op
     record = False
     if modes.grad_enabled:
         for p in parents:
@@ -146,11 +152,11 @@ def make_node(op: type[Function] | None, data: Any, parents: tuple = (), args: d
         out._prev = parents
         out._args = args
     else:
-        out.requires_grad = requires_grad
+        out.requires_grad = False
         out._op = None
         out._prev = ()
         out._args = None
-    if modes.anomaly and op is not None:
+    if modes.anomaly:
         out._origin = user_location()
         check_finite(data, "forward", op.name, out._origin)
     return out
