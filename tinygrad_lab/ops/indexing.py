@@ -31,7 +31,12 @@ def _is_basic(index: Any) -> bool:
 
 
 class GetItem(Function):
-    """y = x[index] (basic or integer-array indexing);  dx = zeros with g added at `index`."""
+    """y = x[index] (basic or integer-array indexing);  dx = zeros with g added at `index`.
+
+    Example:
+        >>> float(GetItem.forward(np.array([1.0, 2.0]), 1))
+        2.0
+    """
 
     name = "getitem"
 
@@ -45,7 +50,12 @@ class GetItem(Function):
 
 
 def getitem(x: Any, index: Any) -> Any:
-    """x[index] with NumPy's indexing (slices, integers, integer arrays, boolean masks)."""
+    """x[index] with NumPy's indexing (slices, integers, integer arrays, boolean masks).
+
+    Example:
+        >>> getitem(Value([1.0, 2.0, 3.0]), slice(1, None))
+        Value([2., 3.])
+    """
     index = _plain_index(index)
     if not isinstance(x, Value):
         return GetItem.forward(np.asarray(x), index)
@@ -57,7 +67,12 @@ def getitem(x: Any, index: Any) -> Any:
 
 
 class IndexAdd(Function):
-    """y = zeros(shape) with x added at `index` (repeated indices add up);  dx = g[index]."""
+    """y = zeros(shape) with x added at `index` (repeated indices add up);  dx = g[index].
+
+    Example:
+        >>> IndexAdd.forward(np.array([1.0, 2.0]), np.array([2, 2]), (3,))
+        array([0., 0., 3.])
+    """
 
     name = "index_add"
 
@@ -76,7 +91,12 @@ class IndexAdd(Function):
 
 
 def index_add(x: Any, index: Any, shape: tuple) -> Any:
-    """A zero array of `shape` with x added at `index` (the adjoint of indexing)."""
+    """A zero array of `shape` with x added at `index` (the adjoint of indexing).
+
+    Example:
+        >>> index_add(Value([1.0, 2.0]), np.array([0, 0]), (3,))
+        Value([3., 0., 0.])
+    """
     if not isinstance(x, Value):
         return IndexAdd.forward(np.asarray(x), index, tuple(shape))
     return IndexAdd.apply(x, index=_plain_index(index), shape=tuple(shape))

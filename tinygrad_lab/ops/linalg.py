@@ -25,7 +25,13 @@ def _swap_last(x: Any) -> Any:
 
 
 class MatMul(Function):
-    """C = A @ B (2-D or batched);  dA = dC @ B^T,  dB = A^T @ dC (batch dims reduced by the engine)."""
+    """C = A @ B (2-D or batched);  dA = dC @ B^T,  dB = A^T @ dC (batch dims reduced by the engine).
+
+    Example:
+        >>> MatMul.forward(np.eye(2), np.array([[1.0], [2.0]]))
+        array([[1.],
+               [2.]])
+    """
 
     name = "matmul"
 
@@ -67,7 +73,12 @@ def matmul(a: Any, b: Any) -> Any:
 
 
 class Linear(Function):
-    """y = x @ W^T + b (one node for `nn.Linear`);  dx = dy @ W,  dW = dy^T @ x,  db = sum of dy."""
+    """y = x @ W^T + b (one node for `nn.Linear`);  dx = dy @ W,  dW = dy^T @ x,  db = sum of dy.
+
+    Example:
+        >>> Linear.forward(np.array([[1.0, 2.0]]), np.array([[1.0, 1.0]]), np.array([0.5]))
+        array([[3.5]])
+    """
 
     name = "linear"
 

@@ -23,7 +23,12 @@ __all__ = [
 
 
 class Reshape(Function):
-    """y = x with a new shape;  dx = g reshaped back."""
+    """y = x with a new shape;  dx = g reshaped back.
+
+    Example:
+        >>> Reshape.forward(np.arange(4.0), (2, 2)).shape
+        (2, 2)
+    """
 
     name = "reshape"
 
@@ -37,7 +42,13 @@ class Reshape(Function):
 
 
 def reshape(x: Any, *shape: Any) -> Any:
-    """x with a new shape (one -1 allowed): `reshape(x, (2, 3))` or `x.reshape(2, 3)`."""
+    """x with a new shape (one -1 allowed): `reshape(x, (2, 3))` or `x.reshape(2, 3)`.
+
+    Example:
+        >>> reshape(Value([1.0, 2.0, 3.0, 4.0]), (2, 2))
+        Value([[1., 2.],
+               [3., 4.]])
+    """
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if not isinstance(x, Value):
@@ -52,7 +63,12 @@ def reshape(x: Any, *shape: Any) -> Any:
 
 
 class Permute(Function):
-    """y = x with its axes permuted;  dx = g with the inverse permutation."""
+    """y = x with its axes permuted;  dx = g with the inverse permutation.
+
+    Example:
+        >>> Permute.forward(np.zeros((2, 3)), (1, 0)).shape
+        (3, 2)
+    """
 
     name = "permute"
 
@@ -66,7 +82,12 @@ class Permute(Function):
 
 
 def permute(x: Any, *axes: Any) -> Any:
-    """Reorder the axes of x (`torch.permute`; NumPy's `transpose(axes)`)."""
+    """Reorder the axes of x (`torch.permute`; NumPy's `transpose(axes)`).
+
+    Example:
+        >>> permute(Value(np.zeros((2, 3, 4))), (2, 0, 1)).shape
+        (4, 2, 3)
+    """
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     if not isinstance(x, Value):
@@ -78,7 +99,12 @@ def permute(x: Any, *axes: Any) -> Any:
 
 
 def transpose(x: Any, dim0: int | None = None, dim1: int | None = None) -> Any:
-    """Swap two axes as `torch.transpose(x, dim0, dim1)`; with no axes, reverse them all (`.T`)."""
+    """Swap two axes as `torch.transpose(x, dim0, dim1)`; with no axes, reverse them all (`.T`).
+
+    Example:
+        >>> transpose(Value(np.zeros((2, 3, 4))), 0, 2).shape
+        (4, 3, 2)
+    """
     ndim = np.ndim(unwrap(x))
     if dim0 is None and dim1 is None:
         axes = tuple(reversed(range(ndim)))
@@ -93,7 +119,12 @@ def transpose(x: Any, dim0: int | None = None, dim1: int | None = None) -> Any:
 
 
 class BroadcastTo(Function):
-    """y = x broadcast to `shape`;  dx = g summed back to x's shape."""
+    """y = x broadcast to `shape`;  dx = g summed back to x's shape.
+
+    Example:
+        >>> BroadcastTo.forward(np.array([1.0]), (3,))
+        array([1., 1., 1.])
+    """
 
     name = "broadcast_to"
 
@@ -117,7 +148,13 @@ def _broadcast_array(x: Any, shape: tuple) -> np.ndarray:
 
 
 def broadcast_to(x: Any, shape: tuple) -> Any:
-    """x repeated along new or size-1 axes to `shape` (NumPy's broadcasting)."""
+    """x repeated along new or size-1 axes to `shape` (NumPy's broadcasting).
+
+    Example:
+        >>> broadcast_to(Value([1.0, 2.0]), (2, 2))
+        Value([[1., 2.],
+               [1., 2.]])
+    """
     shape = tuple(shape)
     if not isinstance(x, Value):
         return BroadcastTo.forward(x, shape)
@@ -135,7 +172,12 @@ def _sum_to_array(g: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 class SumTo(Function):
-    """y = x summed over broadcast axes down to `shape` (the transpose of broadcasting);  dx = g broadcast."""
+    """y = x summed over broadcast axes down to `shape` (the transpose of broadcasting);  dx = g broadcast.
+
+    Example:
+        >>> SumTo.forward(np.ones((2, 3)), (3,))
+        array([2., 2., 2.])
+    """
 
     name = "sum_to"
 
@@ -149,7 +191,12 @@ class SumTo(Function):
 
 
 def sum_to(x: Any, shape: tuple) -> Any:
-    """Sum x over the axes that broadcasting to x.shape would have added or stretched, giving `shape`."""
+    """Sum x over the axes that broadcasting to x.shape would have added or stretched, giving `shape`.
+
+    Example:
+        >>> sum_to(Value([[1.0, 2.0], [3.0, 4.0]]), (1, 2))
+        Value([[4., 6.]])
+    """
     shape = tuple(shape)
     if not isinstance(x, Value):
         return SumTo.forward(np.asarray(x), shape)
@@ -159,7 +206,12 @@ def sum_to(x: Any, shape: tuple) -> Any:
 
 
 class Concat(Function):
-    """y = the inputs joined along `axis`;  each input's gradient is its slice of g."""
+    """y = the inputs joined along `axis`;  each input's gradient is its slice of g.
+
+    Example:
+        >>> Concat.forward(np.array([1.0]), np.array([2.0]), axis=0)
+        array([1., 2.])
+    """
 
     name = "concat"
 
@@ -179,7 +231,13 @@ class Concat(Function):
 
 
 class Stack(Function):
-    """y = the inputs stacked along a new `axis`;  each input's gradient is g taken at its position."""
+    """y = the inputs stacked along a new `axis`;  each input's gradient is g taken at its position.
+
+    Example:
+        >>> Stack.forward(np.array([1.0]), np.array([2.0]), axis=0)
+        array([[1.],
+               [2.]])
+    """
 
     name = "stack"
 
@@ -223,7 +281,13 @@ cat = concat
 
 
 def stack(values: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Any:
-    """Stack values of equal shape along a new axis (`torch.stack`)."""
+    """Stack values of equal shape along a new axis (`torch.stack`).
+
+    Example:
+        >>> stack([Value([1.0, 2.0]), Value([3.0, 4.0])], axis=1)
+        Value([[1., 3.],
+               [2., 4.]])
+    """
     return _joined(Stack, values, axis if dim is None else dim)
 
 

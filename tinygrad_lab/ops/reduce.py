@@ -31,7 +31,12 @@ def _unreduce(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
 
 
 class Sum(Function):
-    """y = sum of x over `axis`;  dy/dx = 1 (the gradient is broadcast back)."""
+    """y = sum of x over `axis`;  dy/dx = 1 (the gradient is broadcast back).
+
+    Example:
+        >>> Sum.forward(np.array([[1.0, 2.0]]), axis=1, keepdims=True)
+        array([[3.]])
+    """
 
     name = "sum"
 
@@ -60,7 +65,12 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, ke
 
 
 class Mean(Function):
-    """y = mean of x over `axis`;  dy/dx = 1/n (n = number of elements averaged)."""
+    """y = mean of x over `axis`;  dy/dx = 1/n (n = number of elements averaged).
+
+    Example:
+        >>> float(Mean.forward(np.array([1.0, 2.0]), axis=None, keepdims=False))
+        1.5
+    """
 
     name = "mean"
 
@@ -76,7 +86,12 @@ class Mean(Function):
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
          keepdim: bool | None = None) -> Any:
-    """Mean over `axis` (None: all elements)."""
+    """Mean over `axis` (None: all elements).
+
+    Example:
+        >>> Value([[1.0, 2.0], [3.0, 5.0]]).mean(axis=1)
+        Value([1.5, 4. ])
+    """
     axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
     if not isinstance(x, Value):
         return Mean.forward(np.asarray(x), axis, keepdims)
@@ -95,7 +110,12 @@ def _extreme_backward(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> tu
 
 
 class Max(Function):
-    """y = max of x over `axis`;  dy/dx = 1 at the maximum (ties share), 0 elsewhere."""
+    """y = max of x over `axis`;  dy/dx = 1 at the maximum (ties share), 0 elsewhere.
+
+    Example:
+        >>> float(Max.forward(np.array([1.0, 2.0]), axis=None, keepdims=False))
+        2.0
+    """
 
     name = "max"
 
@@ -107,7 +127,12 @@ class Max(Function):
 
 
 class Min(Function):
-    """y = min of x over `axis`;  dy/dx = 1 at the minimum (ties share), 0 elsewhere."""
+    """y = min of x over `axis`;  dy/dx = 1 at the minimum (ties share), 0 elsewhere.
+
+    Example:
+        >>> float(Min.forward(np.array([1.0, 2.0]), axis=None, keepdims=False))
+        1.0
+    """
 
     name = "min"
 
@@ -130,17 +155,32 @@ def _extreme(op: type[Function], x: Any, axis: Any, keepdims: bool, dim: Any, ke
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
-    """Largest element over `axis` (values only, as `torch.amax`; ties share the gradient)."""
+    """Largest element over `axis` (values only, as `torch.amax`; ties share the gradient).
+
+    Example:
+        >>> Value([[1.0, 2.0], [3.0, 5.0]]).max(axis=0)
+        Value([3., 5.])
+    """
     return _extreme(Max, x, axis, keepdims, dim, keepdim)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, keepdim: bool | None = None) -> Any:
-    """Smallest element over `axis` (values only, as `torch.amin`; ties share the gradient)."""
+    """Smallest element over `axis` (values only, as `torch.amin`; ties share the gradient).
+
+    Example:
+        >>> Value([[1.0, 2.0], [3.0, 5.0]]).min()
+        Value(1.)
+    """
     return _extreme(Min, x, axis, keepdims, dim, keepdim)
 
 
 class LogSumExp(Function):
-    """y = log(sum(exp(x))) over `axis`, via the max shift;  dy/dx = exp(x - y) = softmax(x)."""
+    """y = log(sum(exp(x))) over `axis`, via the max shift;  dy/dx = exp(x - y) = softmax(x).
+
+    Example:
+        >>> float(LogSumExp.forward(np.array([1000.0, 1000.0]), axis=None, keepdims=False).round(6))
+        1000.693147
+    """
 
     name = "logsumexp"
 
@@ -159,7 +199,12 @@ class LogSumExp(Function):
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
               keepdim: bool | None = None) -> Any:
-    """log(sum(exp(x))) over `axis`, computed stably (no overflow for large x)."""
+    """log(sum(exp(x))) over `axis`, computed stably (no overflow for large x).
+
+    Example:
+        >>> float(logsumexp(Value([0.0, 0.0])).data.round(6))
+        0.693147
+    """
     axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
     if not isinstance(x, Value):
         return LogSumExp.forward(np.asarray(x), axis, keepdims)

@@ -18,7 +18,12 @@ __all__ = ["softmax", "log_softmax", "Softmax", "LogSoftmax"]
 
 
 class Softmax(Function):
-    """y = exp(x - max) / sum(exp(x - max)) over `axis`;  dx = y * (g - sum(g * y))."""
+    """y = exp(x - max) / sum(exp(x - max)) over `axis`;  dx = y * (g - sum(g * y)).
+
+    Example:
+        >>> Softmax.forward(np.array([0.0, 0.0]), axis=0)
+        array([0.5, 0.5])
+    """
 
     name = "softmax"
 
@@ -33,7 +38,12 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """y = x - logsumexp(x) over `axis`;  dx = g - exp(y) * sum(g)."""
+    """y = x - logsumexp(x) over `axis`;  dx = g - exp(y) * sum(g).
+
+    Example:
+        >>> LogSoftmax.forward(np.array([0.0, 0.0]), axis=0).round(4)
+        array([-0.6931, -0.6931])
+    """
 
     name = "log_softmax"
 
@@ -48,7 +58,12 @@ class LogSoftmax(Function):
 
 
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
-    """Softmax over `axis` (default the last; `dim` as in PyTorch)."""
+    """Softmax over `axis` (default the last; `dim` as in PyTorch).
+
+    Example:
+        >>> softmax(Value([0.0, 0.0]))
+        Value([0.5, 0.5])
+    """
     axis = axis if dim is None else dim
     if not isinstance(x, Value):
         return Softmax.forward(np.asarray(x), axis)
@@ -57,7 +72,12 @@ def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
 
 
 def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
-    """log(softmax(x)) over `axis`, computed stably."""
+    """log(softmax(x)) over `axis`, computed stably.
+
+    Example:
+        >>> log_softmax(Value([0.0, 0.0])).data.round(4)
+        array([-0.6931, -0.6931])
+    """
     axis = axis if dim is None else dim
     if not isinstance(x, Value):
         return LogSoftmax.forward(np.asarray(x), axis)
