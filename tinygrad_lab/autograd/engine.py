@@ -12,7 +12,7 @@ recording.
 Example:
     >>> from tinygrad_lab import Value
     >>> x = Value([1.0, 2.0], requires_grad=True)
-    >>> backward(x * x, gradient=[1.0, 1.0]); x.grad
+    >>> backward(x * x, [1.0, 1.0]); x.grad
     Value([2., 4.])
 """
 from __future__ import annotations
@@ -30,27 +30,42 @@ from .value import Value
 __all__ = ["backward", "grad"]
 
 
-def backward(output: Value, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
-             check_anomaly: bool = False) -> None:
-    """Accumulate d(output)/d(leaf) into every leaf's `.grad` (what `Value.backward` runs).
+def backward(tensors: Value | Sequence[Value], grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, check_anomaly: bool = False) -> None:
+    """Accumulate the gradients of `tensors` into every leaf's `.grad` (`torch.autograd.backward`).
 
+    `tensors` is one Value (`grad_tensors` is then its gradient: required when
+    it is not a scalar) or a sequence of Values (`grad_tensors` then has one
+    entry per Value, None for scalars). `Value.backward` runs this;
     `check_anomaly=True` runs the pass inside `detect_anomaly()`.
 
     Example:
         >>> from tinygrad_lab import Value
         >>> x = Value(3.0, requires_grad=True)
-        >>> backward(x * x); float(x.grad.data)
-        6.0
+        >>> backward([x * x, 2 * x]); float(x.grad.data)    # 2x + 2
+        8.0
     """
     if check_anomaly and not _local.modes.anomaly:
         with detect_anomaly():
-            return backward(output, gradient, retain_graph, create_graph)
-    if not output.requires_grad:
-        raise RuntimeError("backward() on a Value that does not require grad: no input of its graph has "
-                           "requires_grad=True (or it was computed inside no_grad())")
-    seed = _seed_gradient(output, gradient, "backward()")
+            return backward(tensors, grad_tensors, retain_graph, create_graph)
+    if isinstance(tensors, Value):
+        outputs, gradients = (tensors,), (grad_tensors,)
+    else:
+        outputs = tuple(tensors)
+        gradients = (None,) * len(outputs) if grad_tensors is None else tuple(grad_tensors)
+        if len(gradients) != len(outputs):
+            raise ValueError(f"backward(): grad_tensors has {len(gradients)} entries, but there are "
+                             f"{len(outputs)} tensors; give one gradient (or None for a scalar) per tensor")
+    seeds = []
+    for out, gradient in zip(outputs, gradients):
+        if not isinstance(out, Value):
+            raise TypeError(f"backward() takes Values, got {type(out).__name__}")
+        if not out.requires_grad:
+            raise RuntimeError("backward() on a Value that does not require grad: no input of its graph has "
+                               "requires_grad=True (or it was computed inside no_grad())")
+        seeds.append(_seed_gradient(out, gradient, "backward()"))
     keep = create_graph if retain_graph is None else retain_graph
-    _run_backward((output,), (seed,), keep, create_graph, None)
+    _run_backward(outputs, seeds, keep, create_graph, None)
 
 
 def _seed_gradient(out: Value, gradient: Any, caller: str) -> Any:
