@@ -102,7 +102,10 @@ class Function:
             if not isinstance(x, Value):
                 values = tuple(v if isinstance(v, Value) else Value(v) for v in inputs)
                 break
-        data = cls.forward(*[v.data for v in values], **args)
+        if len(values) == 1:  # the common unary case, without building an argument list
+            data = cls.forward(values[0].data, **args) if args else cls.forward(values[0].data)
+        else:
+            data = cls.forward(*[v.data for v in values], **args)
         if not isinstance(data, (np.ndarray, np.generic)):
             data = np.asarray(data)
         return make_node(cls, data, values, args or None)

@@ -56,7 +56,10 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, ke
         >>> Value([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0)
         Value([4., 6.])
     """
-    axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
+    if dim is None and keepdim is None and type(axis) is not list:  # NumPy's names: nothing to translate
+        keepdims = bool(keepdims)
+    else:
+        axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
     if not isinstance(x, Value):
         return Sum.forward(np.asarray(x), axis, keepdims)
     if axis is not None:
@@ -92,7 +95,10 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
         >>> Value([[1.0, 2.0], [3.0, 5.0]]).mean(axis=1)
         Value([1.5, 4. ])
     """
-    axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
+    if dim is None and keepdim is None and type(axis) is not list:  # NumPy's names: nothing to translate
+        keepdims = bool(keepdims)
+    else:
+        axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
     if not isinstance(x, Value):
         return Mean.forward(np.asarray(x), axis, keepdims)
     if axis is not None:
