@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .anomaly_mode import check_finite, detect_anomaly
-from .function import constant, creation_order
+from .function import constant, creation_order, make_node
 from .grad_mode import _local
 from .value import Value
 
@@ -204,7 +204,7 @@ def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
         g = g.data
     if node.grad is None:
         g = g.copy() if type(g) is np.ndarray and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
-        node.grad = constant(g, node.data)
+        node.grad = make_node(None, g)  # g: a fresh array of the node's dtype
     else:
         node.grad.data = node.grad.data + g
 
