@@ -7,8 +7,7 @@ Example:
     >>> a.grad
     Value(11.3890561)
 """
-from . import nn, optim, random
-from .engine import (
+from .autograd import (  # noqa: I001  (autograd first: every other layer builds on it)
     AnomalyError,
     Function,
     Value,
@@ -19,6 +18,7 @@ from .engine import (
     no_grad,
     set_grad_enabled,
 )
+from . import nn, optim, random
 from .ops import (
     broadcast_to,
     cat,
