@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..engine import Value
+from ..autograd import Value
 from ..serialization import load_state, save_state
 from .parameter import Parameter
 from .summary import summarize
@@ -92,26 +92,75 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
-        # Tag outputs with (module, inputs) for drawings: one tuple append per call, innermost first.
-        # Long-lived values (inputs passed through, Parameters) are never tagged, so tags cannot pile up.
-        if type(out) is Value or (isinstance(out, Value) and not isinstance(out, Parameter)):
-            if len(args) == 1:
-                arg = args[0]
-                if arg is out:   # passed through unchanged (Identity, Dropout in eval): nothing new to tag
-                    return out
-                inputs = args if isinstance(arg, Value) else ()
-            else:
-                for arg in args:
-                    if arg is out:
-                        return out
-                inputs = tuple(arg for arg in args if isinstance(arg, Value))
-            out._calls += ((self, inputs),)
-        elif type(out) is tuple:
-            inputs = tuple(arg for arg in args if isinstance(arg, Value))
-            for v in out:
-                if isinstance(v, Value) and all(v is not arg for arg in args):
-                    v._calls += ((self, inputs),)
+        # tag the values this call made with (module, inputs), for drawings; the common case inline
+        if type(out) is Value and len(args) == 1 and type(args[0]) is Value and args[0] is not out:
+            out._calls += ((self, Module._CallInputs(args[0])),)
+        elif isinstance(out, (Value, tuple)):
+            Module._CallInputs.tag(self, args, out)
         return out
+
+    from weakref import ref as _weakref  # (deleted below: only _CallInputs uses it)
+
+    class _CallInputs(_weakref):
+        """The `Value` inputs of one module call, held weakly: `inputs[k]` is the input, None once freed.
+
+        Each call tags the values it made with `(module, inputs)` in `Value._calls`, innermost call
+        first; drawings (`tinygrad_lab.viz`) read the tags to draw module clusters. A weak
+        reference to the first input (to the others in `.more`) lets `backward()` free the inputs
+        with the rest of the graph.
+        """
+
+        __slots__ = ("more",)
+
+        def __len__(self) -> int:
+            return 1 + len(getattr(self, "more", ()))
+
+        def __iter__(self) -> Iterator[Any]:
+            yield self()
+            for r in getattr(self, "more", ()):
+                yield r()
+
+        def __getitem__(self, k: Any) -> Any:
+            return tuple(self)[k]
+
+        def __repr__(self) -> str:
+            return f"_CallInputs{tuple(self)!r}"
+
+        def __reduce__(self) -> tuple:  # deepcopy and pickle: the copy holds its inputs as a tuple
+            return tuple, (tuple(self),)
+
+        @classmethod
+        def of(cls, args: tuple) -> Any:
+            """The `Value`s among `args`, held weakly (an empty tuple when there are none)."""
+            inputs = None
+            for arg in args:
+                if isinstance(arg, Value):
+                    if inputs is None:
+                        inputs = cls(arg)
+                        inputs.more = ()
+                    else:
+                        inputs.more += (cls(arg),)
+            return () if inputs is None else inputs
+
+        @classmethod
+        def tag(cls, module: Module, args: tuple, out: Any) -> None:
+            """Tag the new `Value`s in `out` (a Value or a tuple of them) with one shared `(module, inputs)`.
+
+            Inputs passed through (`Identity`) and Parameters stay untagged: tags cannot pile up on
+            long-lived values. The shared tag tells a call's outputs apart from other calls'.
+            """
+            call = None
+            for v in (out if type(out) is tuple else (out,)):
+                if not isinstance(v, Value) or isinstance(v, Parameter):
+                    continue
+                for arg in args:
+                    if arg is v:  # passed through, not made by this call
+                        break
+                else:
+                    call = call or (module, cls.of(args))
+                    v._calls += (call,)
+
+    del _weakref
 
     # ------------------------------------------------------------------ registration
 
