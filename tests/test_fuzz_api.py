@@ -172,7 +172,6 @@ def test_binary_operators_match_numpy_or_raise_a_documented_error(a, op, data, s
 @given(a=float_arrays(elements=st.floats(-5, 5, width=16)),
        exponent=st.one_of(st.integers(-3, 3), st.floats(-3, 3), st.sampled_from([0, 0.5, 2.0, "2", None])))
 def test_power_matches_numpy_or_raises_a_documented_error(a, exponent):
-    assume(not (KNOWN and exponent is None))
     x = Value(a, requires_grad=True)
     out, err = attempt(lambda: x ** exponent)
     if err is not None:
@@ -192,7 +191,6 @@ UNARY = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs, "tanh": n
 @fuzz
 @given(a=float_arrays(), name=st.sampled_from(sorted(UNARY)), as_method=st.booleans())
 def test_unary_ops_match_numpy(a, name, as_method):
-    assume(not (KNOWN and name == "sigmoid" and a.dtype == np.float16))
     x = Value(a, requires_grad=True)
     fn = (lambda v: -v) if name == "neg" else (getattr(Value, name) if as_method else getattr(O, name))
     out, err = attempt(fn, x)

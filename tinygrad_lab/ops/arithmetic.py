@@ -13,6 +13,7 @@ Example:
 """
 from __future__ import annotations
 
+import numbers
 import operator
 from typing import Any
 
@@ -157,7 +158,8 @@ def neg(a: Any) -> Any:
 
 
 class Pow(Function):
-    """y = x ** p for a constant exponent p (a static argument);  dy/dx = p * x ** (p - 1).
+    """y = x ** p for a constant exponent p (a static argument);  dy/dx = p * x ** (p - 1), and 0 where p = 0
+    (also at x = 0, where the formula gives 0 * inf; PyTorch's rule).
 
     Example:
         >>> Pow.forward(np.array([3.0]), exponent=2)
@@ -172,13 +174,17 @@ class Pow(Function):
 
     @staticmethod
     def backward(g, out, x, exponent):
-        return (g * exponent * pow(x, exponent - 1),)
+        if np.ndim(exponent) == 0:
+            return (g * exponent * pow(x, exponent - 1),) if exponent != 0 else (where(True, 0.0, g),)
+        zero = np.equal(exponent, 0)           # x ** (p - 1) there would be inf at x = 0: use p - 1 -> 1
+        return (where(zero, 0.0, g * exponent * pow(x, np.where(zero, 1, exponent - 1))),)
 
 
 class PowValueExponent(Function):
-    """y = a ** b with a differentiable exponent b;  dy/da = b * a ** (b - 1),  dy/db = y * log(a).
+    """y = a ** b with a differentiable exponent b;  dy/da = b * a ** (b - 1) (0 where b = 0),  dy/db = y * log(a).
 
-    Where a == 0 the exponent's gradient is 0, as in PyTorch.
+    Where a == 0 the exponent's gradient is 0, and where b == 0 the base's (0 ** -1 would make it nan at
+    a == 0), as in PyTorch.
 
     Example:
         >>> PowValueExponent.forward(np.array([2.0]), np.array([3.0]))
@@ -194,7 +200,10 @@ class PowValueExponent(Function):
     @staticmethod
     def backward(g, out, a, b):
         log_a = log(where(unwrap(a) == 0, 1.0, a))
-        return g * b * pow(a, b - 1), g * out * log_a
+        zero = (unwrap(a) == 0) & (unwrap(b) == 0)     # 0 * 0 ** -1 = 0 * inf: the gradient is 0 there
+        if not zero.any():                               # (elsewhere the formula is 0 at b = 0 by itself and
+            return g * b * pow(a, b - 1), g * out * log_a  # stays differentiable in b)
+        return where(zero, 0.0, g * b * pow(a, where(zero, 1.0, b - 1))), g * out * log_a
 
 
 def pow(x: Any, exponent: Any) -> Any:
@@ -205,6 +214,9 @@ def pow(x: Any, exponent: Any) -> Any:
         >>> (x ** 2).backward(); float(x.grad.data)
         6.0
     """
+    if not isinstance(exponent, (Value, numbers.Number, np.ndarray, np.generic, list, tuple)):
+        raise TypeError(f"the exponent must be a number, an array or a Value, got {type(exponent).__name__} "
+                        f"{exponent!r}")
     if isinstance(exponent, Value) and exponent.requires_grad:
         return _binary(PowValueExponent, x, exponent)
     if not isinstance(x, Value):

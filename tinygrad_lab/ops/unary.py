@@ -170,25 +170,25 @@ def tanh(x: Any) -> Any:
     return Tanh.apply(x) if isinstance(x, Value) else Tanh.forward(np.asarray(x))
 
 
-# the largest t with a finite exp(t) for each float dtype, rounded down
-_EXP_CAP = {np.dtype(np.float64): 709.0, np.dtype(np.float32): 88.0, np.dtype(np.float16): 11.0}
-
-
 class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x)) (no overflow for large |x|);  dy/dx = y (1 - y).
+    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y).
 
-    -x is capped where exp would overflow (there the result is 0 to within 1e-38).
+    PyTorch's formula: where exp(-x) overflows the result is exactly 0 (and so is its gradient), with
+    no overflow warning; float16 is computed in float32 and rounded once (as PyTorch does on the CPU).
 
     Example:
-        >>> Sigmoid.forward(np.array([0.0]))
-        array([0.5])
+        >>> Sigmoid.forward(np.array([0.0, -1000.0]))
+        array([0.5, 0. ])
     """
 
     name = "sigmoid"
 
     @staticmethod
     def forward(x):
-        return 1 / (1 + np.exp(np.minimum(-x, _EXP_CAP.get(x.dtype, 11.0))))
+        if x.dtype == np.float16:
+            return Sigmoid.forward(x.astype(np.float32)).astype(np.float16)
+        with np.errstate(over="ignore"):
+            return 1 / (1 + np.exp(-x))
 
     @staticmethod
     def backward(g, out, x):
@@ -196,7 +196,7 @@ class Sigmoid(Function):
 
 
 def sigmoid(x: Any) -> Any:
-    """The logistic function 1 / (1 + exp(-x)) elementwise, stable for large |x|; d/dx = y (1 - y).
+    """The logistic function 1 / (1 + exp(-x)) elementwise, exactly 0 where exp(-x) overflows; d/dx = y (1 - y).
 
     Example:
         >>> sigmoid(Value([0.0]))
