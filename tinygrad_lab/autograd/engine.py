@@ -17,7 +17,7 @@ Example:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -209,6 +209,22 @@ def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
         node.grad.data = node.grad.data + g
 
 
+def _value_tuple(arg: Any, name: str, one: str) -> tuple[Value, ...]:
+    """`grad`'s outputs or inputs as a tuple of Values; TypeError naming what is not a Value."""
+    if isinstance(arg, Value):
+        return (arg,)
+    if isinstance(arg, (str, bytes, np.ndarray)) or not isinstance(arg, Iterable):
+        raise TypeError(f"grad(): {name} must be a Value or a sequence of Values, got {type(arg).__name__} "
+                        f"{arg!r:.60}")
+    items = tuple(arg)
+    for i, v in enumerate(items):
+        if not isinstance(v, Value):
+            raise TypeError(f"grad(): {name} must be Values, but {one} {i} is {type(v).__name__} {v!r:.60}")
+    if not items:
+        raise ValueError(f"grad(): {name} is empty; give at least one Value")
+    return items
+
+
 def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
          grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
          allow_unused: bool = False) -> tuple[Value | None, ...]:
@@ -221,8 +237,8 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
         >>> float(dx.data), float(ddx.data)
         (27.0, 18.0)
     """
-    outputs = (outputs,) if isinstance(outputs, Value) else tuple(outputs)
-    inputs = (inputs,) if isinstance(inputs, Value) else tuple(inputs)
+    outputs = _value_tuple(outputs, "outputs", "output")
+    inputs = _value_tuple(inputs, "inputs", "input")
     if grad_outputs is None or isinstance(grad_outputs, (Value, np.ndarray)) or np.isscalar(grad_outputs):
         grad_outputs = (grad_outputs,) * len(outputs) if len(outputs) == 1 or grad_outputs is None else None
     if grad_outputs is None or len(grad_outputs) != len(outputs):
