@@ -25,21 +25,48 @@ __all__ = ["Value", "unwrap", "as_value"]
 ArrayLike = Any
 
 
+_NUMERIC_KINDS = "biufc"   # bool, signed and unsigned integers, floats, complex
+
+
+def _not_numeric(data: Any, dtype: Any) -> TypeError:
+    return TypeError(f"Value() takes numbers, lists of numbers or numeric NumPy arrays; got {type(data).__name__} "
+                     f"with dtype {dtype}")
+
+
 def _as_array(data: Any, dtype: Any) -> np.ndarray:
-    """Python numbers and lists become float64 (as PyTorch users expect); arrays keep their dtype."""
+    """Python numbers and lists become float64 (as PyTorch users expect); arrays keep their dtype (copied).
+
+    Non-numeric data (strings, objects, dates, void) is a TypeError, with or without `dtype`; so is a
+    `dtype` that is not numeric, or complex data cast to a real dtype (it would drop the imaginary part).
+    """
     if isinstance(data, Value):
         data = data.data
-    if dtype is not None:
-        return np.array(data, dtype=dtype)
     if isinstance(data, (np.ndarray, np.generic)):
-        return np.array(data)
-    array = np.array(data)
-    if array.dtype.kind in "biu":
-        array = array.astype(np.float64)
-    if array.dtype.kind not in "fc":
-        raise TypeError(f"Value() takes numbers, lists of numbers or NumPy arrays; got {type(data).__name__} "
-                        f"with dtype {array.dtype}")
-    return array
+        source = data
+    else:
+        try:
+            source = np.array(data)
+        except ValueError as err:       # ragged nested lists
+            raise ValueError(f"Value() needs numbers or a rectangular nested list of numbers: {err}") from None
+    if source.dtype.kind not in _NUMERIC_KINDS:
+        raise _not_numeric(data, source.dtype)
+    if dtype is None:
+        if source is data:
+            return np.array(data)
+        return source.astype(np.float64) if source.dtype.kind in "biu" else source
+    target = np.dtype(dtype)
+    if target.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"Value() dtype must be a numeric NumPy dtype (bool, integer, floating or complex), got "
+                        f"{target}")
+    if source.dtype.kind == "c" and target.kind != "c":
+        raise TypeError(f"Value() cannot convert complex data to {target} (the imaginary part would be lost); "
+                        f"pass data.real if that is what you mean")
+    if target.kind in "iu" and source.dtype.kind == "f" and source.size:
+        info = np.iinfo(target)
+        if not (np.isfinite(source).all() and info.min <= source.min() and source.max() < float(info.max) + 1):
+            raise ValueError(f"Value() cannot convert data outside [{info.min}, {info.max}] (or inf/nan) to "
+                             f"{target}")
+    return np.array(source, dtype=target)
 
 
 class Value:
@@ -64,8 +91,8 @@ class Value:
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
                  label: str | None = None) -> None:
         array = _as_array(data, dtype)
-        if requires_grad and array.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point Values can require gradients, but this one has dtype "
+        if requires_grad and array.dtype.kind != "f":
+            raise TypeError(f"only real floating-point Values can require gradients, but this one has dtype "
                             f"{array.dtype}; pass dtype=np.float64 (or float32) to convert it")
         make_node(None, array, (), None, bool(requires_grad), label, self)
 
@@ -158,8 +185,8 @@ class Value:
         """Set `requires_grad` on a leaf in place and return it."""
         if not self.is_leaf:
             raise RuntimeError("requires_grad_() can only change leaves; use detach() first")
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point Values can require gradients, not dtype {self.data.dtype}")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only real floating-point Values can require gradients, not dtype {self.data.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -484,7 +511,11 @@ def as_value(x: Any, like: Any) -> Value:
     if isinstance(x, Value):
         return x
     if isinstance(x, (int, float, np.ndarray, np.generic, list, tuple)):
-        return constant(x, like.data if isinstance(like, Value) else np.asarray(like))
+        value = constant(x, like.data if isinstance(like, Value) else np.asarray(like))
+        if value.data.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"unsupported operand for a Value operation: {type(x).__name__} with dtype "
+                            f"{value.data.dtype} (numbers, numeric arrays and Values only)")
+        return value
     raise TypeError(f"unsupported operand type for a Value operation: {type(x).__name__}")
 
 
