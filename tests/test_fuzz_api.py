@@ -164,6 +164,12 @@ def test_binary_operators_match_numpy_or_raise_a_documented_error(a, op, data, s
     expected, np_err = numpy_result(np_fn, _np_operand(left), _np_operand(right))
     assert np_err is None, f"{op} accepted operands NumPy refuses: {np_err}"
     assert isinstance(out, Value)
+    if not isinstance(other, Value) and np.asarray(_plain(other)).dtype.kind in "biuf":
+        assert out.dtype == a.dtype, f"a constant must take the Value's dtype {a.dtype}, got {out.dtype}"
+        expected = numpy_result(np_fn, *[np.asarray(v.data if isinstance(v, Value) else v, dtype=a.dtype)
+                                         for v in (left, right)])[0]
+    elif op == "@" and out.dtype != np.result_type(a.dtype, other.dtype):
+        pytest.fail("matmul of different float dtypes must be refused")
     assert_matches(out, expected, rtol=tol(out.dtype, a.dtype), atol=tol(out.dtype, a.dtype) * 10)
     if out.requires_grad:
         attempt(out.sum().backward)
@@ -214,12 +220,9 @@ def test_clip_and_leaky_relu_match_numpy_or_raise_a_documented_error(a, low, hig
     if err is None:
         expected, np_err = numpy_result(np.clip, a, low, high)
         assert np_err is None, f"clip accepted {low!r}, {high!r}: NumPy says {np_err}"
-        if KNOWN and isinstance(high, list):            # clip(x, None, [1.0]) promotes: item 6, phase B
-            assert_matches(out, expected, rtol=tol(a.dtype))
-        else:
-            assert out.dtype == a.dtype, "bounds are constants that take the Value's dtype"
-            assert_matches(out, np.clip(a, np.asarray(low, a.dtype) if low is not None else None,
-                                        np.asarray(high, a.dtype) if high is not None else None), rtol=tol(a.dtype))
+        assert out.dtype == a.dtype, "bounds are constants that take the Value's dtype"
+        assert_matches(out, np.clip(a, np.asarray(low, a.dtype) if low is not None else None,
+                                    np.asarray(high, a.dtype) if high is not None else None), rtol=tol(a.dtype))
     out, err = attempt(O.leaky_relu, x, slope)
     if err is None:
         expected = np.where(a > 0, a, a * slope).astype(a.dtype)

@@ -161,8 +161,16 @@ def predict(model: Any, inputs: Any, threshold: float = 0.5) -> np.ndarray:
     return _classes(_outputs(model, inputs), threshold)
 
 
+def _model_dtype(model: Any) -> np.dtype:
+    """The floating dtype of the model's parameters (float64 without parameters or with several dtypes):
+    the dtype plain input arrays take, as every plain array mixed into an op takes the Value's dtype."""
+    params = getattr(model, "parameters", None)
+    dtypes = {p.dtype for p in params()} if callable(params) else set()
+    return dtypes.pop() if len(dtypes) == 1 and next(iter(dtypes)).kind == "f" else np.dtype(np.float64)
+
+
 def _outputs(model: Any, inputs: Any) -> np.ndarray:
-    inputs = np.asarray(unwrap(inputs), dtype=np.float64)
+    inputs = np.asarray(unwrap(inputs), dtype=_model_dtype(model))
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
@@ -281,9 +289,10 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
     """
     inputs, targets = check_pair(inputs, targets)
     _check_options(epochs, target_loss, target_accuracy, log_every)
-    inputs = np.asarray(inputs, dtype=np.float64) if inputs.dtype.kind in "biu" else inputs
-    if targets.dtype.kind == "b":
-        targets = targets.astype(np.float64)
+    dtype = _model_dtype(model)         # a float32 model trains in float32 on float64 arrays (docs/engine.md)
+    inputs = inputs.astype(dtype) if inputs.dtype.kind in "biuf" else inputs
+    if targets.dtype.kind in "bf":
+        targets = targets.astype(dtype)
     n = len(inputs)
     if n == 0:
         raise ValueError("fit: the training set is empty")

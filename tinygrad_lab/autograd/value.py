@@ -500,9 +500,11 @@ def unwrap(x: Any) -> Any:
 
 
 def as_value(x: Any, like: Any) -> Value:
-    """`x` as a Value: Values as they are, numbers and arrays as constants (numbers take `like`'s float dtype).
+    """`x` as a Value: Values as they are, numbers and arrays as constants that take `like`'s float dtype.
 
-    `like` is the other operand (a Value or an array).
+    `like` is the other operand (a Value or an array). The dtype rule (docs/engine.md): Python numbers,
+    NumPy scalars and plain real arrays mixed into an op with a floating-point Value are constants of that
+    Value's dtype, so a float32 model stays float32 whatever the arrays it meets.
 
     Example:
         >>> as_value(2, Value(np.float32(1.0))).dtype
@@ -511,10 +513,14 @@ def as_value(x: Any, like: Any) -> Value:
     if isinstance(x, Value):
         return x
     if isinstance(x, (int, float, np.ndarray, np.generic, list, tuple)):
-        value = constant(x, like.data if isinstance(like, Value) else np.asarray(like))
-        if value.data.dtype.kind not in _NUMERIC_KINDS:
+        like_data = like.data if isinstance(like, Value) else np.asarray(like)
+        value = constant(x, like_data)
+        kind = value.data.dtype.kind
+        if kind not in _NUMERIC_KINDS:
             raise TypeError(f"unsupported operand for a Value operation: {type(x).__name__} with dtype "
                             f"{value.data.dtype} (numbers, numeric arrays and Values only)")
+        if kind != "c" and like_data.dtype.kind == "f" and value.data.dtype != like_data.dtype:
+            value.data = np.asarray(value.data, dtype=like_data.dtype)   # a constant takes the Value's dtype
         return value
     raise TypeError(f"unsupported operand type for a Value operation: {type(x).__name__}")
 

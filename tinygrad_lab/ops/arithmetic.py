@@ -222,8 +222,10 @@ def pow(x: Any, exponent: Any) -> Any:
     if not isinstance(x, Value):
         return Pow.forward(*_numpy_pair(x, unwrap(exponent)))
     p = unwrap(exponent)
-    if isinstance(p, np.ndarray) and x.data.dtype.kind == "f" and p.dtype.kind in "iub":
-        p = p.astype(x.data.dtype)
+    if isinstance(p, (list, tuple)):
+        p = np.asarray(p)
+    if isinstance(p, (np.ndarray, np.generic)) and x.data.dtype.kind == "f" and p.dtype.kind in "biuf":
+        p = p.astype(x.data.dtype)       # a constant exponent takes the Value's dtype (docs/engine.md, dtypes)
     return Pow.apply(x, exponent=p)
 
 

@@ -44,6 +44,14 @@ class MatMul(Function):
         return matmul(g, _swap_last(b)), matmul(_swap_last(a), g)
 
 
+def _same_float_dtype(op: str, a: Value, b: Value, first: str = "left operand", second: str = "right operand") -> None:
+    """TypeError when two floating-point Values of a matrix product differ in dtype (PyTorch refuses too)."""
+    da, db = a.data.dtype, b.data.dtype
+    if da != db and da.kind == "f" and db.kind == "f":
+        raise TypeError(f"{op}: expected both Values to have the same dtype, but the {first} is {da} and the "
+                        f"{second} is {db}; convert one (x.float(), x.double(), model.float() or model.double())")
+
+
 def matmul(a: Any, b: Any) -> Any:
     """Matrix product with NumPy's rules (1-D operands are promoted, batch dims broadcast).
 
@@ -56,6 +64,7 @@ def matmul(a: Any, b: Any) -> Any:
         return MatMul.forward(*_numpy_pair(a, b))
     like = a if isinstance(a, Value) else b
     a, b = as_value(a, like), as_value(b, like)
+    _same_float_dtype("matmul", a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul needs operands with at least 1 dimension, got shapes {a.shape} and {b.shape}")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -110,6 +119,9 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         like = weight if isinstance(weight, Value) else x
         x, weight = as_value(x, like), as_value(weight, like)
         bias = None if bias is None else as_value(bias, like)
+    _same_float_dtype("linear", x, weight, "input", "weight")
+    if bias is not None:
+        _same_float_dtype("linear", bias, weight, "bias", "weight")
     if x.data.shape[-1:] != weight.data.shape[1:2]:
         raise ValueError(f"linear: input has {x.shape[-1:] or 'no'} features (shape {x.shape}), but the weight "
                          f"of shape {weight.shape} expects {weight.shape[1]}")

@@ -331,8 +331,18 @@ def clip(x: Any, min: float | None = None, max: float | None = None) -> Any:
     if min is None and max is None:
         raise ValueError("clip() needs at least one of min and max")
     if isinstance(x, Value):
+        if x.data.dtype.kind == "f":     # array bounds are constants of the Value's dtype (docs/engine.md)
+            min, max = (_bound_like(b, x.data.dtype) for b in (min, max))
         return Clip.apply(x, min=min, max=max)
     return Clip.forward(x, min, max)
+
+
+def _bound_like(bound: Any, dtype: np.dtype) -> Any:
+    if isinstance(bound, (list, tuple, np.ndarray, np.generic)):
+        array = np.asarray(bound)
+        if array.dtype.kind in "biuf":
+            return array.astype(dtype)
+    return bound
 
 
 class Cast(Function):
