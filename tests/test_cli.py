@@ -186,7 +186,7 @@ def test_help_and_version(capsys):
     (["experiments", "--only", "nope"], "argument --only: unknown group(s) nope"),
     (["experiments", "--jobs", "0"], "argument --jobs: must be a positive integer"),
     (["train", "--name", "a/b"], "tinygrad-lab: error: name must be a non-empty file-name-safe string"),
-    (["graph", "--out", "graph.jpeg"], "tinygrad-lab: error: --out must end in .svg, .png, .pdf or .dot"),
+    (["graph", "--out", "graph.bmp"], "tinygrad-lab: error: --out must end in .svg, .png, .pdf, .jpg or .dot"),
     (["train", "--dataset", "xor_easy", "--points", "50"], "tinygrad-lab: error: data set 'xor_easy' has a fixed"),
 ])
 def test_bad_arguments_get_a_clear_message_and_exit_2(argv, message, capsys):

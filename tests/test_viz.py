@@ -491,12 +491,41 @@ def test_render_checks_format_and_options(tmp_path):
     _, _, loss = small_graph()
     with pytest.raises(ValueError, match=r"ends in \.svg but format='png'"):
         render(loss, tmp_path / "g.svg", format="png")
-    with pytest.raises(ValueError, match="format must be one of svg, png, pdf, dot; got 'bmp'"):
+    with pytest.raises(ValueError, match="format must be one of svg, png, pdf, jpg, dot; got 'bmp'"):
         render(loss, tmp_path / "g", format="bmp")
     with pytest.raises(TypeError, match="already drawn"):
         render(draw_graph(loss), tmp_path / "g.svg", max_nodes=3)
     dot = render(loss, tmp_path / "g.dot", max_nodes=3)
     assert dot.read_text() == draw_graph(loss, max_nodes=3).source
+
+
+def test_an_unknown_suffix_is_refused_before_anything_is_written(tmp_path):
+    _, _, loss = small_graph()
+    for name in ("x.bmp", "x.svgz", "graph.v2"):
+        with pytest.raises(ValueError, match=r"cannot tell the picture format from the suffix \.\w+ of .*: end the "
+                                             r"path in \.svg, \.png, \.pdf, \.jpg, \.dot, or pass format="):
+            render(loss, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+    assert render(loss, tmp_path / "graph.v2", format="dot") == tmp_path / "graph.v2.dot"    # asked for: added
+
+
+@pytest.mark.parametrize("name, fmt, picture, dot", [
+    ("g.jpg", None, "g.jpg", "g.dot"), ("g.JPEG", None, "g.JPEG", "g.dot"), ("g", None, "g.svg", "g.dot"),
+    ("g", "jpeg", "g.jpg", "g.dot"), ("g.png", "png", "g.png", "g.dot"), ("g.dot", None, "g.dot", "g.dot"),
+])
+def test_the_output_paths_follow_the_suffix(name, fmt, picture, dot, tmp_path):
+    from tinygrad_lab.viz.rendering import _output_paths
+
+    _, out, dot_path = _output_paths(tmp_path / name, fmt)
+    assert (out.name, dot_path.name) == (picture, dot)
+
+
+@needs_dot
+def test_render_writes_jpeg_for_jpg_and_jpeg_suffixes(tmp_path):
+    _, _, loss = small_graph()
+    for name in ("graph.jpg", "graph.jpeg"):
+        out = render(loss, tmp_path / name)
+        assert out == tmp_path / name and out.read_bytes()[:3] == b"\xff\xd8\xff"      # the JPEG magic
 
 
 def test_without_graphviz_render_still_writes_dot_and_says_how_to_install(monkeypatch, tmp_path):

@@ -224,10 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = sub.add_parser("graph", help="draw the computation graph of one training step",
                            description="Build a configuration (default: the 2-4-4-1 net on XOR-easy), run one "
-                                       "forward and backward pass, and draw its graph (SVG, PNG, PDF or DOT).")
+                                       "forward and backward pass, and draw its graph (SVG, PNG, PDF, JPEG or DOT).")
     _add_config_arguments(graph)
     graph.add_argument("--out", default="runs/graph.svg",
-                       help="output file; its suffix picks the format (default runs/graph.svg)")
+                       help="output file; its suffix picks the format: .svg, .png, .pdf, .jpg or .dot "
+                            "(default runs/graph.svg)")
     return parser
 
 
@@ -337,8 +338,8 @@ def _cmd_graph(args: argparse.Namespace, out: IO[str]) -> int:
     from .lab import build_model, draw_training_step, make_loss, prepare_data
 
     suffix = Path(args.out).suffix.lower()
-    if suffix not in (".svg", ".png", ".pdf", ".dot"):
-        raise ValueError(f"--out must end in .svg, .png, .pdf or .dot, got {args.out!r}")
+    if suffix not in (".svg", ".png", ".pdf", ".jpg", ".jpeg", ".dot"):
+        raise ValueError(f"--out must end in .svg, .png, .pdf, .jpg or .dot, got {args.out!r}")
     config = _config_from(args)
     inputs, targets, _, _ = prepare_data(config)
     scaled = InputScaler(config.scale_inputs).fit(inputs).transform(inputs)

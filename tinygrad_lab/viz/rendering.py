@@ -18,7 +18,8 @@ from .drawing import _INSTALL_HINT
 
 __all__ = ["GraphvizNotFoundError", "render"]
 
-_RENDER_FORMATS = ("svg", "png", "pdf", "dot")
+_RENDER_FORMATS = ("svg", "png", "pdf", "jpg", "dot")
+_ALIASES = {"jpeg": "jpg"}
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -44,15 +45,25 @@ class GraphvizNotFoundError(RuntimeError):
 
 
 def _output_paths(path: str | os.PathLike, format: str | None) -> tuple[str, Path, Path]:
+    """(format, picture path, DOT path). The suffix picks the format (.jpeg is .jpg); a path without a
+    suffix gets ``.svg`` (or ``.<format>``); an unknown suffix is refused unless ``format`` is given, so a
+    picture is never written under a name the caller did not ask for without being told."""
     path = Path(path)
     suffix = path.suffix[1:].lower()
-    if format is not None and format not in _RENDER_FORMATS:
-        raise ValueError(f"format must be one of {', '.join(_RENDER_FORMATS)}; got {format!r}")
-    if suffix in _RENDER_FORMATS:
-        if format is not None and format != suffix:
+    if format is not None:
+        format = _ALIASES.get(format, format)
+        if format not in _RENDER_FORMATS:
+            raise ValueError(f"format must be one of {', '.join(_RENDER_FORMATS)}; got {format!r}")
+    known = _ALIASES.get(suffix, suffix)
+    if known in _RENDER_FORMATS:
+        if format is not None and format != known:
             raise ValueError(f"path {str(path)!r} ends in .{suffix} but format={format!r}; "
                              "make them agree (or leave format out)")
-        fmt, out = suffix, path
+        fmt, out = known, path
+    elif suffix and format is None:
+        raise ValueError(f"cannot tell the picture format from the suffix .{suffix} of {str(path)!r}: end the "
+                         f"path in {', '.join('.' + f for f in _RENDER_FORMATS)}, or pass format= (the "
+                         f"format's suffix is then added to the name)")
     else:
         fmt = format or "svg"
         out = path.with_name(path.name + "." + fmt)
@@ -62,13 +73,14 @@ def _output_paths(path: str | os.PathLike, format: str | None) -> tuple[str, Pat
 
 def render(graph_or_root: Any, path: str | os.PathLike, format: str | None = None,
            **draw_kwargs: Any) -> Path:
-    """Write a drawing to ``path`` as SVG, PNG, PDF or DOT text; return the path of the picture.
+    """Write a drawing to ``path`` as SVG, PNG, PDF, JPEG or DOT text; return the path of the picture.
 
     ``graph_or_root`` is a drawing from :func:`draw_graph` or a ``Value`` (or list of them), drawn
-    with ``draw_kwargs``. The format comes from ``format`` or from the path's suffix (default
-    "svg"). The DOT text is always written next to the picture (same name, ``.dot``), so when the
-    Graphviz program is missing you still get it, and :class:`GraphvizNotFoundError` says how to
-    install Graphviz.
+    with ``draw_kwargs``. The format comes from the path's suffix (.svg, .png, .pdf, .jpg/.jpeg,
+    .dot) or from ``format``; a path without a suffix gets ``.svg`` (or the format's suffix) added,
+    and an unknown suffix without ``format`` is a ValueError. The DOT text is always written next to
+    the picture (same name, ``.dot``), so when the Graphviz program is missing you still get it, and
+    :class:`GraphvizNotFoundError` says how to install Graphviz.
 
     Example:
         >>> render(loss, "graph.png", params=model)            # doctest: +SKIP
