@@ -28,6 +28,16 @@ ArrayLike = Any
 _NUMERIC_KINDS = "biufc"   # bool, signed and unsigned integers, floats, complex
 
 
+def _dim(dim: Any, size: int, name: str) -> int:
+    """`dim` as an index in range(size) (negatives count from the end); PyTorch's TypeError/IndexError."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(dim).__name__} {dim!r}")
+    if not -size <= dim < size:
+        raise IndexError(f"Dimension out of range (expected {name} to be in range of [{-size}, {size - 1}], "
+                         f"but got {dim})")
+    return int(dim) % size
+
+
 def _not_numeric(data: Any, dtype: Any) -> TypeError:
     return TypeError(f"Value() takes numbers, lists of numbers or numeric NumPy arrays; got {type(data).__name__} "
                      f"with dtype {dtype}")
@@ -302,21 +312,26 @@ class Value:
     view = reshape
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Value:
-        """Merge the axes start_dim..end_dim into one (`Tensor.flatten`)."""
+        """Merge the axes start_dim..end_dim into one (`Tensor.flatten`); a 0-d Value becomes shape (1,)."""
         shape = self.shape
-        start, end = start_dim % max(self.ndim, 1), end_dim % max(self.ndim, 1)
-        return _ops.reshape(self, shape[:start] + (-1,) + shape[end + 1:]) if self.ndim else self.reshape(1)
+        start, end = _dim(start_dim, max(self.ndim, 1), "start_dim"), _dim(end_dim, max(self.ndim, 1), "end_dim")
+        if start > end:
+            raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim "
+                               f"({end_dim}) for a Value with {self.ndim} dimension(s)")
+        merged = int(np.prod(shape[start:end + 1]))         # not -1: exact also for zero-size Values
+        return _ops.reshape(self, shape[:start] + (merged,) + shape[end + 1:]) if self.ndim else self.reshape(1)
 
     def unsqueeze(self, dim: int) -> Value:
-        """Insert an axis of length 1 at `dim`."""
-        dim = dim % (self.ndim + 1)
+        """Insert an axis of length 1 at `dim` (in [-ndim - 1, ndim], as PyTorch)."""
+        dim = _dim(dim, self.ndim + 1, "dim")
         return _ops.reshape(self, self.shape[:dim] + (1,) + self.shape[dim:])
 
     def squeeze(self, dim: int | None = None) -> Value:
-        """Drop axes of length 1 (all, or just `dim` if it has length 1)."""
+        """Drop axes of length 1 (all, or just `dim` if it has length 1; an existing `dim` of another length
+        is left alone, as PyTorch)."""
         if dim is None:
             return _ops.reshape(self, tuple(s for s in self.shape if s != 1))
-        dim = dim % max(self.ndim, 1)
+        dim = _dim(dim, max(self.ndim, 1), "dim")
         if self.ndim == 0 or self.shape[dim] != 1:
             return self
         return _ops.reshape(self, self.shape[:dim] + self.shape[dim + 1:])
