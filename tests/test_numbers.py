@@ -124,3 +124,15 @@ def test_pow_zero_gradients_match_torch():
     (ta ** tb).sum().backward()
     np.testing.assert_array_equal(a.grad.data, ta.grad.numpy())
     np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("loss", [F.mse_loss, F.l1_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_a_loss_of_no_elements_is_nan_mean_zero_sum_and_an_empty_gradient(loss, reduction):
+    x = Value(np.zeros((0, 1)), requires_grad=True)
+    with np.errstate(all="ignore"):
+        out = loss(x, np.zeros((0, 1)), reduction=reduction)
+        out.sum().backward()                                # was ZeroDivisionError for 'mean'
+    expected = {"mean": [np.nan], "sum": [0.0], "none": []}[reduction]
+    np.testing.assert_array_equal(np.ravel(out.data), expected)
+    assert x.grad.shape == (0, 1)

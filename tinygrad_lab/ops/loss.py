@@ -37,8 +37,11 @@ def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
 
 
 def _per_element(g: Any, n: int, reduction: str) -> Any:
-    """The gradient that reaches each element of the unreduced loss."""
-    return g * (1.0 / n) if reduction == "mean" else g
+    """The gradient that reaches each element of the unreduced loss (an empty input has no elements: the
+    nan of its empty mean only meets empty arrays, so its gradient is empty, as PyTorch)."""
+    if reduction != "mean":
+        return g
+    return g * (1.0 / n) if n else g * float("nan")
 
 
 class MSELoss(Function):
@@ -59,7 +62,7 @@ class MSELoss(Function):
     @staticmethod
     def backward(g, out, input, target, reduction, target_grad):
         d = input - target
-        gi = (g * (2.0 / d.size) if reduction == "mean" else g * 2.0) * d
+        gi = _per_element(g * 2.0, d.size, reduction) * d
         return gi, (-gi if target_grad else None)
 
 
