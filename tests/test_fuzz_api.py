@@ -554,3 +554,58 @@ def test_the_documented_error_types_are_the_ones_this_file_allows():
     assert rows == [t.__name__ for t in DOCUMENTED] + ["AnomalyError"]
     assert issubclass(tinygrad_lab.AnomalyError, FloatingPointError)
     assert issubclass(np.exceptions.AxisError, IndexError) and issubclass(np.exceptions.AxisError, ValueError)
+
+
+# ---------------------------------------------------------------------------- broadcasting, casts, comparisons
+
+@fuzz
+@given(a=float_arrays(), shape=st.one_of(st.lists(st.integers(0, 3), max_size=4).map(tuple),
+                                         st.sampled_from([(-1,), ("2",), (2.0,), None, 3])),
+       which=st.sampled_from(["broadcast_to", "sum_to"]))
+def test_broadcast_to_and_sum_to_match_numpy_or_raise_a_documented_error(a, shape, which):
+    x = Value(a, requires_grad=True)
+    out, err = attempt(getattr(tinygrad_lab, which), x, shape)
+    if err is not None:
+        return
+    if which == "broadcast_to":
+        expected, np_err = numpy_result(np.broadcast_to, a, shape)
+    else:
+        lead = a.ndim - len(shape)
+        ok = lead >= 0 and all(s in (1, d) for s, d in zip(shape, a.shape[lead:], strict=True))
+        expected, np_err = (None, "not a shape a broadcast could have come from") if not ok else (
+            np.sum(a.astype(np.float64), axis=tuple(range(lead)) + tuple(
+                lead + i for i, s in enumerate(shape) if s == 1 and a.shape[lead + i] != 1),
+                keepdims=False).reshape(shape), None)
+    assert np_err is None, f"{which}{shape!r} accepted what NumPy refuses: {np_err}"
+    assert_matches(out, expected, rtol=tol(a.dtype) * 8, atol=tol(a.dtype) * 8)
+    attempt(out.sum().backward)
+    assert x.grad.shape == x.shape
+
+
+@fuzz
+@given(a=float_arrays(), dtype=st.sampled_from([np.float16, np.float32, np.float64, np.int64, bool, "float32",
+                                                 "bogus", object, str, None, np.complex128]))
+def test_astype_matches_numpy_or_raises_a_documented_error(a, dtype):
+    x = Value(a, requires_grad=True)
+    out, err = attempt(x.astype, dtype)
+    if err is not None:
+        return
+    expected, np_err = numpy_result(a.astype, dtype)
+    assert np_err is None and np.dtype(dtype).kind in "biufc", f"astype({dtype!r}) accepted"
+    assert out.dtype == expected.dtype
+    assert_matches(out, expected, rtol=0)
+
+
+@fuzz
+@given(a=float_arrays(), data=st.data(), op=st.sampled_from(["<", "<=", ">", ">=", "==", "!="]))
+def test_comparisons_match_numpy_or_raise_a_documented_error(a, data, op):
+    other = data.draw(operand_for(a.shape))
+    fn = {"<": lambda p, q: p < q, "<=": lambda p, q: p <= q, ">": lambda p, q: p > q,
+          ">=": lambda p, q: p >= q, "==": lambda p, q: p == q, "!=": lambda p, q: p != q}[op]
+    out, err = attempt(fn, Value(a), other)
+    if err is not None:
+        return
+    expected, np_err = numpy_result(fn, a, _np_operand(other))
+    assert np_err is None, f"{op} accepted what NumPy refuses: {np_err}"
+    assert isinstance(out, Value) and not out.requires_grad
+    assert_matches(out, expected, rtol=0)

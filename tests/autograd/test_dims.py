@@ -38,3 +38,18 @@ def test_dimension_arguments_match_torch(shape, method, args, expected):
             getattr(t, method)(*args)
     else:
         assert tuple(getattr(t, method)(*args).shape) == expected
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda x: __import__("tinygrad_lab").broadcast_to(x, ()), ValueError, "cannot broadcast shape \\(1,\\) to \\(\\)"),
+    (lambda x: __import__("tinygrad_lab").broadcast_to(x, (1.0,)), TypeError, "a shape must be a tuple of integers"),
+    (lambda x: __import__("tinygrad_lab").sum_to(x, (-1,)), ValueError, "shape \\(1,\\) cannot be summed to \\(-1,\\)"),
+    (lambda x: __import__("tinygrad_lab").sum_to(x, (1, 1)), ValueError, "cannot be summed to \\(1, 1\\)"),
+    (lambda x: __import__("tinygrad_lab").sum_to(x, (1.0,)), TypeError, "a shape must be a tuple of integers"),
+    (lambda x: x.astype(object), TypeError, "cast: the dtype must be numeric"),
+    (lambda x: x.astype(str), TypeError, "cast: the dtype must be numeric"),
+])
+def test_shapes_and_dtypes_that_numpy_refuses_are_refused(call, error, message):
+    """Found by tests/test_fuzz_api.py: each of these used to return a Value."""
+    with pytest.raises(error, match=message):
+        call(Value([1.0], requires_grad=True))

@@ -156,11 +156,22 @@ def broadcast_to(x: Any, shape: tuple) -> Any:
                [1., 2.]])
     """
     shape = tuple(shape)
+    if np.ndim(unwrap(x)) > len(shape):             # an assignment would drop leading 1s silently; NumPy refuses
+        raise ValueError(f"broadcast_to: cannot broadcast shape {np.shape(unwrap(x))} to {shape}, which has fewer "
+                         f"dimensions")
     if not isinstance(x, Value):
         return BroadcastTo.forward(x, shape)
-    if x.shape == shape:
+    if x.shape == shape and _int_shape(shape):
         return x
     return BroadcastTo.apply(x, shape=shape)
+
+
+def _int_shape(shape: tuple) -> bool:
+    """True for a shape of integers; TypeError otherwise (an equal shape of floats is not a shape)."""
+    for s in shape:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"a shape must be a tuple of integers, got {shape!r}")
+    return True
 
 
 def _sum_to_array(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -199,10 +210,21 @@ def sum_to(x: Any, shape: tuple) -> Any:
     """
     shape = tuple(shape)
     if not isinstance(x, Value):
-        return SumTo.forward(np.asarray(x), shape)
-    if x.shape == shape:
+        x = np.asarray(x)
+        _check_sum_to(x.shape, shape)
+        return SumTo.forward(x, shape)
+    if x.shape == shape and _int_shape(shape):
         return x
+    _check_sum_to(x.shape, shape)
     return SumTo.apply(x, shape=shape)
+
+
+def _check_sum_to(have: tuple, shape: tuple) -> None:
+    """ValueError unless broadcasting `shape` could have given `have` (so summing back is defined)."""
+    lead = len(have) - len(shape)
+    if lead < 0 or not all(isinstance(s, (int, np.integer)) and s in (1, d) for s, d in zip(shape, have[lead:])):
+        raise ValueError(f"sum_to: shape {have} cannot be summed to {shape}: broadcasting {shape} does not give "
+                         f"{have} (each size must be 1 or equal, with the same number of dimensions or fewer)")
 
 
 class Concat(Function):

@@ -371,6 +371,9 @@ def cast(x: Any, dtype: Any) -> Any:
         >>> cast(Value([1.0]), np.float32)
         Value([1.], dtype=float32)
     """
+    target = np.dtype(dtype)
+    if target.kind not in "biufc":
+        raise TypeError(f"cast: the dtype must be numeric (bool, integer, floating or complex), got {target}")
     if isinstance(x, Value):
-        return Cast.apply(x, dtype=np.dtype(dtype))
-    return Cast.forward(np.asarray(x), dtype)
+        return Cast.apply(x, dtype=target)
+    return Cast.forward(np.asarray(x), target)
