@@ -133,6 +133,20 @@ def _joined_inputs(count: int):
     return shapes(1, 3).flatmap(lambda s: st.tuples(*[floats(s)] * count, st.integers(-len(s), len(s) - 1)))
 
 
+def _concat_inputs(count: int, negative_axis: bool = False):
+    """`count` arrays that agree except along the join axis, where each has its own size (1..4)."""
+    def build(shape, axis, sizes):
+        def resized(size):
+            s = list(shape)
+            s[axis] = size
+            return floats(tuple(s))
+        axis_arg = axis - len(shape) if negative_axis else axis
+        return st.tuples(*[resized(size) for size in sizes], st.just(axis_arg))
+    return shapes(1, 3).flatmap(lambda s: st.tuples(
+        st.just(s), st.integers(0, len(s) - 1), st.lists(st.integers(1, 4), min_size=count, max_size=count)
+        .filter(lambda sizes: len(set(sizes)) > 1))).flatmap(lambda d: build(*d))
+
+
 def _stretched_shapes():
     """(small, big) shape pairs where `small` broadcasts to a different `big`."""
     return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3).map(
@@ -223,6 +237,12 @@ CASES: list[Case] = [
     Case("index_add", lambda a, index, shape: ops.index_add(a, index, shape), _index_add_inputs()),
     Case("concat", lambda a, b, axis: tinygrad_lab.concat([a, b], axis), _joined_inputs(2), 2),
     Case("stack", lambda a, b, c, axis: tinygrad_lab.stack([a, b, c], axis=axis), _joined_inputs(3), 3),
+    # unequal sizes along the join axis, three inputs, negative axes (an equal split of g would pass equal sizes)
+    Case("concat", lambda a, b, axis: tinygrad_lab.concat([a, b], axis), _concat_inputs(2), 2),
+    Case("concat", lambda a, b, c, axis: tinygrad_lab.concat([a, b, c], axis=axis), _concat_inputs(3), 3),
+    Case("concat", lambda a, b, c, axis: tinygrad_lab.concat([a, b, c], dim=axis), _concat_inputs(3, True), 3),
+    Case("stack", lambda a, b, axis: tinygrad_lab.stack([a, b], axis), _joined_inputs(2), 2),
+    Case("stack", lambda a, b, c, d, axis: tinygrad_lab.stack([a, b, c, d], dim=axis), _joined_inputs(4), 4),
     # ---- nn ops (Function subclasses defined in tinygrad_lab.nn) go below this line
     Case("mse_loss", lambda a, b, r: tinygrad_lab.nn.functional.mse_loss(a, b, reduction=r),
          shapes().flatmap(lambda s: st.tuples(floats(s), floats(s),

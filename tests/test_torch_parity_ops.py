@@ -57,6 +57,12 @@ CASES = [
     ("getitem_mask", (A,), lambda a: a[A > 0], lambda a: a[torch.from_numpy(A > 0)]),
     ("concat", (A, B), lambda a, b: tg.concat([a, b], axis=1), lambda a, b: torch.cat([a, b], dim=1)),
     ("stack", (A, B), lambda a, b: tg.stack([a, b], axis=1), lambda a, b: torch.stack([a, b], dim=1)),
+    ("concat_unequal_three_negative_axis", (A, SQUARE[:3, :2], ROW[:3, None]),
+     lambda a, b, c: tg.concat([a, b, c], axis=-1), lambda a, b, c: torch.cat([a, b, c], dim=-1)),
+    ("concat_unequal_axis_0", (A, SQUARE[:1, :4], B[1:]),
+     lambda a, b, c: tg.concat([a, b, c], axis=0), lambda a, b, c: torch.cat([a, b, c], dim=0)),
+    ("stack_three_negative_axis", (A, B, POS),
+     lambda a, b, c: tg.stack([a, b, c], axis=-2), lambda a, b, c: torch.stack([a, b, c], dim=-2)),
 ]
 
 
