@@ -55,8 +55,20 @@ pair = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, m
     lambda bs: st.tuples(floats(bs.input_shapes[0]), floats(bs.input_shapes[1])))
 pair_nonzero_b = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3).flatmap(
     lambda bs: st.tuples(floats(bs.input_shapes[0]), floats(bs.input_shapes[1], 0.5, 2.0)))
+
+
+def _distinct_pair(shape_a: tuple, shape_b: tuple) -> st.SearchStrategy:
+    """(a, b) whose entries, together, are pairwise >= 0.1 apart (no ties), in a random order: either side
+    can be the larger one, element by element (ties are tested in tests/test_kinks.py)."""
+    na, nb = int(np.prod(shape_a)), int(np.prod(shape_b))
+    def split(p):
+        grid = np.array(p, float) * 0.1 - 0.9
+        return grid[:na].reshape(shape_a), grid[na:].reshape(shape_b)
+    return st.permutations(list(range(na + nb))).map(split)
+
+
 pair_distinct = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3).flatmap(
-    lambda bs: st.tuples(floats(bs.input_shapes[0], -1, 0), floats(bs.input_shapes[1], 0.05, 1)))
+    lambda bs: _distinct_pair(*bs.input_shapes))
 matrix_dims = st.integers(1, 4)
 
 
