@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ import tinygrad_lab
 import tinygrad_lab.ops as ops
 from tinygrad_lab import Value
 from tinygrad_lab.engine import OPS
-from tinygrad_lab.testing import gradcheck, gradgradcheck
+from tinygrad_lab.testing import GradcheckWarning, gradcheck, gradgradcheck
 
 # ---------------------------------------------------------------------------- strategies
 
@@ -98,6 +99,7 @@ class Case:
     inputs: st.SearchStrategy  # tuples: differentiable arrays first, then static extras
     n_diff: int = 1  # how many leading items of the tuple are differentiable inputs
     second_order: bool = True
+    check: dict | None = None  # gradcheck options instead of the defaults (e.g. a larger eps through float32)
 
     def __str__(self) -> str:  # pytest ids
         return self.name
@@ -117,6 +119,21 @@ def _matmul_inputs(batched: bool = False, vector: str = ""):
     return st.tuples(matrix_dims, matrix_dims, matrix_dims, st.integers(1, 3)).flatmap(lambda d: build(*d))
 
 
+def _batched_matmul_inputs(left: str, right: str):
+    """a @ b with batch broadcasting; shapes written with letters: k (contracted), n, m, b, c (batch sizes)."""
+    def build(sizes):
+        def shape(spec):
+            return tuple(1 if ch == "1" else sizes[ch] for ch in spec)
+        return st.tuples(floats(shape(left)), floats(shape(right)))
+    return st.fixed_dictionaries({ch: st.integers(1, 3) for ch in "knmbc"}).flatmap(build)
+
+
+def _any_matmul_inputs():
+    """Any pair NumPy's matmul accepts: vectors, batches and batch broadcasting of up to 2 batch dims."""
+    from tinygrad_lab.testing.strategies import matmul_shapes
+    return matmul_shapes(max_batch_dims=2, max_side=3).flatmap(lambda ab: st.tuples(floats(ab[0]), floats(ab[1])))
+
+
 def _linear_inputs(bias: bool, lead: int = 1):
     def build(n, i, o):
         x = floats((2,) * (lead - 1) + (n, i))
@@ -128,10 +145,25 @@ def _getitem_inputs():
     basic = shapes(1, 3).flatmap(lambda s: st.tuples(floats(s), st.just(slice(None, None, 2))))
     fancy = shapes(1, 2).flatmap(lambda s: st.tuples(
         floats(s), hnp.arrays(np.int64, st.integers(1, 5), elements=st.integers(0, s[0] - 1))))
-    mixed = shapes(2, 3).flatmap(lambda s: st.tuples(
-        floats(s), st.tuples(st.integers(-s[0], s[0] - 1), st.just(slice(1, None)))))
-    mask = shapes(1, 2).flatmap(lambda s: st.tuples(floats(s), hnp.arrays(np.bool_, s)))
+    mixed = hnp.array_shapes(min_dims=2, max_dims=3, min_side=2, max_side=4).flatmap(lambda s: st.tuples(
+        floats(s), st.tuples(st.integers(-s[0], s[0] - 1),
+                             st.sampled_from([slice(1, None), slice(None, None, -1), slice(-2, None)]))))
+    mask = shapes(1, 2).flatmap(lambda s: st.tuples(floats(s), _mixed_mask(s)))
     return st.one_of(basic, fancy, mixed, mask)
+
+
+def _mixed_mask(shape) -> st.SearchStrategy:
+    """Boolean arrays with both values whenever they have two elements or more (never all-false, so the
+    selection is never empty; one-element masks are True)."""
+    def mix(mask):
+        mask = mask.copy()
+        flat = mask.reshape(-1)
+        if flat.size == 1:
+            flat[0] = True
+        elif flat.all() or not flat.any():
+            flat[0] = not flat[0]
+        return mask
+    return hnp.arrays(np.bool_, shape).map(mix)
 
 
 def _index_add_inputs():
@@ -187,8 +219,28 @@ def _clip_inputs():
     return st.tuples(values, st.sampled_from([(-1.0, 1.0), (None, 1.0), (-1.0, None)]))
 
 
-def _where_inputs():
-    return shapes().flatmap(lambda s: st.tuples(floats(s), floats(s), hnp.arrays(np.bool_, s)))
+def _where_inputs(scalar: str = ""):
+    """(a, b, cond) with mutually broadcastable shapes (cond too); cond has both values whenever it has two
+    elements or more. scalar="a" or "b" makes that operand a Python float (a static extra, after cond)."""
+    def build(bs, cond_is_full):
+        cond_shape, a_shape, b_shape = bs.input_shapes
+        cond = hnp.arrays(np.bool_, bs.result_shape if cond_is_full else cond_shape).map(_mix_bools)
+        if scalar == "a":
+            return st.tuples(floats(b_shape), cond, st.floats(-2, 2))
+        if scalar == "b":
+            return st.tuples(floats(a_shape), cond, st.floats(-2, 2))
+        return st.tuples(floats(a_shape), floats(b_shape), cond)
+    shapes3 = hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3).filter(
+        lambda bs: np.prod(bs.result_shape) >= 2)   # one element: cond cannot be mixed
+    return st.tuples(shapes3, st.booleans()).flatmap(lambda d: build(*d))
+
+
+def _mix_bools(mask):
+    mask = np.array(mask, copy=True)
+    flat = mask.reshape(-1)
+    if flat.size >= 2 and (flat.all() or not flat.any()):
+        flat[0] = not flat[0]
+    return mask
 
 
 def _cond_axis(min_dims=1):
@@ -214,6 +266,12 @@ CASES: list[Case] = [
     Case("matmul", lambda a, b: a @ b, _matmul_inputs(vector="left"), 2),
     Case("matmul", lambda a, b: a @ b, _matmul_inputs(vector="right"), 2),
     Case("matmul", lambda a, b: a @ b, _matmul_inputs(vector="both"), 2),
+    Case("matmul", lambda a, b: a @ b, _batched_matmul_inputs("k", "bkm"), 2),      # vector @ batch
+    Case("matmul", lambda a, b: a @ b, _batched_matmul_inputs("bnk", "k"), 2),      # batch @ vector
+    Case("matmul", lambda a, b: a @ b, _batched_matmul_inputs("nk", "bkm"), 2),     # matrix @ batch
+    Case("matmul", lambda a, b: a @ b, _batched_matmul_inputs("b1nk", "ckm"), 2),   # batch dims broadcast
+    Case("matmul", lambda a, b: a @ b, _batched_matmul_inputs("1nk", "bkm"), 2),
+    Case("matmul", lambda a, b: a @ b, _any_matmul_inputs(), 2),
     Case("linear", lambda x, w, b: tinygrad_lab.linear(x, w, b), _linear_inputs(True), 3),
     Case("linear", lambda x, w: tinygrad_lab.linear(x, w), _linear_inputs(False), 2),
     Case("linear", lambda x, w, b: tinygrad_lab.linear(x, w, b), _linear_inputs(True, lead=2), 3),
@@ -228,9 +286,16 @@ CASES: list[Case] = [
                                                                     st.sampled_from([0.01, 0.2]))),
     Case("clip", lambda a, bounds: a.clip(*bounds), _clip_inputs()),
     Case("cast", lambda a: a.astype(np.float64) * a, one(unary)),
+    # through float32 and back: finite differences need a large eps in float32 (exact for these quadratics)
+    Case("cast", lambda a: ops.cast(a, np.float32) * ops.cast(a, np.float32), one(unary),
+         check=dict(eps=1e-2, atol=1e-4, rtol=1e-3)),
+    Case("cast", lambda a: ops.cast(a, np.float64) * a.astype(np.float64), one(unary.map(np.float32)),
+         check=dict(eps=1e-2, atol=1e-4, rtol=1e-3)),
     Case("maximum", lambda a, b: tinygrad_lab.maximum(a, b), pair_distinct, 2),
     Case("minimum", lambda a, b: tinygrad_lab.minimum(a, b), pair_distinct, 2),
     Case("where", lambda a, b, c: tinygrad_lab.where(c, a, b), _where_inputs(), 2),
+    Case("where", lambda b, c, a: tinygrad_lab.where(c, a, b), _where_inputs(scalar="a")),
+    Case("where", lambda a, c, b: tinygrad_lab.where(c, a, b), _where_inputs(scalar="b")),
     Case("sum", lambda a, axis, keep: a.sum(axis, keep), axis_and_array()),
     Case("sum", lambda a: a.sum(), one(unary)),
     Case("mean", lambda a, axis, keep: a.mean(axis=axis, keepdims=keep), axis_and_array()),
@@ -321,6 +386,12 @@ def test_gradient_matches_finite_differences(case: Case):
         out = func(*values)
         assert out._op is not None and (out._op.name == case.name or case.name in _op_names(out)), \
             f"{case.name}: the function did not record the op (recorded {out._op and out._op.name})"
+        if case.check is not None:
+            with warnings.catch_warnings():   # float32 on purpose: the warning says what the row knows
+                warnings.simplefilter("ignore", GradcheckWarning)
+                assert gradcheck(func, tuple(values), **case.check)
+                assert not case.second_order or gradgradcheck(func, tuple(values), **case.check)
+            return
         assert gradcheck(func, tuple(values), eps=1e-6, atol=1e-6, rtol=1e-4)
         if case.second_order:
             assert gradgradcheck(func, tuple(values), eps=1e-6, atol=1e-5, rtol=1e-3)
