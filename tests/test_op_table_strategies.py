@@ -9,9 +9,8 @@ exercise the case.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-
 import test_ops_grad as table
+from hypothesis import HealthCheck, given, settings
 
 DRAWS = 100
 

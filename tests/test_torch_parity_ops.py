@@ -7,13 +7,15 @@ from tinygrad_lab import Value
 
 torch = pytest.importorskip("torch")
 
-RNG = np.random.default_rng(1234)
-A = RNG.standard_normal((3, 4))
-B = RNG.standard_normal((3, 4))
-ROW = RNG.standard_normal((4,))
-POS = RNG.uniform(0.2, 2.0, (3, 4))
+_DATA = np.random.default_rng(1234)  # the fixed inputs below, drawn once at import; tests use the `rng` fixture
+A = _DATA.standard_normal((3, 4))
+B = _DATA.standard_normal((3, 4))
+ROW = _DATA.standard_normal((4,))
+POS = _DATA.uniform(0.2, 2.0, (3, 4))
 TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, 2.0], [0.5, 0.5, 0.5, 0.5]])
-SQUARE = RNG.standard_normal((4, 5))
+SQUARE = _DATA.standard_normal((4, 5))
+BIAS = _DATA.standard_normal(5)
+del _DATA
 INDEX = np.array([0, 2, 2, 1])
 
 # (name, inputs, our function, torch function); each function gets one argument per input
@@ -26,7 +28,7 @@ CASES = [
     ("pow_value", (POS, B), lambda a, b: a ** b, lambda a, b: a ** b),
     ("matmul", (A, SQUARE), lambda a, b: a @ b, lambda a, b: a @ b),
     ("matvec", (A, ROW), lambda a, b: a @ b, lambda a, b: a @ b),
-    ("linear", (A, SQUARE.T, RNG.standard_normal(5)),
+    ("linear", (A, SQUARE.T, BIAS),
      lambda x, w, b: tg.linear(x, w, b), lambda x, w, b: torch.nn.functional.linear(x, w, b)),
     ("exp", (A,), lambda a: a.exp(), torch.exp),
     ("log", (POS,), lambda a: a.log(), torch.log),
@@ -67,8 +69,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("name, inputs, ours, theirs", CASES, ids=[c[0] for c in CASES])
-def test_forward_and_gradients_match_torch(name, inputs, ours, theirs):
-    weights = RNG.standard_normal(np.shape(theirs(*[torch.from_numpy(np.array(x)) for x in inputs])))
+def test_forward_and_gradients_match_torch(name, inputs, ours, theirs, rng):
+    weights = rng.standard_normal(np.shape(theirs(*[torch.from_numpy(np.array(x)) for x in inputs])))
     values = [Value(x, requires_grad=True) for x in inputs]
     out = ours(*values)
     (out * weights).sum().backward()
