@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -100,6 +100,7 @@ class Case:
     n_diff: int = 1  # how many leading items of the tuple are differentiable inputs
     second_order: bool = True
     check: dict | None = None  # gradcheck options instead of the defaults (e.g. a larger eps through float32)
+    examples: tuple = ()  # inputs always checked (regressions), besides the drawn ones
 
     def __str__(self) -> str:  # pytest ids
         return self.name
@@ -291,9 +292,12 @@ CASES: list[Case] = [
          check=dict(eps=1e-2, atol=1e-4, rtol=1e-3)),
     Case("cast", lambda a: ops.cast(a, np.float64) * a.astype(np.float64), one(unary.map(np.float32)),
          check=dict(eps=1e-2, atol=1e-4, rtol=1e-3)),
-    Case("maximum", lambda a, b: tinygrad_lab.maximum(a, b), pair_distinct, 2),
-    Case("minimum", lambda a, b: tinygrad_lab.minimum(a, b), pair_distinct, 2),
-    Case("where", lambda a, b, c: tinygrad_lab.where(c, a, b), _where_inputs(), 2),
+    Case("maximum", lambda a, b: tinygrad_lab.maximum(a, b), pair_distinct, 2,
+         examples=((np.array([0.5, -0.5]), np.array([0.0, 0.1])),)),   # a wins once, b once
+    Case("minimum", lambda a, b: tinygrad_lab.minimum(a, b), pair_distinct, 2,
+         examples=((np.array([0.5, -0.5]), np.array([0.0, 0.1])),)),
+    Case("where", lambda a, b, c: tinygrad_lab.where(c, a, b), _where_inputs(), 2,
+         examples=((np.array([[1.0, -2.0]]), np.array([0.5, 3.0]), np.array([[True], [False]])),)),
     Case("where", lambda b, c, a: tinygrad_lab.where(c, a, b), _where_inputs(scalar="a")),
     Case("where", lambda a, c, b: tinygrad_lab.where(c, a, b), _where_inputs(scalar="b")),
     Case("sum", lambda a, axis, keep: a.sum(axis, keep), axis_and_array()),
@@ -315,7 +319,8 @@ CASES: list[Case] = [
     Case("concat", lambda a, b, axis: tinygrad_lab.concat([a, b], axis), _joined_inputs(2), 2),
     Case("stack", lambda a, b, c, axis: tinygrad_lab.stack([a, b, c], axis=axis), _joined_inputs(3), 3),
     # unequal sizes along the join axis, three inputs, negative axes (an equal split of g would pass equal sizes)
-    Case("concat", lambda a, b, axis: tinygrad_lab.concat([a, b], axis), _concat_inputs(2), 2),
+    Case("concat", lambda a, b, axis: tinygrad_lab.concat([a, b], axis), _concat_inputs(2), 2,
+         examples=((np.array([[0.5, -1.0, 2.0]]), np.arange(6.0).reshape(2, 3) / 4, 0),)),  # an equal split
     Case("concat", lambda a, b, c, axis: tinygrad_lab.concat([a, b, c], axis=axis), _concat_inputs(3), 3),
     Case("concat", lambda a, b, c, axis: tinygrad_lab.concat([a, b, c], dim=axis), _concat_inputs(3, True), 3),
     Case("stack", lambda a, b, axis: tinygrad_lab.stack([a, b], axis), _joined_inputs(2), 2),
@@ -379,8 +384,6 @@ def _build(case: Case, drawn: tuple):
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_gradient_matches_finite_differences(case: Case):
-    @settings(max_examples=20, deadline=None)
-    @given(case.inputs)
     def check(drawn):
         func, values = _build(case, drawn)
         out = func(*values)
@@ -395,7 +398,10 @@ def test_gradient_matches_finite_differences(case: Case):
         assert gradcheck(func, tuple(values), eps=1e-6, atol=1e-6, rtol=1e-4)
         if case.second_order:
             assert gradgradcheck(func, tuple(values), eps=1e-6, atol=1e-5, rtol=1e-3)
-    check()
+    check = given(case.inputs)(check)
+    for drawn in case.examples:
+        check = example(drawn)(check)
+    settings(max_examples=20, deadline=None)(check)()
 
 
 def _op_names(out: Value) -> set[str]:
