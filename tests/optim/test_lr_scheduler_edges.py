@@ -76,7 +76,14 @@ def test_stepping_the_scheduler_before_the_optimizer_warns_once():
         sched.step()
         sched.step()
     assert [str(w.message)[:25] for w in caught] == ["Detected call of `lr_sche"]
-    assert caught[0].category is UserWarning and caught[0].filename == __file__
+    assert caught[0].category is UserWarning
+
+
+def test_the_warning_points_at_the_callers_line():
+    sched = StepLR(make_opt(), step_size=1)
+    with pytest.warns(UserWarning, match="Detected call") as caught:
+        sched.step()
+    assert caught[0].filename == __file__
 
 
 def test_two_schedulers_on_one_optimizer():
