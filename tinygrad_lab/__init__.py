@@ -8,6 +8,22 @@ Example:
     Value(11.3890561)
 """
 from . import nn, optim, random
+from ._ops_extra import (  # issue 11: tensor ops for custom models (they also add Value methods)
+    argmax,
+    argmin,
+    chunk,
+    cumsum,
+    erf,
+    expand,
+    flip,
+    gather,
+    masked_fill,
+    repeat,
+    scatter_add,
+    split,
+    std,
+    var,
+)
 from .engine import (
     AnomalyError,
     Function,
@@ -44,3 +60,5 @@ __all__ = [
     "softmax", "log_softmax", "logsumexp", "broadcast_to", "sum_to", "linear", "gradcheck", "gradgradcheck",
     "nn", "optim", "random", "manual_seed",
 ]
+__all__ += ["var", "std", "cumsum", "argmax", "argmin", "gather", "scatter_add", "masked_fill", "split", "chunk",
+            "expand", "repeat", "flip", "erf"]
