@@ -21,7 +21,7 @@ Example:
     >>> y.data[0, 0].tolist()
     [[10.0, 18.0], [42.0, 50.0]]
     >>> y.sum().backward(); w.grad.data[0, 0].tolist()
-    [[48.0, 56.0], [80.0, 88.0]]
+    [[20.0, 24.0], [36.0, 40.0]]
 """
 from __future__ import annotations
 
@@ -308,7 +308,7 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
 
     Example:
         >>> conv1d(Value([[[1.0, 2.0, 3.0, 4.0]]]), Value([[[1.0, -1.0]]]))
-        Value([[[-1., -1., -1.]]], op=reshape)
+        Value([[[-1., -1., -1.]]])
     """
     batched, groups = _checked("conv1d", input, weight, bias, groups, 1)
     kernel = tuple(np.shape(_data(weight))[2:])

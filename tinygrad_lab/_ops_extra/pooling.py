@@ -162,7 +162,7 @@ def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
     Example:
         >>> max_pool1d(Value([[[1.0, 3.0, 2.0, 0.0]]]), 2)
-        Value([[[3., 2.]]], op=reshape)
+        Value([[[3., 2.]]])
     """
     x, batched = _unbatched("max_pool1d", input, 1)
     n, c, length = np.shape(_data(x))
@@ -250,7 +250,7 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
     Example:
         >>> avg_pool1d(Value([[[1.0, 3.0, 2.0, 0.0]]]), 2)
-        Value([[[2., 1.]]], op=reshape)
+        Value([[[2., 1.]]])
     """
     x, batched = _unbatched("avg_pool1d", input, 1)
     n, c, length = np.shape(_data(x))

@@ -8,7 +8,7 @@ Example:
     >>> x = Value([[1.0, 2.0], [3.0, 4.0]])
     >>> x.flip(0).cumsum(dim=1)
     Value([[3., 7.],
-           [1., 3.]], op=cumsum)
+           [1., 3.]])
 """
 from __future__ import annotations
 

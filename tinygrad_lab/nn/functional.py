@@ -603,3 +603,10 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
         return total
     with np.errstate(invalid="ignore", divide="ignore"):
         return total / total_weight
+
+
+# issue 11: convolution, pooling, normalisation, embedding, pad, one_hot, gelu, silu (kept in their own file)
+from ._functional_extra import *  # noqa: E402, F403
+from ._functional_extra import __all__ as _extra_names  # noqa: E402
+
+__all__ += _extra_names
