@@ -803,6 +803,8 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
             g = grads.pop(key, None)
             if g is None:
                 continue
+            if _VALUE_HOOKS and key in _VALUE_HOOKS:   # Value.register_hook (issue 11): rarely set, checked once
+                g = _run_value_hooks(node, g, create_graph)
             if key in wanted:
                 found[key] = g
                 continue
@@ -978,3 +980,4 @@ class Neg(Function):
 
 
 from . import ops as _ops  # noqa: E402  (ops builds on the classes above)
+from .hooks import _VALUE_HOOKS, _run_value_hooks  # noqa: E402  (Value.register_hook)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine import Value
+from ..hooks import register_hook
 from . import activation, indexing, movement, statistics
 
 __all__: list[str] = []
@@ -92,6 +93,14 @@ def _flip(self: Value, *dims: Any) -> Value:
     return movement.flip(self, dims[0] if len(dims) == 1 else dims)
 
 
+def _register_hook(self: Value, hook: Any) -> Any:
+    """Call `hook(grad)` when this Value's gradient is computed; it may return a replacement (`Tensor.register_hook`).
+
+    Returns a handle whose `.remove()` takes the hook out.
+    """
+    return register_hook(self, hook)
+
+
 def _erf(self: Value) -> Value:
     """The error function elementwise, as `Tensor.erf`."""
     return activation.erf(self)
@@ -101,7 +110,7 @@ METHODS = {
     "var": _var, "std": _std, "argmax": _argmax, "argmin": _argmin, "cumsum": _cumsum,
     "gather": _gather, "scatter_add": _scatter_add, "masked_fill": _masked_fill,
     "split": _split, "chunk": _chunk, "expand": _expand, "expand_as": _expand_as, "repeat": _repeat,
-    "flip": _flip, "erf": _erf,
+    "flip": _flip, "erf": _erf, "register_hook": _register_hook,
 }
 """Method name -> function; attached to `Value` below (an existing method of the same name is never replaced)."""
 

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import os
+import weakref
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -30,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..engine import Value, no_grad
+from ..hooks import RemovableHandle
 from ..utils.files import atomic_path
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys", "StateDictError", "save", "load", "load_state"]
@@ -115,7 +117,7 @@ class Module:
                                   'function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        out = self.forward(*args, **kwargs)
+        out = self._forward_with_hooks(args, kwargs) if self._hooks_active else self.forward(*args, **kwargs)
         # Tag outputs with (module, inputs) for drawings: one tuple append per call, innermost first.
         # Long-lived values (inputs passed through, Parameters) are never tagged, so tags cannot pile up.
         if type(out) is Value or (isinstance(out, Value) and not isinstance(out, Parameter)):
@@ -135,6 +137,104 @@ class Module:
             for v in out:
                 if isinstance(v, Value) and all(v is not arg for arg in args):
                     v._calls += ((self, inputs),)
+        return out
+
+    # ------------------------------------------------------------------ forward hooks (issue 11)
+
+    _hooks_active = False  # True on an instance while it has forward (pre-)hooks: then __call__ runs them
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call `hook(module, args)` before each forward; it may return new args (a tuple, or one value).
+
+        With `with_kwargs=True` it is `hook(module, args, kwargs)` and may return
+        `(args, kwargs)`. Hooks run in registration order (`prepend=True` puts
+        this one first), as `torch.nn.Module.register_forward_pre_hook`.
+
+        Example:
+            >>> from tinygrad_lab.nn import Linear
+            >>> layer = Linear(1, 1, bias=False); layer.weight.data[:] = 2.0
+            >>> handle = layer.register_forward_pre_hook(lambda m, args: args[0] * 10)
+            >>> layer(Value([[1.0]])).item()
+            20.0
+            >>> handle.remove(); layer(Value([[1.0]])).item()
+            2.0
+        """
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs, False)
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Call `hook(module, args, output)` after each forward; a non-None return value replaces the output.
+
+        With `with_kwargs=True` it is `hook(module, args, kwargs, output)`;
+        `always_call=True` runs it even when forward raises. As
+        `torch.nn.Module.register_forward_hook`.
+
+        Example:
+            >>> from tinygrad_lab.nn import ReLU
+            >>> shapes = []
+            >>> _ = (relu := ReLU()).register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+            >>> _ = relu(Value([[1.0, -1.0]])); shapes
+            [(1, 2)]
+        """
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs, always_call)
+
+    def _add_hook(self, table_name: str, hook: Callable[..., Any], prepend: bool, with_kwargs: bool,
+                  always_call: bool) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+        d = self.__dict__
+        table = d.setdefault(table_name, {})
+        ref = weakref.ref(self)
+
+        def refresh() -> None:
+            module = ref()
+            if module is not None:
+                module.__dict__["_hooks_active"] = bool(module.__dict__.get("_forward_pre_hooks")
+                                                        or module.__dict__.get("_forward_hooks"))
+
+        handle = RemovableHandle(table, refresh)
+        entry = (hook, with_kwargs, always_call)
+        if prepend:
+            items = list(table.items())
+            table.clear()
+            table[handle.id] = entry
+            table.update(items)
+        else:
+            table[handle.id] = entry
+        d["_hooks_active"] = True
+        return handle
+
+    def _forward_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        """forward() between the pre-hooks (which may replace the inputs) and the hooks (which may replace the
+        output), PyTorch's order."""
+        for hook, with_kwargs, _ in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("a forward pre-hook registered with with_kwargs=True must return None "
+                                           f"or a tuple (args, kwargs), got {type(result).__name__}")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        hooks = list(self.__dict__.get("_forward_hooks", {}).values())
+        try:
+            out = self.forward(*args, **kwargs)
+        except Exception:
+            for hook, with_kwargs, always_call in hooks:
+                if always_call:
+                    try:
+                        hook(self, args, kwargs, None) if with_kwargs else hook(self, args, None)
+                    except Exception:  # noqa: BLE001 - the forward error is the one to report
+                        pass
+            raise
+        for hook, with_kwargs, _ in hooks:
+            result = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
+            if result is not None:
+                out = result
         return out
 
     # ------------------------------------------------------------------ registration
