@@ -24,6 +24,7 @@ from ._ops_extra import (  # issue 11: tensor ops for custom models (they also a
     std,
     var,
 )
+from .checkpoint import load, save
 from .engine import (
     AnomalyError,
     Function,
@@ -61,4 +62,4 @@ __all__ = [
     "nn", "optim", "random", "manual_seed",
 ]
 __all__ += ["var", "std", "cumsum", "argmax", "argmin", "gather", "scatter_add", "masked_fill", "split", "chunk",
-            "expand", "repeat", "flip", "erf"]
+            "expand", "repeat", "flip", "erf", "save", "load"]
