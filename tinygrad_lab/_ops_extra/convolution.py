@@ -1,7 +1,7 @@
 """Convolution: `conv2d`, `conv1d` and their two adjoints `conv2d_input` / `conv2d_weight` (PyTorch's numbers).
 
 Cross-correlation as in PyTorch, computed on strided views: the padded input
-is viewed as windows (`sliding_window_view`, no copy), gathered once into an
+is viewed as windows (`as_strided`, no copy), gathered once into an
 im2col matrix and multiplied with the weight in one BLAS call (one per group,
 batched). No Python loop runs over the batch or over pixels; the input
 gradient scatters the column gradient back with one strided add per kernel
@@ -29,7 +29,7 @@ import numbers
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from ..engine import Function, Value
 from ..ops import _data, _value, reshape
@@ -53,10 +53,12 @@ def _pad2d(x: np.ndarray, padding: tuple, value: float = 0.0) -> np.ndarray:
 
 
 def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """A strided view (N, C, Ho, Wo, kh, kw) of the windows of the padded input (no copy)."""
+    """A read-only strided view (N, C, Ho, Wo, kh, kw) of the windows of the padded input (no copy)."""
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    view = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
-    return view[:, :, ::sh, ::sw, ::dh, ::dw]
+    n, c, hp, wp = xp.shape
+    ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    s0, s1, s2, s3 = xp.strides
+    return as_strided(xp, (n, c, ho, wo, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw), writeable=False)
 
 
 def _columns(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
@@ -80,12 +82,13 @@ def _conv_array(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tupl
     o, cg, kh, kw = w.shape
     ho = _out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
     wo = _out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-    cols = _columns(x, (kh, kw), stride, padding, dilation, groups)
     og = o // groups
-    if groups == 1:
-        out = cols[0] @ w.reshape(o, cg * kh * kw).T                        # (N*Ho*Wo, O)
-        out = out.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+    if groups == 1:   # per sample W (O, K) @ columns (K, Ho*Wo): the result is already (N, O, Ho*Wo)
+        win = _windows(_pad2d(x, padding), (kh, kw), stride, dilation)
+        cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, cg * kh * kw, ho * wo)
+        out = (w.reshape(o, cg * kh * kw) @ cols).reshape(n, o, ho, wo)
     else:
+        cols = _columns(x, (kh, kw), stride, padding, dilation, groups)
         out = cols @ w.reshape(groups, og, cg * kh * kw).transpose(0, 2, 1)  # (G, N*Ho*Wo, O/G)
         out = out.reshape(groups, n, ho, wo, og).transpose(1, 0, 4, 2, 3).reshape(n, o, ho, wo)
     out = np.ascontiguousarray(out)
@@ -96,23 +99,27 @@ def _conv_array(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tupl
 
 def _conv_input_array(g: np.ndarray, w: np.ndarray, input_shape: tuple, stride: tuple, padding: tuple,
                       dilation: tuple, groups: int) -> np.ndarray:
-    """The adjoint of conv2d in its input (a transposed convolution): col2im of g @ W."""
+    """The adjoint of conv2d in its input (a transposed convolution): W^T @ g, then col2im.
+
+    The column gradient is laid out (G, kh, kw, C/G, N, Ho, Wo), so each kernel offset adds one
+    contiguous block into the padded input gradient (held as (G, C/G, N, Hp, Wp), transposed once at the end).
+    """
     n, o, ho, wo = g.shape
     _, cg, kh, kw = w.shape
     og = o // groups
     (pt, pb), (pl, pr) = padding
     h, wd = input_shape[2], input_shape[3]
-    hp, wp = h + pt + pb, wd + pl + pr
-    gm = g.reshape(n, groups, og, ho, wo).transpose(1, 0, 3, 4, 2).reshape(groups, n * ho * wo, og)
-    dcols = gm @ w.reshape(groups, og, cg * kh * kw)                       # (G, N*Ho*Wo, C/G*kh*kw)
-    dcols = dcols.reshape(groups, n, ho, wo, cg, kh, kw).transpose(5, 6, 1, 0, 4, 2, 3)
-    dxp = np.zeros((n, groups, cg, hp, wp), dtype=np.result_type(g.dtype, w.dtype))
+    gm = g.reshape(n, groups, og, ho * wo).transpose(1, 2, 0, 3).reshape(groups, og, n * ho * wo)
+    wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, og)
+    dcols = (wt @ gm).reshape(groups, kh, kw, cg, n, ho, wo)                # one BLAS call per group
+    dxp = np.zeros((groups, cg, n, h + pt + pb, wd + pl + pr), dtype=dcols.dtype)
     (sh, sw), (dh, dw) = stride, dilation
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
         for j in range(kw):
-            dxp[:, :, :, rows, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols[i, j]
-    return dxp.reshape(n, groups * cg, hp, wp)[:, :, pt:pt + h, pl:pl + wd].copy()
+            dxp[:, :, :, rows, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols[:, i, j]
+    dx = dxp[:, :, :, pt:pt + h, pl:pl + wd].reshape(groups * cg, n, h, wd)
+    return np.ascontiguousarray(dx.transpose(1, 0, 2, 3))
 
 
 def _conv_weight_array(x: np.ndarray, g: np.ndarray, weight_shape: tuple, stride: tuple, padding: tuple,

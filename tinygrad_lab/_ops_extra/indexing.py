@@ -92,7 +92,12 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(x, src, dim, index):
         out = np.array(x, copy=True)
-        np.add.at(out, _positions(dim, index), src[tuple(slice(0, s) for s in index.shape)])
+        src = src[tuple(slice(0, s) for s in index.shape)]
+        if out.dtype.kind == "f" and out.size:   # np.bincount sums like np.add.at, much faster (in float64)
+            flat = np.ravel_multi_index(np.broadcast_arrays(*_positions(dim, index)), out.shape)
+            out += np.bincount(flat.ravel(), weights=src.ravel(), minlength=out.size).reshape(out.shape)
+        else:
+            np.add.at(out, _positions(dim, index), src)
         return out
 
     @staticmethod

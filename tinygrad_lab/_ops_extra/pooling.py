@@ -81,19 +81,71 @@ def _max_positions(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
     return (rows * width + cols).reshape(n, c, ho * wo)
 
 
+def _max_array(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+               out_size: tuple) -> np.ndarray:
+    """The window maxima: one np.maximum per kernel offset over strided slices (NaN wins, as in PyTorch)."""
+    xp = _pad2d(x, padding, -np.inf)
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_size
+    out = None
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(kw):
+            part = xp[:, :, rows, j * dw: j * dw + sw * (wo - 1) + 1: sw]
+            out = part.copy() if out is None else np.maximum(out, part, out=out)
+    return out
+
+
+def _max_spread(g: np.ndarray, x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
+                padding: tuple, out_size: tuple) -> np.ndarray:
+    """g added at each window's first maximum (row-major order), one masked strided add per kernel offset."""
+    xp = _pad2d(x, padding, -np.inf)
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_size
+    dxp = np.zeros(xp.shape, dtype=g.dtype)
+    taken = np.zeros(out.shape, dtype=bool)
+    nan = np.isnan(out)
+    any_nan = bool(nan.any())
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(kw):
+            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+            part = xp[:, :, rows, cols]
+            hit = part == out
+            if any_nan:
+                hit |= nan & np.isnan(part)
+            hit &= ~taken
+            taken |= hit
+            dxp[:, :, rows, cols] += g * hit
+    (pt, pb), (pl, pr) = padding
+    return dxp[:, :, pt:xp.shape[2] - pb, pl:xp.shape[3] - pr]
+
+
+def _max_positions(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+                   out_size: tuple) -> np.ndarray:
+    """(N, C, Ho*Wo) flat positions in the padded plane of each window's first maximum."""
+    win = _pooled_windows(x, kernel, stride, dilation, padding, out_size, -np.inf)
+    n, c, ho, wo, kh, kw = win.shape
+    first = win.reshape(n, c, ho, wo, kh * kw).argmax(axis=-1)
+    rows = np.arange(ho)[:, None] * stride[0] + (first // kw) * dilation[0]
+    cols = np.arange(wo)[None, :] * stride[1] + (first % kw) * dilation[1]
+    width = x.shape[3] + padding[1][0] + padding[1][1]
+    return (rows * width + cols).reshape(n, c, ho * wo)
+
+
 class MaxPool2d(Function):
     """y = the maximum of each window (padding is -inf);
-    dx = g added at each window's first maximum (scatter_add, whose gradient is gather)."""
+    dx = g added at each window's first maximum (as a scatter_add, whose gradient is gather)."""
 
     name = "max_pool2d"
 
     @staticmethod
     def forward(x, kernel, stride, dilation, padding, out_size):
-        return _pooled_windows(x, kernel, stride, dilation, padding, out_size, -np.inf).max(axis=(4, 5))
+        return _max_array(x, kernel, stride, dilation, padding, out_size)
 
     @staticmethod
     def backward(g, out, x, kernel, stride, dilation, padding, out_size):
         xd = _data(x)
+        if not isinstance(g, Value):   # the same sum, one masked add per kernel offset (fast)
+            return (_max_spread(g, xd, _data(out), kernel, stride, dilation, padding, out_size),)
         n, c, h, w = xd.shape
         (pt, pb), (pl, pr) = padding
         hp, wp = h + pt + pb, w + pl + pr
@@ -119,7 +171,7 @@ def _run_max_pool(x: Any, geometry: dict, return_indices: bool) -> Any:
     args = {k: geometry[k] for k in ("kernel", "stride", "dilation", "padding")}
     args["out_size"] = geometry["out"]
     xd = np.asarray(_data(x))
-    y = MaxPool2d.apply(x, **args) if isinstance(x, Value) else MaxPool2d.forward(xd, **args)
+    y = MaxPool2d.apply(x, **args) if isinstance(x, Value) else _max_array(xd, **args)
     if not return_indices:
         return y, None
     flat = _max_positions(xd, geometry["kernel"], geometry["stride"], geometry["dilation"], geometry["padding"],
