@@ -54,15 +54,18 @@ def build_torch(torch, ours, dtype):
     return model, torch.optim.Adam(model.parameters(), lr=3e-3)
 
 
-def median_ms(step, repeats: int) -> float:
+def timed_pair(first, second, repeats: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(median, min) ms per call of each step, the two interleaved call by call (a busy machine slows both)."""
     for _ in range(5):
-        step()
-    times = []
+        first()
+        second()
+    times: tuple[list, list] = ([], [])
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e3
+        for fn, bucket in ((first, times[0]), (second, times[1])):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return tuple((float(np.median(t)) * 1e3, float(np.min(t)) * 1e3) for t in times)
 
 
 def phases_ours(model, opt, x, y, repeats: int) -> dict[str, float]:
@@ -94,7 +97,8 @@ def main() -> None:
     repeats = 20 if ARGS.quick else 100
     rng = np.random.default_rng(0)
     print(f"digits CNN, one training step (forward + cross-entropy + backward + Adam), {ARGS.threads} thread(s)")
-    print(f"{'dtype':8} {'batch':>5} {'ours ms':>9} {'torch ms':>9} {'ratio':>6}   ours: forward / backward / step ms")
+    print("ms per step: median (min) over interleaved repeats; ratio = ours / torch")
+    print(f"{'dtype':8} {'batch':>5} {'ours ms':>15} {'torch ms':>15} {'ratio':>12}   ours: forward / backward / step")
     profiled = None
     for dtype in (np.float32, np.float64):
         for batch in ARGS.batch:
@@ -108,9 +112,7 @@ def main() -> None:
                 loss.backward()
                 opt.step()
 
-            ours_ms = median_ms(ours_step, repeats)
             split = phases_ours(model, opt, x, y, repeats)
-            torch_ms = float("nan")
             if torch is not None:
                 tmodel, topt = build_torch(torch, model, dtype)
                 tx, ty = torch.tensor(x), torch.tensor(y)
@@ -121,8 +123,12 @@ def main() -> None:
                     loss.backward()
                     topt.step()
 
-                torch_ms = median_ms(torch_step, repeats)
-            print(f"{np.dtype(dtype).name:8} {batch:5d} {ours_ms:9.2f} {torch_ms:9.2f} {ours_ms / torch_ms:6.2f}   "
+                (ours_med, ours_min), (torch_med, torch_min) = timed_pair(ours_step, torch_step, repeats)
+            else:
+                (ours_med, ours_min), _ = timed_pair(ours_step, ours_step, repeats)
+                torch_med = torch_min = float("nan")
+            print(f"{np.dtype(dtype).name:8} {batch:5d} {ours_med:7.2f} ({ours_min:5.2f}) "
+                  f"{torch_med:7.2f} ({torch_min:5.2f}) {ours_med / torch_med:5.2f} ({ours_min / torch_min:4.2f})   "
                   f"{split['forward']:.2f} / {split['backward']:.2f} / {split['step']:.2f}")
             if dtype is np.float32 and batch == ARGS.batch[0]:
                 profiled = ours_step
@@ -136,7 +142,7 @@ def main() -> None:
         stats = pstats.Stats(profile)
         total = sum(v[2] for v in stats.stats.values())
         rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:12]
-        for (filename, line, name), (_, calls, tottime, _, _) in rows:
+        for (filename, line, name), (_, _, tottime, _, _) in rows:
             where = f"{os.path.basename(filename)}:{line}({name})" if line else name
             print(f"  {100 * tottime / total:5.1f}%  {1e3 * tottime / repeats:6.3f} ms/step  {where}")
 

@@ -53,7 +53,7 @@ def predict(x):
 
 start = time.perf_counter()
 bar = tqdm(range(epochs), desc="training", unit="epoch", file=sys.stdout)
-for epoch in bar:
+for _ in bar:
     perm = shuffle.permutation(train_idx)
     losses = []
     for i in range(0, len(perm), batch_size):

@@ -1,9 +1,10 @@
 """Convolution: `conv2d`, `conv1d` and their two adjoints `conv2d_input` / `conv2d_weight` (PyTorch's numbers).
 
-Cross-correlation as in PyTorch, computed on strided views: the padded input
-is viewed as windows (`as_strided`, no copy), gathered once into an
-im2col matrix and multiplied with the weight in one BLAS call (one per group,
-batched). No Python loop runs over the batch or over pixels; the input
+Cross-correlation as in PyTorch, computed on strided views: the padded input,
+held batch-last (C, H, W, N) so that window rows are long contiguous runs even
+for small images, is viewed as windows (`as_strided`, no copy), gathered once
+into an im2col matrix and multiplied with the weight in one BLAS call (one per
+group, batched). No Python loop runs over the batch or over pixels; the input
 gradient scatters the column gradient back with one strided add per kernel
 offset.
 
@@ -61,19 +62,35 @@ def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> n
     return as_strided(xp, (n, c, ho, wo, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw), writeable=False)
 
 
-def _columns(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
-             groups: int) -> np.ndarray:
-    """The im2col matrix (G, N*Ho*Wo, C/G*kh*kw), one copy of the windows."""
-    win = _windows(_pad2d(x, padding), kernel, stride, dilation)
-    n, c, ho, wo, kh, kw = win.shape
-    if groups == 1:
-        return win.transpose(0, 2, 3, 1, 4, 5).reshape(1, n * ho * wo, c * kh * kw)
-    win = win.reshape(n, groups, c // groups, ho, wo, kh, kw)
-    return win.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, n * ho * wo, c // groups * kh * kw)
-
-
 def _out_size(size: int, k: int, s: int, p: tuple, d: int) -> int:
     return (size + p[0] + p[1] - d * (k - 1) - 1) // s + 1
+
+
+def _batch_last(x: np.ndarray, padding: tuple) -> np.ndarray:
+    """The padded input as (C, Hp, Wp, N): with the batch innermost, every window row is a long contiguous run."""
+    n, c, h, w = x.shape
+    (pt, pb), (pl, pr) = padding
+    out = np.zeros((c, h + pt + pb, w + pl + pr, n), dtype=x.dtype)
+    out[:, pt:pt + h, pl:pl + w, :] = x.transpose(1, 2, 3, 0)
+    return out
+
+
+def _columns(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+             groups: int) -> np.ndarray:
+    """The im2col matrix (G, C/G*kh*kw, Ho*Wo*N): one copy of a strided view of the batch-last input."""
+    xt = _batch_last(x, padding)
+    c, hp, wp, n = xt.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    s0, s1, s2, s3 = xt.strides
+    view = as_strided(xt, (c, kh, kw, ho, wo, n), (s0, s1 * dh, s2 * dw, s1 * sh, s2 * sw, s3), writeable=False)
+    return view.reshape(groups, c // groups * kh * kw, ho * wo * n)
+
+
+def _batch_last_grad(g: np.ndarray, groups: int) -> np.ndarray:
+    """The output gradient (N, O, Ho, Wo) as (G, O/G, Ho*Wo*N), matching the columns."""
+    n, o, ho, wo = g.shape
+    return g.transpose(1, 2, 3, 0).reshape(groups, o // groups, ho * wo * n)
 
 
 def _conv_array(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple, padding: tuple,
@@ -82,16 +99,9 @@ def _conv_array(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tupl
     o, cg, kh, kw = w.shape
     ho = _out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
     wo = _out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-    og = o // groups
-    if groups == 1:   # per sample W (O, K) @ columns (K, Ho*Wo): the result is already (N, O, Ho*Wo)
-        win = _windows(_pad2d(x, padding), (kh, kw), stride, dilation)
-        cols = win.transpose(0, 1, 4, 5, 2, 3).reshape(n, cg * kh * kw, ho * wo)
-        out = (w.reshape(o, cg * kh * kw) @ cols).reshape(n, o, ho, wo)
-    else:
-        cols = _columns(x, (kh, kw), stride, padding, dilation, groups)
-        out = cols @ w.reshape(groups, og, cg * kh * kw).transpose(0, 2, 1)  # (G, N*Ho*Wo, O/G)
-        out = out.reshape(groups, n, ho, wo, og).transpose(1, 0, 4, 2, 3).reshape(n, o, ho, wo)
-    out = np.ascontiguousarray(out)
+    cols = _columns(x, (kh, kw), stride, padding, dilation, groups)
+    out = w.reshape(groups, o // groups, cg * kh * kw) @ cols                # (G, O/G, Ho*Wo*N): one GEMM per group
+    out = np.ascontiguousarray(out.reshape(o, ho, wo, n).transpose(3, 0, 1, 2))
     if b is not None:
         out += b.reshape(1, o, 1, 1)
     return out
@@ -101,38 +111,31 @@ def _conv_input_array(g: np.ndarray, w: np.ndarray, input_shape: tuple, stride: 
                       dilation: tuple, groups: int) -> np.ndarray:
     """The adjoint of conv2d in its input (a transposed convolution): W^T @ g, then col2im.
 
-    The column gradient is laid out (G, kh, kw, C/G, N, Ho, Wo), so each kernel offset adds one
-    contiguous block into the padded input gradient (held as (G, C/G, N, Hp, Wp), transposed once at the end).
+    The column gradient comes out as (G, kh, kw, C/G, Ho, Wo, N), so each kernel offset adds one block with
+    long contiguous rows into the padded input gradient, held batch-last and transposed once at the end.
     """
     n, o, ho, wo = g.shape
     _, cg, kh, kw = w.shape
-    og = o // groups
     (pt, pb), (pl, pr) = padding
     h, wd = input_shape[2], input_shape[3]
-    gm = g.reshape(n, groups, og, ho * wo).transpose(1, 2, 0, 3).reshape(groups, og, n * ho * wo)
-    wt = w.reshape(groups, og, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg, og)
-    dcols = (wt @ gm).reshape(groups, kh, kw, cg, n, ho, wo)                # one BLAS call per group
-    dxp = np.zeros((groups, cg, n, h + pt + pb, wd + pl + pr), dtype=dcols.dtype)
+    wt = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(groups, kh * kw * cg,
+                                                                                    o // groups)
+    dcols = (wt @ _batch_last_grad(g, groups)).reshape(groups, kh, kw, cg, ho, wo, n)
+    dxt = np.zeros((groups, cg, h + pt + pb, wd + pl + pr, n), dtype=dcols.dtype)
     (sh, sw), (dh, dw) = stride, dilation
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
         for j in range(kw):
-            dxp[:, :, :, rows, j * dw: j * dw + sw * (wo - 1) + 1: sw] += dcols[:, i, j]
-    dx = dxp[:, :, :, pt:pt + h, pl:pl + wd].reshape(groups * cg, n, h, wd)
-    return np.ascontiguousarray(dx.transpose(1, 0, 2, 3))
+            dxt[:, :, rows, j * dw: j * dw + sw * (wo - 1) + 1: sw, :] += dcols[:, i, j]
+    dx = dxt[:, :, pt:pt + h, pl:pl + wd, :].reshape(groups * cg, h, wd, n)
+    return np.ascontiguousarray(dx.transpose(3, 0, 1, 2))
 
 
 def _conv_weight_array(x: np.ndarray, g: np.ndarray, weight_shape: tuple, stride: tuple, padding: tuple,
                        dilation: tuple, groups: int) -> np.ndarray:
-    """The adjoint of conv2d in its weight: g^T @ im2col(x), per group."""
-    n, o, ho, wo = g.shape
-    _, cg, kh, kw = weight_shape
-    cols = _columns(x, (kh, kw), stride, padding, dilation, groups)
-    if groups == 1:
-        return (g.transpose(1, 0, 2, 3).reshape(o, n * ho * wo) @ cols[0]).reshape(weight_shape)
-    og = o // groups
-    gm = g.reshape(n, groups, og, ho, wo).transpose(1, 2, 0, 3, 4).reshape(groups, og, n * ho * wo)
-    return (gm @ cols).reshape(weight_shape)
+    """The adjoint of conv2d in its weight: g @ im2col(x)^T, per group."""
+    cols = _columns(x, tuple(weight_shape[2:]), stride, padding, dilation, groups)
+    return (_batch_last_grad(g, groups) @ cols.transpose(0, 2, 1)).reshape(weight_shape)
 
 
 # ---------------------------------------------------------------------------- the three ops

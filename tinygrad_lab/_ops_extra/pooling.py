@@ -81,6 +81,71 @@ def _max_positions(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
     return (rows * width + cols).reshape(n, c, ho * wo)
 
 
+def _batch_last_padded(x: np.ndarray, padding: tuple, value: float) -> np.ndarray:
+    """x (N, C, H, W) padded with `value` and laid out (Hp, Wp, N*C): window slices have long contiguous rows."""
+    n, c, h, w = x.shape
+    (pt, pb), (pl, pr) = padding
+    out = np.full((h + pt + pb, w + pl + pr, n * c), value, dtype=x.dtype)
+    out[pt:pt + h, pl:pl + w] = x.reshape(n * c, h, w).transpose(1, 2, 0)
+    return out
+
+
+def _offsets(kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple):
+    """(row slice, column slice) of every kernel offset, in row-major order."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_size
+    for i in range(kh):
+        for j in range(kw):
+            yield slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+
+
+def _max_array(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+               out_size: tuple) -> np.ndarray:
+    """The window maxima: one np.maximum per kernel offset over batch-last slices (NaN wins, as in PyTorch)."""
+    xt = _batch_last_padded(x, padding, -np.inf)
+    out = None
+    for rows, cols in _offsets(kernel, stride, dilation, out_size):
+        part = xt[rows, cols]
+        out = part.copy() if out is None else np.maximum(out, part, out=out)
+    n, c = x.shape[:2]
+    return np.ascontiguousarray(out.transpose(2, 0, 1)).reshape(n, c, *out_size)
+
+
+def _max_spread(g: np.ndarray, x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
+                padding: tuple, out_size: tuple) -> np.ndarray:
+    """g added at each window's first maximum (row-major order): one masked add per kernel offset."""
+    n, c, h, w = x.shape
+    xt = _batch_last_padded(x, padding, -np.inf)
+    gt = np.ascontiguousarray(g.reshape(n * c, *out_size).transpose(1, 2, 0))
+    best = np.ascontiguousarray(out.reshape(n * c, *out_size).transpose(1, 2, 0))
+    nan = np.isnan(best)
+    any_nan = bool(nan.any())
+    left = np.ones(best.shape, dtype=bool)               # windows whose maximum is still to be found
+    dxt = np.zeros(xt.shape, dtype=g.dtype)
+    for rows, cols in _offsets(kernel, stride, dilation, out_size):
+        part = xt[rows, cols]
+        hit = part == best
+        if any_nan:
+            hit |= nan & np.isnan(part)
+        hit &= left
+        left &= ~hit
+        dxt[rows, cols] += gt * hit
+    (pt, pb), (pl, pr) = padding
+    dx = dxt[pt:pt + h, pl:pl + w].transpose(2, 0, 1)
+    return np.ascontiguousarray(dx).reshape(n, c, h, w)
+
+
+def _max_positions(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+                   out_size: tuple) -> np.ndarray:
+    """(N, C, Ho*Wo) flat positions in the padded plane of each window's first maximum."""
+    win = _pooled_windows(x, kernel, stride, dilation, padding, out_size, -np.inf)
+    n, c, ho, wo, kh, kw = win.shape
+    first = win.reshape(n, c, ho, wo, kh * kw).argmax(axis=-1)
+    rows = np.arange(ho)[:, None] * stride[0] + (first // kw) * dilation[0]
+    cols = np.arange(wo)[None, :] * stride[1] + (first % kw) * dilation[1]
+    width = x.shape[3] + padding[1][0] + padding[1][1]
+    return (rows * width + cols).reshape(n, c, ho * wo)
+
+
 def _max_array(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
                out_size: tuple) -> np.ndarray:
     """The window maxima: one np.maximum per kernel offset over strided slices (NaN wins, as in PyTorch)."""
