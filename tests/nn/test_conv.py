@@ -94,6 +94,7 @@ CONV2D = [c for c in itertools.product([1, 2, (2, 1)], [0, 1, (1, 2), "same", "v
                                        [True, False]) if not (c[1] == "same" and c[0] != 1)]   # torch refuses those
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")   # torch's note about its own copy
 @pytest.mark.parametrize("stride, padding, dilation, groups, bias", CONV2D)
 def test_conv2d_matches_torch(rng, stride, padding, dilation, groups, bias):
     args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)

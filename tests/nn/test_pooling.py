@@ -77,8 +77,8 @@ def test_max_pool2d_matches_torch(rng, kernel, stride, padding, dilation, ceil_m
     check(nn.MaxPool2d(**args), torch.nn.MaxPool2d(**args), x, rng)
 
 
-@pytest.mark.parametrize("kernel, stride, padding, ceil_mode", itertools.product([2, 3], [None, 2], [0, 1],
-                                                                                  [False, True]))
+@pytest.mark.parametrize("kernel, stride, padding, ceil_mode",
+                         list(itertools.product([2, 3], [None, 2], [0, 1], [False, True])))
 def test_max_pool1d_matches_torch(rng, kernel, stride, padding, ceil_mode):
     args = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
     check(nn.MaxPool1d(**args), torch.nn.MaxPool1d(**args), rng.normal(size=(2, 3, 9)), rng)
@@ -96,7 +96,7 @@ def test_avg_pool2d_matches_torch(rng, kernel, stride, padding, ceil_mode, count
 
 
 @pytest.mark.parametrize("kernel, stride, padding, ceil_mode, count_include_pad",
-                         itertools.product([2, 3], [None, 2], [0, 1], [False, True], [True, False]))
+                         list(itertools.product([2, 3], [None, 2], [0, 1], [False, True], [True, False])))
 def test_avg_pool1d_matches_torch(rng, kernel, stride, padding, ceil_mode, count_include_pad):
     args = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad)
