@@ -22,6 +22,11 @@ try:
     from sklearn.datasets import load_digits
 except ImportError:
     sys.exit("this demo needs scikit-learn for its data: pip install scikit-learn (or pip install -e '.[examples]')")
+try:   # threadpoolctl comes with scikit-learn. These matrices are small: one BLAS thread is fastest, and on a
+    from threadpoolctl import threadpool_limits   # busy machine extra BLAS threads wait for each other (10x slower)
+    threadpool_limits(limits=int(os.environ.get("TINYGRAD_LAB_BLAS_THREADS", 1)), user_api="blas")
+except ImportError:
+    pass
 
 epochs = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("TINYGRAD_LAB_DEMO_EPOCHS", 15))
 epochs = min(epochs, 100)
