@@ -21,12 +21,43 @@ def test_gelu_rejects_unknown_approximation():
         nn.GELU("fast")
 
 
-torch = pytest.importorskip("torch", reason="PyTorch parity needs torch")
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.Conv2d(2, 4, 3, stride=2, padding=1, groups=2, generator=0), (2, 2, 5, 5)),
+    (lambda: nn.Conv1d(2, 3, 3, padding="same", dilation=2, generator=0), (2, 2, 6)),
+    (lambda: nn.MaxPool2d(2, stride=1), (2, 2, 3, 3)),
+    (lambda: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (2, 2, 5, 5)),
+    (lambda: nn.AdaptiveAvgPool2d((2, 3)), (2, 2, 5, 4)),
+    (lambda: nn.BatchNorm2d(2), (3, 2, 2, 2)),
+    (lambda: nn.BatchNorm1d(2).eval(), (3, 2)),
+    (lambda: nn.LayerNorm((2, 3)), (2, 2, 3)),
+    (lambda: nn.GELU(), (3, 4)),
+    (lambda: nn.SiLU(), (3, 4)),
+])
+def test_layers_pass_gradcheck(make, shape):
+    """Every parameter and the input of each new layer against finite differences (float64)."""
+    from tinygrad_lab.testing import gradcheck_module
+    rng = np.random.default_rng(0)
+    x = rng.permutation(np.prod(shape)).reshape(shape) * 0.07 - 0.5      # distinct values: no max-pool ties
+    assert gradcheck_module(make(), (Value(x),))
 
 
-@pytest.mark.parametrize("ours, theirs", [(nn.GELU(), torch.nn.GELU()), (nn.GELU("tanh"), torch.nn.GELU("tanh")),
-                                          (nn.SiLU(), torch.nn.SiLU())])
-def test_activation_layers_match_torch(ours, theirs):
+def test_embedding_passes_gradcheck():
+    from tinygrad_lab.testing import gradcheck_module
+    emb = nn.Embedding(5, 3, padding_idx=1, generator=0)
+    assert gradcheck_module(emb, (np.array([[0, 2, 2], [4, 3, 0]]),), check_inputs=False)
+
+
+try:
+    import torch
+except ImportError:   # the PyTorch comparisons below skip; everything above runs without torch
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch parity needs torch (pip install torch)")
+
+
+@needs_torch
+@pytest.mark.parametrize("name, args", [("GELU", ()), ("GELU", ("tanh",)), ("SiLU", ())])
+def test_activation_layers_match_torch(name, args):
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
     x = np.random.default_rng(0).normal(size=(4, 5)) * 3
     xv, xt = Value(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ours(xv).sum().backward()
