@@ -796,6 +796,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     found: dict[int, Any] = {}
     anomaly = _state.anomaly
     fill_grads = inputs is None
+    value_hooks = _VALUE_HOOKS   # Value.register_hook (issue 11): usually empty
     was_enabled, _state.grad_enabled = _state.grad_enabled, create_graph
     try:
         for node in reversed(order):
@@ -803,7 +804,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
             g = grads.pop(key, None)
             if g is None:
                 continue
-            if _VALUE_HOOKS and key in _VALUE_HOOKS:   # Value.register_hook (issue 11): rarely set, checked once
+            if value_hooks and key in value_hooks:
                 g = _run_value_hooks(node, g, create_graph)
             if key in wanted:
                 found[key] = g

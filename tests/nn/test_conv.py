@@ -36,7 +36,7 @@ def test_state_dict_keys_and_repr():
     assert conv.weight.dtype == np.float32
     assert repr(conv) == "Conv1d(2, 4, kernel_size=(3,), stride=(2,), padding=(1,), bias=False)"
     assert repr(nn.Conv2d(1, 2, 3, padding="same")) == \
-        "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding='same')"
+        "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=same)"   # as torch prints it
 
 
 def test_bad_arguments_are_explained():

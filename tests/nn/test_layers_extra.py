@@ -65,3 +65,20 @@ def test_activation_layers_match_torch(name, args):
     np.testing.assert_allclose(ours(Value(x)).data, theirs(torch.tensor(x)).numpy(), rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(xv.grad.data, xt.grad.numpy(), rtol=1e-12, atol=1e-15)
     assert repr(ours) == repr(theirs)
+
+
+@needs_torch
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("Conv1d", (2, 4, 3), {"stride": 2, "padding": 1, "bias": False}),
+    ("Conv2d", (2, 4, (3, 2)), {"padding": "same", "dilation": 2, "groups": 2}),
+    ("MaxPool1d", (3,), {"stride": 1}), ("MaxPool2d", (2,), {}), ("AvgPool1d", (2,), {}),
+    ("AvgPool2d", (3,), {"stride": 2, "padding": 1}), ("AdaptiveAvgPool2d", ((2, 3),), {}),
+    ("BatchNorm1d", (3,), {"momentum": None}), ("BatchNorm2d", (4,), {"affine": False}),
+    ("LayerNorm", ((2, 3),), {}), ("Embedding", (10, 3), {"padding_idx": 0}), ("Unflatten", (1, (2, 3)), {}),
+])
+def test_reprs_and_state_dict_keys_match_torch(name, args, kwargs):
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for key, value in theirs.state_dict().items():
+        assert ours.state_dict()[key].shape == tuple(value.shape), key
