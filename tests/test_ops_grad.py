@@ -385,8 +385,8 @@ def _conv_inputs(bias: bool = True):
     def build(geometry):
         groups = geometry.get("groups", 1)
         c = 4 if groups == 2 else 2
-        x = floats((2, c, 5, 4))
-        w = floats((2 * groups, c // groups, 3, 2))
+        x = floats((2, c, 4, 4))
+        w = floats((2 * groups, c // groups, 2, 3))
         parts = [x, w] + ([floats((2 * groups,))] if bias else [])
         return st.tuples(*parts, st.just(geometry))
     return st.sampled_from(_CONV_GEOMETRIES).flatmap(build)
@@ -401,7 +401,7 @@ def _conv_adjoint_inputs(which: str):
     def build(geometry):
         groups = geometry.get("groups", 1)
         c = 4 if groups == 2 else 2
-        x_shape, w_shape = (2, c, 5, 4), (2 * groups, c // groups, 3, 2)
+        x_shape, w_shape = (2, c, 4, 4), (2 * groups, c // groups, 2, 3)
         g_shape = _conv_geometry_shapes(geometry, x_shape, w_shape)
         if which == "input":
             return st.tuples(floats(g_shape), floats(w_shape), st.just(x_shape), st.just(geometry))
