@@ -22,8 +22,10 @@ try:
     from sklearn.datasets import load_digits
 except ImportError:
     sys.exit("this demo needs scikit-learn for its data: pip install scikit-learn (or pip install -e '.[examples]')")
-try:   # threadpoolctl comes with scikit-learn. These matrices are small: one BLAS thread is fastest, and on a
-    from threadpoolctl import threadpool_limits   # busy machine extra BLAS threads wait for each other (10x slower)
+# One BLAS thread (threadpoolctl comes with scikit-learn): these matrices are small, so more threads only add
+# synchronisation, and on a busy machine they wait for each other (10x slower or worse).
+try:
+    from threadpoolctl import threadpool_limits
     threadpool_limits(limits=int(os.environ.get("TINYGRAD_LAB_BLAS_THREADS", 1)), user_api="blas")
 except ImportError:
     pass
