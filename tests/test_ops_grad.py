@@ -416,3 +416,156 @@ def _op_names(out: Value) -> set[str]:
         names.add(v._op.name)
         stack.extend(v._prev)
     return names
+
+
+# ---------------------------------------------------------------------------- issue 11: ops for custom models
+# (appended in one block: strategies, then the rows, then CASES.extend)
+
+import tinygrad_lab.ops as extra  # noqa: E402
+
+_NN = tinygrad_lab.nn.functional
+
+
+def _spread_inputs(values=floats):
+    """(array, axis, keepdims, correction) with more elements per reduction than the correction."""
+    def enough(d):
+        array, axis, _, correction = d
+        axes = range(array.ndim) if axis is None else ((axis,) if isinstance(axis, int) else axis)
+        return int(np.prod([array.shape[a] for a in axes])) > correction
+    return axis_and_array(values=values).flatmap(
+        lambda d: st.sampled_from([0, 1]).map(lambda c: (*d, c))).filter(enough)
+
+
+def _flip_inputs():
+    return shapes(1, 3).flatmap(lambda s: st.tuples(
+        floats(s), st.lists(st.integers(-len(s), len(s) - 1), min_size=1, max_size=len(s),
+                            unique_by=lambda a: a % len(s)).map(tuple)))
+
+
+def _repeat_inputs():
+    return shapes(0, 2).flatmap(lambda s: st.tuples(
+        floats(s), st.lists(st.integers(1, 3), min_size=len(s), max_size=len(s) + 1).map(tuple)).filter(
+        lambda d: any(r > 1 for r in d[1]) or len(d[1]) > len(s)))
+
+
+def _pad_inputs():
+    def build(s):
+        k = st.integers(1, len(s))
+        return k.flatmap(lambda k: st.tuples(floats(s), st.tuples(*[
+            st.tuples(st.integers(-min(1, s[-1 - i] // 2), 2), st.integers(-min(1, s[-1 - i] // 2), 2))
+            for i in range(k)]).map(lambda pairs: tuple(v for p in pairs for v in p))).filter(
+            lambda d: any(d[1])))
+    return shapes(1, 3).flatmap(build)
+
+
+def _gather_inputs():
+    def build(s, dim):
+        index_shape = st.tuples(*[st.integers(1, 4) if d == dim else st.integers(1, s[d]) for d in range(len(s))])
+        return index_shape.flatmap(lambda ishape: st.tuples(
+            floats(s), st.just(dim), hnp.arrays(np.int64, ishape, elements=st.integers(0, s[dim] - 1))))
+    return shapes(1, 3).flatmap(lambda s: st.integers(0, len(s) - 1).flatmap(lambda d: build(s, d)))
+
+
+def _scatter_inputs():
+    def build(s, dim):
+        index_shape = st.tuples(*[st.integers(1, 4) if d == dim else st.integers(1, s[d]) for d in range(len(s))])
+        return index_shape.flatmap(lambda ishape: st.tuples(
+            floats(s), floats(tuple(i + 1 for i in ishape)), st.just(dim),
+            hnp.arrays(np.int64, ishape, elements=st.integers(0, s[dim] - 1))))
+    return shapes(1, 3).flatmap(lambda s: st.integers(0, len(s) - 1).flatmap(lambda d: build(s, d)))
+
+
+def _embedding_inputs():
+    return st.tuples(st.integers(1, 5), st.integers(1, 3)).flatmap(lambda nd: st.tuples(
+        floats(nd), hnp.arrays(np.int64, shapes(1, 2), elements=st.integers(0, nd[0] - 1)),
+        st.one_of(st.none(), st.integers(-nd[0], nd[0] - 1)))).filter(
+        lambda d: d[2] is None or not (d[1] == d[2] % d[0].shape[0]).any())   # padding rows: no gradient
+
+
+_CONV_GEOMETRIES = [
+    dict(),
+    dict(stride=2, padding=1),
+    dict(padding="same", dilation=2),
+    dict(stride=(1, 2), padding=(0, 1), groups=2),
+    dict(padding=(1, 0), dilation=(2, 1), groups=2),
+]
+
+
+def _conv_inputs(bias: bool = True):
+    def build(geometry):
+        groups = geometry.get("groups", 1)
+        c = 4 if groups == 2 else 2
+        x = floats((2, c, 4, 4))
+        w = floats((2 * groups, c // groups, 2, 3))
+        parts = [x, w] + ([floats((2 * groups,))] if bias else [])
+        return st.tuples(*parts, st.just(geometry))
+    return st.sampled_from(_CONV_GEOMETRIES).flatmap(build)
+
+
+def _conv_geometry_shapes(geometry, x_shape, w_shape):
+    out = np.shape(extra.conv2d(np.zeros(x_shape), np.zeros(w_shape), None, **geometry))
+    return out
+
+
+def _conv_adjoint_inputs(which: str):
+    def build(geometry):
+        groups = geometry.get("groups", 1)
+        c = 4 if groups == 2 else 2
+        x_shape, w_shape = (2, c, 4, 4), (2 * groups, c // groups, 2, 3)
+        g_shape = _conv_geometry_shapes(geometry, x_shape, w_shape)
+        if which == "input":
+            return st.tuples(floats(g_shape), floats(w_shape), st.just(x_shape), st.just(geometry))
+        return st.tuples(floats(x_shape), floats(g_shape), st.just(w_shape), st.just(geometry))
+    return st.sampled_from(_CONV_GEOMETRIES).flatmap(build)
+
+
+_POOL_GEOMETRIES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1, padding=1),
+    dict(kernel_size=(2, 3), stride=(1, 2), ceil_mode=True),
+    dict(kernel_size=2, stride=1, dilation=2),
+]
+_AVG_GEOMETRIES = [
+    dict(kernel_size=2),
+    dict(kernel_size=3, stride=1, padding=1),
+    dict(kernel_size=3, stride=2, padding=1, count_include_pad=False, ceil_mode=True),
+    dict(kernel_size=(2, 3), stride=1, divisor_override=4),
+]
+
+
+CASES_ISSUE_11: list[Case] = [
+    Case("var", lambda a, axis, keep, c: a.var(axis, correction=c, keepdims=keep), _spread_inputs()),
+    Case("std", lambda a, axis, keep, c: a.std(dim=axis, correction=c, keepdim=keep), _spread_inputs(distinct)),
+    Case("cumsum", lambda a, axis: a.cumsum(dim=axis), _cond_axis()),
+    Case("flip", lambda a, dims: a.flip(dims), _flip_inputs()),
+    Case("repeat", lambda a, reps: a.repeat(*reps), _repeat_inputs()),
+    Case("pad", lambda a, widths: _NN.pad(a, widths, value=0.5), _pad_inputs()),
+    Case("gather", lambda a, dim, index: a.gather(dim, index), _gather_inputs()),
+    Case("scatter_add", lambda a, src, dim, index: a.scatter_add(dim, index, src), _scatter_inputs(), 2),
+    Case("embedding", lambda w, idx, pad: _NN.embedding(idx, w, pad), _embedding_inputs()),
+    Case("erf", lambda a: a.erf(), one(unary)),
+    Case("gelu", lambda a, approx: _NN.gelu(a, approximate=approx),
+         st.tuples(floats(shapes(), -3, 3), st.sampled_from(["none", "tanh"]))),
+    Case("silu", lambda a: _NN.silu(a), one(floats(shapes(), -4, 4))),
+    Case("conv2d", lambda x, w, b, geometry: _NN.conv2d(x, w, b, **geometry), _conv_inputs(), 3),
+    Case("conv2d", lambda x, w, geometry: _NN.conv2d(x, w, **geometry), _conv_inputs(bias=False), 2),
+    Case("conv2d", lambda x, w, b: _NN.conv1d(x, w, b, stride=2, padding=1),  # 1-D: height-1 conv2d
+         st.tuples(floats((2, 2, 6)), floats((3, 2, 3)), floats((3,))), 3),
+    Case("conv2d_input", lambda g, w, shape, geometry: extra.conv2d_input(shape, w, g, **geometry),
+         _conv_adjoint_inputs("input"), 2),
+    Case("conv2d_weight", lambda x, g, shape, geometry: extra.conv2d_weight(x, shape, g, **geometry),
+         _conv_adjoint_inputs("weight"), 2),
+    Case("max_pool2d", lambda x, geometry: _NN.max_pool2d(x, **geometry),
+         st.tuples(distinct((2, 2, 5, 5)), st.sampled_from(_POOL_GEOMETRIES))),
+    Case("max_pool2d", lambda x: _NN.max_pool1d(x, 2, stride=1), one(distinct((2, 2, 5)))),
+    Case("avg_pool2d", lambda x, geometry: _NN.avg_pool2d(x, **geometry),
+         st.tuples(floats((2, 2, 5, 5)), st.sampled_from(_AVG_GEOMETRIES))),
+    Case("avg_pool2d", lambda x: _NN.avg_pool1d(x, 3, stride=2, padding=1), one(floats((2, 2, 5)))),
+    Case("batch_norm", lambda x, w, b: _NN.batch_norm(x, None, None, w, b, training=True),
+         st.tuples(distinct((3, 2, 2)), floats((2,)), floats((2,))), 3),
+    Case("batch_norm", lambda x: _NN.batch_norm(x, None, None, training=True), one(distinct((2, 3, 2, 2)))),
+    Case("layer_norm", lambda x, w, b: _NN.layer_norm(x, (2, 3), w, b),
+         st.tuples(distinct((2, 2, 3)), floats((2, 3)), floats((2, 3))), 3),
+    Case("layer_norm", lambda x: _NN.layer_norm(x, 3), one(distinct((2, 3)))),
+]
+CASES.extend(CASES_ISSUE_11)

@@ -19,18 +19,33 @@ from .autograd import (  # noqa: I001  (autograd first: every other layer builds
     set_grad_enabled,
 )
 from . import nn, optim, random
+from .checkpoint import load, save
 from .ops import (
+    argmax,
+    argmin,
     broadcast_to,
     cat,
+    chunk,
     concat,
+    cumsum,
+    erf,
+    expand,
+    flip,
+    gather,
     linear,
     log_softmax,
     logsumexp,
+    masked_fill,
     maximum,
     minimum,
+    repeat,
+    scatter_add,
     softmax,
+    split,
     stack,
+    std,
     sum_to,
+    var,
     where,
 )
 from .random import manual_seed
@@ -59,4 +74,8 @@ __all__ = [
     "is_grad_enabled", "detect_anomaly", "concat", "cat", "stack", "where", "maximum", "minimum",
     "softmax", "log_softmax", "logsumexp", "broadcast_to", "sum_to", "linear", "gradcheck", "gradgradcheck",
     "nn", "optim", "random", "manual_seed",
+    "var", "std", "cumsum", "argmax", "argmin", "gather", "scatter_add", "masked_fill", "split", "chunk",
+    "expand", "repeat", "flip", "erf", "save", "load",
 ]
+__all__ += ["var", "std", "cumsum", "argmax", "argmin", "gather", "scatter_add", "masked_fill", "split", "chunk",
+            "expand", "repeat", "flip", "erf", "save", "load"]

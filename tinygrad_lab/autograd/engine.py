@@ -25,6 +25,7 @@ import numpy as np
 from .anomaly_mode import check_finite, detect_anomaly
 from .function import constant, creation_order, make_node
 from .grad_mode import _local
+from .hooks import VALUE_HOOKS, run_value_hooks
 from .value import Value
 
 __all__ = ["backward", "grad"]
@@ -144,6 +145,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     modes = _local.modes   # this thread's switches only: other threads keep their grad mode
     anomaly = modes.anomaly
     fill_grads = inputs is None
+    value_hooks = VALUE_HOOKS   # Value.register_hook: usually empty
     was_enabled, modes.grad_enabled = modes.grad_enabled, create_graph
     try:
         for node in reversed(order):
@@ -151,6 +153,8 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
             g = grads.pop(key, None)
             if g is None:
                 continue
+            if value_hooks and key in value_hooks:
+                g = run_value_hooks(node, g, create_graph)
             if key in wanted:
                 found[key] = g
                 continue
