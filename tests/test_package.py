@@ -1,5 +1,5 @@
 """The package looks after itself: it ships its type marker and licence, writes its version in one place,
-describes itself to package indexes."""
+describes itself to package indexes, and CI type-checks it."""
 import re
 import shutil
 import subprocess
@@ -65,6 +65,24 @@ def test_project_urls_and_classifiers(pyproject):
     versions = [tuple(int(n) for n in c.rsplit(" ", 1)[1].split("."))
                 for c in project["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
     assert versions and min(versions) == minimum
+
+
+def test_ci_type_checks_the_package(pyproject):
+    mypy = pyproject["tool"]["mypy"]
+    assert mypy["packages"] == ["tinygrad_lab"]
+    assert not mypy.get("ignore_errors")
+    overrides = mypy.get("overrides", [])
+    assert not [o for o in overrides if o.get("ignore_errors")], "no module may switch type checking off wholesale"
+    assert any(dep.startswith("mypy") for dep in pyproject["project"]["optional-dependencies"]["test"])
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.index("-m ruff check") < ci.index(".venv/bin/python -m mypy || exit 1")
+
+
+@pytest.mark.slow
+def test_mypy_passes_on_the_package():
+    pytest.importorskip("mypy", reason="the type check needs mypy (pip install -e '.[test]')")
+    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _setuptools_can_build():
