@@ -7,9 +7,7 @@ Example:
     >>> a.grad
     Value(11.3890561)
 """
-from . import nn, optim, random
-from ._version import __version__ as __version__  # the one place the version is written
-from .engine import (
+from .autograd import (  # noqa: I001  (autograd first: every other layer builds on it)
     AnomalyError,
     Function,
     Value,
@@ -20,6 +18,7 @@ from .engine import (
     no_grad,
     set_grad_enabled,
 )
+from . import nn, optim, random
 from .ops import (
     broadcast_to,
     cat,
@@ -36,6 +35,24 @@ from .ops import (
 )
 from .random import manual_seed
 from .testing import gradcheck, gradgradcheck
+
+from ._version import __version__ as __version__  # the one place the version is written
+
+
+def _draw(self: Value, **options: object) -> object:
+    """The computation graph of this value as a drawing: `tinygrad_lab.viz.draw_graph(self, **options)`.
+
+    Example:
+        >>> x = Value([1.0, 2.0], requires_grad=True, label="x")
+        >>> "x" in (x * 2).sum().draw().source
+        True
+    """
+    from .viz import draw_graph  # imported on first use: drawing is optional and sits above the engine
+
+    return draw_graph(self, **options)
+
+
+Value.draw = _draw   # the package root is the one place that joins the layers
 
 __all__ = [
     "Value", "Function", "AnomalyError", "grad", "no_grad", "enable_grad", "set_grad_enabled",
