@@ -43,7 +43,8 @@ def site(tmp_path_factory):
     pytest.importorskip("material", reason="building the docs needs mkdocs-material (pip install -e '.[docs]')")
     pytest.importorskip("mkdocstrings_handlers.python",
                         reason="the API reference needs mkdocstrings[python] (pip install -e '.[docs]')")
-    pytest.importorskip("mkdocs_jupyter", reason="the tour notebook page needs mkdocs-jupyter (pip install -e '.[docs]')")
+    pytest.importorskip("mkdocs_jupyter",
+                        reason="the tour notebook page needs mkdocs-jupyter (pip install -e '.[docs]')")
     out = tmp_path_factory.mktemp("site")
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=ROOT,
                             capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})

@@ -42,9 +42,10 @@ def test_stored_outputs_have_no_errors():
 
 @pytest.fixture
 def executed(tmp_path):
-    nbformat = pytest.importorskip("nbformat", reason="running the notebook needs Jupyter (pip install -e '.[notebooks]')")
-    nbclient = pytest.importorskip("nbclient", reason="running the notebook needs Jupyter (pip install -e '.[notebooks]')")
-    pytest.importorskip("ipykernel", reason="running the notebook needs a Jupyter kernel (pip install -e '.[notebooks]')")
+    why = "running the notebook needs Jupyter (pip install -e '.[notebooks]')"
+    nbformat = pytest.importorskip("nbformat", reason=why)
+    nbclient = pytest.importorskip("nbclient", reason=why)
+    pytest.importorskip("ipykernel", reason=why)
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     # The kernel imports this checkout's package (first on its path), as the tests do.
     path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
