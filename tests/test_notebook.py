@@ -33,6 +33,8 @@ def test_tour_draws_a_scalar_expression_then_the_lab_network():
     scalar = next(i for i, src in enumerate(code) if "L = d * f" in src)
     lab = next(i for i, src in enumerate(code) if "build_model(config)" in src)
     assert scalar in drawings and any(i > lab for i in drawings)
+    assert "draw_graph(L, grads=True" in code[scalar]                 # every gradient, in one call
+    assert "retain_grad" not in "".join(code)
 
 
 def test_stored_outputs_have_no_errors():
@@ -67,9 +69,11 @@ def test_tour_runs_and_shows_every_gradient(executed):
     check = next(c for c in code if "v.grad.item()" in c.source)
     (result,) = [o for o in check.outputs if o.output_type == "execute_result"]
     # micrograd's L = (a*b + c) * f with a=2, b=-3, c=10, f=-2, checked by hand in the notebook's text.
-    assert result["data"]["text/plain"] == "{'a': 6.0, 'b': -4.0, 'c': -2.0, 'f': 4.0, 'e': -2.0, 'd': -2.0, 'L': 1.0}"
+    assert result["data"]["text/plain"] == "{'a': 6.0, 'b': -4.0, 'c': -2.0, 'f': 4.0}"
     drawings = [o for c in code if "draw_graph(" in c.source for o in c.outputs if o.output_type == "execute_result"]
     assert len(drawings) == sum("draw_graph(" in c.source for c in code)
+    for drawing in drawings:  # the text form is a short view of the graph, not <...GraphDrawing at 0x...>
+        assert drawing["data"]["text/plain"].startswith("computation graph: ")
     if shutil.which("dot"):
         assert all("image/svg+xml" in o["data"] for o in drawings)
         scalar_svg = html.unescape(drawings[0]["data"]["image/svg+xml"])
