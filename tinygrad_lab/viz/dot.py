@@ -119,7 +119,7 @@ class _Drawer:
         """The call drawn as one box that hides ``call`` (itself or an ancestor), if any."""
         if self.depth is None or call.level <= self.depth:
             return None
-        while call.level > self.depth + 1:
+        while call.level > self.depth + 1 and call.parent is not None:
             call = call.parent
         return call
 
@@ -208,13 +208,13 @@ class _Drawer:
         parts.append(f"{_fmt_shape(value.shape)} {_dtype_name(value.dtype)}")
         bad = 0
         if self.show_data:
-            text, bad = _summary(value.data)
-            parts.append(_small("data " + text))
+            data_text, bad = _summary(value.data)
+            parts.append(_small("data " + data_text))
         if self.show_grad:
-            text, grad_bad = facts.grad_text(value)
+            grad_text, grad_bad = facts.grad_text(value)
             bad += grad_bad
-            if text is not None:
-                parts.append(_small(_esc(text)))
+            if grad_text is not None:
+                parts.append(_small(_esc(grad_text)))
             if facts.computed is not None:
                 self.notes.add("computed")
             elif value.requires_grad and value.grad is None:

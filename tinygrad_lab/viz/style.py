@@ -69,8 +69,8 @@ def _summary(array: np.ndarray) -> tuple[str, int]:
     if kind not in "biuf":
         return str(array.dtype), 0
     if array.ndim == 0 and kind == "f":  # the common scalar case, kept fast for long chains
-        x = float(array)
-        return f"{x:.4g}", 0 if math.isfinite(x) else 1
+        number = float(array)
+        return f"{number:.4g}", 0 if math.isfinite(number) else 1
     if array.size == 0:
         return "empty", 0
     if array.size <= _TINY:
