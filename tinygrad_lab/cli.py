@@ -24,7 +24,7 @@ import datetime
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,7 +37,7 @@ PROG = "tinygrad-lab"
 # argument types: each raises ArgumentTypeError with a message in the user's terms
 # ----------------------------------------------------------------------------------------------------
 
-def _int_at_least(minimum: int, wording: str):
+def _int_at_least(minimum: int, wording: str) -> Callable[[str], int]:
     """An argparse type for integers >= `minimum`."""
     def parse(text: str) -> int:
         try:
@@ -365,12 +365,11 @@ def _cmd_graph(args: argparse.Namespace, out: IO[str]) -> int:
     loss.label = "loss"
     drawing = viz.draw_graph(loss, params=model, grads=args.grads, depth=args.depth, max_nodes=args.max_nodes,
                              show_order=args.show_order, rankdir=None if args.direction == "auto" else args.direction)
+    hint: str | None = None
     try:
         path = viz.render(drawing, args.out, format=args.format)
     except viz.GraphvizNotFoundError as err:
         path, hint = err.dot_path, GRAPHVIZ_HINT
-    else:
-        hint = None
     what = "one training step (forward and backward)" if args.grads else "the forward pass"
     print(f"wrote the graph of {what} of the {config.architecture} network on {config.dataset}: {path}", file=out)
     if hint:

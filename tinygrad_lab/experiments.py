@@ -333,7 +333,9 @@ def _execute(tasks: Sequence[_Task], jobs: int, progress: Any) -> list[RunSummar
                 progress(1)
     summaries = []
     for t in tasks:
-        numbers = dict(distinct[_key(t.config)])
+        numbers = distinct[_key(t.config)]
+        if numbers is None:  # cannot happen: every distinct configuration ran above
+            raise RuntimeError(f"experiments: no result for {t.config.name}")
         summaries.append(RunSummary(group=t.group, variant=t.variant, dataset=t.dataset, seed=t.seed, **numbers))
     return summaries
 

@@ -357,10 +357,10 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
                     history.converged_epoch = epoch
             history.epochs = epoch
             stop = reason is not None
-            if stop:
+            if reason is not None:
                 history.stop_reason = reason
 
-            if log is not None and (epoch % log_every == 0 or epoch == epochs or stop):
+            if log is not None and log_every is not None and (epoch % log_every == 0 or epoch == epochs or stop):
                 line = format_epoch(epoch, epoch_loss)
                 if bar is not None:
                     bar.write(line, file=log)
