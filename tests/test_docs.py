@@ -141,6 +141,8 @@ def test_nn_guide_states_the_parameter_order_modules_use():
     from tinygrad_lab import nn
     text = " ".join(_read("nn.md").split())
     assert "in assignment order)" not in text  # the old, wrong claim
+    module_doc = " ".join((nn.Module.__doc__ or "").split())       # the API reference's text
+    assert "(in assignment order)" not in module_doc and "own Parameters first" in module_doc
 
     stated = re.search(r"with `self\.fc = nn\.Linear\(\.\.\.\)`, then `self\.scale = nn\.Parameter\(\.\.\.\)`, "
                        r"the order is ((?:`[\w.]+`(?:, )?)+)", text)
