@@ -89,6 +89,15 @@ def test_grads_true_agrees_with_retain_grad_on_a_network():
     assert all(p.grad is None for p in model.parameters())
 
 
+def test_grads_true_on_collapsed_module_calls_shows_their_output_gradient():
+    root, model = lab_network()
+    source = html.unescape(draw_graph(root, params=model, depth=0, grads=True).source)
+    (g_out,) = grad(root, [root._prev[0]], retain_graph=True)   # the model's output feeds the loss
+    from tinygrad_lab.viz.style import _summary
+    assert f"out grad {_summary(g_out.data)[0]}" in source
+    assert "out grad 1" in source                                  # the loss box: d loss / d loss
+
+
 def test_grads_true_needs_the_graph_and_a_scalar_output():
     v = micrograd_expression()
     v["L"].backward()

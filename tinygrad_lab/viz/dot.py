@@ -239,6 +239,10 @@ class _Drawer:
         n_params = sum(1 for m in call.members if self.facts.is_param(self.tr.nodes[m]))
         parts = [f"<b>{_esc(call.label)}</b>", f"out {_fmt_shape(out.shape)} {_dtype_name(out.dtype)}",
                  _small(f"{_plural(len(call.members), 'value')} inside, {_plural(n_params, 'parameter')}")]
+        if self.show_grad and self.facts.computed is not None:  # grads=True: the output's gradient too
+            text, _ = self.facts.grad_text(out)
+            if text is not None:
+                parts.append(_small("out " + _esc(text)))
         attrs = dict(_STYLE["module"][0])
         if any(o in self.facts.roots for o in call.outputs):
             attrs.update(penwidth="2.2", color=_STYLE["root"][0]["color"])
