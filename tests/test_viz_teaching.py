@@ -267,9 +267,12 @@ def test_a_drawing_reads_as_a_short_text_view():
 def test_fit_uses_tqdm_auto_and_shows_a_bar_in_notebooks(monkeypatch):
     import tqdm.auto
 
+    import io
+
     from tinygrad_lab import train
+    monkeypatch.setattr("sys.stderr", io.StringIO())                   # not a terminal
     assert train._in_notebook() is False                               # pytest is no notebook
-    assert train._progress_bar(None, 10, quiet=False) is None          # and captured stderr no terminal
+    assert train._progress_bar(None, 10, quiet=False) is None
     monkeypatch.setattr(train, "_in_notebook", lambda: True)
     bar = train._progress_bar(None, 10, quiet=False)
     try:
