@@ -265,9 +265,9 @@ def test_a_drawing_reads_as_a_short_text_view():
 # ---- fit's progress bar -------------------------------------------------------------------------------------
 
 def test_fit_uses_tqdm_auto_and_shows_a_bar_in_notebooks(monkeypatch):
-    import tqdm.auto
-
     import io
+
+    import tqdm.auto
 
     from tinygrad_lab import train
     monkeypatch.setattr("sys.stderr", io.StringIO())                   # not a terminal
