@@ -50,11 +50,12 @@ from .ops import (
 )
 from .random import manual_seed
 from .testing import gradcheck, gradgradcheck
+from typing import Any
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # the one place the version is written
 
 
-def _draw(self: Value, **options: object) -> object:
+def _draw(self: Value, **options: Any) -> Any:
     """The computation graph of this value as a drawing: `tinygrad_lab.viz.draw_graph(self, **options)`.
 
     Example:

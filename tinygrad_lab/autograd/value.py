@@ -60,6 +60,11 @@ class Value:
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_args", "_retains_grad",
                  "_seq", "_calls", "_origin", "__weakref__")
     __array_priority__ = 1000
+    # the public slots' types, for type checkers (make_node fills them)
+    data: np.ndarray
+    grad: Value | None
+    requires_grad: bool
+    label: str | None
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
                  label: str | None = None) -> None:

@@ -12,13 +12,13 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
 from ..ops import conv1d, conv2d
 from ..random import resolve_generator
+from ..utils.checks import is_integer
 from . import init
 from .module import Module, Parameter
 
@@ -26,9 +26,9 @@ __all__ = ["Conv1d", "Conv2d"]
 
 
 def _ntuple(value: Any, n: int, name: str, layer: str) -> tuple[int, ...]:
-    items = (value,) * n if isinstance(value, numbers.Integral) and not isinstance(value, bool) else value
+    items = (value,) * n if is_integer(value) else value
     if not isinstance(items, (tuple, list)) or len(items) != n or not all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in items):
+            is_integer(v) for v in items):
         raise TypeError(f"{layer}: {name} must be an int or a tuple of {n} ints, got {value!r}")
     return tuple(int(v) for v in items)
 
@@ -45,7 +45,7 @@ class _ConvNd(Module):
         super().__init__()
         layer, n = type(self).__name__, self._dims
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+            if not is_integer(value) or value <= 0:
                 raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
         if in_channels % groups:
             raise ValueError(f"{layer}: in_channels ({in_channels}) must be divisible by groups ({groups})")

@@ -62,8 +62,9 @@ class Module:
     """Base class of every layer and model: subclass it, assign layers and Parameters, write `forward`.
 
     Attributes that are `Parameter`s or `Module`s are registered automatically
-    (in assignment order), which gives `parameters()`, `named_parameters()`
-    with dotted names, `state_dict()`, `train()`/`eval()` and a nested repr.
+    (each kind in assignment order), which gives `parameters()`, `named_parameters()`
+    with dotted names, `state_dict()`, `train()`/`eval()` and a nested repr. As in
+    PyTorch, those list a module's own Parameters first, then each sub-module's.
 
     Example:
         >>> class Affine(Module):

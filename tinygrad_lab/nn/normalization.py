@@ -15,12 +15,12 @@ Example:
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
 from ..ops import batch_norm, layer_norm
+from ..utils.checks import is_integer
 from . import init
 from .module import Module, Parameter
 
@@ -37,7 +37,7 @@ class _BatchNorm(Module):
                  bias: bool = True) -> None:
         super().__init__()
         layer = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, numbers.Integral) or num_features <= 0:
+        if not is_integer(num_features) or num_features <= 0:
             raise ValueError(f"{layer}: num_features must be a positive integer, got {num_features!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{layer}: momentum must be in [0, 1] or None (cumulative average), got {momentum!r}")
@@ -151,8 +151,8 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
-        if not shape or not all(isinstance(s, numbers.Integral) and s > 0 for s in shape):
+        shape = (normalized_shape,) if is_integer(normalized_shape) else tuple(normalized_shape)
+        if not shape or not all(is_integer(s) and int(s) > 0 for s in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be a positive int or a tuple of them, got "
                              f"{normalized_shape!r}")
         if device not in (None, "cpu"):

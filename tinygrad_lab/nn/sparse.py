@@ -8,13 +8,13 @@ Example:
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
 from ..ops import embedding
 from ..random import resolve_generator
+from ..utils.checks import is_integer
 from . import init
 from .module import Module, Parameter
 
@@ -41,7 +41,7 @@ class Embedding(Module):
                  dtype: Any = None, generator: Any = None) -> None:
         super().__init__()
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            if not is_integer(value) or value < 0:
                 raise ValueError(f"Embedding: {name} must be a non-negative integer, got {value!r}")
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported")

@@ -34,6 +34,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Function
 from ..autograd.value import Value, as_value, unwrap
+from ..utils.checks import is_integer
 from .movement import reshape
 from .reduce import sum as _sum
 
@@ -228,7 +229,7 @@ def _tuple(value: Any, n: int, name: str, fn: str, minimum: int) -> tuple[int, .
     items = (value,) * n if isinstance(value, numbers.Integral) else tuple(value) if isinstance(
         value, (tuple, list)) else None
     if items is None or len(items) != n or not all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in items):
+            is_integer(v) for v in items):
         raise TypeError(f"{fn}: {name} must be an int or a tuple of {n} ints, got {value!r}")
     if any(v < minimum for v in items):
         raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")
@@ -259,7 +260,7 @@ def _checked(fn: str, x: Any, weight: Any, bias: Any, groups: Any, spatial: int)
     if len(ws) != spatial + 2:
         raise ValueError(f"{fn}: weight must have {spatial + 2} dimensions (out_channels, in_channels/groups, "
                          f"kernel...), got shape {ws}")
-    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+    if not is_integer(groups) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive integer, got {groups!r}")
     batched = len(xs) == spatial + 2
     channels = xs[1] if batched else xs[0]

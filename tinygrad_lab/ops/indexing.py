@@ -113,7 +113,7 @@ def index_add(x: Any, index: Any, shape: tuple) -> Any:
 
 def _positions(dim: int, index: np.ndarray) -> tuple:
     """The full NumPy index that picks element index[i][j][k] along `dim` (and i, j, k along the others)."""
-    grid = list(np.indices(index.shape, sparse=True))
+    grid: list[np.ndarray] = list(np.indices(index.shape, sparse=True))
     grid[dim] = index
     return tuple(grid)
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value, unwrap
+from ..utils.checks import is_integer
 from ._dispatch import _is_value, _norm_axis
 
 __all__ = [
@@ -306,7 +307,7 @@ def _sizes(sizes: tuple) -> tuple:
 
 
 def _int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if not is_integer(value):
         raise TypeError(f"{what} must be an integer, got {value!r}")
     return int(value)
 

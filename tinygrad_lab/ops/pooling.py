@@ -26,6 +26,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, unwrap
+from ..utils.checks import is_integer
 from .convolution import _conv2d_input, _pad2d, _tuple, _windows
 from .indexing import scatter_add
 from .linalg import matmul
@@ -81,6 +82,7 @@ def _max_array(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, pad
         for j in range(kw):
             part = xp[:, :, rows, j * dw: j * dw + sw * (wo - 1) + 1: sw]
             out = part.copy() if out is None else np.maximum(out, part, out=out)
+    assert out is not None  # the kernel has at least one offset
     return out
 
 
@@ -276,8 +278,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         >>> avg_pool2d(Value(np.arange(16.0).reshape(1, 1, 4, 4)), 2).data[0, 0].tolist()
         [[2.5, 4.5], [10.5, 12.5]]
     """
-    if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(
-            divisor_override, numbers.Integral) or divisor_override == 0):
+    if divisor_override is not None and (not is_integer(divisor_override) or divisor_override == 0):
         raise ValueError(f"avg_pool2d: divisor_override must be a non-zero integer, got {divisor_override!r}")
     x, batched = _unbatched("avg_pool2d", input, 2)
     geometry = _geometry("avg_pool2d", np.shape(unwrap(x)), kernel_size, stride, padding, 1, ceil_mode)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, unwrap
+from ..utils.checks import is_real
 from ._dispatch import _axes, _norm_axis, _reduction_args
 from .movement import flip
 from .reduce import _unreduce, mean
@@ -78,7 +79,7 @@ def _spread(op: type[Function], x: Any, axis: Any, correction: Any, keepdims: bo
         correction = 1 if unbiased else 0
     if correction is None:
         correction = 1
-    if isinstance(correction, bool) or not isinstance(correction, (int, float, np.integer, np.floating)):
+    if not is_real(correction):
         raise TypeError(f"{op.name}(): correction must be a number (1: sample, 0: population), got {correction!r}")
     if not isinstance(x, Value):
         return op.forward(np.asarray(x), axis, correction, keepdims)
