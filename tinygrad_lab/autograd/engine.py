@@ -25,6 +25,7 @@ import numpy as np
 from .anomaly_mode import check_finite, detect_anomaly
 from .function import constant, creation_order, make_node
 from .grad_mode import _local
+from .hooks import VALUE_HOOKS, run_value_hooks
 from .value import Value
 
 __all__ = ["backward", "grad"]
@@ -109,6 +110,14 @@ def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
     return sorted(found.values(), key=creation_order)
 
 
+def _leading_to(order: Sequence[Value], wanted: set[int]) -> set[int]:
+    """Ids of the nodes of `order` (parents first) that are wanted or have a wanted ancestor."""
+    leading: set[int] = set()
+    for node in order:
+        if id(node) in wanted or any(id(p) in leading for p in node._prev or ()):
+            leading.add(id(node))
+    return leading
+
 
 def _sum_to(g: Any, parent: Value, node: Value) -> Any:
     """Reduce a gradient that was broadcast to the output's shape back to its input's shape."""
@@ -133,7 +142,10 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     through the rules unless `create_graph`, when Values do (recording the pass).
     """
     wanted = {id(v) for v in inputs} if inputs is not None else set()
-    order = _topological_order(roots, wanted)
+    order = _topological_order(roots, set())
+    # With `inputs`, only nodes that are one of them or have one among their ancestors pass gradients on:
+    # a wanted intermediate value still passes its gradient on to the wanted values upstream of it.
+    needed = _leading_to(order, wanted) if inputs is not None else None
     grads: dict[int, Any] = {}
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Value):
@@ -144,6 +156,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     modes = _local.modes   # this thread's switches only: other threads keep their grad mode
     anomaly = modes.anomaly
     fill_grads = inputs is None
+    value_hooks = VALUE_HOOKS   # Value.register_hook: usually empty
     was_enabled, modes.grad_enabled = modes.grad_enabled, create_graph
     try:
         for node in reversed(order):
@@ -151,15 +164,18 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
             g = grads.pop(key, None)
             if g is None:
                 continue
+            if value_hooks and key in value_hooks:
+                g = run_value_hooks(node, g, create_graph)
             if key in wanted:
                 found[key] = g
-                continue
             op = node._op
             if op is None or node._retains_grad:
                 if fill_grads:
                     _accumulate(node, g, create_graph)
                 if op is None:
                     continue
+            if needed is not None and key not in needed:
+                continue
             parents = node._prev
             args = node._args
             if create_graph:
