@@ -73,7 +73,11 @@ def test_tour_runs_and_shows_every_gradient(executed):
     drawings = [o for c in code if "draw_graph(" in c.source for o in c.outputs if o.output_type == "execute_result"]
     assert len(drawings) == sum("draw_graph(" in c.source for c in code)
     for drawing in drawings:  # the text form is a short view of the graph, not <...GraphDrawing at 0x...>
-        assert drawing["data"]["text/plain"].startswith("computation graph: ")
+        text = drawing["data"]["text/plain"]
+        if shutil.which("dot"):
+            assert text.startswith("computation graph: ")
+        else:                  # a fresh machine without the Graphviz program: the DOT text and how to install it
+            assert text.startswith("Graphviz's 'dot' program was not found") and "digraph" in text
     if shutil.which("dot"):
         assert all("image/svg+xml" in o["data"] for o in drawings)
         scalar_svg = html.unescape(drawings[0]["data"]["image/svg+xml"])
