@@ -92,7 +92,7 @@ def test_an_exponent_that_is_not_a_number_is_a_type_error(exponent):
 
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_sigmoid_matches_torch_across_the_whole_range(dtype):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch parity needs torch (pip install torch)")
     xs = np.concatenate([np.linspace(-1000, 1000, 2001), [-745, -710, -709, -104, -89, -88, -17, -12, 0]])
     x = Value(xs.astype(dtype), requires_grad=True)
     y = x.sigmoid()
@@ -107,7 +107,7 @@ def test_sigmoid_matches_torch_across_the_whole_range(dtype):
 
 
 def test_pow_zero_gradients_match_torch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch parity needs torch (pip install torch)")
     base = np.array([0.0, 2.0, -1.0, 0.0])
     p = np.array([0.0, 0.0, 2.0, 3.0])
     x = Value(base, requires_grad=True)

@@ -31,7 +31,7 @@ def test_dimension_arguments_follow_pytorch(shape, method, args, expected):
 
 @pytest.mark.parametrize("shape, method, args, expected", CASES)
 def test_dimension_arguments_match_torch(shape, method, args, expected):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch parity needs torch (pip install torch)")
     t = torch.zeros(shape)
     if isinstance(expected, type):
         with pytest.raises((IndexError, RuntimeError, TypeError)):
