@@ -51,8 +51,9 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     """
     if isinstance(data, Value):
         data = data.data
-    if isinstance(data, (np.ndarray, np.generic)):
-        source = data
+    from_numpy = isinstance(data, (np.ndarray, np.generic))
+    if from_numpy:
+        source = np.asarray(data)
     else:
         try:
             source = np.array(data)
@@ -61,8 +62,8 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
     if source.dtype.kind not in _NUMERIC_KINDS:
         raise _not_numeric(data, source.dtype)
     if dtype is None:
-        if source is data:
-            return np.array(data)
+        if from_numpy:                          # NumPy data keeps its dtype (copied)
+            return np.array(source)
         return source.astype(np.float64) if source.dtype.kind in "biu" else source
     target = np.dtype(dtype)
     if target.kind not in _NUMERIC_KINDS:
