@@ -252,3 +252,12 @@ def test_demo_note_describes_the_configured_runs_and_points_to_measured_results(
     assert "1 on linear" in note and "5 on xor_easy" in note
     assert "docs/lab.md" in note and "benchmarks/demo_convergence.py" in note
     assert "%" not in note        # measured rates live in the docs, not in code
+
+
+def test_experiments_refuse_an_unwritable_out_before_running(tmp_path, capsys):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    assert main(["experiments", "--quick", "--seeds", "1", "--epochs", "2", "--jobs", "1", "--only", "loss",
+                 "--out", str(blocker)]) == 1
+    captured = capsys.readouterr()
+    assert "cannot write the output folder" in captured.err and "running" not in captured.out

@@ -35,7 +35,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .lab import LabConfig, demo_configs, run
+from .lab import LabConfig, check_out_dir, demo_configs, run
 from .utils.checks import is_integer
 from .utils.files import write_atomic
 
@@ -371,8 +371,7 @@ def run_experiments(out_dir: str | os.PathLike = "runs/experiments", *, quick: b
         jobs = os.cpu_count() or 1
     if not is_integer(jobs) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_out_dir(out_dir)            # created and writable, before any training
     log = None if quiet else (file or sys.stdout)
     n_distinct = len({_key(t.config) for t in tasks})
     if log:
