@@ -19,6 +19,7 @@ from .engine import (
     no_grad,
     set_grad_enabled,
 )
+from .jit import JitError, jit
 from .ops import (
     broadcast_to,
     cat,
@@ -42,5 +43,5 @@ __all__ = [
     "Value", "Function", "AnomalyError", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "concat", "cat", "stack", "where", "maximum", "minimum",
     "softmax", "log_softmax", "logsumexp", "broadcast_to", "sum_to", "linear", "gradcheck", "gradgradcheck",
-    "nn", "optim", "random", "manual_seed",
+    "nn", "optim", "random", "manual_seed", "jit", "JitError",
 ]

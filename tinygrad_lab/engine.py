@@ -296,7 +296,7 @@ def _const(x: Any, like: np.ndarray) -> Value:
     if isinstance(x, (int, float)) and like.dtype.kind == "f":
         data = like.dtype.type(x)
     else:
-        data = np.asarray(x)
+        data = x if isinstance(x, np.ndarray) else np.asarray(x)   # arrays as they are (jit's traced ones too)
     v = _new_value(Value)
     v.data = data
     v.grad = None
@@ -855,7 +855,7 @@ def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
     if isinstance(g, Value):
         g = g.data
     if node.grad is None:
-        g = g.copy() if type(g) is np.ndarray and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
+        g = g.copy() if isinstance(g, np.ndarray) and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
         node.grad = _const(g, node.data)
     else:
         node.grad.data = node.grad.data + g

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value, enable_grad
+from ..utils.capture import opaque
 
 __all__ = ["Optimizer"]
 
@@ -51,6 +52,11 @@ class Optimizer:
         >>> w.data.tolist()       # w - 0.1 * 2w
         [0.8, 1.6]
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:   # tinygrad_lab.jit replays a step as one call (its Python logic runs)
+            cls.step = opaque(cls.__dict__["step"])
 
     def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)

@@ -1,0 +1,70 @@
+"""The hook between `tinygrad_lab.jit` and the code it captures: which calls run for real at every replay.
+
+While `tinygrad_lab.jit` captures a step in this thread, `recorder()` returns its recorder; a method
+wrapped with `opaque` (every optimizer's `step`) is then not traced NumPy call by NumPy call but
+recorded as one call, made again (eagerly, with its own Python logic: learning-rate schedules,
+step counters) at each replay. Outside a capture the wrapper only calls the method.
+
+Example:
+    >>> class Counter:
+    ...     n = 0
+    ...     @opaque
+    ...     def step(self):
+    ...         self.n += 1
+    ...         return self.n
+    >>> Counter().step()
+    1
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["opaque", "recorder", "set_recorder"]
+
+_local = threading.local()
+
+
+def recorder() -> Any:
+    """The recorder of the capture running in this thread, or None.
+
+    Example:
+        >>> recorder() is None
+        True
+    """
+    return getattr(_local, "recorder", None)
+
+
+def set_recorder(value: Any) -> Any:
+    """Install ``value`` as this thread's recorder (None: none); returns the previous one.
+
+    Example:
+        >>> set_recorder(None) is None
+        True
+    """
+    previous = getattr(_local, "recorder", None)
+    _local.recorder = value
+    return previous
+
+
+def opaque(method: Callable) -> Callable:
+    """Wrap a method so that a capture records it as one call, run for real at every replay.
+
+    Example:
+        >>> opaque(lambda self: 1)(None)
+        1
+    """
+    if getattr(method, "_opaque", False):
+        return method
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        active = getattr(_local, "recorder", None)
+        if active is None:
+            return method(self, *args, **kwargs)
+        return active.opaque(method, self, args, kwargs)
+
+    wrapper._opaque = True  # type: ignore[attr-defined]
+    return wrapper
