@@ -43,6 +43,7 @@ import numpy as np
 from . import nn
 from .data import DataLoader
 from .engine import Value, no_grad
+from .jit import jit
 from .ops import matmul
 from .train import History, _target_classes
 
@@ -275,7 +276,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         optimizer: Callable[[list], Any], epochs: int = 1000, *, batch_size: int | None = None,
         shuffle: bool = True, scheduler: Callable[[Any], Any] | None = None, target_loss: float | None = None,
         target_accuracy: float | None = None, threshold: float = 0.5,
-        seeds: Sequence[Any] | None = None) -> list[History]:
+        seeds: Sequence[Any] | None = None, use_jit: bool = True) -> list[History]:
     """Train every model of ``models`` as :func:`tinygrad_lab.train.fit` would train it alone, all at once.
 
     Args:
@@ -292,6 +293,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
             ``ReduceLROnPlateau`` follows each member's loss.
         batch_size, shuffle, target_loss, target_accuracy, threshold: as in ``train.fit``, per member.
         seeds: each member's shuffling seed (as ``train.fit``'s ``seed``), for mini-batches.
+        use_jit: replay each step with :func:`tinygrad_lab.jit` (the same numbers, less time).
 
     Returns one :class:`~tinygrad_lab.train.History` per member. A member stops at its own target (or
     divergence) exactly as alone: it leaves the stack with its parameters as they are, the rest go on.
@@ -387,6 +389,17 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         correct = predicted == target_classes
         return correct.mean(axis=tuple(range(1, correct.ndim)))
 
+    def train_step(x: Value, y: Value) -> tuple[Value, Value]:
+        opt.zero_grad()
+        out = model(x)
+        losses = member_losses(loss_fn, out, y)
+        losses.sum().backward()
+        opt.step()
+        return out, losses
+
+    step = jit(train_step) if use_jit else train_step
+    inputs_value: Value | None = None
+    targets_value: Value | None = None
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         if shadows is not None:
@@ -397,9 +410,10 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
             lr_row = groups[0]["lr"]
         acc = None
         if full_batch:
-            opt.zero_grad()
-            out = model(Value(x_all))
-            losses = member_losses(loss_fn, out, Value(y_all))
+            if inputs_value is None:
+                inputs_value, targets_value = Value(x_all), Value(y_all)
+            before = [p.data.copy() for p in params]     # a member that stops keeps these
+            out, losses = step(inputs_value, targets_value)
             epoch_loss = np.array(losses.data, dtype=np.float64)
             if track:
                 acc = accuracy(out.data)
@@ -408,10 +422,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
             for batch in zip(*loaders):
                 xb = np.stack([b[0] for b in batch])
                 yb = np.stack([b[1] for b in batch])
-                opt.zero_grad()
-                losses = member_losses(loss_fn, model(Value(xb)), Value(yb))
-                losses.sum().backward()
-                opt.step()
+                _, losses = step(Value(xb), Value(yb))
                 epoch_loss += losses.data * xb.shape[1]
             epoch_loss = epoch_loss / n
             if track:
@@ -431,12 +442,10 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
                 reasons[m] = ("diverged" if not math.isfinite(loss_r) else
                               "target_loss" if target_loss is not None and loss_r <= target_loss else
                               "target_accuracy")
-                finals[m] = [p.data[r].copy() for p in params]
-        if full_batch and not stop.all():
-            losses.sum().backward()
-            opt.step()
+                finals[m] = [a[r].copy() for a in (before if full_batch else [p.data for p in params])]
         if stop.any():
             take_out(~stop)
+            inputs_value = None
             if len(active) == 0:
                 break
         if shadows is not None:

@@ -870,7 +870,7 @@ def sum_to(x: Any, shape: tuple) -> Any:
     """Sum x over the axes that broadcasting to x.shape would have added or stretched, giving `shape`."""
     shape = tuple(shape)
     if not isinstance(x, Value):
-        return _sum_to_array(np.asarray(x), shape)
+        return _sum_to_array(x if isinstance(x, np.ndarray) else np.asarray(x), shape)
     if x.shape == shape:
         return x
     return SumTo.apply(x, shape=shape)
