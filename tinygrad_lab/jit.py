@@ -643,6 +643,7 @@ def _compile(capture: _Capture) -> None:
     """Dead-code elimination, copy elimination, then one zero-argument callable per NumPy call."""
     _eliminate_dead_code(capture)
     _eliminate_copies(capture)
+    _reuse_buffers(capture)
     calls = []
     for fn, args, kwargs in capture.program:
         if isinstance(fn, np.ufunc):
@@ -659,6 +660,66 @@ def _compile(capture: _Capture) -> None:
         else:
             calls.append(functools.partial(fn, *args, **kwargs))
     capture.calls = calls
+
+
+def _full_view_of(a: Any, root: np.ndarray) -> bool:
+    return (isinstance(a, np.ndarray) and a.shape == root.shape and a.strides == root.strides
+            and a.dtype == root.dtype and a.__array_interface__["data"][0] == root.__array_interface__["data"][0])
+
+
+def _substitute(x: Any, old: np.ndarray, new: np.ndarray) -> Any:
+    if isinstance(x, np.ndarray):
+        return new if _root(x) is old else x
+    if isinstance(x, tuple):
+        return tuple(_substitute(v, old, new) for v in x)
+    if isinstance(x, list):
+        return [_substitute(v, old, new) for v in x]
+    if isinstance(x, dict):
+        return {k: _substitute(v, old, new) for k, v in x.items()}
+    return x
+
+
+def _reuse_buffers(capture: _Capture) -> None:
+    """An elementwise NumPy call writes into an input buffer that nothing reads afterwards (better cache use)."""
+    rec = capture.recorder
+    program, reads = capture.program, capture.reads
+    last_read: dict[int, int] = {}
+    for i, entry_reads in enumerate(reads):
+        for a in entry_reads:
+            last_read[id(_root(a))] = i
+    visible = (_assign_all,)
+
+    def transparent(fn: Any) -> bool:
+        return isinstance(fn, np.ufunc) or fn in visible or getattr(fn, "__self__", None).__class__ is np.ufunc
+
+    ours = rec.buffers_by_id
+    for i, (fn, args, kwargs) in enumerate(program):
+        outs = kwargs.get("out")
+        if not isinstance(fn, np.ufunc) or fn.signature is not None or outs is None or len(outs) != 1:
+            continue
+        out = outs[0]
+        if id(out) not in ours or id(out) in capture.live_roots or last_read.get(id(out), -1) < i:
+            continue
+        if any(isinstance(a, np.ndarray) and _root(a) is out for a in args):
+            continue
+        later = [j for j in range(i + 1, len(program)) if any(_root(a) is out for a in reads[j])]
+        if not all(transparent(program[j][0]) and all(_full_view_of(a, out) for a in reads[j] if _root(a) is out)
+                   for j in later):
+            continue
+        for a in args:
+            if not isinstance(a, np.ndarray):
+                continue
+            root = _root(a)
+            if (id(root) in ours and id(root) not in capture.live_roots and _full_view_of(a, root)
+                    and root.shape == out.shape and root.dtype == out.dtype and root.flags.writeable
+                    and last_read.get(id(root)) == i and root is not out):
+                program[i] = (fn, args, dict(kwargs, out=(root,)))
+                for j in later:
+                    f, a2, k2 = program[j]
+                    program[j] = (f, _substitute(a2, out, root), _substitute(k2, out, root))
+                    reads[j] = _substitute(reads[j], out, root)
+                last_read[id(root)] = last_read[id(out)]
+                break
 
 
 def _eliminate_copies(capture: _Capture) -> None:
