@@ -154,3 +154,23 @@ def test_models_are_untouched_when_fit_refuses():
 def test_seed_groups():
     configs = [LabConfig(seed=0), LabConfig(seed=0, lr=2.0), LabConfig(seed=5), LabConfig(seed=1, lr=2.0)]
     assert seed_groups(configs) == [[0, 2], [1, 3]]
+
+
+@pytest.mark.slow
+def test_demo_verdicts_of_seeds_0_to_99_are_those_of_lone_runs():
+    """The demo's two runs for seeds 0..99, stacked: every seed converges (or not) exactly as alone (minutes)."""
+    import os
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        import demo_convergence
+    finally:
+        sys.path.pop(0)
+    datasets = ("linear", "xor_easy")
+    stacked = demo_convergence.seed_block((list(range(100)), False, None, False, datasets))
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        alone = list(pool.map(demo_convergence.one_seed, [(s, False, None, False, datasets) for s in range(100)]))
+    assert demo_convergence.compare(stacked, alone) == []
