@@ -197,3 +197,46 @@ def test_returned_values_are_copies(data):
     out = [step(Value(x), Value(y)) for _ in range(6)]
     assert len({v.data.item() for v in out}) == 6      # earlier results are not overwritten by replays
     assert all(not v.requires_grad for v in out[3:])
+
+
+def test_gradients_without_an_optimizer_inside(data):
+    """The step only computes gradients; the update happens outside (as train.fit does): grads stay current."""
+    x, y = data
+    results = []
+    for use_jit in (False, True):
+        model = make(4)
+        opt = optim.SGD(model.parameters(), lr=1.0)
+
+        def grads(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = nn.MSELoss()(model(x), y)
+            loss.backward()
+            return loss
+        grads = jit(grads) if use_jit else grads
+        losses = []
+        for _ in range(8):
+            losses.append(grads(Value(x), Value(y)).data.item())
+            opt.step()
+        results.append((losses, [p.data.copy() for p in model.parameters()]))
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_computation_on_parameters_alone_is_not_frozen(data):
+    """An L2 penalty reads only parameters updated outside the step: detected, never replayed stale."""
+    x, y = data
+    model = make()
+    opt = optim.SGD(model.parameters(), lr=1.0)
+
+    @jit
+    def grads(x, y):
+        opt.zero_grad()
+        w = model[0].weight
+        loss = nn.MSELoss()(model(x), y) + (w * w).sum() * 0.01
+        loss.backward()
+        return loss
+    with pytest.raises(JitError, match="on two calls"):
+        for _ in range(3):
+            grads(Value(x), Value(y))
+            opt.step()

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .utils.capture import recorder as _capture_recorder
+
 __all__ = [
     "Value", "Function", "AnomalyError", "no_grad", "enable_grad", "is_grad_enabled",
     "set_grad_enabled", "grad", "detect_anomaly",
@@ -859,6 +861,9 @@ def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
         node.grad = _const(g, node.data)
     else:
         node.grad.data = node.grad.data + g
+    capture = _capture_recorder()
+    if capture is not None:          # tinygrad_lab.jit is recording: it keeps this gradient up to date
+        capture.leaf_grad(node)
 
 
 def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],

@@ -234,6 +234,7 @@ class _Recorder:
         self.writes_external = False
         self.guard_positions: list[tuple[int, bool]] = []
         self.optimizers: list[Any] = []
+        self.leaves: dict[int, Value] = {}        # leaves whose .grad the step set (by id)
         self.reads: list[list[np.ndarray]] = []   # per entry: the arrays it reads (for dead-code elimination)
 
     # -- describing inputs
@@ -355,6 +356,10 @@ class _Recorder:
 
         self._add(check, (), {}, ("guard", self._describe(plain), value), reads=[plain])
 
+    def leaf_grad(self, leaf: Value) -> None:
+        if not self.suspended:
+            self.leaves[id(leaf)] = leaf
+
     def opaque(self, method: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:
         if _arrays_in(args) or _arrays_in(kwargs) or any(callable(a) for a in args) or kwargs:
             raise JitError(f"tinygrad_lab.jit: {type(owner).__name__}.{method.__name__}() is called with "
@@ -377,6 +382,9 @@ class _Discoverer:
 
     def __init__(self) -> None:
         self.optimizers: list[Any] = []
+
+    def leaf_grad(self, leaf: Value) -> None:
+        pass
 
     def opaque(self, method: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:
         if owner not in self.optimizers:
@@ -568,7 +576,8 @@ class JitFunction:
             # a new optimizer appeared: discover again from this call
             return None, _rebuild(_output_layout(result))
         grads = []
-        for p in params:
+        known = {id(p) for p in params}
+        for p in params + [v for k, v in rec.leaves.items() if k not in known]:
             if p.grad is not None:
                 if isinstance(p.grad.data, _Traced):
                     p.grad.data = p.grad.data.view(np.ndarray)
@@ -585,15 +594,18 @@ class JitFunction:
         a, b = first.signature, second.signature
         for i, (x, y) in enumerate(zip(a, b)):
             if x != y:
+                what = (f"{_name(x)} then {_name(y)}" if _name(x) != _name(y) else
+                        f"{_name(x)} with a different Python number, constant or operand")
                 raise JitError(f"tinygrad_lab.jit: the step made different NumPy calls on two calls with the same "
-                               f"argument shapes (call #{i}: {_name(x)} then {_name(y)}): it depends on data "
+                               f"argument shapes (call #{i}: {what}): it depends on data "
                                "through Python (a branch, a Python number that changes, a random draw) or its "
                                "model changed; jit needs the same NumPy calls every time: run it without jit")
         if len(a) != len(b):
             raise JitError(f"tinygrad_lab.jit: the step made {len(a)} NumPy calls once and {len(b)} the next time "
                            "with the same argument shapes: it depends on data through Python; run it without jit")
         for i, (x, y) in enumerate(zip(first.externals, second.externals, strict=True)):
-            if x is not y and not (x.shape == y.shape and np.array_equal(x, y, equal_nan=True)):
+            same_array = _root(x) is _root(y) and x.__array_interface__ == y.__array_interface__
+            if not same_array and not (x.shape == y.shape and np.array_equal(x, y, equal_nan=True)):
                 raise JitError("tinygrad_lab.jit: an array the step reads but does not get as an argument changed "
                                f"between two calls (constant #{i}, shape {x.shape}): e.g. a random mask or data "
                                "taken from outside; pass changing data as arguments, or run it without jit")
