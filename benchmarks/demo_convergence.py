@@ -13,7 +13,7 @@ about one time in ten on XOR-easy. `--reference` adds, for the linear held-out b
 classifier (logistic regression trained to convergence) on the same data, showing how much of the
 held-out error comes from having only 100 training points.
 
-The seeds of one setting train together as one stacked model (`tinygrad_lab.lab_seeds.run_seeds`,
+The seeds of one setting train together as one stacked model (`tinygrad_lab.lab.run_seeds`,
 each seed's numbers exactly those of its lone run); `--single` trains them one by one as before, and
 `--compare` does both and checks that every seed's verdicts and final losses agree.
 
@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from tinygrad_lab.lab import demo_configs, prepare_data, run
-from tinygrad_lab.lab_seeds import run_seeds
+from tinygrad_lab.lab import run_seeds
 
 
 def configs_for(seed: int, classic: bool, epochs: int | None) -> list:

@@ -211,3 +211,13 @@ def test_parser_parses_the_documented_forms():
     assert args.hidden == () and args.batch_size == 1
     args = parser.parse_args(["train", "--batch-size", "full", "--hidden", "10, 5"])
     assert args.batch_size is None and args.hidden == (10, 5)
+
+
+def test_demo_note_describes_the_configured_runs_and_points_to_measured_results():
+    from tinygrad_lab.lab import demo_configs, demo_note
+
+    note = demo_note(demo_configs(epochs=300))
+    assert "2-4-4-1 sigmoid" in note and "300 epochs" in note and "gain 4" in note
+    assert "1 on linear" in note and "5 on xor_easy" in note
+    assert "docs/lab.md" in note and "benchmarks/demo_convergence.py" in note
+    assert "%" not in note        # measured rates live in the docs, not in code

@@ -256,3 +256,17 @@ def test_dataloader_rejects_mismatched_inputs():
         DataLoader(np.zeros((5, 2)), np.zeros((4, 1)))
     with pytest.raises(ValueError, match="one row per example"):
         DataLoader(np.float64(1.0), np.zeros(1))
+
+
+def test_seed_none_draws_fresh_entropy_and_leaves_the_global_generator_alone():
+    from tinygrad_lab.random import get_generator, manual_seed, resolve_generator
+
+    manual_seed(0)
+    state = get_generator().bit_generator.state
+    a, b = generate_linear(20), generate_linear(20)
+    assert not np.array_equal(a[0], b[0])
+    assert get_generator().bit_generator.state == state
+    assert resolve_generator(None) is get_generator()
+    assert resolve_generator(None, none="fresh") is not get_generator()
+    with pytest.raises(ValueError, match="none must be 'global' or 'fresh'"):
+        resolve_generator(None, none="entropy")

@@ -1,11 +1,11 @@
-"""Stacked training (`tinygrad_lab.ensemble`, `lab_seeds.run_seeds`): every member as if trained alone."""
+"""Stacked training (`tinygrad_lab.ensemble`, `lab.run_seeds`): every member as if trained alone."""
 import numpy as np
 import pytest
 
 from tinygrad_lab import Value, ensemble, nn, optim
 from tinygrad_lab.data import generate_xor_easy
 from tinygrad_lab.lab import LabConfig, demo_configs, run
-from tinygrad_lab.lab_seeds import run_seeds, seed_groups
+from tinygrad_lab.lab import run_seeds, seed_groups
 from tinygrad_lab.random import manual_seed
 from tinygrad_lab.train import fit
 

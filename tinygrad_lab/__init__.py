@@ -7,8 +7,7 @@ Example:
     >>> a.grad
     Value(11.3890561)
 """
-from . import nn, optim, random
-from .engine import (
+from .autograd import (  # noqa: I001  (autograd first: every other layer builds on it)
     AnomalyError,
     Function,
     Value,
@@ -19,7 +18,7 @@ from .engine import (
     no_grad,
     set_grad_enabled,
 )
-from .jit import JitError, jit
+from . import nn, optim, random
 from .ops import (
     broadcast_to,
     cat,
@@ -34,6 +33,7 @@ from .ops import (
     sum_to,
     where,
 )
+from .jit import JitError, jit
 from .random import manual_seed
 from .testing import gradcheck, gradgradcheck
 

@@ -274,16 +274,17 @@ def _print_files(result: Any, out: IO[str]) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
-    from .lab import DEMO_NOTE, DEMO_SEED, demo_configs, save_run, write_report
+    from .lab import DEMO_SEED, demo_configs, demo_note, save_run, write_report
 
     seed = DEMO_SEED if args.seed is None else args.seed
     results = []
-    for config in demo_configs(seed=seed, epochs=args.epochs):
+    configs = demo_configs(seed=seed, epochs=args.epochs)
+    for config in configs:
         result = _train_and_print(config, args.quiet, out)
         save_run(result, args.out)
         results.append(result)
     report = write_report(results, args.out, "tinygrad-lab demo: linear and XOR-easy classifiers",
-                          intro=[DEMO_NOTE])
+                          intro=[demo_note(configs)])
     print(f"wrote {report} and:", file=out)
     for result in results:
         _print_files(result, out)

@@ -17,8 +17,6 @@ Example:
 """
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from .engine import Value
+from .random import resolve_generator
+from .utils.checks import is_integer, is_real
 
 __all__ = [
     "generate_linear", "generate_xor_easy", "generate_xor", "generate_moons", "generate_circles",
@@ -41,7 +41,7 @@ Arrays = tuple[np.ndarray, np.ndarray]
 # ----------------------------------------------------------------------------------------------------
 
 def _check_count(n: Any, name: str = "n", minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+    if not is_integer(n):
         raise TypeError(f"{name} must be an integer number of points, got {type(n).__name__} {n!r}")
     if n < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {n}")
@@ -49,21 +49,9 @@ def _check_count(n: Any, name: str = "n", minimum: int = 1) -> int:
 
 
 def _check_noise(noise: Any, name: str = "noise") -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
+    if not is_real(noise, finite=True) or noise < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {noise!r}")
     return float(noise)
-
-
-def _rng(seed: Any) -> np.random.Generator:
-    """A generator from an int seed, an existing generator, or fresh entropy (None)."""
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer, a numpy.random.Generator or None, got "
-                        f"{type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return np.random.default_rng(int(seed))
 
 
 def _labels(flags: np.ndarray) -> np.ndarray:
@@ -83,7 +71,7 @@ def generate_linear(n: int = 100, seed: Any = None) -> Arrays:
         True
     """
     n = _check_count(n)
-    inputs = _rng(seed).uniform(0.0, 1.0, size=(n, 2))
+    inputs = resolve_generator(seed, none="fresh", name="seed").uniform(0.0, 1.0, size=(n, 2))
     return inputs, _labels(inputs[:, 0] <= inputs[:, 1])
 
 
@@ -120,7 +108,7 @@ def generate_xor(n: int = 200, noise: float = 0.05, seed: Any = None) -> Arrays:
         >>> bool((((X[:, 0] > 0.5) != (X[:, 1] > 0.5)) == (Y[:, 0] == 1)).all())
         True
     """
-    n, noise, rng = _check_count(n), _check_noise(noise), _rng(seed)
+    n, noise, rng = _check_count(n), _check_noise(noise), resolve_generator(seed, none="fresh", name="seed")
     inputs = rng.uniform(0.0, 1.0, size=(n, 2))
     labels = _labels((inputs[:, 0] > 0.5) != (inputs[:, 1] > 0.5))
     return inputs + rng.normal(0.0, noise, size=inputs.shape), labels
@@ -135,7 +123,7 @@ def generate_moons(n: int = 200, noise: float = 0.1, seed: Any = None) -> Arrays
         >>> int(Y.sum())
         50
     """
-    n, noise, rng = _check_count(n, minimum=2), _check_noise(noise), _rng(seed)
+    n, noise, rng = _check_count(n, minimum=2), _check_noise(noise), resolve_generator(seed, none="fresh", name="seed")
     n_upper = n // 2
     n_lower = n - n_upper
     t_upper = np.linspace(0.0, np.pi, n_upper)
@@ -160,8 +148,8 @@ def generate_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, see
         >>> bool((r[Y[:, 0] == 1] < r[Y[:, 0] == 0].min()).all())
         True
     """
-    n, noise, rng = _check_count(n, minimum=2), _check_noise(noise), _rng(seed)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+    n, noise, rng = _check_count(n, minimum=2), _check_noise(noise), resolve_generator(seed, none="fresh", name="seed")
+    if not is_real(factor) or not 0 < factor < 1:
         raise ValueError(f"factor (inner radius / outer radius) must be between 0 and 1, got {factor!r}")
     n_outer = n // 2
     n_inner = n - n_outer
@@ -184,8 +172,8 @@ def generate_spirals(n: int = 200, noise: float = 0.02, turns: float = 1.5, seed
         >>> X.shape, int(Y.sum())
         ((50, 2), 25)
     """
-    n, noise, rng = _check_count(n, minimum=2), _check_noise(noise), _rng(seed)
-    if isinstance(turns, bool) or not isinstance(turns, numbers.Real) or not 0 < turns <= 10:
+    n, noise, rng = _check_count(n, minimum=2), _check_noise(noise), resolve_generator(seed, none="fresh", name="seed")
+    if not is_real(turns) or not 0 < turns <= 10:
         raise ValueError(f"turns must be a number in (0, 10], got {turns!r}")
     counts = (n // 2, n - n // 2)
     parts, labels = [], []
@@ -319,14 +307,25 @@ class InputScaler:
 # mini-batches
 # ----------------------------------------------------------------------------------------------------
 
-def _unwrap(x: Any) -> Any:
-    """A Value's array, or the argument itself."""
+def unwrap(x: Any) -> Any:
+    """A Value's array, or the argument itself (package-public: `train` uses it).
+
+    Example:
+        >>> unwrap(Value([1.0])).tolist(), unwrap(3)
+        ([1.0], 3)
+    """
     return x.data if isinstance(x, Value) else x
 
 
-def _check_pair(inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
-    inputs = np.asarray(_unwrap(inputs))
-    targets = np.asarray(_unwrap(targets))
+def check_pair(inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(inputs, targets)`` as arrays with one row per example and the same number of rows (package-public).
+
+    Example:
+        >>> [a.shape for a in check_pair([[1.0, 2.0]], [[0.0]])]
+        [(1, 2), (1, 1)]
+    """
+    inputs = np.asarray(unwrap(inputs))
+    targets = np.asarray(unwrap(targets))
     if inputs.ndim == 0 or targets.ndim == 0:
         raise ValueError("inputs and targets must have one row per example, got a scalar")
     if len(inputs) != len(targets):
@@ -338,7 +337,7 @@ def _check_pair(inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
 def _check_batch_size(batch_size: Any, n: int) -> int:
     if batch_size is None:
         return max(n, 1)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+    if not is_integer(batch_size) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer or None (the full batch), got {batch_size!r}")
     return int(batch_size)
 
@@ -359,11 +358,11 @@ class DataLoader:
 
     def __init__(self, inputs: Any, targets: Any, batch_size: int | None = None, shuffle: bool = False,
                  seed: Any = None, drop_last: bool = False) -> None:
-        self.inputs, self.targets = _check_pair(inputs, targets)
+        self.inputs, self.targets = check_pair(inputs, targets)
         self.batch_size = _check_batch_size(batch_size, len(self.inputs))
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self._rng = _rng(seed) if self.shuffle else None
+        self._rng = resolve_generator(seed, none="fresh", name="seed") if self.shuffle else None
 
     def __len__(self) -> int:
         n = len(self.inputs)

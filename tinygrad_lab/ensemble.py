@@ -42,7 +42,7 @@ import numpy as np
 
 from . import nn
 from .data import DataLoader
-from .engine import Value, no_grad
+from .autograd import Value, no_grad
 from .jit import jit
 from .ops import matmul
 from .train import History, _target_classes

@@ -35,8 +35,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from .utils.files import write_atomic
 from .lab import LabConfig, demo_configs, run
+from .utils.checks import is_integer
+from .utils.files import write_atomic
 
 __all__ = ["Variant", "ExperimentGroup", "GROUPS", "SCALE_SIZES", "RunSummary", "run_config", "plan",
            "run_experiments", "group_names"]
@@ -167,7 +168,8 @@ _QUICK_SCALE_SIZES = (100, 200, 300)
 _SCALE_EPOCHS = 10000
 _QUICK = {"seeds": 3, "epochs": 1500}
 _FULL = {"seeds": 10}
-DATASETS = ("linear", "xor_easy")
+#: The data sets every configuration of the grid runs on (names from `tinygrad_lab.data.DATASETS`).
+EXPERIMENT_DATASET_NAMES = ("linear", "xor_easy")
 
 
 def group_names() -> list[str]:
@@ -260,9 +262,9 @@ def plan(quick: bool = False, seeds: int | None = None, epochs: int | None = Non
     """
     chosen = _check_only(only)
     n_seeds = seeds if seeds is not None else (_QUICK if quick else _FULL)["seeds"]
-    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
+    if not is_integer(n_seeds) or n_seeds < 1:
         raise ValueError(f"seeds must be a positive integer, got {n_seeds!r}")
-    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+    if epochs is not None and (not is_integer(epochs) or epochs < 1):
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     tasks: list[_Task] = []
     for group in GROUPS:
@@ -272,7 +274,7 @@ def plan(quick: bool = False, seeds: int | None = None, epochs: int | None = Non
         for variant in group.variants:
             if quick and not variant.quick:
                 continue
-            for dataset in DATASETS:
+            for dataset in EXPERIMENT_DATASET_NAMES:
                 base = _base_config(dataset)
                 changes = {**group.base, **variant.changes}
                 if variant.lr_scale is not None:
@@ -365,7 +367,7 @@ def run_experiments(out_dir: str | os.PathLike = "runs/experiments", *, quick: b
     tasks = plan(quick=quick, seeds=seeds, epochs=epochs, only=only)
     if jobs is None:
         jobs = os.cpu_count() or 1
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+    if not is_integer(jobs) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -433,7 +435,7 @@ def _group_table(group_runs: dict[tuple[str, str], list[RunSummary]], variants: 
              "epochs to converge: median (IQR) | time per run |",
              "|---|---|---|---|---|---|---|---|"]
     for variant in variants:
-        for dataset in DATASETS:
+        for dataset in EXPERIMENT_DATASET_NAMES:
             runs = group_runs.get((variant, dataset))
             if not runs:
                 continue
@@ -578,7 +580,7 @@ def _write_report(out: Path, summaries: Sequence[RunSummary], *, quick: bool, se
         if finding:
             lines += ["", finding]
         shares = {d: [_share(group_runs[(v, d)])[0] / len(group_runs[(v, d)]) for v in variants]
-                  for d in DATASETS if all((v, d) in group_runs for v in variants)}
+                  for d in EXPERIMENT_DATASET_NAMES if all((v, d) in group_runs for v in variants)}
         curves = {v: _nan_median_curve(group_runs.get((v, "xor_easy"), [])) for v in variants}
         figure = plots.plot_experiment_group(group.title, variants, shares, curves, out / f"{group.key}.png",
                                              curve_label="XOR-easy")

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .engine import Value, _const
-from .utils.capture import recorder, set_recorder
+from .utils.capture import TRACED_TYPES, recorder, set_recorder
 from .utils.frames import user_location
 
 __all__ = ["jit", "JitFunction", "JitError"]
@@ -214,6 +214,8 @@ class _Traced(np.ndarray):
             rec.guard(self.view(np.ndarray), value)
         return value
 
+
+TRACED_TYPES.append(_Traced)   # the ops keep these arrays as they are (np.asarray would drop the recording)
 
 _UFUNC_CALL = "__call__"
 

@@ -13,9 +13,9 @@ Example:
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from .utils.checks import is_integer
 
 __all__ = ["manual_seed", "get_generator", "resolve_generator"]
 
@@ -31,7 +31,7 @@ def manual_seed(seed: int) -> np.random.Generator:
         True
     """
     global _generator
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+    if not is_integer(seed):
         raise TypeError(f"manual_seed() takes an integer seed, got {type(seed).__name__} {seed!r}")
     if seed < 0:
         raise ValueError(f"manual_seed() takes a seed >= 0, got {seed}")
@@ -49,21 +49,33 @@ def get_generator() -> np.random.Generator:
     return _generator
 
 
-def resolve_generator(generator: np.random.Generator | int | None = None) -> np.random.Generator:
-    """The generator to draw from: the one given, a new one seeded with an int, or the global one.
+def resolve_generator(generator: np.random.Generator | int | None = None, *, none: str = "global",
+                      name: str = "generator") -> np.random.Generator:
+    """The generator to draw from: the one given, a new one seeded with an int, or for None:
+
+    - ``none="global"``: the global generator (`manual_seed` makes it reproducible), as
+      `nn.init` and `nn.Dropout` use it;
+    - ``none="fresh"``: a new generator from operating-system entropy, as the data sets and
+      `DataLoader` shuffling use it.
+
+    `name` is the argument's name in error messages.
 
     Example:
         >>> a = resolve_generator(3).random(); b = resolve_generator(3).random()
         >>> a == b
         True
+        >>> resolve_generator() is get_generator(), resolve_generator(none="fresh") is get_generator()
+        (True, False)
     """
+    if none not in ("global", "fresh"):
+        raise ValueError(f"none must be 'global' or 'fresh', got {none!r}")
     if generator is None:
-        return _generator
+        return _generator if none == "global" else np.random.default_rng()
     if isinstance(generator, np.random.Generator):
         return generator
-    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
+    if is_integer(generator):
         if generator < 0:
-            raise ValueError(f"generator seed must be >= 0, got {generator}")
+            raise ValueError(f"{name if name == 'seed' else name + ' seed'} must be >= 0, got {generator}")
         return np.random.default_rng(int(generator))
-    raise TypeError(f"generator must be a numpy.random.Generator, an int seed or None, "
-                    f"got {type(generator).__name__}")
+    raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, "
+                    f"got {type(generator).__name__} {generator!r}")

@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import time
 from dataclasses import dataclass, field
@@ -31,10 +30,12 @@ from typing import IO, Any, NamedTuple
 
 import numpy as np
 
-from .data import DataLoader, _check_pair, _unwrap
+from .data import DataLoader, check_pair, unwrap
 from .engine import Value, no_grad
 from .jit import JitError
 from .jit import jit as _jit
+from .optim.lr_scheduler import ReduceLROnPlateau
+from .utils.checks import is_integer, is_real
 
 __all__ = ["History", "Evaluation", "fit", "evaluate", "predict", "format_epoch"]
 
@@ -163,7 +164,7 @@ def predict(model: Any, inputs: Any, threshold: float = 0.5) -> np.ndarray:
 
 
 def _outputs(model: Any, inputs: Any) -> np.ndarray:
-    inputs = np.asarray(_unwrap(inputs), dtype=np.float64)
+    inputs = np.asarray(unwrap(inputs), dtype=np.float64)
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
@@ -173,7 +174,7 @@ def _outputs(model: Any, inputs: Any) -> np.ndarray:
     finally:
         if was_training:
             model.train()
-    return np.asarray(_unwrap(out))
+    return np.asarray(unwrap(out))
 
 
 def evaluate(model: Any, inputs: Any, targets: Any = None, threshold: float = 0.5) -> Evaluation:
@@ -193,7 +194,7 @@ def evaluate(model: Any, inputs: Any, targets: Any = None, threshold: float = 0.
     predictions = _classes(outputs, threshold)
     if targets is None:
         return Evaluation(math.nan, predictions, outputs, None)
-    targets = np.asarray(_unwrap(targets))
+    targets = np.asarray(unwrap(targets))
     if len(targets) != len(outputs):
         raise ValueError(f"evaluate: {len(outputs)} inputs but {len(targets)} targets")
     classes = _target_classes(targets, outputs.shape)
@@ -212,17 +213,13 @@ def evaluate(model: Any, inputs: Any, targets: Any = None, threshold: float = 0.
 # ----------------------------------------------------------------------------------------------------
 
 def _check_options(epochs: Any, target_loss: Any, target_accuracy: Any, log_every: Any) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+    if not is_integer(epochs) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if target_loss is not None and (isinstance(target_loss, bool) or not isinstance(target_loss, numbers.Real)
-                                    or math.isnan(target_loss)):
+    if target_loss is not None and (not is_real(target_loss) or math.isnan(target_loss)):
         raise ValueError(f"target_loss must be a number or None, got {target_loss!r}")
-    if target_accuracy is not None and (isinstance(target_accuracy, bool)
-                                        or not isinstance(target_accuracy, numbers.Real)
-                                        or not 0.0 <= target_accuracy <= 1.0):
+    if target_accuracy is not None and (not is_real(target_accuracy) or not 0.0 <= target_accuracy <= 1.0):
         raise ValueError(f"target_accuracy must be a number in [0, 1] or None, got {target_accuracy!r}")
-    if log_every is not None and (isinstance(log_every, bool) or not isinstance(log_every, numbers.Integral)
-                                  or log_every < 1):
+    if log_every is not None and (not is_integer(log_every) or log_every < 1):
         raise ValueError(f"log_every must be a positive integer or None, got {log_every!r}")
 
 
@@ -238,7 +235,6 @@ def _stop_reason(loss: float, accuracy: float, target_loss: float | None,
 
 
 def _is_plateau(scheduler: Any) -> bool:
-    from .optim.lr_scheduler import ReduceLROnPlateau
     return isinstance(scheduler, ReduceLROnPlateau)
 
 
@@ -305,7 +301,7 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
         >>> h.stop_reason, h.converged_epoch == h.epochs
         ('target_accuracy', True)
     """
-    inputs, targets = _check_pair(inputs, targets)
+    inputs, targets = check_pair(inputs, targets)
     _check_options(epochs, target_loss, target_accuracy, log_every)
     inputs = np.asarray(inputs, dtype=np.float64) if inputs.dtype.kind in "biu" else inputs
     if targets.dtype.kind == "b":
@@ -313,8 +309,7 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
     n = len(inputs)
     if n == 0:
         raise ValueError("fit: the training set is empty")
-    full_batch = batch_size is None or (isinstance(batch_size, numbers.Integral) and batch_size >= n
-                                        and not isinstance(batch_size, bool))
+    full_batch = batch_size is None or (is_integer(batch_size) and batch_size >= n)
     loader = DataLoader(inputs, targets, batch_size, shuffle=shuffle and not full_batch, seed=seed)
 
     # Which targets are class labels (so an accuracy can be tracked)? Decided once, on the first output.

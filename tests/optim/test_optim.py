@@ -2,6 +2,8 @@
 (resuming gives identical steps), and errors for bad hyper-parameters and parameters."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 
 import tinygrad_lab
 from tinygrad_lab import Value, nn, optim
+from tinygrad_lab.serialization import StateFileError
 
 A = np.array([[0.5, 1.5], [2.0, 0.3]])
 C = np.array([[0.1, -0.4], [0.7, 0.2]])
@@ -409,15 +412,47 @@ def test_repr_lists_groups():
     assert text.startswith("SGD (\nParameter Group 0\n") and "    lr: 0.1" in text and text.endswith(")")
 
 
-def test_a_value_handed_to_an_optimizer_becomes_trainable():
-    w = Value(2.0)   # micrograd-style: no requires_grad
+def test_an_optimizer_never_changes_requires_grad():
+    w = Value(2.0)   # not requiring grad: PyTorch's optimizers leave it so
     opt = optim.SGD([w], lr=0.5)
-    assert w.requires_grad
-    (w * w).backward()
+    assert not w.requires_grad
     opt.step()
-    assert w.data == pytest.approx(2.0 - 0.5 * 4.0)
+    assert w.data == 2.0
+    v = Value(2.0, requires_grad=True)
+    opt = optim.SGD([v], lr=0.5)
+    (v * v).backward()
+    opt.step()
+    assert v.requires_grad and v.data == pytest.approx(2.0 - 0.5 * 4.0)
     with pytest.raises(TypeError, match="floating-point"):
         optim.SGD([Value(np.array([1, 2]))], lr=0.1)
+
+
+FROZEN_OPTIMIZERS = {
+    "sgd_momentum_decay": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+    "adam": lambda ps: optim.Adam(ps, lr=0.05, weight_decay=0.1),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.05),
+    "rmsprop": lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
+}
+
+
+@pytest.mark.parametrize("name", FROZEN_OPTIMIZERS)
+def test_frozen_parameters_stay_bit_identical(name):
+    tinygrad_lab.manual_seed(5)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    model[0].requires_grad_(False)
+    frozen = [p.data.copy() for p in model[0].parameters()]
+    trained = [p.data.copy() for p in model[2].parameters()]
+    opt = FROZEN_OPTIMIZERS[name](model.parameters())
+    x = Value(np.linspace(-1, 1, 10).reshape(5, 2))
+    for _ in range(20):
+        opt.zero_grad()
+        (model(x) ** 2).mean().backward()
+        opt.step()
+    for p, before in zip(model[0].parameters(), frozen, strict=True):
+        assert not p.requires_grad and p.grad is None
+        np.testing.assert_array_equal(p.data, before)
+        assert p not in opt.state or not opt.state[p]
+    assert all(not np.array_equal(p.data, before) for p, before in zip(model[2].parameters(), trained, strict=True))
 
 
 @pytest.mark.parametrize("make", [
@@ -456,3 +491,209 @@ def test_loading_a_model_file_as_optimizer_state_is_refused(tmp_path):
     model.save(tmp_path / "model.npz")
     with pytest.raises(ValueError, match="not an optimizer state file"):
         optim.SGD(model.parameters(), lr=0.1).load(tmp_path / "model.npz")
+
+
+# ---------------------------------------------------------------------------- refused loads change nothing
+
+def _trained(make):
+    tinygrad_lab.manual_seed(4)
+    model = nn.Linear(2, 2)
+    opt = make(model.parameters())
+    x = Value(np.linspace(-1, 1, 8).reshape(4, 2))
+    for _ in range(2):
+        opt.zero_grad()
+        (model(x) ** 2).mean().backward()
+        opt.step()
+    return model, opt
+
+
+def _snapshot(opt):
+    groups = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+    state = {id(p): {k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in s.items()}
+             for p, s in opt.state.items()}
+    return groups, state
+
+
+def _assert_unchanged(opt, snapshot):
+    groups, state = _snapshot(opt)
+    assert groups == snapshot[0]
+    assert state.keys() == snapshot[1].keys()
+    for key, entries in state.items():
+        assert entries.keys() == snapshot[1][key].keys()
+        for name, value in entries.items():
+            np.testing.assert_array_equal(value, snapshot[1][key][name])
+
+
+MAKERS = {
+    "SGD": lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9),
+    "Adam": lambda ps: optim.Adam(ps, lr=0.01),
+    "AdamW": lambda ps: optim.AdamW(ps, lr=0.01),
+    "RMSprop": lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5),
+}
+
+
+@pytest.mark.parametrize("saver, loader", [(a, b) for a in MAKERS for b in MAKERS if a != b])
+def test_a_state_file_of_another_optimizer_type_is_refused(tmp_path, saver, loader):
+    _, source = _trained(MAKERS[saver])
+    source.save(tmp_path / "opt.npz")
+    _, target = _trained(MAKERS[loader])
+    before = _snapshot(target)
+    with pytest.raises(StateFileError, match=f"saved by {saver}; it cannot be loaded into {loader}"):
+        target.load(tmp_path / "opt.npz")
+    _assert_unchanged(target, before)
+
+
+@pytest.mark.parametrize("saver, loader", [("SGD", "Adam"), ("Adam", "SGD"), ("RMSprop", "SGD"),
+                                           ("SGD", "RMSprop"), ("Adam", "RMSprop")])
+def test_a_state_dict_of_another_optimizer_type_is_refused(saver, loader):
+    _, source = _trained(MAKERS[saver])
+    _, target = _trained(MAKERS[loader])
+    before = _snapshot(target)
+    with pytest.raises(ValueError, match="another optimizer type"):
+        target.load_state_dict(source.state_dict())
+    _assert_unchanged(target, before)
+
+
+def _edit_header(path, edit):
+    arrays = dict(np.load(path, allow_pickle=False))
+    header = json.loads(str(arrays["optimizer.json"]))
+    result = edit(header, arrays)
+    if result is not None:
+        arrays["optimizer.json"] = np.array(result)
+    else:
+        arrays["optimizer.json"] = np.array(json.dumps(header))
+    np.savez(path, **arrays)
+
+
+def _drop_group_key(header, arrays):
+    del header["param_groups"][0]["betas"]
+
+
+def _drop_state_entry(header, arrays):
+    del arrays["state/0/exp_avg"]
+
+
+def _bad_shape(header, arrays):
+    arrays["state/1/exp_avg_sq"] = np.zeros(7)
+
+
+def _extra_group(header, arrays):
+    header["param_groups"].append(dict(header["param_groups"][0], params=[5]))
+
+
+def _bad_step(header, arrays):
+    header["state"]["0"]["step"] = "three"
+
+
+def _bad_index(header, arrays):
+    header["state"]["zero"] = header["state"].pop("0")
+
+
+def _no_groups(header, arrays):
+    del header["param_groups"]
+
+
+def _bad_entry_name(header, arrays):
+    arrays["exp_avg"] = arrays.pop("state/0/exp_avg")
+
+
+def _bad_beta(header, arrays):
+    header["param_groups"][0]["betas"] = [0.9]
+
+
+def _repeated_index(header, arrays):
+    header["param_groups"][0]["params"] = [0, 0]
+
+
+def _string_flag(header, arrays):
+    header["param_groups"][0]["amsgrad"] = "false"
+
+
+def _groups_not_dicts(header, arrays):
+    header["param_groups"] = [1]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_drop_group_key, "parameter group 0 has no 'betas'"),
+    (_drop_state_entry, "state of parameter 0 lacks 'exp_avg'"),
+    (_bad_shape, r"'exp_avg_sq' of parameter 1 has shape \(7,\)"),
+    (_extra_group, "2 parameter group"),
+    (_bad_step, "'step' of parameter 0 must be a count"),
+    (_bad_index, "parameter index 'zero' is not a non-negative integer"),
+    (_no_groups, "'param_groups' \\(a list\\)"),
+    (_bad_entry_name, "entry 'exp_avg' is not a state entry"),
+    (_bad_beta, "Invalid betas"),
+    (_groups_not_dicts, "must be a list of dicts"),
+    (_repeated_index, "must be distinct integer indices"),
+    (_string_flag, "'amsgrad' must be True or False, got 'false'"),
+    (lambda header, arrays: "{not json", "not valid JSON"),
+    (lambda header, arrays: "[1, 2]", "must be a JSON object"),
+])
+def test_a_damaged_optimizer_state_file_gives_a_clear_error_and_changes_nothing(tmp_path, edit, message):
+    _, source = _trained(MAKERS["Adam"])
+    path = tmp_path / "adam.npz"
+    source.save(path)
+    _edit_header(path, edit)
+    _, target = _trained(MAKERS["Adam"])
+    target.param_groups[0]["lr"] = 0.123
+    before = _snapshot(target)
+    with pytest.raises(StateFileError, match=message):
+        target.load(path)
+    _assert_unchanged(target, before)
+
+
+def test_an_optimizer_state_file_without_a_type_still_loads(tmp_path):
+    """Files written before the type was recorded load when their keys fit."""
+    _, source = _trained(MAKERS["Adam"])
+    path = tmp_path / "adam.npz"
+    source.save(path)
+    _edit_header(path, lambda header, arrays: header.pop("optimizer") and None)
+    _, target = _trained(MAKERS["Adam"])
+    target.load(path)
+    assert target.param_groups[0]["betas"] == (0.9, 0.999)
+    assert [s["step"] for s in target.state.values()] == [s["step"] for s in source.state.values()]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-2, 2) | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=2),
+    max_leaves=4)
+
+
+@pytest.mark.parametrize("kind", ["SGD", "Adam"])
+@settings(max_examples=60, deadline=None)
+@given(where=st.sampled_from(["group", "state", "top"]), key_index=st.integers(0, 20),
+       value=JSON_VALUES, delete=st.booleans())
+def test_any_edit_of_an_optimizer_header_loads_or_is_refused_cleanly(kind, where, key_index, value, delete):
+    import tempfile
+
+    model, source = _trained(MAKERS[kind])
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/opt.npz"
+        source.save(path)
+
+        def edit(header, arrays):
+            target = {"group": header["param_groups"][0], "state": header["state"].get("0", {}),
+                      "top": header}[where]
+            keys = sorted(target) or ["step"]
+            key = keys[key_index % len(keys)]
+            if delete:
+                target.pop(key, None)
+            else:
+                target[key] = value
+
+        _edit_header(path, edit)
+        _, opt = _trained(MAKERS[kind])
+        before = _snapshot(opt)
+        try:
+            opt.load(path)
+        except StateFileError:
+            _assert_unchanged(opt, before)
+            return
+    # a load that succeeds leaves an optimizer that steps
+    params = opt.param_groups[0]["params"]
+    loss = sum(((p * p).sum() for p in params), Value(0.0))
+    opt.zero_grad()
+    loss.backward()
+    with np.errstate(all="ignore"):
+        opt.step()

@@ -398,10 +398,11 @@ def test_float32_input_warns_when_the_check_passes():
 
 
 def test_float32_input_is_named_in_the_report_when_the_check_fails():
-    report = str(failure_of(lambda x: x.tanh(), (value(2, 3, dtype=np.float32),)))
-    assert "input 0 is float32, not float64" in report
-    assert "probably round-off" in report
-    assert "every op in the graph passes a check on its own" in report
+    # issue 10: a float32 input is checked on a float64 copy, so a real mistake gets its real hint (not round-off)
+    report = str(failure_of(lambda x: HalfSquare.apply(x), (value(2, 3, dtype=np.float32),)))
+    assert "input 0 is float32, not float64: checked on a float64 copy" in report
+    assert "analytic = 0.5 (= 1/2) x numeric" in report and "probably round-off" not in report
+    assert "op 'halfsquare' (backward at " in report
 
 
 def test_kink_warning_when_the_check_passes_at_a_kink():

@@ -14,7 +14,8 @@ from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleDict, ModuleList, Sequential
 from .layers import Dropout, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
-from .module import IncompatibleKeys, Module, Parameter, StateDictError, load, load_state, save
+from .module import IncompatibleKeys, Module, StateDictError, load, load_state, save
+from .parameter import Parameter
 
 __all__ = [
     "functional", "init",

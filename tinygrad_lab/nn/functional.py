@@ -4,8 +4,9 @@ Losses take the prediction first and the target second; a target may be a
 `Value` or a NumPy array, and every loss takes `reduction='mean'|'sum'|'none'`.
 The formulas, reductions and gradients are PyTorch's. `mse_loss`,
 `binary_cross_entropy`, `binary_cross_entropy_with_logits` and `cross_entropy`
-(class-index targets) are single graph nodes (fast and exact); the others are
-built from `Value` ops.
+(class-index targets) are single graph nodes (fast and exact), ops of
+`tinygrad_lab.ops.loss`; the functions here check the arguments and dispatch to
+them. The other losses are built from `Value` ops.
 
 Example:
     >>> from tinygrad_lab import Value
@@ -23,24 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function, Value
-from ..ops import (
-    _data,
-    abs,
-    exp,
-    leaky_relu,
-    linear,
-    log,
-    maximum,
-    minimum,
-    permute,
-    relu,
-    reshape,
-    sigmoid,
-    tanh,
-)
+from ..autograd.function import Function
+from ..autograd.value import Value
+from ..autograd.value import unwrap as _data
+from ..ops import abs, leaky_relu, linear, permute, relu, reshape, sigmoid, tanh
 from ..ops import log_softmax as _log_softmax
 from ..ops import softmax as _softmax
+from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, MSELoss
 from ..random import resolve_generator
 
 __all__ = [
@@ -119,21 +109,6 @@ def _check_reduction(reduction: str, fn: str) -> None:
         raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
-    """np.mean / np.sum of all elements, minus their Python-level wrappers (the same sums, bit for bit)."""
-    if reduction == "mean":
-        n = loss.size
-        return np.add.reduce(loss, axis=None) / n if n else loss.dtype.type(np.nan)   # empty: nan, as PyTorch
-    if reduction == "sum":
-        return np.add.reduce(loss, axis=None)
-    return loss
-
-
-def _per_element(g: Any, n: int, reduction: str) -> Any:
-    """The gradient that reaches each element of the unreduced loss."""
-    return g * (1.0 / n) if reduction == "mean" else g
-
-
 def _input(x: Any) -> Any:
     """The prediction as a Value (kept) or a float array."""
     if isinstance(x, Value):
@@ -194,23 +169,6 @@ def _apply(op: type[Function], input: Any, target: Any, **args: Any) -> Any:
 
 # ============================================================================ regression losses
 
-class MSELossOp(Function):
-    """loss = reduce((x - y)^2);  dx = g * 2 (x - y) [/ n for 'mean'],  dy = -dx."""
-
-    name = "mse_loss"
-
-    @staticmethod
-    def forward(input, target, reduction, target_grad):
-        d = input - target
-        return _reduce(d * d, reduction)
-
-    @staticmethod
-    def backward(g, out, input, target, reduction, target_grad):
-        d = input - target
-        gi = (g * (2.0 / d.size) if reduction == "mean" else g * 2.0) * d
-        return gi, (-gi if target_grad else None)
-
-
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """Mean squared error: reduce((input - target)^2) (`torch.nn.functional.mse_loss`).
 
@@ -222,11 +180,11 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
     """
     if type(input) is Value and type(target) is Value and input.shape == target.shape \
             and reduction in _REDUCTIONS:   # the training hot path: checks done, one node
-        return MSELossOp.apply(input, target, reduction=reduction, target_grad=target.requires_grad)
+        return MSELoss.apply(input, target, reduction=reduction, target_grad=target.requires_grad)
     _check_reduction(reduction, "mse_loss")
     input = _input(input)
     target = _float_target(target, input, "mse_loss")
-    return _apply(MSELossOp, input, target, reduction=reduction, target_grad=_needs_grad(target))
+    return _apply(MSELoss, input, target, reduction=reduction, target_grad=_needs_grad(target))
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
@@ -248,36 +206,6 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Any:
 
 
 # ============================================================================ binary classification
-
-_BCE_EPSILON = float(np.float32(1e-12))
-"""PyTorch's clamp of (1 - x) x in the BCE gradient: the float32 constant 1e-12f (9.99999996e-13)."""
-
-
-class BCEOp(Function):
-    """loss = -w [y max(log x, -100) + (1 - y) max(log(1 - x), -100)];
-    dx = g w (x - y) / max((1 - x) x, 1e-12f) (PyTorch's rule),  dy = g w (log(1 - x) - log x)."""
-
-    name = "binary_cross_entropy"
-
-    @staticmethod
-    def forward(input, target, weight, reduction, target_grad):
-        with np.errstate(divide="ignore"):
-            log_x = np.maximum(np.log(input), -100.0)
-            log_1mx = np.maximum(np.log1p(-input), -100.0)
-        loss = (target - 1) * log_1mx - target * log_x
-        if weight is not None:
-            loss = loss * weight
-        return _reduce(loss, reduction)
-
-    @staticmethod
-    def backward(g, out, input, target, weight, reduction, target_grad):
-        g = _per_element(g, input.size, reduction)
-        if weight is not None:
-            g = g * weight
-        gi = g * (input - target) / maximum((1 - input) * input, _BCE_EPSILON)
-        gt = g * (log(1 - input) - log(input)) if target_grad else None
-        return gi, gt
-
 
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *, reduction: str = "mean") -> Any:
     """Binary cross-entropy of probabilities `input` (in [0, 1]) and targets in [0, 1].
@@ -308,50 +236,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *, reducti
                          f"{np.nanmax(y) if not np.isnan(y).all() else 'nan'}"
                          f"{', with NaN' if np.isnan(y).any() else ''}), as PyTorch requires")
     w = _constant(weight, "weight", "binary_cross_entropy", x.dtype, x.shape)
-    return _apply(BCEOp, input, target, weight=w, reduction=reduction,
+    return _apply(BinaryCrossEntropy, input, target, weight=w, reduction=reduction,
                   target_grad=_needs_grad(target))
-
-
-def _log_sigmoid_array(x: np.ndarray) -> np.ndarray:
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
-
-
-class BCEWithLogitsOp(Function):
-    """loss = w [(1 - y) x - (1 + (p - 1) y) log sigmoid(x)] (p = pos_weight, 1 if absent);
-    dx = g w [(p y + 1 - y) sigmoid(x) - p y],  dy = -g w [x + (p - 1) log sigmoid(x)]."""
-
-    name = "binary_cross_entropy_with_logits"
-
-    @staticmethod
-    def forward(input, target, weight, pos_weight, reduction, target_grad):
-        log_sig = _log_sigmoid_array(input)
-        if pos_weight is None:
-            loss = (1 - target) * input - log_sig
-        else:
-            loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * log_sig
-        if weight is not None:
-            loss = loss * weight
-        return _reduce(loss, reduction)
-
-    @staticmethod
-    def backward(g, out, input, target, weight, pos_weight, reduction, target_grad):
-        g = _per_element(g, input.size, reduction)
-        if weight is not None:
-            g = g * weight
-        s = sigmoid(input)
-        if pos_weight is None:
-            gi = g * (s - target)
-        else:
-            pt = pos_weight * target
-            gi = g * ((pt + 1 - target) * s - pt)
-        gt = None
-        if target_grad:
-            if pos_weight is None:
-                gt = -(g * input)
-            else:
-                log_sig = minimum(input, 0.0) - log(1 + exp(-abs(input)))
-                gt = -(g * (input + (pos_weight - 1) * log_sig))
-        return gi, gt
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, *,
@@ -372,87 +258,11 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     dtype, shape = _data(input).dtype, input.shape
     w = _constant(weight, "weight", fn, dtype, shape)
     pw = _constant(pos_weight, "pos_weight", fn, dtype, shape)
-    return _apply(BCEWithLogitsOp, input, target, weight=w, pos_weight=pw, reduction=reduction,
+    return _apply(BinaryCrossEntropyWithLogits, input, target, weight=w, pos_weight=pw, reduction=reduction,
                   target_grad=_needs_grad(target))
 
 
 # ============================================================================ multi-class classification
-
-def _softmax_rows(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-class CrossEntropyOp(Function):
-    """Softmax cross-entropy of logits (N, C) with integer class targets (N,), PyTorch's formula:
-
-    loss_n = (1 - ls) w[y_n] (-log p[n, y_n]) + (ls / C) sum_c w_c (-log p[n, c]),
-    0 where y_n == ignore_index; 'mean' divides the sum by sum_n w[y_n] over the counted targets.
-    dx_n = g [((1 - ls) w[y_n] + (ls / C) sum(w)) p_n - (1 - ls) w[y_n] onehot(y_n) - (ls / C) w]
-    (divided by that sum for 'mean').
-    """
-
-    name = "cross_entropy"
-
-    @staticmethod
-    def forward(input, target, weight, ignore_index, reduction, label_smoothing):
-        n, c = input.shape
-        shifted = input - input.max(axis=1, keepdims=True)
-        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        valid = target != ignore_index
-        all_valid = bool(valid.all())
-        safe = target if all_valid else np.where(valid, target, 0)
-        loss = -logp[np.arange(n), safe]
-        w_n = None
-        if weight is not None:
-            w_n = weight[safe] * valid
-        elif not all_valid:
-            w_n = valid.astype(input.dtype)
-        if w_n is not None:
-            loss = loss * w_n
-        if label_smoothing > 0:
-            smooth = -(logp * weight).sum(axis=1) if weight is not None else -logp.sum(axis=1)
-            if not all_valid:
-                smooth = smooth * valid
-            loss = (1 - label_smoothing) * loss + (label_smoothing / c) * smooth
-        if reduction == "none":
-            return loss
-        total = loss.sum()
-        if reduction == "sum":
-            return total
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return total / (w_n.sum() if w_n is not None else input.dtype.type(n))
-
-    @staticmethod
-    def backward(g, out, input, target, weight, ignore_index, reduction, label_smoothing):
-        n, c = input.shape
-        rows = np.arange(n)
-        dtype = _data(input).dtype
-        valid = target != ignore_index
-        if (not isinstance(g, Value) and weight is None and label_smoothing == 0 and valid.all()
-                and reduction != "none"):
-            grad = _softmax_rows(input)   # fast path: (softmax - onehot) * g [/ n]
-            grad[rows, target] -= 1
-            return (grad * (g / n if reduction == "mean" else g),)
-        safe = np.where(valid, target, 0)
-        w_n = (weight[safe] if weight is not None else np.ones(n, dtype=dtype)) * valid
-        ls = label_smoothing
-        row = (1 - ls) * w_n
-        const = np.zeros((n, c), dtype=dtype)
-        const[rows, safe] = row
-        if ls > 0:
-            total_w = weight.sum() if weight is not None else c
-            row = row + (ls / c) * total_w * valid
-            const += (ls / c) * (weight if weight is not None else 1.0) * valid[:, None]
-        if reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                denom = w_n.sum()
-                row, const = row / denom, const / denom
-        grad = _softmax(input, 1) * row.astype(dtype)[:, None] - const.astype(dtype)
-        if reduction == "none":
-            g = reshape(g, (n, 1))
-        return (grad * g,)
-
 
 def _class_layout(x: Any, fn: str) -> tuple[int, int]:
     """(class axis, number of classes) of an input of shape (C,), (N, C) or (N, C, d1, ...)."""
@@ -547,9 +357,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     args = dict(target=flat, weight=w, ignore_index=ignore_index, reduction=reduction,
                 label_smoothing=float(label_smoothing))
     if isinstance(rows, Value):
-        loss = CrossEntropyOp.apply(rows, **args)
+        loss = CrossEntropy.apply(rows, **args)
     else:
-        loss = np.asarray(CrossEntropyOp.forward(rows, **args))
+        loss = np.asarray(CrossEntropy.forward(rows, **args))
     return reshape(loss, t.shape) if reduction == "none" else loss
 
 

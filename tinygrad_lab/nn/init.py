@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from typing import Any, TypeVar
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from ..engine import Value
 from ..random import resolve_generator
+from ..utils.checks import is_real
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
@@ -79,7 +79,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             slope = 0.01
-        elif isinstance(param, numbers.Real) and not isinstance(param, bool):
+        elif is_real(param):
             slope = float(param)
         else:
             raise ValueError(f"negative_slope {param} not a valid number")

@@ -11,22 +11,23 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
 from ..ops import linear
 from ..random import resolve_generator
+from ..utils.checks import is_integer, is_real
 from . import init
 from .functional import dropout
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 
 __all__ = ["Linear", "Identity", "Flatten", "Dropout"]
 
 
 def _check_size(value: Any, name: str, layer: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+    if not is_integer(value) or value < 0:
         raise ValueError(f"{layer}: {name} must be a non-negative integer, got {value!r}")
     return int(value)
 
@@ -146,7 +147,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        if not is_real(p) or not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = float(p)
         self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place

@@ -23,41 +23,17 @@ Example:
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..engine import Value, no_grad
-from ..utils.files import atomic_path
+from ..engine import Value
+from ..serialization import load_state, save_state
+from .parameter import Parameter
+from .summary import summarize
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys", "StateDictError", "save", "load", "load_state"]
-
-
-class Parameter(Value):
-    """A `Value` that is a model's weight: it requires grad and modules register it.
-
-    The data is copied on construction and must be floating point.
-
-    Example:
-        >>> w = Parameter([[1.0, 2.0]])
-        >>> w.requires_grad, w.shape
-        (True, (1, 2))
-    """
-
-    __slots__ = ()
-
-    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None,
-                 label: str | None = None) -> None:
-        super().__init__(data, requires_grad=False, dtype=dtype, label=label)
-        if self.data.dtype.kind != "f":
-            raise TypeError(f"Parameter needs floating-point data, got dtype {self.data.dtype}; convert it "
-                            "first (e.g. data.astype(np.float64)) or pass dtype=np.float64")
-        self.requires_grad = bool(requires_grad)
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
 
 
 class IncompatibleKeys(NamedTuple):
@@ -116,26 +92,75 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
-        # Tag outputs with (module, inputs) for drawings: one tuple append per call, innermost first.
-        # Long-lived values (inputs passed through, Parameters) are never tagged, so tags cannot pile up.
-        if type(out) is Value or (isinstance(out, Value) and not isinstance(out, Parameter)):
-            if len(args) == 1:
-                arg = args[0]
-                if arg is out:   # passed through unchanged (Identity, Dropout in eval): nothing new to tag
-                    return out
-                inputs = args if isinstance(arg, Value) else ()
-            else:
-                for arg in args:
-                    if arg is out:
-                        return out
-                inputs = tuple(arg for arg in args if isinstance(arg, Value))
-            out._calls += ((self, inputs),)
-        elif type(out) is tuple:
-            inputs = tuple(arg for arg in args if isinstance(arg, Value))
-            for v in out:
-                if isinstance(v, Value) and all(v is not arg for arg in args):
-                    v._calls += ((self, inputs),)
+        # tag the values this call made with (module, inputs), for drawings; the common case inline
+        if type(out) is Value and len(args) == 1 and type(args[0]) is Value and args[0] is not out:
+            out._calls += ((self, Module._CallInputs(args[0])),)
+        elif isinstance(out, (Value, tuple)):
+            Module._CallInputs.tag(self, args, out)
         return out
+
+    from weakref import ref as _weakref  # (deleted below: only _CallInputs uses it)
+
+    class _CallInputs(_weakref):
+        """The `Value` inputs of one module call, held weakly: `inputs[k]` is the input, None once freed.
+
+        Each call tags the values it made with `(module, inputs)` in `Value._calls`, innermost call
+        first; drawings (`tinygrad_lab.viz`) read the tags to draw module clusters. A weak
+        reference to the first input (to the others in `.more`) lets `backward()` free the inputs
+        with the rest of the graph.
+        """
+
+        __slots__ = ("more",)
+
+        def __len__(self) -> int:
+            return 1 + len(getattr(self, "more", ()))
+
+        def __iter__(self) -> Iterator[Any]:
+            yield self()
+            for r in getattr(self, "more", ()):
+                yield r()
+
+        def __getitem__(self, k: Any) -> Any:
+            return tuple(self)[k]
+
+        def __repr__(self) -> str:
+            return f"_CallInputs{tuple(self)!r}"
+
+        def __reduce__(self) -> tuple:  # deepcopy and pickle: the copy holds its inputs as a tuple
+            return tuple, (tuple(self),)
+
+        @classmethod
+        def of(cls, args: tuple) -> Any:
+            """The `Value`s among `args`, held weakly (an empty tuple when there are none)."""
+            inputs = None
+            for arg in args:
+                if isinstance(arg, Value):
+                    if inputs is None:
+                        inputs = cls(arg)
+                        inputs.more = ()
+                    else:
+                        inputs.more += (cls(arg),)
+            return () if inputs is None else inputs
+
+        @classmethod
+        def tag(cls, module: Module, args: tuple, out: Any) -> None:
+            """Tag the new `Value`s in `out` (a Value or a tuple of them) with one shared `(module, inputs)`.
+
+            Inputs passed through (`Identity`) and Parameters stay untagged: tags cannot pile up on
+            long-lived values. The shared tag tells a call's outputs apart from other calls'.
+            """
+            call = None
+            for v in (out if type(out) is tuple else (out,)):
+                if not isinstance(v, Value) or isinstance(v, Parameter):
+                    continue
+                for arg in args:
+                    if arg is v:  # passed through, not made by this call
+                        break
+                else:
+                    call = call or (module, cls.of(args))
+                    v._calls += (call,)
+
+    del _weakref
 
     # ------------------------------------------------------------------ registration
 
@@ -561,62 +586,7 @@ class Module:
             1     Sigmoid  -                         0
             Total params: 12 (trainable: 12, non-trainable: 0)
         """
-        # the root gets a row of its own when it holds parameters itself (or has no sub-modules)
-        rows = [(name, module) for name, module in self.named_modules()
-                if name or any(p is not None for p in module._parameters.values())]
-        if not rows:
-            rows = [("", self)]
-        outputs = self._output_shapes(input_shape, dtype) if input_shape is not None else None
-        shape_column = ["output shape"] if outputs is not None else []
-        header = ["name", "type", *shape_column, "parameters", "params"]
-        table = [header]
-        for name, module in rows:
-            own = [(n, p) for n, p in module._parameters.items() if p is not None]
-            shapes = ", ".join(f"{n} {tuple(p.shape)}" for n, p in own) or "-"
-            count = sum(p.data.size for _, p in own)
-            row = [name or "(root)", type(module).__name__]
-            if outputs is not None:
-                row.append(str(outputs.get(id(module), "-")))
-            table.append(row + [shapes, str(count)])
-        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-        lines = [type(self).__name__]
-        for i, row in enumerate(table):
-            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-            if i == 0:
-                lines.append("  ".join("-" * w for w in widths))
-        total, trainable = self.num_parameters(), self.num_parameters(trainable_only=True)
-        lines.append(f"Total params: {total:,} (trainable: {trainable:,}, non-trainable: "
-                     f"{total - trainable:,})")
-        return "\n".join(lines)
-
-    def _output_shapes(self, input_shape: tuple[int, ...], dtype: Any) -> dict[int, Any]:
-        """Run one forward pass on zeros, recording each module's output shape by module id."""
-        shapes: dict[int, Any] = {}
-        patched = []
-
-        def recorder(module: Module) -> Callable:
-            forward = type(module).forward
-
-            def recorded(*args: Any, **kwargs: Any) -> Any:
-                out = forward(module, *args, **kwargs)
-                shapes[id(module)] = tuple(out.shape) if hasattr(out, "shape") else type(out).__name__
-                return out
-            return recorded
-
-        was_training = {id(m): m.training for m in self.modules()}
-        try:
-            for module in self.modules():
-                module.__dict__["forward"] = recorder(module)
-                patched.append(module)
-            self.eval()
-            with no_grad():
-                self(Value(np.zeros(input_shape, dtype=dtype)))
-        finally:
-            for module in patched:
-                module.__dict__.pop("forward", None)
-            for module in self.modules():
-                module.__dict__["training"] = was_training.get(id(module), module.training)
-        return shapes
+        return summarize(self, input_shape, dtype)
 
     def extra_repr(self) -> str:
         """The text inside this module's parentheses in its repr (override in layers)."""
@@ -670,21 +640,10 @@ def _copy_into(owner: Module, name: str, kind: str, array: np.ndarray) -> None:
         owner.__setattr__(name, np.array(array, dtype=np.asarray(buffer).dtype))
 
 
-def _write_npz_atomically(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write arrays as an .npz archive at exactly `path` (atomically, never with pickle)."""
-    with atomic_path(path, make_parents=False) as tmp, open(tmp, "xb") as f:
-        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for key, array in arrays.items():
-                with archive.open(key + ".npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def save(obj: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
     """Save a module's `state_dict()` (or a mapping of name -> array) as an .npz archive at `path`.
 
-    No pickle is used and the write is atomic (temporary file + rename).
+    No pickle is used and the write is atomic (temporary file + rename); see `tinygrad_lab.serialization`.
 
     Example:
         >>> import os, tempfile
@@ -693,52 +652,9 @@ def save(obj: Module | Mapping[str, Any], path: str | os.PathLike) -> None:
         >>> save(Linear(2, 1), path); sorted(load_state(path))
         ['bias', 'weight']
     """
-    state = obj.state_dict() if isinstance(obj, Module) else obj
-    if not isinstance(state, Mapping):
+    if not isinstance(obj, (Module, Mapping)):
         raise TypeError(f"save() takes a Module or a mapping of name -> array, got {type(obj).__name__}")
-    arrays = {}
-    for key, value in state.items():
-        if not isinstance(key, str) or not key:
-            raise TypeError(f"state keys must be non-empty strings, got {key!r}")
-        array = np.asarray(value.data if isinstance(value, Value) else value)
-        if array.dtype.kind not in "biufc":
-            raise TypeError(f"cannot save '{key}': dtype {array.dtype} is not numeric (files never use "
-                            "pickle)")
-        arrays[key] = array
-    _write_npz_atomically(path, arrays)
-
-
-def load_state(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read an .npz archive written by `save` as a dict of name -> array (no pickle).
-
-    Example:
-        >>> import os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), "s.npz")
-        >>> save({"w": np.ones(2)}, path); load_state(path)["w"].tolist()
-        [1.0, 1.0]
-    """
-    path = os.fspath(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, zipfile.BadZipFile):
-        raise ValueError(f"{path} is not an .npz state file (an archive of named arrays, as nn.save "
-                         "writes; it may be empty or truncated; files are never read with pickle)") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} holds a single array, not an .npz archive of named arrays "
-                         f"(write it with nn.save)")
-    state = {}
-    with archive:
-        for key in archive.files:
-            try:
-                state[key] = archive[key]
-            except ValueError as err:
-                if "allow_pickle" not in str(err):
-                    raise ValueError(f"{path}: entry '{key}' cannot be read ({err})") from None
-                raise ValueError(f"{path}: entry '{key}' holds Python objects, which would need pickle to "
-                                 "load; state files hold numeric arrays only (write them with nn.save)") from None
-            except (EOFError, zipfile.BadZipFile) as err:
-                raise ValueError(f"{path}: entry '{key}' is damaged ({err}); the file may be truncated") from None
-    return state
+    save_state(obj.state_dict() if isinstance(obj, Module) else obj, path)
 
 
 def load(module: Module, path: str | os.PathLike, strict: bool = True) -> IncompatibleKeys:

@@ -1,24 +1,16 @@
 """Adam and AdamW (`torch.optim.Adam`, `torch.optim.AdamW`), PyTorch's update rules step for step."""
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from ..engine import Value
-from .optimizer import Optimizer, _check_non_negative
+from ..utils.checks import is_real
+from .optimizer import Optimizer, check_non_negative, lerp_
 
 __all__ = ["Adam", "AdamW"]
-
-
-def _lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
-    """start += weight * (end - start) in place, in PyTorch's two-sided form (exact at weight 0 and 1)."""
-    if abs(weight) < 0.5:
-        start += weight * (end - start)
-    else:
-        start[...] = end - (end - start) * (1 - weight)
 
 
 class Adam(Optimizer):
@@ -41,6 +33,9 @@ class Adam(Optimizer):
         0.9
     """
 
+    state_keys = ("step", "exp_avg", "exp_avg_sq")
+    optional_state_keys = ("max_exp_avg_sq",)
+
     def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0,
                  amsgrad: bool = False, *, maximize: bool = False,
@@ -50,15 +45,20 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        _check_non_negative(group["lr"], "learning rate")
-        _check_non_negative(group["eps"], "epsilon value")
+        check_non_negative(group["lr"], "learning rate")
+        check_non_negative(group["eps"], "epsilon value")
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Invalid betas: {betas!r} (a pair (beta1, beta2) expected)")
         for i, beta in enumerate(betas):
-            if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0.0 <= beta < 1.0:
+            if not is_real(beta) or not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        _check_non_negative(group["weight_decay"], "weight_decay value")
+        check_non_negative(group["weight_decay"], "weight_decay value")
+
+    def _group_from_file(self, group: dict[str, Any]) -> dict[str, Any]:
+        """JSON stores `betas` as a list: make it the tuple Adam keeps."""
+        betas = group.get("betas")
+        return {**group, "betas": tuple(betas)} if isinstance(betas, list) else group
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return the closure's loss (or None)."""
@@ -82,7 +82,7 @@ class Adam(Optimizer):
                     else:
                         grad = grad + weight_decay * p.data
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                _lerp_(exp_avg, grad, 1 - beta1)
+                lerp_(exp_avg, grad, 1 - beta1)
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1 - beta2) * grad * grad
                 bias_correction1 = 1 - beta1 ** step

@@ -1,8 +1,10 @@
 """`Optimizer`: parameter groups, per-parameter state and state dicts, as `torch.optim.Optimizer`.
 
 Subclasses implement `step()` with NumPy on `p.data` in place: an update never
-records graph history and never changes `.grad`; parameters whose grad is
-None are skipped.
+records graph history, never changes `.grad` or `requires_grad`; parameters whose
+grad is None (frozen ones: `requires_grad_(False)`) are skipped. A subclass declares
+its own hyper-parameter checks (`_validate_group`) and the entries of its per-parameter
+state (`state_keys`, `optional_state_keys`), which loading checks.
 
 Example:
     >>> from tinygrad_lab import nn, optim
@@ -14,8 +16,6 @@ Example:
 from __future__ import annotations
 
 import copy
-import json
-import numbers
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -24,15 +24,40 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value, enable_grad
+from ..serialization import StateFileError, json_entry, read_json_entry, read_npz, write_npz
 from ..utils.capture import opaque
+from ..utils.checks import is_integer, is_real
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "check_non_negative", "lerp_"]
+
+#: The JSON entry of an optimizer state file (hyper-parameters, optimizer type, non-array state).
+HEADER = "optimizer.json"
 
 
-def _check_non_negative(value: Any, name: str) -> None:
-    """Raise ValueError (PyTorch's wording) unless `value` is a real number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0.0:
+def check_non_negative(value: Any, name: str) -> None:
+    """Raise ValueError (PyTorch's wording) unless `value` is a real number >= 0 (shared by the optimizers).
+
+    Example:
+        >>> check_non_negative(-1, "learning rate")
+        Traceback (most recent call last):
+        ...
+        ValueError: Invalid learning rate: -1
+    """
+    if not is_real(value) or not value >= 0.0:
         raise ValueError(f"Invalid {name}: {value}")
+
+
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """start += weight * (end - start) in place, in PyTorch's two-sided form (exact at weight 0 and 1).
+
+    Example:
+        >>> a = np.array([0.0, 10.0]); lerp_(a, np.array([1.0, 20.0]), 0.25); a.tolist()
+        [0.25, 12.5]
+    """
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)
 
 
 class Optimizer:
@@ -40,9 +65,10 @@ class Optimizer:
 
     `params` is an iterable of parameters (`Value`s, e.g. `model.parameters()`)
     or of dicts, each with a 'params' entry and its own options (the others come
-    from the optimizer's defaults). A float leaf handed to an optimizer is a
-    parameter, so one created without `requires_grad=True` is switched to it
-    (micrograd-style scalar models train without ceremony).
+    from the optimizer's defaults). As in PyTorch, an optimizer never changes
+    `requires_grad`: a frozen parameter (`requires_grad_(False)`) gets no gradient
+    and is skipped, so it stays exactly as it was. Create scalar weights with
+    `requires_grad=True`.
 
     Example:
         >>> from tinygrad_lab import Value, optim
@@ -52,6 +78,11 @@ class Optimizer:
         >>> w.data.tolist()       # w - 0.1 * 2w
         [0.8, 1.6]
     """
+
+    #: Entries every saved per-parameter state of this optimizer has (checked on load).
+    state_keys: tuple[str, ...] = ()
+    #: Entries a saved per-parameter state may have besides `state_keys` (None values are dropped on load).
+    optional_state_keys: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -119,8 +150,6 @@ class Optimizer:
             if p.dtype.kind != "f":
                 raise TypeError(f"optimizer parameter {i} has dtype {p.dtype}; only floating-point Values "
                                 "can be trained")
-        for p in params:  # a Value handed to an optimizer is a parameter: it needs gradients
-            p.requires_grad = True
         group["params"] = params
         for name, default in self.defaults.items():
             group.setdefault(name, default)
@@ -190,11 +219,12 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state saved by `state_dict()` (checked first: a bad one changes nothing).
+        """Restore a state saved by `state_dict()` (checked first: a bad one raises ValueError, changes nothing).
 
-        The groups must match this optimizer's in number and sizes; hyper-parameters
-        (including learning rates) are taken from the saved state, arrays are
-        copied and cast to their parameter's dtype.
+        The groups must match this optimizer's in number and sizes and carry every
+        hyper-parameter this optimizer has (a state of another optimizer type does not);
+        hyper-parameters (including learning rates) are taken from the saved state, arrays
+        are copied and cast to their parameter's dtype.
 
         Example:
             >>> from tinygrad_lab import Value, optim
@@ -203,10 +233,22 @@ class Optimizer:
             >>> b.load_state_dict(a.state_dict()); b.param_groups[0]["lr"]
             0.1
         """
+        name = type(self).__name__
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError("an optimizer state dict is a dict with 'state' and 'param_groups' entries (as "
                              "returned by Optimizer.state_dict())")
-        saved_groups = state_dict["param_groups"]
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or not all(
+                isinstance(g, dict) and isinstance(g.get("params"), (list, tuple)) for g in saved_groups):
+            raise ValueError("loaded state dict: 'param_groups' must be a list of dicts, each with a 'params' "
+                             "list of parameter indices")
+        if not isinstance(saved_state, dict):
+            raise ValueError(f"loaded state dict: 'state' must be a dict of parameter index -> state, got "
+                             f"{type(saved_state).__name__}")
+        indices = [index for g in saved_groups for index in g["params"]]
+        if not all(is_integer(index) for index in indices) or len(set(indices)) != len(indices):
+            raise ValueError("loaded state dict: the 'params' of its parameter groups must be distinct integer "
+                             f"indices, got {[g['params'] for g in saved_groups]}")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter group(s), but the "
                              f"optimizer has {len(self.param_groups)}")
@@ -217,25 +259,78 @@ class Optimizer:
                 raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
                                  f"of optimizer's group: group {i} has {len(saved['params'])} saved "
                                  f"parameter(s), the optimizer's has {len(group['params'])}")
+            missing = [key for key in self.defaults if key not in saved]
+            if missing:
+                raise ValueError(f"loaded state dict: parameter group {i} has no {', '.join(map(repr, missing))}, "
+                                 f"which {name} needs (its hyper-parameters are {', '.join(self.defaults)}); "
+                                 "was it saved by another optimizer type, or edited?")
+            flags = [key for key, default in self.defaults.items()
+                     if isinstance(default, bool) and not isinstance(saved[key], (bool, np.bool_))]
+            if flags:
+                raise ValueError(f"loaded state dict: in parameter group {i}, {', '.join(map(repr, flags))} must be "
+                                 f"True or False, got {', '.join(repr(saved[key]) for key in flags)}")
             params_by_index.update(zip(saved["params"], group["params"], strict=True))
             new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
-            for name, default in self.defaults.items():
-                new_group.setdefault(name, default)
             new_group["params"] = group["params"]
             self._validate_group(new_group)
             new_groups.append(new_group)
         new_state: defaultdict[Value, dict[str, Any]] = defaultdict(dict)
-        for key, values in state_dict["state"].items():
+        for key, values in saved_state.items():
             if key not in params_by_index:
                 raise ValueError(f"loaded state dict has state for parameter index {key!r}, which is not in "
                                  "any of its parameter groups")
             p = params_by_index[key]
-            new_state[p] = {name: self._loaded_value(p, key, name, value) for name, value in values.items()}
+            new_state[p] = self._loaded_state(p, key, values)
         self.param_groups[:] = new_groups
         self.state = new_state
 
+    def _loaded_state(self, p: Value, index: Any, values: Any) -> dict[str, Any]:
+        """One parameter's saved state, checked against `state_keys` / `optional_state_keys` and converted."""
+        name = type(self).__name__
+        if not isinstance(values, dict):
+            raise ValueError(f"loaded state dict: the state of parameter {index} must be a dict, got "
+                             f"{type(values).__name__}")
+        allowed = (*self.state_keys, *self.optional_state_keys)
+        unknown = [key for key in values if key not in allowed]
+        missing = [key for key in self.state_keys if values.get(key) is None]
+        if unknown or missing:
+            problem = (f"has {', '.join(map(repr, unknown))}, which {name} does not keep" if unknown
+                       else f"lacks {', '.join(map(repr, missing))}")
+            raise ValueError(f"loaded state dict: the state of parameter {index} {problem} ({name} keeps "
+                             f"{', '.join(allowed) or 'no state'}); was it saved by another optimizer type, or "
+                             "edited?")
+        return {key: self._loaded_value(p, index, key, value) for key, value in values.items()
+                if value is not None}
+
+    @staticmethod
+    def _loaded_value(p: Value, index: Any, name: str, value: Any) -> Any:
+        """A state entry ready to use: `step` a count, arrays (or tensors) copied in the parameter's dtype and shape."""
+        raw = getattr(value, "data", value) if isinstance(value, Value) else value
+        if name == "step":
+            try:
+                step = np.asarray(raw).item()
+            except (TypeError, ValueError):
+                step = None
+            if not is_real(step, finite=True) or step < 0 or step != int(step):
+                raise ValueError(f"loaded state dict: 'step' of parameter {index} must be a count >= 0, got "
+                                 f"{value!r}")
+            return int(step)
+        try:
+            array = np.asarray(raw).copy()
+        except Exception:  # noqa: BLE001 - any conversion failure is reported in the user's terms
+            array = None
+        if array is None or array.dtype.kind not in "biuf":
+            raise ValueError(f"loaded state dict: '{name}' of parameter {index} must be a numeric array, got "
+                             f"{type(value).__name__}")
+        if array.shape != p.data.shape:
+            raise ValueError(f"loaded state dict: '{name}' of parameter {index} has shape {array.shape}, "
+                             f"but the parameter has shape {p.data.shape}")
+        return array.astype(p.data.dtype, copy=False)
+
     def save(self, path: str | os.PathLike) -> None:
         """Write `state_dict()` to an .npz file (arrays as entries, the rest as JSON; no pickle, atomic).
+
+        The file records the optimizer's type: `load` refuses a file of another type.
 
         Example:
             >>> import os, tempfile
@@ -246,7 +341,6 @@ class Optimizer:
             >>> resumed = optim.Adam([w], lr=0.5); resumed.load(path); resumed.state[w]["step"]
             1
         """
-        from ..nn.module import _write_npz_atomically
         state = self.state_dict()
         arrays, plain = {}, {}
         for index, values in state["state"].items():
@@ -255,39 +349,62 @@ class Optimizer:
                     arrays[f"state/{index}/{name}"] = value
                 else:
                     plain.setdefault(str(index), {})[name] = value
-        header = {"param_groups": state["param_groups"], "state": plain}
-        try:
-            arrays["optimizer.json"] = np.array(json.dumps(header))
-        except TypeError as err:
-            raise TypeError(f"cannot save this optimizer's state without pickle: {err}") from None
-        _write_npz_atomically(path, arrays)
+        header = {"optimizer": type(self).__name__, "param_groups": state["param_groups"], "state": plain}
+        arrays[HEADER] = json_entry(header, "this optimizer's state")
+        write_npz(path, arrays)
 
     def load(self, path: str | os.PathLike) -> None:
-        """Restore a state written by `save(path)` (see `load_state_dict`; a bad file changes nothing)."""
-        from ..nn.module import load_state
-        arrays = load_state(path)
-        if "optimizer.json" not in arrays:
-            raise ValueError(f"{os.fspath(path)} is not an optimizer state file (write one with Optimizer.save)")
-        header = json.loads(str(arrays.pop("optimizer.json")))
-        state: dict[int, dict[str, Any]] = {int(i): dict(v) for i, v in header["state"].items()}
-        for key, array in arrays.items():
-            _, index, name = key.split("/", 2)
-            state.setdefault(int(index), {})[name] = array
-        groups = [{k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in header["param_groups"]]
-        self.load_state_dict({"state": state, "param_groups": groups})
+        """Restore a state written by `save(path)` by this optimizer type (see `load_state_dict`).
 
-    @staticmethod
-    def _loaded_value(p: Value, index: Any, name: str, value: Any) -> Any:
-        """A state entry ready to use: arrays (or tensors) copied into the parameter's dtype and shape."""
-        if name == "step":
-            return int(np.asarray(getattr(value, "data", value)))
-        if isinstance(value, (np.ndarray, Value)) or hasattr(value, "__array__"):
-            array = np.asarray(value.data if isinstance(value, Value) else value).copy()
-            if array.shape != p.data.shape:
-                raise ValueError(f"loaded state dict: '{name}' of parameter {index} has shape {array.shape}, "
-                                 f"but the parameter has shape {p.data.shape}")
-            return array.astype(p.data.dtype, copy=False)
-        return copy.deepcopy(value)
+        Raises `StateFileError` (a ValueError, from `tinygrad_lab.serialization`) when the
+        file is not an optimizer state file, was saved by another optimizer type, or does not
+        fit this optimizer (groups, hyper-parameters, state entries, shapes). A refused load
+        changes nothing.
+
+        Example:
+            >>> import os, tempfile
+            >>> from tinygrad_lab import Value, optim
+            >>> w = Value([1.0], requires_grad=True)
+            >>> path = os.path.join(tempfile.mkdtemp(), "sgd.npz"); optim.SGD([w], lr=0.1).save(path)
+            >>> optim.Adam([w]).load(path)
+            Traceback (most recent call last):
+            ...
+            tinygrad_lab.serialization.StateFileError: ...sgd.npz was saved by SGD; it cannot be loaded into Adam...
+        """
+        where = os.fspath(path)
+        arrays = read_npz(path)
+        if HEADER not in arrays:
+            raise StateFileError(f"{where} is not an optimizer state file (write one with Optimizer.save)")
+        header = read_json_entry(arrays, HEADER, path)
+        del arrays[HEADER]
+        if not isinstance(header, dict) or not isinstance(header.get("param_groups"), list) \
+                or not isinstance(header.get("state"), dict):
+            raise StateFileError(f"{where}: the optimizer header must be a JSON object with 'param_groups' (a list) "
+                                 "and 'state' (an object); the file was damaged or edited")
+        saved_type = header.get("optimizer")
+        if saved_type is not None and saved_type != type(self).__name__:
+            raise StateFileError(f"{where} was saved by {saved_type}; it cannot be loaded into "
+                                 f"{type(self).__name__} (load it into a {saved_type}, or start the "
+                                 f"{type(self).__name__} afresh)")
+        try:
+            state: dict[int, dict[str, Any]] = {}
+            for index, values in header["state"].items():
+                if not isinstance(values, dict):
+                    raise ValueError(f"the state of parameter {index} must be a JSON object")
+                state[_state_index(index)] = dict(values)
+            for key, array in arrays.items():
+                parts = key.split("/", 2)
+                if len(parts) != 3 or parts[0] != "state" or not parts[2]:
+                    raise ValueError(f"entry '{key}' is not a state entry (state/<index>/<name>)")
+                state.setdefault(_state_index(parts[1]), {})[parts[2]] = array
+            groups = [self._group_from_file(g) if isinstance(g, dict) else g for g in header["param_groups"]]
+            self.load_state_dict({"state": state, "param_groups": groups})
+        except ValueError as err:
+            raise StateFileError(f"{where}: {err}") from None
+
+    def _group_from_file(self, group: dict[str, Any]) -> dict[str, Any]:
+        """A parameter group as read from JSON: subclasses turn options back into their types (lists to tuples)."""
+        return group
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -297,3 +414,10 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _state_index(text: Any) -> int:
+    """A parameter index written as text in a state file (ValueError if it is not a non-negative integer)."""
+    if isinstance(text, str) and text.isdigit():
+        return int(text)
+    raise ValueError(f"parameter index {text!r} is not a non-negative integer")

@@ -7,8 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value
-from .adam import _lerp_
-from .optimizer import Optimizer, _check_non_negative
+from .optimizer import Optimizer, check_non_negative, lerp_
 
 __all__ = ["RMSprop"]
 
@@ -32,6 +31,9 @@ class RMSprop(Optimizer):
         0.9
     """
 
+    state_keys = ("step", "square_avg")
+    optional_state_keys = ("momentum_buffer", "grad_avg")
+
     def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], lr: float = 1e-2,
                  alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, *, maximize: bool = False) -> None:
@@ -40,11 +42,11 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        _check_non_negative(group["lr"], "learning rate")
-        _check_non_negative(group["eps"], "epsilon value")
-        _check_non_negative(group["momentum"], "momentum value")
-        _check_non_negative(group["weight_decay"], "weight_decay value")
-        _check_non_negative(group["alpha"], "alpha value")
+        check_non_negative(group["lr"], "learning rate")
+        check_non_negative(group["eps"], "epsilon value")
+        check_non_negative(group["momentum"], "momentum value")
+        check_non_negative(group["weight_decay"], "weight_decay value")
+        check_non_negative(group["alpha"], "alpha value")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return the closure's loss (or None)."""
@@ -68,7 +70,7 @@ class RMSprop(Optimizer):
                 square_avg += (1 - alpha) * grad * grad
                 if centered:
                     grad_avg = state.setdefault("grad_avg", np.zeros_like(p.data))
-                    _lerp_(grad_avg, grad, 1 - alpha)
+                    lerp_(grad_avg, grad, 1 - alpha)
                     avg = np.sqrt(square_avg - grad_avg * grad_avg)
                 else:
                     avg = np.sqrt(square_avg)

@@ -5,7 +5,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..engine import Value
-from .optimizer import Optimizer, _check_non_negative
+from ..utils.checks import is_real
+from .optimizer import Optimizer, check_non_negative
 
 __all__ = ["SGD"]
 
@@ -30,6 +31,8 @@ class SGD(Optimizer):
         0.46
     """
 
+    optional_state_keys = ("momentum_buffer",)
+
     def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], lr: float = 1e-3,
                  momentum: float = 0, dampening: float = 0, weight_decay: float = 0, nesterov: bool = False,
                  *, maximize: bool = False) -> None:
@@ -38,9 +41,11 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        _check_non_negative(group["lr"], "learning rate")
-        _check_non_negative(group["momentum"], "momentum value")
-        _check_non_negative(group["weight_decay"], "weight_decay value")
+        check_non_negative(group["lr"], "learning rate")
+        check_non_negative(group["momentum"], "momentum value")
+        check_non_negative(group["weight_decay"], "weight_decay value")
+        if not is_real(group["dampening"]):
+            raise ValueError(f"Invalid dampening value: {group['dampening']!r}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 

@@ -22,9 +22,26 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["opaque", "recorder", "set_recorder"]
+import numpy as np
+
+__all__ = ["opaque", "recorder", "set_recorder", "as_array", "TRACED_TYPES"]
 
 _local = threading.local()
+
+#: Array types whose NumPy calls a capture records (tinygrad_lab.jit adds its own); kept by `as_array`.
+TRACED_TYPES: list[type] = []
+
+
+def as_array(x: Any) -> Any:
+    """``np.asarray(x)``, except that arrays being recorded by a capture stay what they are.
+
+    Example:
+        >>> as_array([1.0, 2.0]).tolist()
+        [1.0, 2.0]
+    """
+    if type(x) in TRACED_TYPES:
+        return x
+    return np.asarray(x)
 
 
 def recorder() -> Any:

@@ -1,6 +1,6 @@
 """Many seeds of one lab configuration trained as one stacked model (see :mod:`tinygrad_lab.ensemble`).
 
-:func:`run_seeds` returns what :func:`tinygrad_lab.lab.run` returns for each configuration, with the
+:func:`run_seeds` returns what :func:`run` returns for each configuration, with the
 same numbers (each seed's initial parameters, data, mini-batch order, learning-rate schedule and
 stopping epoch are its own), in a fraction of the time: the seeds share every NumPy call.
 
@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import ensemble
-from .data import InputScaler
-from .lab import LabConfig, RunResult, build_model, make_loss, make_optimizer, make_scheduler, prepare_data
-from .train import evaluate
+from .. import ensemble
+from ..data import InputScaler
+from ..train import evaluate
+from .config import LabConfig
+from .model import build_model, make_loss, make_optimizer, make_scheduler
+from .run import RunResult, prepare_data
 
 __all__ = ["run_seeds", "seed_groups"]
 

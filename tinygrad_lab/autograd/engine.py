@@ -1,0 +1,258 @@
+"""The engine: `backward` and `grad` apply the chain rule over the recorded graph.
+
+`backward` sorts the graph topologically (iteratively, so deep graphs are
+fine) and walks it in reverse, calling each op's `backward` rule. This is the
+one place where broadcasting is undone: a gradient that has the broadcast
+output's shape is summed back to its input's shape (`_sum_to`).
+
+The pass switches grad mode only in its own thread (off, or on for
+`create_graph=True`) and restores it when done, so other threads keep
+recording.
+
+Example:
+    >>> from tinygrad_lab import Value
+    >>> x = Value([1.0, 2.0], requires_grad=True)
+    >>> backward(x * x, [1.0, 1.0]); x.grad
+    Value([2., 4.])
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..utils.capture import recorder as _capture_recorder
+from .anomaly_mode import check_finite, detect_anomaly
+from .function import constant, creation_order, make_node
+from .grad_mode import _local
+from .value import Value
+
+__all__ = ["backward", "grad"]
+
+
+def backward(tensors: Value | Sequence[Value], grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, check_anomaly: bool = False) -> None:
+    """Accumulate the gradients of `tensors` into every leaf's `.grad` (`torch.autograd.backward`).
+
+    `tensors` is one Value (`grad_tensors` is then its gradient: required when
+    it is not a scalar) or a sequence of Values (`grad_tensors` then has one
+    entry per Value, None for scalars). `Value.backward` runs this;
+    `check_anomaly=True` runs the pass inside `detect_anomaly()`.
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> x = Value(3.0, requires_grad=True)
+        >>> backward([x * x, 2 * x]); float(x.grad.data)    # 2x + 2
+        8.0
+    """
+    if check_anomaly and not _local.modes.anomaly:
+        with detect_anomaly():
+            return backward(tensors, grad_tensors, retain_graph, create_graph)
+    if isinstance(tensors, Value):
+        outputs, gradients = (tensors,), (grad_tensors,)
+    else:
+        outputs = tuple(tensors)
+        gradients = (None,) * len(outputs) if grad_tensors is None else tuple(grad_tensors)
+        if len(gradients) != len(outputs):
+            raise ValueError(f"backward(): grad_tensors has {len(gradients)} entries, but there are "
+                             f"{len(outputs)} tensors; give one gradient (or None for a scalar) per tensor")
+    seeds = []
+    for out, gradient in zip(outputs, gradients):
+        if not isinstance(out, Value):
+            raise TypeError(f"backward() takes Values, got {type(out).__name__}")
+        if not out.requires_grad:
+            raise RuntimeError("backward() on a Value that does not require grad: no input of its graph has "
+                               "requires_grad=True (or it was computed inside no_grad())")
+        seeds.append(_seed_gradient(out, gradient, "backward()"))
+    keep = create_graph if retain_graph is None else retain_graph
+    _run_backward(outputs, seeds, keep, create_graph, None)
+
+
+def _seed_gradient(out: Value, gradient: Any, caller: str) -> Any:
+    if gradient is None:
+        if out.data.size != 1:
+            raise RuntimeError(f"{caller} on a non-scalar output of shape {out.shape} needs `gradient` (the "
+                               f"vector of the vector-Jacobian product), e.g. loss.sum().backward() or "
+                               f"out.backward(gradient=np.ones({out.shape}))")
+        return np.ones(out.shape, dtype=out.data.dtype)
+    g = gradient.data if isinstance(gradient, Value) else np.asarray(gradient, dtype=out.data.dtype)
+    if g.shape != out.shape:
+        raise ValueError(f"{caller}: gradient has shape {g.shape}, but the output has shape {out.shape}")
+    return g
+
+
+# ----------------------------------------------------------------------------- the pass
+
+_FREED = ("this graph was already freed by an earlier backward(): to backward through it again (or to call "
+          "grad() twice), pass retain_graph=True to the first backward()/grad()")
+
+
+def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
+    """Nodes that require grad reachable from `roots`, parents before children.
+
+    An iterative search collects the nodes; creation order (`_seq`) sorts them,
+    since an op's inputs always exist before its output.
+    """
+    found = {id(r): r for r in roots}
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        parents = node._prev
+        if parents is None:
+            raise RuntimeError(_FREED)
+        if stops and id(node) in stops:
+            continue
+        for parent in parents:
+            if parent.requires_grad and id(parent) not in found:
+                found[id(parent)] = parent
+                stack.append(parent)
+    return sorted(found.values(), key=creation_order)
+
+
+
+def _sum_to(g: Any, parent: Value, node: Value) -> Any:
+    """Reduce a gradient that was broadcast to the output's shape back to its input's shape."""
+    shape = parent.data.shape
+    try:
+        if np.broadcast_shapes(g.shape, shape) == g.shape:
+            return sum_to(g, shape)
+    except ValueError:
+        pass
+    index = next(i for i, p in enumerate(node._prev) if p is parent)
+    raise RuntimeError(f"backward of '{node._op.name}' returned a gradient of shape {g.shape} for its input "
+                       f"{index}, which has shape {shape}; a gradient must have the input's shape (or the "
+                       f"broadcast output's shape)")
+
+
+def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bool, create_graph: bool,
+                  inputs: Sequence[Value] | None) -> dict[int, Any] | None:
+    """The chain rule over the graph. With `inputs`, return their gradients instead of filling `.grad`.
+
+    Nodes are visited children first; each op's rule turns the gradient of its
+    output into gradients of its inputs, which add up per input. Arrays flow
+    through the rules unless `create_graph`, when Values do (recording the pass).
+    """
+    wanted = {id(v) for v in inputs} if inputs is not None else set()
+    order = _topological_order(roots, wanted)
+    grads: dict[int, Any] = {}
+    for root, seed in zip(roots, seeds):
+        if create_graph and not isinstance(seed, Value):
+            seed = constant(seed, root.data)
+        key = id(root)
+        grads[key] = grads[key] + seed if key in grads else seed
+    found: dict[int, Any] = {}
+    modes = _local.modes   # this thread's switches only: other threads keep their grad mode
+    anomaly = modes.anomaly
+    fill_grads = inputs is None
+    was_enabled, modes.grad_enabled = modes.grad_enabled, create_graph
+    try:
+        for node in reversed(order):
+            key = id(node)
+            g = grads.pop(key, None)
+            if g is None:
+                continue
+            if key in wanted:
+                found[key] = g
+                continue
+            op = node._op
+            if op is None or node._retains_grad:
+                if fill_grads:
+                    _accumulate(node, g, create_graph)
+                if op is None:
+                    continue
+            parents = node._prev
+            args = node._args
+            if create_graph:
+                local = op.backward(g, node, *parents, **args) if args else op.backward(g, node, *parents)
+            elif args:
+                local = op.backward(g, node.data, *[p.data for p in parents], **args)
+            else:
+                local = op.backward(g, node.data, *[p.data for p in parents])
+            if type(local) is not tuple:
+                local = tuple(local) if isinstance(local, list) else (local,)
+            if anomaly:
+                _check_local(node, local)
+            for parent, gp in zip(parents, local):
+                if gp is None or not parent.requires_grad:
+                    continue
+                if gp.shape != parent.data.shape:
+                    gp = _sum_to(gp, parent, node)
+                pkey = id(parent)
+                prev = grads.get(pkey)
+                grads[pkey] = gp if prev is None else prev + gp
+            if not retain_graph:
+                node._prev = None
+    finally:
+        modes.grad_enabled = was_enabled
+    return found if inputs is not None else None
+
+
+def _check_local(node: Value, local: tuple) -> None:
+    where = getattr(node, "_origin", None) or ("an unknown line (the forward pass ran outside detect_anomaly(); "
+                                               "run it inside `with detect_anomaly():` to record where)")
+    for g in local:
+        if g is not None:
+            check_finite(g.data if isinstance(g, Value) else g, "backward", node._op.name, where)
+
+
+def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
+    """Add `g` into `node.grad` (a Value); a fresh array, never a view shared with another gradient."""
+    if create_graph:
+        node.grad = g if node.grad is None else node.grad + g
+        return
+    if isinstance(g, Value):
+        g = g.data
+    if node.grad is None:
+        g = g.copy() if isinstance(g, np.ndarray) and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
+        node.grad = make_node(None, g)  # g: a fresh array of the node's dtype
+    else:
+        node.grad.data = node.grad.data + g
+    capture = _capture_recorder()
+    if capture is not None:          # tinygrad_lab.jit is recording: it keeps this gradient up to date
+        capture.leaf_grad(node)
+
+
+def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
+         grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Value | None, ...]:
+    """Gradients of `outputs` with respect to `inputs`, without touching any `.grad` (`torch.autograd.grad`).
+
+    Example:
+        >>> x = Value(3.0, requires_grad=True)
+        >>> (dx,) = grad(x ** 3, x, create_graph=True)    # 3x^2 = 27
+        >>> (ddx,) = grad(dx, x)                          # 6x = 18
+        >>> float(dx.data), float(ddx.data)
+        (27.0, 18.0)
+    """
+    outputs = (outputs,) if isinstance(outputs, Value) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Value) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Value, np.ndarray)) or np.isscalar(grad_outputs):
+        grad_outputs = (grad_outputs,) * len(outputs) if len(outputs) == 1 or grad_outputs is None else None
+    if grad_outputs is None or len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad_outputs must have one entry per output ({len(outputs)})")
+    for i, v in enumerate(inputs):
+        if not isinstance(v, Value) or not v.requires_grad:
+            raise RuntimeError(f"grad(): input {i} does not require grad; create it with requires_grad=True")
+    roots, seeds = [], []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError(f"grad(): output {i} does not require grad: it does not depend on any input "
+                               "that requires grad")
+        roots.append(out)
+        seeds.append(_seed_gradient(out, g, "grad()") if not (create_graph and isinstance(g, Value)) else g)
+    keep = create_graph if retain_graph is None else retain_graph
+    found = _run_backward(roots, seeds, keep, create_graph, inputs)
+    result = []
+    for i, v in enumerate(inputs):
+        g = found.get(id(v))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad(): input {i} was not used to compute the outputs; pass allow_unused=True "
+                               "to get None for it")
+        if g is not None and not isinstance(g, Value):
+            g = constant(np.array(g, dtype=v.data.dtype), v.data)
+        result.append(g)
+    return tuple(result)
+
+
+from ..ops.movement import sum_to  # noqa: E402  (ops build on Value; the engine needs one op)

@@ -1,0 +1,453 @@
+"""`Value`: a NumPy array that records the ops applied to it (the node type of the graph).
+
+`Value` only dispatches: each method and operator calls its op in
+`tinygrad_lab.ops`; nodes are filled by `make_node` (`function.py`) and
+gradients computed by the engine (`engine.py`). Also the one home of the small
+helpers every layer shares: `unwrap` (a Value's array, or the object itself)
+and `as_value` (an operand as a Value, numbers taking the other operand's
+dtype).
+
+Example:
+    >>> a = Value(2.0, requires_grad=True)
+    >>> (a * a + a.exp()).backward()
+    >>> round(float(a.grad.data), 6)   # 2a + exp(a)
+    11.389056
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Value", "unwrap", "as_value"]
+
+ArrayLike = Any
+
+
+def _as_array(data: Any, dtype: Any) -> np.ndarray:
+    """Python numbers and lists become float64 (as PyTorch users expect); arrays keep their dtype."""
+    if isinstance(data, Value):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.array(data)
+    array = np.array(data)
+    if array.dtype.kind in "biu":
+        array = array.astype(np.float64)
+    if array.dtype.kind not in "fc":
+        raise TypeError(f"Value() takes numbers, lists of numbers or NumPy arrays; got {type(data).__name__} "
+                        f"with dtype {array.dtype}")
+    return array
+
+
+class Value:
+    """A NumPy array that records the operations applied to it, for reverse-mode gradients.
+
+    `Value(data, requires_grad=False, dtype=None, label=None)`: Python numbers
+    and lists become float64; NumPy arrays keep their dtype (copied) unless
+    `dtype` is given. Only floating-point values can require grad.
+
+    Example:
+        >>> x = Value([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> y.backward()
+        >>> x.grad
+        Value([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_args", "_retains_grad",
+                 "_seq", "_calls", "_origin", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
+                 label: str | None = None) -> None:
+        array = _as_array(data, dtype)
+        if requires_grad and array.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point Values can require gradients, but this one has dtype "
+                            f"{array.dtype}; pass dtype=np.float64 (or float32) to convert it")
+        make_node(None, array, (), None, bool(requires_grad), label, self)
+
+    # -- array-like attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of `data`."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of `data`."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype of `data`."""
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        """The number of elements of `data`."""
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for values not produced by a recorded op (inputs, parameters, constants)."""
+        return self._op is None
+
+    @property
+    def grad_fn(self) -> type[Function] | None:
+        """The op that produced this value (None for leaves), as in PyTorch."""
+        return self._op
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self.data, dtype=dtype)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    __hash__ = object.__hash__
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element Value as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a Value with one element, but this one has shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying NumPy array (no copy), as `Tensor.numpy()`."""
+        return np.asarray(self.data)
+
+    def tolist(self) -> Any:
+        """`data` as (nested) Python lists."""
+        return self.data.tolist()
+
+    def detach(self) -> Value:
+        """A new leaf sharing `data`, cut from the graph."""
+        return constant(self.data, self.data)
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf value after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a Value that does not require grad")
+        self._retains_grad = True
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the accumulated gradient: `.grad = None`, or (set_to_none=False) zeros in its place."""
+        grad = self.grad
+        if grad is None or set_to_none:
+            self.grad = None
+        elif grad.requires_grad or not isinstance(grad.data, np.ndarray) or not grad.data.flags.writeable:
+            self.grad = constant(np.zeros_like(self.data), self.data)
+        else:
+            grad.data[...] = 0
+
+    def requires_grad_(self, requires_grad: bool = True) -> Value:
+        """Set `requires_grad` on a leaf in place and return it."""
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_() can only change leaves; use detach() first")
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point Values can require gradients, not dtype {self.data.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def astype(self, dtype: Any) -> Value:
+        """A differentiable cast to another floating dtype (or a constant for other dtypes)."""
+        return _ops.cast(self, dtype)
+
+    def float(self) -> Value:
+        """Cast to float32 (as `Tensor.float()`)."""
+        return self.astype(np.float32)
+
+    def double(self) -> Value:
+        """Cast to float64 (as `Tensor.double()`)."""
+        return self.astype(np.float64)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Value(", threshold=64)
+        extra = ""
+        if self.data.dtype != np.float64:
+            extra += f", dtype={self.data.dtype}"
+        if self._op is not None:
+            extra += f", op={self._op.name}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        if self.label:
+            extra += f", label={self.label!r}"
+        return f"Value({body}{extra})"
+
+    # -- backward
+    def backward(self, gradient: ArrayLike | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, detect_anomaly: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (the chain rule over the graph).
+
+        `gradient` is required for non-scalar outputs (the vector of the
+        vector-Jacobian product). The graph is freed unless `retain_graph`;
+        `create_graph=True` records the backward pass too (higher-order
+        gradients). `detect_anomaly=True` checks every gradient for NaN/inf.
+
+        Example:
+            >>> x = Value([1.0, 2.0], requires_grad=True)
+            >>> (x * 3).backward(gradient=[1.0, 1.0]); x.grad
+            Value([3., 3.])
+        """
+        _engine.backward(self, gradient, retain_graph, create_graph, check_anomaly=detect_anomaly)
+
+    # -- differentiable methods (the ops live in tinygrad_lab.ops)
+    def exp(self) -> Value:
+        """e ** self elementwise."""
+        return _ops.exp(self)
+
+    def log(self) -> Value:
+        """Natural logarithm elementwise."""
+        return _ops.log(self)
+
+    def sqrt(self) -> Value:
+        """Square root elementwise."""
+        return _ops.sqrt(self)
+
+    def abs(self) -> Value:
+        """Absolute value elementwise (gradient 0 at 0)."""
+        return _ops.abs(self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent elementwise."""
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + exp(-self)) elementwise, stable for large |x|."""
+        return _ops.sigmoid(self)
+
+    def relu(self) -> Value:
+        """max(self, 0) elementwise."""
+        return _ops.relu(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Value:
+        """Limit to [min, max] (gradient 1 inside, 0 outside), as `Tensor.clamp`."""
+        return _ops.clip(self, min, max)
+
+    clamp = clip
+
+    def sum(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Value:
+        """Sum over `axis` (None: all); `dim=`/`keepdim=` work too."""
+        return _ops.sum(self, axis, keepdims, **torch_names)
+
+    def mean(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Value:
+        """Mean over `axis` (None: all)."""
+        return _ops.mean(self, axis, keepdims, **torch_names)
+
+    def max(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Value:
+        """Largest element over `axis` (values only; ties share the gradient)."""
+        return _ops.max(self, axis, keepdims, **torch_names)
+
+    def min(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Value:
+        """Smallest element over `axis` (values only; ties share the gradient)."""
+        return _ops.min(self, axis, keepdims, **torch_names)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False, **torch_names: Any) -> Value:
+        """log(sum(exp(self))) over `axis`, stable."""
+        return _ops.logsumexp(self, axis, keepdims, **torch_names)
+
+    def softmax(self, axis: int = -1, **torch_names: Any) -> Value:
+        """Softmax over `axis` (default last)."""
+        return _ops.softmax(self, axis, **torch_names)
+
+    def log_softmax(self, axis: int = -1, **torch_names: Any) -> Value:
+        """log(softmax(self)) over `axis`, stable."""
+        return _ops.log_softmax(self, axis, **torch_names)
+
+    def reshape(self, *shape: Any) -> Value:
+        """A new shape with the same elements: `x.reshape(2, 3)` or `x.reshape((2, 3))`."""
+        return _ops.reshape(self, *shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Value:
+        """Merge the axes start_dim..end_dim into one (`Tensor.flatten`)."""
+        shape = self.shape
+        start, end = start_dim % max(self.ndim, 1), end_dim % max(self.ndim, 1)
+        return _ops.reshape(self, shape[:start] + (-1,) + shape[end + 1:]) if self.ndim else self.reshape(1)
+
+    def unsqueeze(self, dim: int) -> Value:
+        """Insert an axis of length 1 at `dim`."""
+        dim = dim % (self.ndim + 1)
+        return _ops.reshape(self, self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim: int | None = None) -> Value:
+        """Drop axes of length 1 (all, or just `dim` if it has length 1)."""
+        if dim is None:
+            return _ops.reshape(self, tuple(s for s in self.shape if s != 1))
+        dim = dim % max(self.ndim, 1)
+        if self.ndim == 0 or self.shape[dim] != 1:
+            return self
+        return _ops.reshape(self, self.shape[:dim] + self.shape[dim + 1:])
+
+    def transpose(self, dim0: int | None = None, dim1: int | None = None) -> Value:
+        """Swap axes dim0 and dim1 (`torch.transpose`); with no arguments reverse all axes."""
+        return _ops.transpose(self, dim0, dim1)
+
+    def permute(self, *axes: Any) -> Value:
+        """Reorder the axes (`Tensor.permute`)."""
+        return _ops.permute(self, *axes)
+
+    @property
+    def T(self) -> Value:
+        """All axes reversed (the matrix transpose for 2-D)."""
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    def matmul(self, other: Any) -> Value:
+        """Matrix product `self @ other`."""
+        return _ops.matmul(self, other)
+
+    def pow(self, exponent: Any) -> Value:
+        """self ** exponent."""
+        return _ops.pow(self, exponent)
+
+    def draw(self, **kwargs: Any) -> Any:
+        """The computation graph of this value as a `graphviz.Digraph` (see `tinygrad_lab.viz.draw_graph`)."""
+        from ..viz import draw_graph
+        return draw_graph(self, **kwargs)
+
+    # -- operators
+    def __add__(self, other: Any) -> Value:
+        other = other if type(other) is Value else as_value(other, self)
+        return make_node(Add, Add.forward(self.data, other.data), (self, other))
+
+    def __radd__(self, other: Any) -> Value:
+        other = as_value(other, self)
+        return make_node(Add, Add.forward(other.data, self.data), (other, self))
+
+    def __sub__(self, other: Any) -> Value:
+        other = other if type(other) is Value else as_value(other, self)
+        return make_node(Sub, Sub.forward(self.data, other.data), (self, other))
+
+    def __rsub__(self, other: Any) -> Value:
+        other = as_value(other, self)
+        return make_node(Sub, Sub.forward(other.data, self.data), (other, self))
+
+    def __mul__(self, other: Any) -> Value:
+        other = other if type(other) is Value else as_value(other, self)
+        return make_node(Mul, Mul.forward(self.data, other.data), (self, other))
+
+    def __rmul__(self, other: Any) -> Value:
+        other = as_value(other, self)
+        return make_node(Mul, Mul.forward(other.data, self.data), (other, self))
+
+    def __truediv__(self, other: Any) -> Value:
+        other = other if type(other) is Value else as_value(other, self)
+        return make_node(Div, Div.forward(self.data, other.data), (self, other))
+
+    def __rtruediv__(self, other: Any) -> Value:
+        other = as_value(other, self)
+        return make_node(Div, Div.forward(other.data, self.data), (other, self))
+
+    def __neg__(self) -> Value:
+        return make_node(Neg, Neg.forward(self.data), (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __pow__(self, exponent: Any) -> Value:
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Value:
+        return _ops.pow(as_value(base, self), self)
+
+    def __matmul__(self, other: Any) -> Value:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Value:
+        return _ops.matmul(as_value(other, self), self)
+
+    def __getitem__(self, index: Any) -> Value:
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError("Values are immutable in the graph; build a new one (e.g. with where() or concat()), "
+                        "or change `.data` directly outside of any graph")
+
+    # comparisons: non-differentiable boolean Values
+    def __lt__(self, other: Any) -> Value:
+        return constant(self.data < unwrap(other), self.data)
+
+    def __le__(self, other: Any) -> Value:
+        return constant(self.data <= unwrap(other), self.data)
+
+    def __gt__(self, other: Any) -> Value:
+        return constant(self.data > unwrap(other), self.data)
+
+    def __ge__(self, other: Any) -> Value:
+        return constant(self.data >= unwrap(other), self.data)
+
+    def __eq__(self, other: Any) -> Value:  # type: ignore[override]
+        return constant(self.data == unwrap(other), self.data)
+
+    def __ne__(self, other: Any) -> Value:  # type: ignore[override]
+        return constant(self.data != unwrap(other), self.data)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs on Values: differentiable when the ufunc has a Value op, plain arrays otherwise."""
+        op = _ops.UFUNCS.get(ufunc)
+        if op is not None and method == "__call__" and not kwargs:
+            return op(*inputs)
+        arrays = [x.data if isinstance(x, Value) else x for x in inputs]
+        return getattr(ufunc, method)(*arrays, **kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """Other NumPy functions (np.mean, np.concatenate, ...) see the arrays and return plain results."""
+        return func(*_unwrap_all(args), **_unwrap_all(kwargs))
+
+
+def _unwrap_all(obj: Any) -> Any:
+    """`obj` with every Value (also inside lists, tuples and dicts) replaced by its array."""
+    if isinstance(obj, Value):
+        return obj.data
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_unwrap_all(x) for x in obj)
+    if isinstance(obj, dict):
+        return {k: _unwrap_all(v) for k, v in obj.items()}
+    return obj
+
+
+def unwrap(x: Any) -> Any:
+    """A Value's array, or `x` itself (arrays, numbers, anything else).
+
+    Example:
+        >>> unwrap(Value([1.0])), unwrap(2.0)
+        (array([1.]), 2.0)
+    """
+    return x.data if isinstance(x, Value) else x
+
+
+def as_value(x: Any, like: Any) -> Value:
+    """`x` as a Value: Values as they are, numbers and arrays as constants (numbers take `like`'s float dtype).
+
+    `like` is the other operand (a Value or an array).
+
+    Example:
+        >>> as_value(2, Value(np.float32(1.0))).dtype
+        dtype('float32')
+    """
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, (int, float, np.ndarray, np.generic, list, tuple)):
+        return constant(x, like.data if isinstance(like, Value) else np.asarray(like))
+    raise TypeError(f"unsupported operand type for a Value operation: {type(x).__name__}")
+
+
+# Value's methods call these; they import Value in turn (autograd <-> ops is the one allowed circle).
+from .. import ops as _ops  # noqa: E402
+from ..ops.arithmetic import Add, Div, Mul, Neg, Sub  # noqa: E402
+from . import engine as _engine  # noqa: E402
+from .function import Function, constant, make_node  # noqa: E402

@@ -1,0 +1,77 @@
+"""Helpers the ops share: dispatch on Values versus plain arrays, and axis arguments.
+
+Example:
+    >>> _axes(-1, 3), _kept_shape((2, 3), 1)
+    ((2,), (2, 1))
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function, make_node
+from ..autograd.value import Value, as_value
+from ..utils.capture import as_array as _array  # noqa: F401  (np.asarray that keeps jit's traced arrays)
+
+_max = builtins.max
+
+
+def _is_value(*xs: Any) -> bool:
+    """True when any argument is a Value (the op records); otherwise the op is plain NumPy."""
+    return builtins.any(isinstance(x, Value) for x in xs)
+
+
+def _binary(op: type[Function], a: Any, b: Any) -> Value:
+    """Run a binary op on two operands, at least one a Value (the other a constant of its dtype)."""
+    like = a if isinstance(a, Value) else b
+    a, b = as_value(a, like), as_value(b, like)
+    return make_node(op, op.forward(a.data, b.data), (a, b))
+
+
+def _numpy_pair(a: Any, b: Any) -> tuple[Any, Any]:
+    """Two operands without Values as NumPy sees them in a ufunc call (lists become arrays).
+
+    Python numbers stay Python numbers (so they take the array's dtype); when
+    neither operand is a NumPy object the first becomes one, so the result is a
+    NumPy number as `np.add(2, 3)` gives.
+    """
+    a = np.asarray(a) if isinstance(a, (list, tuple)) else a
+    b = np.asarray(b) if isinstance(b, (list, tuple)) else b
+    if not isinstance(a, (np.ndarray, np.generic)) and not isinstance(b, (np.ndarray, np.generic)):
+        a = np.asarray(a)
+    return a, b
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """Normalise an axis argument (None, int or tuple; negatives allowed) to a sorted tuple."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if not isinstance(axes, tuple) or not builtins.all(isinstance(a, (int, np.integer)) for a in axes):
+        raise TypeError(f"axis must be None, an int or a tuple of ints, not {axis!r}")
+    return tuple(sorted(_norm_axis(a, ndim) for a in axes))
+
+
+def _norm_axis(axis: int, ndim: int) -> int:
+    if not -_max(ndim, 1) <= axis < _max(ndim, 1):
+        raise np.exceptions.AxisError(f"axis {axis} is out of bounds for a Value with {ndim} dimension(s)")
+    return axis % _max(ndim, 1)
+
+
+def _kept_shape(shape: tuple, axis: Any) -> tuple:
+    """The shape of a reduction over `axis` with keepdims=True."""
+    axes = _axes(axis, len(shape))
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _reduction_args(axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> tuple[Any, bool]:
+    """Accept PyTorch's `dim`/`keepdim` as aliases of NumPy's `axis`/`keepdims`."""
+    if dim is not None:
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return axis, bool(keepdims)

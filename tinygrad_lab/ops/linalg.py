@@ -1,0 +1,119 @@
+"""Matrix products: matmul (NumPy's rules, batched) and linear (x @ W^T + b, one node for `nn.Linear`).
+
+Example:
+    >>> A = Value([[1.0, 2.0]], requires_grad=True)
+    >>> (A @ Value([[3.0], [4.0]])).backward(); A.grad
+    Value([[3., 4.]])
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd.function import Function, make_node
+from ..autograd.value import Value, as_value
+from ._dispatch import _array, _is_value, _numpy_pair
+
+__all__ = ["matmul", "linear", "MatMul", "Linear"]
+
+
+def _swap_last(x: Any) -> Any:
+    if x.ndim == 2:
+        return x.T
+    return permute(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
+
+
+class MatMul(Function):
+    """C = A @ B (2-D or batched);  dA = dC @ B^T,  dB = A^T @ dC (batch dims reduced by the engine).
+
+    Example:
+        >>> MatMul.forward(np.eye(2), np.array([[1.0], [2.0]]))
+        array([[1.],
+               [2.]])
+    """
+
+    name = "matmul"
+
+    @staticmethod
+    def forward(a, b):
+        return a @ b
+
+    @staticmethod
+    def backward(g, out, a, b):
+        return matmul(g, _swap_last(b)), matmul(_swap_last(a), g)
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """Matrix product with NumPy's rules (1-D operands are promoted, batch dims broadcast).
+
+    Example:
+        >>> A = Value([[1.0, 2.0]], requires_grad=True)
+        >>> (A @ Value([[3.0], [4.0]])).backward(); A.grad
+        Value([[3., 4.]])
+    """
+    if not _is_value(a, b):
+        return MatMul.forward(*_numpy_pair(a, b))
+    like = a if isinstance(a, Value) else b
+    a, b = as_value(a, like), as_value(b, like)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul needs operands with at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+                         f"{a.shape[-1]} (last dim of the left) != "
+                         f"{b.shape[-2 if b.ndim > 1 else 0]} ({'second-to-last' if b.ndim > 1 else 'only'} "
+                         f"dim of the right)")
+    if a.ndim == 1 and b.ndim == 1:
+        return reshape(MatMul.apply(reshape(a, (1, -1)), reshape(b, (-1, 1))), ())
+    if a.ndim == 1:
+        return reshape(MatMul.apply(reshape(a, (1, -1)), b), b.shape[:-2] + b.shape[-1:])
+    if b.ndim == 1:
+        return reshape(MatMul.apply(a, reshape(b, (-1, 1))), a.shape[:-1])
+    return make_node(MatMul, MatMul.forward(a.data, b.data), (a, b))
+
+
+class Linear(Function):
+    """y = x @ W^T + b (one node for `nn.Linear`);  dx = dy @ W,  dW = dy^T @ x,  db = sum of dy.
+
+    Example:
+        >>> Linear.forward(np.array([[1.0, 2.0]]), np.array([[1.0, 1.0]]), np.array([0.5]))
+        array([[3.5]])
+    """
+
+    name = "linear"
+
+    @staticmethod
+    def forward(x, weight, bias=None):
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    @staticmethod
+    def backward(g, out, x, weight, bias=None):
+        if x.ndim == 2:
+            return g @ weight, g.T @ x, g.sum(axis=0)
+        rows = reshape(g, (-1, g.shape[-1]))
+        return g @ weight, rows.T @ reshape(x, (-1, x.shape[-1])), rows.sum(axis=0)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Any:
+    """x @ weight.T + bias, as `torch.nn.functional.linear` (weight has shape (out, in)).
+
+    Example:
+        >>> linear(Value([[1.0, 2.0]]), Value([[1.0, 1.0]]), Value([0.5]))
+        Value([[3.5]])
+    """
+    if not (isinstance(x, Value) and isinstance(weight, Value) and (bias is None or isinstance(bias, Value))):
+        if not _is_value(x, weight, bias):
+            return Linear.forward(_array(x), _array(weight), None if bias is None else _array(bias))
+        like = weight if isinstance(weight, Value) else x
+        x, weight = as_value(x, like), as_value(weight, like)
+        bias = None if bias is None else as_value(bias, like)
+    if x.data.shape[-1:] != weight.data.shape[1:2]:
+        raise ValueError(f"linear: input has {x.shape[-1:] or 'no'} features (shape {x.shape}), but the weight "
+                         f"of shape {weight.shape} expects {weight.shape[1]}")
+    if bias is None:
+        return make_node(Linear, Linear.forward(x.data, weight.data), (x, weight))
+    return make_node(Linear, Linear.forward(x.data, weight.data, bias.data), (x, weight, bias))
+
+
+from .movement import permute, reshape  # noqa: E402  (the backward rules use these ops)

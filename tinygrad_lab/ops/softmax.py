@@ -1,0 +1,88 @@
+"""Softmax and log-softmax over an axis (the default is the last; `dim` as in PyTorch).
+
+Example:
+    >>> softmax(Value([[0.0, 0.0]]))
+    Value([[0.5, 0.5]])
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.value import Value
+from ._dispatch import _array, _axes
+
+__all__ = ["softmax", "log_softmax", "Softmax", "LogSoftmax"]
+
+
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max)) over `axis`;  dx = y * (g - sum(g * y)).
+
+    Example:
+        >>> Softmax.forward(np.array([0.0, 0.0]), axis=0)
+        array([0.5, 0.5])
+    """
+
+    name = "softmax"
+
+    @staticmethod
+    def forward(x, axis):
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def backward(g, out, x, axis):
+        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x) over `axis`;  dx = g - exp(y) * sum(g).
+
+    Example:
+        >>> LogSoftmax.forward(np.array([0.0, 0.0]), axis=0).round(4)
+        array([-0.6931, -0.6931])
+    """
+
+    name = "log_softmax"
+
+    @staticmethod
+    def forward(x, axis):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+    @staticmethod
+    def backward(g, out, x, axis):
+        return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
+    """Softmax over `axis` (default the last; `dim` as in PyTorch).
+
+    Example:
+        >>> softmax(Value([0.0, 0.0]))
+        Value([0.5, 0.5])
+    """
+    axis = axis if dim is None else dim
+    if not isinstance(x, Value):
+        return Softmax.forward(_array(x), axis)
+    _axes(axis, x.ndim)
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
+    """log(softmax(x)) over `axis`, computed stably.
+
+    Example:
+        >>> log_softmax(Value([0.0, 0.0])).data.round(4)
+        array([-0.6931, -0.6931])
+    """
+    axis = axis if dim is None else dim
+    if not isinstance(x, Value):
+        return LogSoftmax.forward(_array(x), axis)
+    _axes(axis, x.ndim)
+    return LogSoftmax.apply(x, axis=axis)
+
+
+from .unary import exp  # noqa: E402  (the backward rule uses it)

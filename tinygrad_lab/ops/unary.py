@@ -1,0 +1,367 @@
+"""Elementwise functions of one input: exp, log, sqrt, abs, tanh, sigmoid, log_sigmoid, relu, leaky_relu,
+clip and cast.
+
+Each lowercase function records its op on a Value and runs the op's own
+`forward` on anything else (plain NumPy).
+
+Example:
+    >>> x = Value([1.0, 2.0], requires_grad=True)
+    >>> y = exp(x).sum()
+    >>> y.backward(); x.grad.data.round(4)
+    array([2.7183, 7.3891])
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function, make_node
+from ..autograd.value import Value, unwrap
+from ._dispatch import _array
+
+__all__ = [
+    "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "log_sigmoid", "relu", "leaky_relu", "clip", "cast",
+    "Exp", "Log", "Sqrt", "Abs", "Tanh", "Sigmoid", "LogSigmoid", "ReLU", "LeakyReLU", "Clip", "Cast",
+]
+
+
+class Exp(Function):
+    """y = exp(x);  dy/dx = y.
+
+    Example:
+        >>> Exp.forward(np.array([0.0]))
+        array([1.])
+    """
+
+    name = "exp"
+
+    @staticmethod
+    def forward(x):
+        return np.exp(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * out,)
+
+
+def exp(x: Any) -> Any:
+    """e ** x elementwise; d/dx = exp(x).
+
+    Example:
+        >>> exp(Value([0.0]))
+        Value([1.])
+    """
+    return Exp.apply(x) if isinstance(x, Value) else Exp.forward(_array(x))
+
+
+class Log(Function):
+    """y = log(x);  dy/dx = 1/x.
+
+    Example:
+        >>> Log.forward(np.array([1.0]))
+        array([0.])
+    """
+
+    name = "log"
+
+    @staticmethod
+    def forward(x):
+        return np.log(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g / x,)
+
+
+def log(x: Any) -> Any:
+    """Natural logarithm elementwise; d/dx = 1/x.
+
+    Example:
+        >>> log(Value([1.0]))
+        Value([0.])
+    """
+    return Log.apply(x) if isinstance(x, Value) else Log.forward(_array(x))
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2 y).
+
+    Example:
+        >>> Sqrt.forward(np.array([4.0]))
+        array([2.])
+    """
+
+    name = "sqrt"
+
+    @staticmethod
+    def forward(x):
+        return np.sqrt(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g / (2 * out),)
+
+
+def sqrt(x: Any) -> Any:
+    """Square root elementwise; d/dx = 1 / (2 sqrt(x)).
+
+    Example:
+        >>> sqrt(Value([4.0]))
+        Value([2.])
+    """
+    return Sqrt.apply(x) if isinstance(x, Value) else Sqrt.forward(_array(x))
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at 0, as in PyTorch).
+
+    Example:
+        >>> Abs.forward(np.array([-2.0]))
+        array([2.])
+    """
+
+    name = "abs"
+
+    @staticmethod
+    def forward(x):
+        return np.abs(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * np.sign(unwrap(x)),)
+
+
+def abs(x: Any) -> Any:
+    """Absolute value elementwise; d/dx = sign(x) (0 at 0).
+
+    Example:
+        >>> abs(Value([-2.0]))
+        Value([2.])
+    """
+    return Abs.apply(x) if isinstance(x, Value) else Abs.forward(_array(x))
+
+
+class Tanh(Function):
+    """y = tanh(x);  dy/dx = 1 - y^2.
+
+    Example:
+        >>> Tanh.forward(np.array([0.0]))
+        array([0.])
+    """
+
+    name = "tanh"
+
+    @staticmethod
+    def forward(x):
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (1 - out * out),)
+
+
+def tanh(x: Any) -> Any:
+    """Hyperbolic tangent elementwise; d/dx = 1 - tanh(x)^2.
+
+    Example:
+        >>> tanh(Value([0.0]))
+        Value([0.])
+    """
+    return Tanh.apply(x) if isinstance(x, Value) else Tanh.forward(_array(x))
+
+
+# the largest t with a finite exp(t) for each float dtype, rounded down
+_EXP_CAP = {np.dtype(np.float64): 709.0, np.dtype(np.float32): 88.0, np.dtype(np.float16): 11.0}
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x)) (no overflow for large |x|);  dy/dx = y (1 - y).
+
+    -x is capped where exp would overflow (there the result is 0 to within 1e-38).
+
+    Example:
+        >>> Sigmoid.forward(np.array([0.0]))
+        array([0.5])
+    """
+
+    name = "sigmoid"
+
+    @staticmethod
+    def forward(x):
+        return 1 / (1 + np.exp(np.minimum(-x, _EXP_CAP.get(x.dtype, 11.0))))
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * out * (1 - out),)
+
+
+def sigmoid(x: Any) -> Any:
+    """The logistic function 1 / (1 + exp(-x)) elementwise, stable for large |x|; d/dx = y (1 - y).
+
+    Example:
+        >>> sigmoid(Value([0.0]))
+        Value([0.5])
+    """
+    if isinstance(x, Value):
+        return make_node(Sigmoid, Sigmoid.forward(x.data), (x,))
+    return Sigmoid.forward(_array(x))
+
+
+class LogSigmoid(Function):
+    """y = log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) (stable);  dy/dx = 1 - sigmoid(x) = sigmoid(-x).
+
+    Example:
+        >>> LogSigmoid.forward(np.array([0.0])).round(6)
+        array([-0.693147])
+    """
+
+    name = "log_sigmoid"
+
+    @staticmethod
+    def forward(x):
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * sigmoid(-x),)
+
+
+def log_sigmoid(x: Any) -> Any:
+    """log(sigmoid(x)) elementwise, computed stably (`torch.nn.functional.logsigmoid`); d/dx = sigmoid(-x).
+
+    Example:
+        >>> log_sigmoid(Value([0.0])).data.round(6)
+        array([-0.693147])
+    """
+    return LogSigmoid.apply(x) if isinstance(x, Value) else LogSigmoid.forward(_array(x))
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 where x > 0 else 0.
+
+    Example:
+        >>> ReLU.forward(np.array([-1.0, 2.0]))
+        array([0., 2.])
+    """
+
+    name = "relu"
+
+    @staticmethod
+    def forward(x):
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (unwrap(x) > 0),)
+
+
+def relu(x: Any) -> Any:
+    """max(x, 0) elementwise; d/dx = 1 where x > 0 else 0.
+
+    Example:
+        >>> relu(Value([-1.0, 2.0]))
+        Value([0., 2.])
+    """
+    return ReLU.apply(x) if isinstance(x, Value) else ReLU.forward(_array(x))
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else slope * x;  dy/dx = 1 or slope.
+
+    Example:
+        >>> LeakyReLU.forward(np.array([-1.0, 2.0]), 0.5)
+        array([-0.5,  2. ])
+    """
+
+    name = "leaky_relu"
+
+    @staticmethod
+    def forward(x, negative_slope):
+        return np.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(g, out, x, negative_slope):
+        return (g * np.where(unwrap(x) > 0, 1.0, negative_slope).astype(unwrap(x).dtype),)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+    """x where x > 0, negative_slope * x elsewhere (as `torch.nn.functional.leaky_relu`).
+
+    Example:
+        >>> leaky_relu(Value([-1.0, 2.0]), 0.5)
+        Value([-0.5,  2. ])
+    """
+    if isinstance(x, Value):
+        return LeakyReLU.apply(x, negative_slope=negative_slope)
+    return LeakyReLU.forward(_array(x), negative_slope)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi else 0 (PyTorch's clamp).
+
+    Example:
+        >>> Clip.forward(np.array([-2.0, 2.0]), -1.0, 1.0)
+        array([-1.,  1.])
+    """
+
+    name = "clip"
+
+    @staticmethod
+    def forward(x, min, max):
+        return np.clip(x, min, max)
+
+    @staticmethod
+    def backward(g, out, x, min, max):
+        xd = unwrap(x)
+        inside = np.ones(xd.shape, dtype=bool)
+        if min is not None:
+            inside &= xd >= min
+        if max is not None:
+            inside &= xd <= max
+        return (g * inside,)
+
+
+def clip(x: Any, min: float | None = None, max: float | None = None) -> Any:
+    """Limit x to [min, max] (either may be None), as `torch.clamp`; d/dx = 1 inside, 0 outside.
+
+    Example:
+        >>> clip(Value([-2.0, 0.5, 2.0]), -1.0, 1.0)
+        Value([-1. ,  0.5,  1. ])
+    """
+    if min is None and max is None:
+        raise ValueError("clip() needs at least one of min and max")
+    if isinstance(x, Value):
+        return Clip.apply(x, min=min, max=max)
+    return Clip.forward(x, min, max)
+
+
+class Cast(Function):
+    """y = x as another float dtype;  dy/dx = 1 (the gradient is cast back).
+
+    Example:
+        >>> Cast.forward(np.array([1.0]), np.float32).dtype
+        dtype('float32')
+    """
+
+    name = "cast"
+
+    @staticmethod
+    def forward(x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(g, out, x, dtype):
+        return (cast(g, unwrap(x).dtype),)
+
+
+def cast(x: Any, dtype: Any) -> Any:
+    """x converted to `dtype` (differentiable between float dtypes; the gradient is cast back).
+
+    Example:
+        >>> cast(Value([1.0]), np.float32)
+        Value([1.], dtype=float32)
+    """
+    if isinstance(x, Value):
+        return Cast.apply(x, dtype=np.dtype(dtype))
+    return Cast.forward(_array(x), dtype)
