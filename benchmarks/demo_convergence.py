@@ -35,8 +35,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from tinygrad_lab.lab import demo_configs, prepare_data, run
-from tinygrad_lab.lab import run_seeds
+from tinygrad_lab.lab import demo_configs, prepare_data, run, run_seeds
 
 
 def configs_for(seed: int, classic: bool, epochs: int | None) -> list:

@@ -4,8 +4,7 @@ import pytest
 
 from tinygrad_lab import Value, ensemble, nn, optim
 from tinygrad_lab.data import generate_xor_easy
-from tinygrad_lab.lab import LabConfig, demo_configs, run
-from tinygrad_lab.lab import run_seeds, seed_groups
+from tinygrad_lab.lab import LabConfig, demo_configs, run, run_seeds, seed_groups
 from tinygrad_lab.random import manual_seed
 from tinygrad_lab.train import fit
 

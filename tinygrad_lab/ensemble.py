@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 
 from . import nn
-from .data import DataLoader
 from .autograd import Value, no_grad
+from .data import DataLoader
 from .jit import jit
 from .ops import matmul
 from .train import History, _target_classes
