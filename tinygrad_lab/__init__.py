@@ -39,6 +39,22 @@ from .testing import gradcheck, gradgradcheck
 
 __version__ = "0.1.0"
 
+
+def _draw(self: Value, **options: object) -> object:
+    """The computation graph of this value as a drawing: `tinygrad_lab.viz.draw_graph(self, **options)`.
+
+    Example:
+        >>> x = Value([1.0, 2.0], requires_grad=True, label="x")
+        >>> "x" in (x * 2).sum().draw().source
+        True
+    """
+    from .viz import draw_graph  # imported on first use: drawing is optional and sits above the engine
+
+    return draw_graph(self, **options)
+
+
+Value.draw = _draw   # the package root is the one place that joins the layers
+
 __all__ = [
     "Value", "Function", "AnomalyError", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "concat", "cat", "stack", "where", "maximum", "minimum",

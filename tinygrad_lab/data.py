@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value
+from .autograd import unwrap
 from .random import resolve_generator
 from .utils.checks import is_integer, is_real
 
@@ -306,16 +306,6 @@ class InputScaler:
 # ----------------------------------------------------------------------------------------------------
 # mini-batches
 # ----------------------------------------------------------------------------------------------------
-
-def unwrap(x: Any) -> Any:
-    """A Value's array, or the argument itself (package-public: `train` uses it).
-
-    Example:
-        >>> unwrap(Value([1.0])).tolist(), unwrap(3)
-        ([1.0], 3)
-    """
-    return x.data if isinstance(x, Value) else x
-
 
 def check_pair(inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(inputs, targets)`` as arrays with one row per example and the same number of rows (package-public).

@@ -50,7 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, _const
+from .autograd import Value
+from .autograd.function import constant as _const
 from .utils.capture import TRACED_TYPES, recorder, set_recorder
 from .utils.frames import user_location
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value
+from .autograd import Value
 from .utils.files import atomic_path
 
 __all__ = ["StateFileError", "write_npz", "read_npz", "save_state", "load_state", "json_entry",

@@ -30,8 +30,8 @@ from typing import IO, Any, NamedTuple
 
 import numpy as np
 
-from .data import DataLoader, check_pair, unwrap
-from .engine import Value, no_grad
+from .autograd import Value, no_grad, unwrap
+from .data import DataLoader, check_pair
 from .jit import JitError
 from .jit import jit as _jit
 from .optim.lr_scheduler import ReduceLROnPlateau

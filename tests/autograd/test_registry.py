@@ -40,12 +40,3 @@ def test_two_library_ops_with_one_name_are_refused():
     with pytest.raises(ValueError, match="two ops are named 'add'"):
         type("Plus", (Function,), {"__module__": "tinygrad_lab.ops.extra", "name": "add"})
     assert OPS == before
-
-
-def test_the_engine_shim_re_exports_the_old_names():
-    from tinygrad_lab import engine
-
-    assert engine.Value is Value
-    assert engine.OPS is OPS
-    assert engine.Add is tinygrad_lab.ops.Add
-    assert engine._data(Value([1.0])).tolist() == [1.0]

@@ -15,6 +15,7 @@ Example:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -314,10 +315,12 @@ class Value:
         """self ** exponent."""
         return _ops.pow(self, exponent)
 
-    def draw(self, **kwargs: Any) -> Any:
-        """The computation graph of this value as a `graphviz.Digraph` (see `tinygrad_lab.viz.draw_graph`)."""
-        from ..viz import draw_graph
-        return draw_graph(self, **kwargs)
+    draw: Callable[..., Any]
+    """`value.draw(**options)`: the computation graph as a drawing (`tinygrad_lab.viz.draw_graph`).
+
+    Attached by the package root (`tinygrad_lab/__init__.py`), which alone may join the layers: the
+    engine knows nothing of drawings.
+    """
 
     # -- operators
     def __add__(self, other: Any) -> Value:

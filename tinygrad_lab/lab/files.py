@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import nn
-from ..engine import Value
+from ..autograd import Value
 from ..utils.files import write_atomic
 from .run import RunResult
 

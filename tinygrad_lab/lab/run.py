@@ -14,8 +14,8 @@ from typing import IO
 import numpy as np
 
 from .. import nn
+from ..autograd import Value, no_grad
 from ..data import DATASETS, InputScaler, load_dataset
-from ..engine import Value, no_grad
 from ..train import Evaluation, History, evaluate, fit
 from .config import LabConfig
 from .model import build_model, make_loss, make_optimizer, make_scheduler

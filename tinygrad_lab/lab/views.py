@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
-from ..engine import Value, no_grad
+from ..autograd import Value, no_grad
 from .run import RunResult
 
 __all__ = ["format_predictions", "accuracy_line", "show_network"]

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..engine import Value
+from ..autograd import Value
 from ..random import resolve_generator
 from ..utils.checks import is_real
 

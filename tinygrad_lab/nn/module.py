@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..engine import Value
+from ..autograd import Value
 from ..serialization import load_state, save_state
 from .parameter import Parameter
 from .summary import summarize

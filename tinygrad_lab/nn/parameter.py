@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine import Value
+from ..autograd import Value
 
 __all__ = ["Parameter"]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine import Value, no_grad
+from ..autograd import Value, no_grad
 from ..utils.tables import format_table
 
 if TYPE_CHECKING:

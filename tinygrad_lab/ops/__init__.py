@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.value import as_value as _value  # noqa: F401  (temporary: the old private names of ops.py)
-from ..autograd.value import unwrap as _data  # noqa: F401
 from .arithmetic import Add, Div, Mul, Neg, Pow, PowValueExponent, Sub, add, div, mul, neg, pow, sub
 from .indexing import GetItem, IndexAdd, getitem, index_add
 from .linalg import Linear, MatMul, linear, matmul

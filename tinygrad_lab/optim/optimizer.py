@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Value, enable_grad
+from ..autograd import Value, enable_grad
 from ..serialization import StateFileError, json_entry, read_json_entry, read_npz, write_npz
 from ..utils.capture import opaque
 from ..utils.checks import is_integer, is_real

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Value
+from ..autograd import Value
 from .optimizer import Optimizer, check_non_negative, lerp_
 
 __all__ = ["RMSprop"]

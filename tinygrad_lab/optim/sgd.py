@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..engine import Value
+from ..autograd import Value
 from ..utils.checks import is_real
 from .optimizer import Optimizer, check_non_negative
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ..engine import AnomalyError, detect_anomaly
+from ..autograd import AnomalyError, detect_anomaly
 from .gradcheck import (
     GradcheckError,
     GradcheckFailure,

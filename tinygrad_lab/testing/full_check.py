@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Value
+from ..autograd import Value
 from .diagnosis import NOT_TWICE_DIFFERENTIABLE, JacobianPair, all_wrong_entries_at_kinks, graph_cut
 from .errors import GradcheckFailure
 from .jacobian import Kink, analytic_jacobians, grads_of, numeric_jacobian

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Value, detect_anomaly
+from ..autograd import Value, detect_anomaly
 from ..utils.checks import is_integer
 from ..utils.frames import user_stacklevel
 from .errors import GradcheckError, GradcheckFailure, GradcheckWarning

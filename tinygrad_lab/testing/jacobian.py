@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import Value
-from ..engine import grad as autograd_grad
+from ..autograd import Value
+from ..autograd import grad as autograd_grad
 from .point import Point, Slot
 from .tolerance import Tolerance
 

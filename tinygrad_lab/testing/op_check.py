@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function, Value
+from ..autograd import Function, Value
 from .diagnosis import JacobianPair, diagnose, shape_mismatch
 from .errors import GradcheckFailure
 from .tolerance import Tolerance

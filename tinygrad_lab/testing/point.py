@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Value
+from ..autograd import Value
 
 __all__ = [
     "Slot", "Point", "as_tuple", "default_name", "checked_slots", "call_func", "differentiable_outputs",

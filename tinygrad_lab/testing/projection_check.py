@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Value
+from ..autograd import Value
 from .diagnosis import projection_hint
 from .errors import GradcheckFailure
 from .jacobian import directional_numeric, dot, grads_of, projected_analytic, unit_normals

@@ -33,7 +33,7 @@ except ImportError as error:  # pragma: no cover - exercised only without hypoth
         "(or pip install hypothesis)"
     ) from error
 
-from ..engine import Value
+from ..autograd import Value
 
 __all__ = [
     "arrays",

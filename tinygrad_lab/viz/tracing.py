@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine import Value, _creation_order
+from ..autograd import Value
+from ..autograd import creation_order as _creation_order
 
 __all__ = ["GraphTrace", "trace"]
 
