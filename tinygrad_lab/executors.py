@@ -42,8 +42,10 @@ class _InProcess(Executor):
 
 
 @contextlib.contextmanager
-def executor(jobs: int = 1, dask: Any = None) -> Iterator[Executor]:
+def executor(jobs: int = 1, dask: Any = None, timeout: float = 10.0) -> Iterator[Executor]:
     """A ``concurrent.futures`` executor: in this process (jobs=1), local processes, or a Dask cluster.
+
+    ``timeout``: seconds to wait for the Dask scheduler to answer.
 
     Example:
         >>> with executor(jobs=1) as pool:
@@ -60,7 +62,7 @@ def executor(jobs: int = 1, dask: Any = None) -> Iterator[Executor]:
             yield dask.get_executor()
             return
         try:
-            client = distributed.Client(dask)
+            client = distributed.Client(dask, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as error:
             raise RuntimeError(f"could not connect to the Dask scheduler at {dask!r} ({error}); start one with "
                                "`dask scheduler` and workers with `dask worker ADDRESS`") from error
