@@ -165,6 +165,9 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
             args = node._args
             if create_graph:
                 local = op.backward(g, node, *parents, **args) if args else op.backward(g, node, *parents)
+            elif op.needs_input_grad_hint:
+                local = op.backward(g, node.data, *[p.data for p in parents],
+                                    needs_input_grad=[p.requires_grad for p in parents], **(args or {}))
             elif args:
                 local = op.backward(g, node.data, *[p.data for p in parents], **args)
             else:

@@ -72,6 +72,9 @@ class Function:
     """
 
     name = "function"
+    #: True: an ordinary backward pass also passes ``needs_input_grad`` (one bool per input, as PyTorch's
+    #: ``ctx.needs_input_grad``), so the rule can skip gradients nobody needs (e.g. a first layer's input).
+    needs_input_grad_hint = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

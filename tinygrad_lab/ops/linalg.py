@@ -79,6 +79,7 @@ class Linear(Function):
     """
 
     name = "linear"
+    needs_input_grad_hint = True
 
     @staticmethod
     def forward(x, weight, bias=None):
@@ -88,11 +89,12 @@ class Linear(Function):
         return y
 
     @staticmethod
-    def backward(g, out, x, weight, bias=None):
+    def backward(g, out, x, weight, bias=None, needs_input_grad=None):
+        gx = g @ weight if needs_input_grad is None or needs_input_grad[0] else None  # not for a first layer
         if x.ndim == 2:
-            return g @ weight, g.T @ x, g.sum(axis=0)
+            return gx, g.T @ x, g.sum(axis=0)
         rows = reshape(g, (-1, g.shape[-1]))
-        return g @ weight, rows.T @ reshape(x, (-1, x.shape[-1])), rows.sum(axis=0)
+        return gx, rows.T @ reshape(x, (-1, x.shape[-1])), rows.sum(axis=0)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:

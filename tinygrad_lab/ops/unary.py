@@ -189,7 +189,14 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(x):
-        return 1 / (1 + np.exp(np.minimum(-x, _EXP_CAP.get(x.dtype, 11.0))))
+        cap = _EXP_CAP.get(x.dtype, 11.0)
+        if not (isinstance(x, np.ndarray) and x.ndim and x.dtype.kind == "f"):
+            return 1 / (1 + np.exp(np.minimum(-x, cap)))
+        t = np.negative(x)              # the same four steps, in one buffer
+        np.minimum(t, cap, out=t)
+        np.exp(t, out=t)
+        t += 1
+        return np.divide(1, t, out=t)
 
     @staticmethod
     def backward(g, out, x):

@@ -44,6 +44,10 @@ def as_array(x: Any) -> Any:
     return np.asarray(x)
 
 
+_active = [0]              # how many threads have a recorder: 0 lets every check skip the thread-local lookup
+_active_lock = threading.Lock()
+
+
 def recorder() -> Any:
     """The recorder of the capture running in this thread, or None.
 
@@ -51,6 +55,8 @@ def recorder() -> Any:
         >>> recorder() is None
         True
     """
+    if not _active[0]:
+        return None
     return getattr(_local, "recorder", None)
 
 
@@ -63,6 +69,10 @@ def set_recorder(value: Any) -> Any:
     """
     previous = getattr(_local, "recorder", None)
     _local.recorder = value
+    change = (value is not None) - (previous is not None)
+    if change:
+        with _active_lock:
+            _active[0] += change
     return previous
 
 
@@ -78,7 +88,7 @@ def opaque(method: Callable) -> Callable:
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        active = getattr(_local, "recorder", None)
+        active = getattr(_local, "recorder", None) if _active[0] else None
         if active is None:
             return method(self, *args, **kwargs)
         return active.opaque(method, self, args, kwargs)
