@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..utils.capture import _active as _capture_active
 from ..utils.capture import recorder as _capture_recorder
 from .anomaly_mode import check_finite, detect_anomaly
 from .function import constant, creation_order, make_node
@@ -94,7 +95,7 @@ def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
     An iterative search collects the nodes; creation order (`_seq`) sorts them,
     since an op's inputs always exist before its output.
     """
-    found = {id(r): r for r in roots}
+    found = set(roots)          # Values hash by identity (object.__hash__), so a set of nodes is a set of ids
     stack = list(roots)
     while stack:
         node = stack.pop()
@@ -104,10 +105,10 @@ def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
         if stops and id(node) in stops:
             continue
         for parent in parents:
-            if parent.requires_grad and id(parent) not in found:
-                found[id(parent)] = parent
+            if parent.requires_grad and parent not in found:
+                found.add(parent)
                 stack.append(parent)
-    return sorted(found.values(), key=creation_order)
+    return sorted(found, key=creation_order)
 
 
 
@@ -135,12 +136,11 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     """
     wanted = {id(v) for v in inputs} if inputs is not None else set()
     order = _topological_order(roots, wanted)
-    grads: dict[int, Any] = {}
+    grads: dict[Value, Any] = {}   # keyed by node (identity hash)
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Value):
             seed = constant(seed, root.data)
-        key = id(root)
-        grads[key] = grads[key] + seed if key in grads else seed
+        grads[root] = grads[root] + seed if root in grads else seed
     found: dict[int, Any] = {}
     modes = _local.modes   # this thread's switches only: other threads keep their grad mode
     anomaly = modes.anomaly
@@ -148,12 +148,11 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     was_enabled, modes.grad_enabled = modes.grad_enabled, create_graph
     try:
         for node in reversed(order):
-            key = id(node)
-            g = grads.pop(key, None)
+            g = grads.pop(node, None)
             if g is None:
                 continue
-            if key in wanted:
-                found[key] = g
+            if wanted and id(node) in wanted:
+                found[id(node)] = g
                 continue
             op = node._op
             if op is None or node._retains_grad:
@@ -165,7 +164,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
             args = node._args
             if create_graph:
                 local = op.backward(g, node, *parents, **args) if args else op.backward(g, node, *parents)
-            elif op.needs_input_grad_hint:
+            elif op.needs_input_grad_hint and not parents[0].requires_grad:   # e.g. a first layer's input
                 local = op.backward(g, node.data, *[p.data for p in parents],
                                     needs_input_grad=[p.requires_grad for p in parents], **(args or {}))
             elif args:
@@ -181,9 +180,8 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                     continue
                 if gp.shape != parent.data.shape:
                     gp = _sum_to(gp, parent, node)
-                pkey = id(parent)
-                prev = grads.get(pkey)
-                grads[pkey] = gp if prev is None else prev + gp
+                prev = grads.get(parent)
+                grads[parent] = gp if prev is None else prev + gp
             if not retain_graph:
                 node._prev = None
     finally:
@@ -211,9 +209,10 @@ def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
         node.grad = make_node(None, g)  # g: a fresh array of the node's dtype
     else:
         node.grad.data = node.grad.data + g
-    capture = _capture_recorder()
-    if capture is not None:          # tinygrad_lab.jit is recording: it keeps this gradient up to date
-        capture.leaf_grad(node)
+    if _capture_active[0]:
+        capture = _capture_recorder()
+        if capture is not None:      # tinygrad_lab.jit is recording: it keeps this gradient up to date
+            capture.leaf_grad(node)
 
 
 def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],

@@ -72,8 +72,9 @@ class Function:
     """
 
     name = "function"
-    #: True: an ordinary backward pass also passes ``needs_input_grad`` (one bool per input, as PyTorch's
-    #: ``ctx.needs_input_grad``), so the rule can skip gradients nobody needs (e.g. a first layer's input).
+    #: True: when the first input does not require grad, an ordinary backward pass passes ``needs_input_grad``
+    #: (one bool per input, as PyTorch's ``ctx.needs_input_grad``), so the rule can skip that gradient (e.g. a
+    #: first layer's input: a matrix product nobody needs).
     needs_input_grad_hint = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

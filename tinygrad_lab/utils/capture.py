@@ -76,6 +76,16 @@ def set_recorder(value: Any) -> Any:
     return previous
 
 
+def _takes_closure_only(method: Callable) -> bool:
+    import inspect
+    try:
+        params = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return (len(params) == 2 and params[1].name == "closure" and params[1].default is None
+            and params[1].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
 def opaque(method: Callable) -> Callable:
     """Wrap a method so that a capture records it as one call, run for real at every replay.
 
@@ -88,10 +98,20 @@ def opaque(method: Callable) -> Callable:
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        active = getattr(_local, "recorder", None) if _active[0] else None
-        if active is None:
-            return method(self, *args, **kwargs)
-        return active.opaque(method, self, args, kwargs)
+        if _active[0]:
+            active = getattr(_local, "recorder", None)
+            if active is not None:
+                return active.opaque(method, self, args, kwargs)
+        return method(self, *args, **kwargs)
+
+    if _takes_closure_only(method):           # optimizers' step(self, closure=None): no argument packing
+        @functools.wraps(method)
+        def wrapper(self: Any, closure: Any = None) -> Any:  # noqa: F811
+            if _active[0]:
+                active = getattr(_local, "recorder", None)
+                if active is not None:
+                    return active.opaque(method, self, () if closure is None else (closure,), {})
+            return method(self, closure)
 
     wrapper._opaque = True  # type: ignore[attr-defined]
     return wrapper
