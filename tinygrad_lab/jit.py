@@ -632,6 +632,16 @@ class JitFunction:
         return _rebuild(capture.outputs)
 
     def _key(self, args: tuple, kwargs: dict) -> Any:
+        if not kwargs:                                   # the common case: Values only
+            key = []
+            for x in args:
+                if type(x) is not Value:
+                    break
+                data = x.data
+                key.append((data.shape, data.dtype, x.requires_grad))
+            else:
+                return tuple(key)
+
         def one(x: Any) -> Any:
             if isinstance(x, Value):
                 return ("V", x.data.shape, x.data.dtype.str, x.requires_grad)
@@ -764,7 +774,8 @@ def _eliminate_copies(capture: _Capture) -> None:
             continue
         pfn, pargs, pkwargs = program[j]
         outs = pkwargs.get("out")
-        if not isinstance(pfn, np.ufunc) or outs is None or len(outs) != 1 or outs[0] is not root:
+        is_ufunc = isinstance(pfn, np.ufunc) or isinstance(getattr(pfn, "__self__", None), np.ufunc)
+        if not is_ufunc or outs is None or len(outs) != 1 or outs[0] is not root:
             continue
         program[j] = (pfn, pargs, dict(pkwargs, out=(buf,)))
         drop.add(i)
