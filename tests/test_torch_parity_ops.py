@@ -7,13 +7,15 @@ from tinygrad_lab import Value
 
 torch = pytest.importorskip("torch")
 
-RNG = np.random.default_rng(1234)
-A = RNG.standard_normal((3, 4))
-B = RNG.standard_normal((3, 4))
-ROW = RNG.standard_normal((4,))
-POS = RNG.uniform(0.2, 2.0, (3, 4))
+_DATA = np.random.default_rng(1234)  # the fixed inputs below, drawn once at import; tests use the `rng` fixture
+A = _DATA.standard_normal((3, 4))
+B = _DATA.standard_normal((3, 4))
+ROW = _DATA.standard_normal((4,))
+POS = _DATA.uniform(0.2, 2.0, (3, 4))
 TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, 2.0], [0.5, 0.5, 0.5, 0.5]])
-SQUARE = RNG.standard_normal((4, 5))
+SQUARE = _DATA.standard_normal((4, 5))
+BIAS = _DATA.standard_normal(5)
+del _DATA
 INDEX = np.array([0, 2, 2, 1])
 
 # (name, inputs, our function, torch function); each function gets one argument per input
@@ -26,7 +28,7 @@ CASES = [
     ("pow_value_exponent", (POS, B), lambda a, b: a ** b, lambda a, b: a ** b),
     ("matmul", (A, SQUARE), lambda a, b: a @ b, lambda a, b: a @ b),
     ("matvec", (A, ROW), lambda a, b: a @ b, lambda a, b: a @ b),
-    ("linear", (A, SQUARE.T, RNG.standard_normal(5)),
+    ("linear", (A, SQUARE.T, BIAS),
      lambda x, w, b: tg.linear(x, w, b), lambda x, w, b: torch.nn.functional.linear(x, w, b)),
     ("exp", (A,), lambda a: a.exp(), torch.exp),
     ("log", (POS,), lambda a: a.log(), torch.log),
@@ -60,12 +62,18 @@ CASES = [
     ("getitem_mask", (A,), lambda a: a[A > 0], lambda a: a[torch.from_numpy(A > 0)]),
     ("concat", (A, B), lambda a, b: tg.concat([a, b], axis=1), lambda a, b: torch.cat([a, b], dim=1)),
     ("stack", (A, B), lambda a, b: tg.stack([a, b], axis=1), lambda a, b: torch.stack([a, b], dim=1)),
+    ("concat_unequal_three_negative_axis", (A, SQUARE[:3, :2], ROW[:3, None]),
+     lambda a, b, c: tg.concat([a, b, c], axis=-1), lambda a, b, c: torch.cat([a, b, c], dim=-1)),
+    ("concat_unequal_axis_0", (A, SQUARE[:1, :4], B[1:]),
+     lambda a, b, c: tg.concat([a, b, c], axis=0), lambda a, b, c: torch.cat([a, b, c], dim=0)),
+    ("stack_three_negative_axis", (A, B, POS),
+     lambda a, b, c: tg.stack([a, b, c], axis=-2), lambda a, b, c: torch.stack([a, b, c], dim=-2)),
 ]
 
 
 @pytest.mark.parametrize("name, inputs, ours, theirs", CASES, ids=[c[0] for c in CASES])
-def test_forward_and_gradients_match_torch(name, inputs, ours, theirs):
-    weights = RNG.standard_normal(np.shape(theirs(*[torch.from_numpy(np.array(x)) for x in inputs])))
+def test_forward_and_gradients_match_torch(name, inputs, ours, theirs, rng):
+    weights = rng.standard_normal(np.shape(theirs(*[torch.from_numpy(np.array(x)) for x in inputs])))
     values = [Value(x, requires_grad=True) for x in inputs]
     out = ours(*values)
     (out * weights).sum().backward()

@@ -262,6 +262,7 @@ def test_evaluate_errors():
         evaluate(model, np.zeros((2, 2)), np.array([[0.5], [2.0]]))
 
 
+@pytest.mark.slow  # a timing measurement: run with -m slow on a quiet machine
 def test_the_full_batch_loop_costs_little_beyond_forward_backward_step():
     X, Y = generate_xor_easy()
     epochs = 300

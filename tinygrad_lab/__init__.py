@@ -19,28 +19,44 @@ from .autograd import (  # noqa: I001  (autograd first: every other layer builds
     set_grad_enabled,
 )
 from . import nn, optim, random
+from .checkpoint import load, save
 from .ops import (
+    argmax,
+    argmin,
     broadcast_to,
     cat,
+    chunk,
     concat,
+    cumsum,
+    erf,
+    expand,
+    flip,
+    gather,
     linear,
     log_softmax,
     logsumexp,
+    masked_fill,
     maximum,
     minimum,
+    repeat,
+    scatter_add,
     softmax,
+    split,
     stack,
+    std,
     sum_to,
+    var,
     where,
 )
 from .jit import JitError, jit
 from .random import manual_seed
 from .testing import gradcheck, gradgradcheck
+from typing import Any
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # the one place the version is written
 
 
-def _draw(self: Value, **options: object) -> object:
+def _draw(self: Value, **options: Any) -> Any:
     """The computation graph of this value as a drawing: `tinygrad_lab.viz.draw_graph(self, **options)`.
 
     Example:
@@ -60,4 +76,8 @@ __all__ = [
     "is_grad_enabled", "detect_anomaly", "concat", "cat", "stack", "where", "maximum", "minimum",
     "softmax", "log_softmax", "logsumexp", "broadcast_to", "sum_to", "linear", "gradcheck", "gradgradcheck",
     "nn", "optim", "random", "manual_seed", "jit", "JitError",
+    "var", "std", "cumsum", "argmax", "argmin", "gather", "scatter_add", "masked_fill", "split", "chunk",
+    "expand", "repeat", "flip", "erf", "save", "load",
 ]
+__all__ += ["var", "std", "cumsum", "argmax", "argmin", "gather", "scatter_add", "masked_fill", "split", "chunk",
+            "expand", "repeat", "flip", "erf", "save", "load"]

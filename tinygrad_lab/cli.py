@@ -24,7 +24,7 @@ import datetime
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,7 +37,7 @@ PROG = "tinygrad-lab"
 # argument types: each raises ArgumentTypeError with a message in the user's terms
 # ----------------------------------------------------------------------------------------------------
 
-def _int_at_least(minimum: int, wording: str):
+def _int_at_least(minimum: int, wording: str) -> Callable[[str], int]:
     """An argparse type for integers >= `minimum`."""
     def parse(text: str) -> int:
         try:
@@ -128,8 +128,13 @@ def _group_list(text: str) -> list[str]:
 # the parser
 # ----------------------------------------------------------------------------------------------------
 
-def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of one lab configuration (shared by ``train`` and ``graph``)."""
+_TRAINING_FLAGS = ("optimizer", "lr", "momentum", "epochs", "batch_size", "lr_schedule", "target_loss",
+                   "stop_at_zero_errors", "log_every", "test_points")
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser, training: bool = True) -> None:
+    """The flags of one lab configuration (shared by ``train`` and ``graph``); ``training=False`` leaves out
+    those that only training uses (the optimizer, epochs, stopping, logging: ``_TRAINING_FLAGS``)."""
     from .data import SCALINGS, dataset_names
     from .lab import ACTIVATIONS, DEFAULT_LR, INITS, LOSSES, OPTIMIZERS, SCHEDULES
 
@@ -141,13 +146,6 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
                    help="hidden layer sizes, e.g. 4,4 (default) or 10,5,3,5; 'none' for no hidden layer")
     g.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid", help="of the hidden layers")
     g.add_argument("--loss", choices=LOSSES, default="mse", help="mse, mae (L1) or bce (default mse)")
-    g.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default sgd")
-    g.add_argument("--lr", type=_positive_float, default=None,
-                   help="learning rate (default: " + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
-    g.add_argument("--momentum", type=_momentum, default=0.9, help="for --optimizer momentum (default 0.9)")
-    g.add_argument("--epochs", type=_positive_int, default=5000, help="most epochs to train (default 5000)")
-    g.add_argument("--batch-size", type=_batch_size, default=None, metavar="full|online|K",
-                   help="full batch (default), online (one point per update) or mini-batches of K points")
     g.add_argument("--init", choices=INITS, default="xavier",
                    help="default (PyTorch's), xavier (Glorot uniform, zero biases; the default) or zeros")
     g.add_argument("--init-gain", type=_positive_float, default=4.0,
@@ -155,15 +153,25 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--no-bias", dest="bias", action="store_false", help="linear layers without biases")
     g.add_argument("--scale-inputs", choices=SCALINGS, default="none",
                    help="input scaling fitted on the training set (default none)")
-    g.add_argument("--lr-schedule", choices=SCHEDULES, default="none",
-                   help="none, step (halve every epochs/4) or plateau (halve when the loss stalls)")
     g.add_argument("--seed", type=_non_negative_int, default=0, help="seed of init, data and batches (default 0)")
-    g.add_argument("--target-loss", type=_non_negative_float, default=None, help="stop once the loss is this low")
-    g.add_argument("--stop-at-zero-errors", action="store_true",
+    if not training:
+        return
+    t = parser.add_argument_group("training")
+    t.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="default sgd")
+    t.add_argument("--lr", type=_positive_float, default=None,
+                   help="learning rate (default: " + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+    t.add_argument("--momentum", type=_momentum, default=0.9, help="for --optimizer momentum (default 0.9)")
+    t.add_argument("--epochs", type=_positive_int, default=5000, help="most epochs to train (default 5000)")
+    t.add_argument("--batch-size", type=_batch_size, default=None, metavar="full|online|K",
+                   help="full batch (default), online (one point per update) or mini-batches of K points")
+    t.add_argument("--lr-schedule", choices=SCHEDULES, default="none",
+                   help="none, step (halve every epochs/4) or plateau (halve when the loss stalls)")
+    t.add_argument("--target-loss", type=_non_negative_float, default=None, help="stop once the loss is this low")
+    t.add_argument("--stop-at-zero-errors", action="store_true",
                    help="stop at the first epoch with every training point right")
-    g.add_argument("--log-every", type=_non_negative_int, default=500, metavar="N",
+    t.add_argument("--log-every", type=_non_negative_int, default=500, metavar="N",
                    help="print the loss every N epochs (default 500; 0: never)")
-    g.add_argument("--test-points", type=_non_negative_int, default=1000, metavar="N",
+    t.add_argument("--test-points", type=_non_negative_int, default=1000, metavar="N",
                    help="held-out points drawn for random data sets (default 1000; 0: none)")
 
 
@@ -225,9 +233,22 @@ def build_parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="draw the computation graph of one training step",
                            description="Build a configuration (default: the 2-4-4-1 net on XOR-easy), run one "
                                        "forward and backward pass, and draw its graph (SVG, PNG, PDF or DOT).")
-    _add_config_arguments(graph)
-    graph.add_argument("--out", default="runs/graph.svg",
-                       help="output file; its suffix picks the format (default runs/graph.svg)")
+    _add_config_arguments(graph, training=False)
+    draw = graph.add_argument_group("drawing")
+    draw.add_argument("--out", default="runs/graph.svg",
+                      help="output file; its suffix picks the format (default runs/graph.svg)")
+    draw.add_argument("--format", choices=("svg", "png", "pdf", "dot"), default=None,
+                      help="svg, png, pdf or dot (default: from --out's suffix)")
+    draw.add_argument("--direction", choices=("auto", "LR", "TB", "RL", "BT"), default="auto",
+                      help="layout: auto (default: chosen from the graph's shape), LR (left to right), TB, RL, BT")
+    draw.add_argument("--depth", type=_non_negative_int, default=None, metavar="N",
+                      help="open N levels of module calls (0: the model and the loss as single boxes; default all)")
+    draw.add_argument("--max-nodes", type=_positive_int, default=None, metavar="N",
+                      help="draw the N values nearest the loss and one box for the rest (default all)")
+    draw.add_argument("--show-order", action="store_true", help="number the values in the order backward() visits them")
+    draw.add_argument("--grads", action=argparse.BooleanOptionalAction, default=True,
+                      help="run the backward pass and show every value's gradient (default; --no-grads: the forward "
+                           "graph only)")
     return parser
 
 
@@ -238,13 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _config_from(args: argparse.Namespace, name: str | None = None) -> Any:
     from .lab import LabConfig
 
+    training = {flag: getattr(args, flag) for flag in _TRAINING_FLAGS if hasattr(args, flag)}
     return LabConfig(name=name or args.dataset, dataset=args.dataset, n_points=args.points, hidden=args.hidden,
-                     activation=args.activation, loss=args.loss, optimizer=args.optimizer, lr=args.lr,
-                     momentum=args.momentum, epochs=args.epochs, batch_size=args.batch_size, init=args.init,
-                     init_gain=args.init_gain, bias=args.bias, scale_inputs=args.scale_inputs,
-                     lr_schedule=args.lr_schedule, seed=args.seed, target_loss=args.target_loss,
-                     stop_at_zero_errors=args.stop_at_zero_errors, log_every=args.log_every,
-                     test_points=args.test_points)
+                     activation=args.activation, loss=args.loss, init=args.init, init_gain=args.init_gain,
+                     bias=args.bias, scale_inputs=args.scale_inputs, seed=args.seed, **training)
 
 
 def _describe(config: Any) -> str:
@@ -336,18 +354,33 @@ def _cmd_experiments(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _cmd_graph(args: argparse.Namespace, out: IO[str]) -> int:
+    import numpy as np
+
+    from . import viz
+    from .autograd import Value
     from .data import InputScaler
-    from .lab import build_model, draw_training_step, make_loss, prepare_data
+    from .lab import GRAPHVIZ_HINT, build_model, make_loss, prepare_data
 
     suffix = Path(args.out).suffix.lower()
-    if suffix not in (".svg", ".png", ".pdf", ".dot"):
-        raise ValueError(f"--out must end in .svg, .png, .pdf or .dot, got {args.out!r}")
+    if args.format is None and suffix not in (".svg", ".png", ".pdf", ".dot"):
+        raise ValueError(f"--out must end in .svg, .png, .pdf or .dot (or give --format), got {args.out!r}")
+    if args.format is not None and suffix in (".svg", ".png", ".pdf", ".dot") and suffix[1:] != args.format:
+        raise ValueError(f"--out {args.out!r} ends in {suffix} but --format is {args.format}; make them agree")
     config = _config_from(args)
     inputs, targets, _, _ = prepare_data(config)
     scaled = InputScaler(config.scale_inputs).fit(inputs).transform(inputs)
-    path, hint = draw_training_step(build_model(config), scaled, targets, make_loss(config), args.out)
-    print(f"wrote the graph of one training step of the {config.architecture} network on {config.dataset}: "
-          f"{path}", file=out)
+    model = build_model(config)
+    loss = make_loss(config)(model(Value(scaled, label="x")), Value(np.asarray(targets, dtype=np.float64), label="y"))
+    loss.label = "loss"
+    drawing = viz.draw_graph(loss, params=model, grads=args.grads, depth=args.depth, max_nodes=args.max_nodes,
+                             show_order=args.show_order, rankdir=None if args.direction == "auto" else args.direction)
+    hint: str | None = None
+    try:
+        path = viz.render(drawing, args.out, format=args.format)
+    except viz.GraphvizNotFoundError as err:
+        path, hint = err.dot_path, GRAPHVIZ_HINT
+    what = "one training step (forward and backward)" if args.grads else "the forward pass"
+    print(f"wrote the graph of {what} of the {config.architecture} network on {config.dataset}: {path}", file=out)
     if hint:
         print(f"note: {hint}", file=out)
     return 0

@@ -364,7 +364,7 @@ class DataLoader:
             if n and (n == size or not self.drop_last):
                 yield self.inputs, self.targets
             return
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        order = self._rng.permutation(n) if self._rng is not None else np.arange(n)  # _rng: only to shuffle
         stop = n - n % size if self.drop_last else n
         for start in range(0, stop, size):
             index = order[start:start + size]

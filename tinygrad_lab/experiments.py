@@ -377,7 +377,9 @@ def _execute(tasks: Sequence[_Task], jobs: int, progress: Any, dask: Any = None)
             progress(len(block))
     summaries = []
     for t in tasks:
-        numbers = dict(distinct[_key(t.config)])
+        numbers = distinct[_key(t.config)]
+        if numbers is None:  # cannot happen: every distinct configuration ran above
+            raise RuntimeError(f"experiments: no result for {t.config.name}")
         summaries.append(RunSummary(group=t.group, variant=t.variant, dataset=t.dataset, seed=t.seed, **numbers))
     return summaries
 
@@ -526,7 +528,6 @@ def _finding(group_runs: dict[tuple[str, str], list[RunSummary]], variants: Sequ
 
 
 def _local_minimum_section(summaries: Sequence[RunSummary]) -> list[str]:
-    stuck = [r for r in summaries if r.dataset == "xor_easy" and not r.converged and r.group != "data_scale"]
     xor_runs = [r for r in summaries if r.dataset == "xor_easy" and r.group != "data_scale"]
     lines = ["## Why some seeds do not converge: local minima and plateaus", "",
              "The loss of a neural network is not convex. Depending on where the random initial weights put "
@@ -534,22 +535,56 @@ def _local_minimum_section(summaries: Sequence[RunSummary]) -> list[str]:
              "(a local minimum), or crawl across a nearly flat region (a plateau) for longer than the epoch "
              "budget. The same network, data and learning rate then converge for one seed and not for "
              "another, which is why every configuration below runs over several seeds and reports the "
-             "**share of seeds that converge** next to the mean accuracy. On XOR-easy the typical stuck "
-             "state classifies 20 of 21 points right: the network draws one straight-ish boundary and "
-             "leaves the middle point (0.5, 0.5) with the wrong class, with a mean squared error near "
-             "1/21 * 0.9^2 ≈ 0.04.", ""]
-    if stuck:
-        one_wrong = [r for r in stuck if len(r.wrong_points) == 1]
-        middle = sum(r.wrong_points[0] == (0.5, 0.5) for r in one_wrong)
-        counts = Counter(p for r in stuck for p in r.wrong_points)
-        common = ", ".join(f"({x:g}, {y:g}) in {k} run{'s' * (k != 1)}" for (x, y), k in counts.most_common(3))
-        lines += [f"In this report {len(stuck)} of {len(xor_runs)} XOR-easy runs did not converge. "
-                  f"{len(one_wrong)} of them ended with exactly one point wrong, {middle} of those the middle "
-                  "point (0.5, 0.5): the local minimum above. The rest belong to settings that cannot "
-                  "separate XOR (no activation, zero initialisation), learn slowly (small learning rates, "
-                  "MAE) or had not settled within the budget; the points most often left wrong over all "
-                  f"non-converged runs: {common}.", ""]
+             "**share of seeds that converge** next to the mean accuracy.", ""]
+    if xor_runs:
+        lines += [stuck_runs_text(xor_runs), ""]
     return lines
+
+
+def stuck_runs_text(runs: Sequence[RunSummary]) -> str:
+    """What the XOR-easy runs that did not converge have in common, in sentences made from their numbers only.
+
+    Example:
+        >>> def run(group, wrong):
+        ...     return RunSummary(group, "v", "xor_easy", 0, 21, not wrong, 1 - len(wrong) / 21, math.nan, 0.04,
+        ...                       10, 10, None, wrong, 0.0, "max_epochs", np.zeros(0))
+        >>> print(stuck_runs_text([run("lr", [(0.5, 0.5)]), run("lr", [(0.5, 0.5)]), run("init", [])]))
+        2 of 3 XOR-easy runs did not converge. Both ended with exactly one point wrong, the middle point
+        (0.5, 0.5) in both: ...
+    """
+    stuck = [r for r in runs if not r.converged]
+    if not stuck:
+        return f"All {len(runs)} XOR-easy runs converged: none got stuck."
+    n = len(stuck)
+    text = [f"{n} of {len(runs)} XOR-easy run{'s' * (len(runs) != 1)} did not converge."]
+    one_wrong = [r for r in stuck if len(r.wrong_points) == 1]
+    if one_wrong:
+        k = len(one_wrong)
+        who = ("It" if n == 1 else "Both" if n == 2 else "All") if k == n else f"{k} of them"
+        sentence = f"{who} ended with exactly one point wrong"
+        at_middle = [r for r in one_wrong if r.wrong_points[0] == (0.5, 0.5)]
+        if at_middle:
+            where = ("" if k == 1 else " in both" if k == 2 else " in all") if len(at_middle) == k \
+                else f" in {len(at_middle)}"
+            loss = float(np.median([r.final_loss for r in at_middle]))
+            sentence += (f", the middle point (0.5, 0.5){where}: the local minimum where one straight-ish boundary "
+                         f"leaves the middle point on the wrong side (median final loss {loss:.3g}; a mean squared "
+                         "error of 1/21 * 0.9^2 ≈ 0.04 is that state)")
+        text.append(sentence + ".")
+    else:
+        wrong_counts = Counter(len(r.wrong_points) for r in stuck)
+        k, times = min(wrong_counts.items(), key=lambda item: (-item[1], item[0]))
+        text.append(f"None ended with exactly one point wrong; the most common outcome was {k} point"
+                    f"{'s' * (k != 1)} wrong ({times} of {n} runs).")
+    counts = Counter(p for r in stuck for p in r.wrong_points)
+    if counts:
+        common = ", ".join(f"({x:g}, {y:g}) in {k} run{'s' * (k != 1)}" for (x, y), k in counts.most_common(3))
+        text.append(f"Points most often left wrong: {common}.")
+    settings = Counter(f"{r.group}: {r.variant}" for r in stuck)
+    if len(settings) > 1:
+        text.append("Settings with the most stuck runs: "
+                    + ", ".join(f"{name} ({k})" for name, k in settings.most_common(3)) + ".")
+    return " ".join(text)
 
 
 def _scale_section(summaries: Sequence[RunSummary], out: Path) -> list[str]:

@@ -166,7 +166,7 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], inputs: 
 
 
 def plot_experiment_group(title: str, variants: Sequence[str], share_converged: Mapping[str, Sequence[float]],
-                          curves: Mapping[str, Sequence[Any]], path: str | os.PathLike,
+                          curves: Mapping[str, Sequence[Any] | np.ndarray], path: str | os.PathLike,
                           curve_label: str = "") -> Path:
     """One experiment group: left, the share of seeds that converged per variant (one bar per data
     set); right, the median learning curve of each variant on one data set (``curve_label``).
@@ -230,16 +230,17 @@ def plot_scale_study(sizes: Sequence[int], epochs: Sequence[Sequence[float]], pa
     fig, ax = _figure("scale")
     all_values = [v for row in epochs for v in row if math.isfinite(v)]
     top = float(budget) if budget else (max(all_values) * 1.05 if all_values else 1.0)
-    medians, missed_label = [], f"not within {budget} epochs" if budget else "never reached"
-    for size, row in zip(sizes, epochs, strict=True):
-        row = np.asarray(row, dtype=np.float64)
+    medians: list[float] = []
+    missed_label: str | None = f"not within {budget} epochs" if budget else "never reached"
+    for size, row_values in zip(sizes, epochs, strict=True):
+        row = np.asarray(row_values, dtype=np.float64)
         ok = np.isfinite(row)
         ax.scatter(np.full(ok.sum(), size), row[ok], color=BLUE, s=14, alpha=0.6)
         if (~ok).any():
             ax.scatter(np.full((~ok).sum(), size), np.full((~ok).sum(), top), color=RED, marker="x", s=30,
                        label=missed_label)
             missed_label = None
-        medians.append(np.median(row[ok]) if ok.any() else math.nan)
+        medians.append(float(np.median(row[ok])) if ok.any() else math.nan)
     ax.plot(sizes, medians, color="black", linewidth=1.5, marker="o", label="median of the runs that got there")
     if budget:
         ax.axhline(budget, color=RED, linewidth=0.8, linestyle="--", alpha=0.6)

@@ -238,13 +238,27 @@ def _is_plateau(scheduler: Any) -> bool:
     return isinstance(scheduler, ReduceLROnPlateau)
 
 
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (where tqdm.auto draws a widget bar)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
 def _progress_bar(show: bool | None, epochs: int, quiet: bool) -> Any:
+    """A tqdm bar of the epochs: a widget in a notebook, text on a terminal (tqdm.auto chooses).
+
+    ``show=None`` means: when standard error is a terminal or the code runs in a notebook."""
     if quiet or show is False or epochs == 0:
         return None
-    if show is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+    if show is None and not ((hasattr(sys.stderr, "isatty") and sys.stderr.isatty()) or _in_notebook()):
         return None
-    from tqdm import tqdm
-    return tqdm(total=epochs, unit="epoch", leave=False, dynamic_ncols=True)
+    import warnings
+
+    with warnings.catch_warnings():  # a notebook without ipywidgets: tqdm warns, then draws a text bar
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
+        return tqdm(total=epochs, unit="epoch", leave=False, dynamic_ncols=True)
 
 
 def _replayable(model: Any) -> bool:
@@ -285,8 +299,9 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
         threshold: output above it means class 1 (one output column); 0.0 for logits.
         log_every: print ``epoch N loss L`` every N epochs and at the last one (None: no log).
         seed: seed of the shuffling (the model's initialisation is up to you: ``manual_seed``).
-        progress: a tqdm progress bar: True, False, or None = only when standard error is a terminal.
-        quiet: no log and no progress bar.
+        progress: a tqdm progress bar of the epochs (``tqdm.auto``: a widget in a notebook, text on a
+            terminal): True, False, or None (default) = when standard error is a terminal or in a notebook.
+        quiet: no log and no progress bar, whatever ``log_every`` and ``progress`` say.
         file: where the log goes (default standard output).
         jit: replay the full-batch forward and backward with :func:`tinygrad_lab.jit` (the same numbers,
             less time); None (default) uses it when every module of the model is a deterministic
@@ -379,10 +394,10 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
                     history.converged_epoch = epoch
             history.epochs = epoch
             stop = reason is not None
-            if stop:
+            if reason is not None:
                 history.stop_reason = reason
 
-            if log is not None and (epoch % log_every == 0 or epoch == epochs or stop):
+            if log is not None and log_every is not None and (epoch % log_every == 0 or epoch == epochs or stop):
                 line = format_epoch(epoch, epoch_loss)
                 if bar is not None:
                     bar.write(line, file=log)

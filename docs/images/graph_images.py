@@ -26,10 +26,9 @@ def lab_network():
 
 def main() -> None:
     model, loss = lab_network()
-    loss.backward(retain_graph=True)  # keep the graph, so it can be drawn with its gradients
-    for fmt in ("svg", "png"):
-        render(loss, HERE / f"graph_xor.{fmt}", params=model, rankdir="TB")
-    render(loss, HERE / "graph_xor_order.svg", params=model, rankdir="TB", show_order=True)
+    for fmt in ("svg", "png"):  # grads=True: the backward pass runs for the drawing; every gradient shown
+        render(loss, HERE / f"graph_xor.{fmt}", params=model, grads=True)
+    render(loss, HERE / "graph_xor_order.svg", params=model, grads=True, show_order=True)
     render(loss, HERE / "graph_xor_depth1.svg", params=model, depth=1)
     render(loss, HERE / "graph_xor_depth0.svg", params=model, depth=0)
 
@@ -42,10 +41,7 @@ def main() -> None:
     d = e + c
     out = d * f
     e.label, d.label, out.label = "e", "d", "L"
-    e.retain_grad()
-    d.retain_grad()
-    out.backward(retain_graph=True)
-    render(out, HERE / "graph_scalar.svg", show_order=True)
+    render(out, HERE / "graph_scalar.svg", grads=True, show_order=True)
 
     x = Value(0.5, requires_grad=True, label="x")
     y = x

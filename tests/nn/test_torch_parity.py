@@ -15,7 +15,14 @@ from tinygrad_lab.nn import functional as F  # noqa: E402
 from tinygrad_lab.optim import lr_scheduler  # noqa: E402
 
 REDUCTIONS = ["mean", "sum", "none"]
-rng = np.random.default_rng(2024)
+rng: np.random.Generator  # a fresh seeded generator for each test: see _per_test_rng
+@pytest.fixture(autouse=True)
+def _per_test_rng(request):
+    """Each test draws its random data from its own generator, seeded from the test's id (the `rng` fixture of
+    tinygrad_lab's pytest plugin), so its data do not depend on which tests ran before it."""
+    global rng
+    rng = request.getfixturevalue("rng")
+
 
 
 def t(a, grad=False):
@@ -159,9 +166,9 @@ def test_state_dict_loads_into_the_equivalent_torch_model_with_identical_outputs
     assert not result.missing_keys and not result.unexpected_keys
     x = rng.random((21, 2))
     np.testing.assert_allclose(ours(Value(x)).data, theirs(t(x)).detach().numpy(), rtol=1e-14, atol=0)
-    layer, torch_layer = nn.Linear(3, 2), torch.nn.Linear(3, 2).double()
+    layer, torch_layer = nn.Linear(3, 2, generator=1), torch.nn.Linear(3, 2).double()
     torch_layer.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
-    # unseeded weights: allow one float64 round-off of a 3-term dot product
+    # allow one float64 round-off of a 3-term dot product
     x = rng.normal(size=(4, 3))
     np.testing.assert_allclose(layer(Value(x)).data, torch_layer(t(x)).detach().numpy(), rtol=1e-13, atol=1e-15)
 
@@ -199,8 +206,12 @@ def test_training_trajectories_match_torch():
 
 # ---------------------------------------------------------------------------- optimizers
 
-P0 = rng.normal(size=(3, 2))
-A = rng.uniform(0.5, 2, (3, 2))
+def _fixed_start():
+    data = np.random.default_rng(2024)
+    return data.normal(size=(3, 2)), data.uniform(0.5, 2, (3, 2))
+
+
+P0, A = _fixed_start()   # the same start point and curvature for every optimizer test
 
 
 def trajectory(make, framework, steps=12):
@@ -341,7 +352,9 @@ def test_gains_match_torch(name, param):
 
 
 def test_linear_default_init_bounds_match_torch():
-    torch_layer = torch.nn.Linear(50, 300)
+    with torch.random.fork_rng():      # seeded: the spread checks below fail for about 1 in 2,000 draws
+        torch.manual_seed(0)
+        torch_layer = torch.nn.Linear(50, 300)
     layer = nn.Linear(50, 300, generator=0)
     for ours, theirs in [(layer.weight.data, torch_layer.weight), (layer.bias.data, torch_layer.bias)]:
         theirs = theirs.detach().numpy()

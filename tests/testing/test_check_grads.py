@@ -18,7 +18,14 @@ from tinygrad_lab.testing import (
 
 from .test_gradcheck import FlippedSub, HalfDetachedCube, HalfSquare, NoGradient
 
-RNG = np.random.default_rng(99)
+RNG: np.random.Generator  # a fresh seeded generator for each test: see _per_test_rng
+@pytest.fixture(autouse=True)
+def _per_test_rng(request):
+    """Each test draws its random data from its own generator, seeded from the test's id (the `rng` fixture of
+    tinygrad_lab's pytest plugin), so its data do not depend on which tests ran before it."""
+    global RNG
+    RNG = request.getfixturevalue("rng")
+
 
 
 def value(*shape: int) -> Value:

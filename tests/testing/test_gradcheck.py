@@ -10,7 +10,14 @@ import pytest
 from tinygrad_lab import Function, Value
 from tinygrad_lab.testing import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
 
-RNG = np.random.default_rng(1234)
+RNG: np.random.Generator  # a fresh seeded generator for each test: see _per_test_rng
+@pytest.fixture(autouse=True)
+def _per_test_rng(request):
+    """Each test draws its random data from its own generator, seeded from the test's id (the `rng` fixture of
+    tinygrad_lab's pytest plugin), so its data do not depend on which tests ran before it."""
+    global RNG
+    RNG = request.getfixturevalue("rng")
+
 
 
 def value(*shape: int, dtype=np.float64, requires_grad: bool = True) -> Value:

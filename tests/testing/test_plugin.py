@@ -73,8 +73,13 @@ def test_profile_option_and_environment_variable(pytester: pytest.Pytester, rest
     assert profile_line(pytester.runpytest_inprocess("-s", "--tinygrad-lab-profile=ci")) == [
         "ci",
         "50",
-        "True",
+        "False",   # CI draws new examples on every run
         "None",
+    ]
+    assert profile_line(pytester.runpytest_inprocess("-s", "--tinygrad-lab-profile=derandomized"))[:3] == [
+        "derandomized",
+        "50",
+        "True",
     ]
     monkeypatch.setenv("HYPOTHESIS_PROFILE", "dev")
     assert profile_line(pytester.runpytest_inprocess("-s")) == ["dev", "10", "False", "None"]
@@ -95,7 +100,7 @@ def test_unknown_profile_is_a_usage_error(pytester: pytest.Pytester, restore_pro
     pytester.makepyfile(PROFILE_PROBE)
     result = pytester.runpytest_inprocess("--tinygrad-lab-profile=nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown hypothesis profile 'nope'*registers tinygrad_lab, ci, dev*"])
+    result.stderr.fnmatch_lines(["*unknown hypothesis profile 'nope'*registers tinygrad_lab, ci, derandomized, dev*"])
 
 
 def test_assert_grad_close_failure_shows_the_report_not_the_internals(pytester: pytest.Pytester):

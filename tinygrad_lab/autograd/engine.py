@@ -27,6 +27,7 @@ from ..utils.capture import recorder as _capture_recorder
 from .anomaly_mode import check_finite, detect_anomaly
 from .function import constant, creation_order, make_node
 from .grad_mode import _local
+from .hooks import VALUE_HOOKS, run_value_hooks
 from .value import Value
 
 __all__ = ["backward", "grad"]
@@ -95,7 +96,7 @@ def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
     An iterative search collects the nodes; creation order (`_seq`) sorts them,
     since an op's inputs always exist before its output.
     """
-    found = set(roots)          # Values hash by identity (object.__hash__), so a set of nodes is a set of ids
+    found = {id(r): r for r in roots}
     stack = list(roots)
     while stack:
         node = stack.pop()
@@ -105,11 +106,19 @@ def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
         if stops and id(node) in stops:
             continue
         for parent in parents:
-            if parent.requires_grad and parent not in found:
-                found.add(parent)
+            if parent.requires_grad and id(parent) not in found:
+                found[id(parent)] = parent
                 stack.append(parent)
-    return sorted(found, key=creation_order)
+    return sorted(found.values(), key=creation_order)
 
+
+def _leading_to(order: Sequence[Value], wanted: set[int]) -> set[int]:
+    """Ids of the nodes of `order` (parents first) that are wanted or have a wanted ancestor."""
+    leading: set[int] = set()
+    for node in order:
+        if id(node) in wanted or any(id(p) in leading for p in node._prev or ()):
+            leading.add(id(node))
+    return leading
 
 
 def _sum_to(g: Any, parent: Value, node: Value) -> Any:
@@ -135,31 +144,40 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     through the rules unless `create_graph`, when Values do (recording the pass).
     """
     wanted = {id(v) for v in inputs} if inputs is not None else set()
-    order = _topological_order(roots, wanted)
-    grads: dict[Value, Any] = {}   # keyed by node (identity hash)
+    order = _topological_order(roots, set())
+    # With `inputs`, only nodes that are one of them or have one among their ancestors pass gradients on:
+    # a wanted intermediate value still passes its gradient on to the wanted values upstream of it.
+    needed = _leading_to(order, wanted) if inputs is not None else None
+    grads: dict[int, Any] = {}
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Value):
             seed = constant(seed, root.data)
-        grads[root] = grads[root] + seed if root in grads else seed
+        key = id(root)
+        grads[key] = grads[key] + seed if key in grads else seed
     found: dict[int, Any] = {}
     modes = _local.modes   # this thread's switches only: other threads keep their grad mode
     anomaly = modes.anomaly
     fill_grads = inputs is None
+    value_hooks = VALUE_HOOKS   # Value.register_hook: usually empty
     was_enabled, modes.grad_enabled = modes.grad_enabled, create_graph
     try:
         for node in reversed(order):
-            g = grads.pop(node, None)
+            key = id(node)
+            g = grads.pop(key, None)
             if g is None:
                 continue
-            if wanted and id(node) in wanted:
-                found[id(node)] = g
-                continue
+            if value_hooks and key in value_hooks:
+                g = run_value_hooks(node, g, create_graph)
+            if key in wanted:
+                found[key] = g
             op = node._op
             if op is None or node._retains_grad:
                 if fill_grads:
                     _accumulate(node, g, create_graph)
                 if op is None:
                     continue
+            if needed is not None and key not in needed:
+                continue
             parents = node._prev
             args = node._args
             if create_graph:
@@ -180,8 +198,9 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                     continue
                 if gp.shape != parent.data.shape:
                     gp = _sum_to(gp, parent, node)
-                prev = grads.get(parent)
-                grads[parent] = gp if prev is None else prev + gp
+                pkey = id(parent)
+                prev = grads.get(pkey)
+                grads[pkey] = gp if prev is None else prev + gp
             if not retain_graph:
                 node._prev = None
     finally:

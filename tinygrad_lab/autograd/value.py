@@ -60,6 +60,11 @@ class Value:
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_args", "_retains_grad",
                  "_seq", "_calls", "_origin", "__weakref__")
     __array_priority__ = 1000
+    # the public slots' types, for type checkers (make_node fills them)
+    data: np.ndarray
+    grad: Value | None
+    requires_grad: bool
+    label: str | None
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
                  label: str | None = None) -> None:
@@ -315,6 +320,77 @@ class Value:
         """self ** exponent."""
         return _ops.pow(self, exponent)
 
+    def var(self, axis: Any = None, correction: float | None = 1, keepdims: bool = False,
+            **torch_names: Any) -> Value:
+        """Variance over `axis` with `correction` (1 by default), as `Tensor.var`."""
+        return _ops.var(self, axis, correction, keepdims, **torch_names)
+
+    def std(self, axis: Any = None, correction: float | None = 1, keepdims: bool = False,
+            **torch_names: Any) -> Value:
+        """Standard deviation over `axis` with `correction` (1 by default), as `Tensor.std`."""
+        return _ops.std(self, axis, correction, keepdims, **torch_names)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, **torch_names: Any) -> Value:
+        """Index of the largest element (an int64 Value, no gradient), as `Tensor.argmax`."""
+        return _ops.argmax(self, axis, keepdims, **torch_names)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, **torch_names: Any) -> Value:
+        """Index of the smallest element (an int64 Value, no gradient), as `Tensor.argmin`."""
+        return _ops.argmin(self, axis, keepdims, **torch_names)
+
+    def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Value:
+        """Cumulative sum along `dim`, as `Tensor.cumsum`."""
+        return _ops.cumsum(self, axis, dim=dim)
+
+    def gather(self, dim: int, index: Any) -> Value:
+        """Values along `dim` at `index`, as `Tensor.gather`."""
+        return _ops.gather(self, dim, index)
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Value:
+        """A copy with `src` added at `index` along `dim`, as `Tensor.scatter_add`."""
+        return _ops.scatter_add(self, dim, index, src)
+
+    def masked_fill(self, mask: Any, value: float) -> Value:
+        """`value` where `mask` is True, as `Tensor.masked_fill`."""
+        return _ops.masked_fill(self, mask, value)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple:
+        """Pieces along `dim` (a size or a list of sizes), as `Tensor.split`."""
+        return _ops.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """`chunks` nearly equal pieces along `dim`, as `Tensor.chunk`."""
+        return _ops.chunk(self, chunks, dim)
+
+    def expand(self, *sizes: Any) -> Value:
+        """Broadcast to `sizes` (-1 keeps a size), as `Tensor.expand`."""
+        return _ops.expand(self, *sizes)
+
+    def expand_as(self, other: Any) -> Value:
+        """Broadcast to the shape of `other`, as `Tensor.expand_as`."""
+        return _ops.expand(self, tuple(other.shape))
+
+    def repeat(self, *repeats: Any) -> Value:
+        """Tile `repeats` times per axis, as `Tensor.repeat`."""
+        return _ops.repeat(self, *repeats)
+
+    def flip(self, *dims: Any) -> Value:
+        """Reverse along `dims`, as `Tensor.flip`."""
+        return _ops.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def erf(self) -> Value:
+        """The error function elementwise, as `Tensor.erf`."""
+        return _ops.erf(self)
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> Any:
+        """Call `hook(grad)` when this Value's gradient is computed; it may return a replacement gradient.
+
+        As `Tensor.register_hook`.
+
+        Returns a handle whose `.remove()` takes the hook out (see `tinygrad_lab.autograd.hooks`).
+        """
+        return _hooks.register_hook(self, hook)
+
     draw: Callable[..., Any]
     """`value.draw(**options)`: the computation graph as a drawing (`tinygrad_lab.viz.draw_graph`).
 
@@ -453,4 +529,5 @@ def as_value(x: Any, like: Any) -> Value:
 from .. import ops as _ops  # noqa: E402
 from ..ops.arithmetic import Add, Div, Mul, Neg, Sub  # noqa: E402
 from . import engine as _engine  # noqa: E402
+from . import hooks as _hooks  # noqa: E402
 from .function import Function, constant, make_node  # noqa: E402

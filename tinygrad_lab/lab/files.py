@@ -27,7 +27,8 @@ GRAPHVIZ_HINT = "the Graphviz program 'dot' is missing, so the graph was written
 
 def draw_training_step(model: nn.Module, inputs: np.ndarray, targets: np.ndarray, loss_fn: nn.Module,
                        path: str | os.PathLike, format: str | None = None) -> tuple[Path, str | None]:
-    """Draw the computation graph of one training step (forward and backward, without the update).
+    """Draw the computation graph of one training step (forward and backward, without the update), with the
+    gradient of the loss on every value.
 
     Returns the path written and, when Graphviz is missing and only the DOT text could be
     written, a one-line hint (else None). The model's parameters and gradients are left unchanged.
@@ -38,22 +39,15 @@ def draw_training_step(model: nn.Module, inputs: np.ndarray, targets: np.ndarray
     """
     from .. import viz
 
-    saved = [(p, p.grad) for p in model.parameters()]
-    for p in model.parameters():
-        p.grad = None
+    loss = loss_fn(model(Value(np.asarray(inputs, dtype=np.float64), label="x")),
+                   Value(np.asarray(targets, dtype=np.float64), label="y"))
+    loss.label = "loss"
+    # grads=True runs the backward pass for the drawing only: every gradient shown, no .grad changed
+    drawing = viz.draw_graph(loss, params=model, grads=True)
     try:
-        loss = loss_fn(model(Value(np.asarray(inputs, dtype=np.float64), label="x")),
-                       Value(np.asarray(targets, dtype=np.float64), label="y"))
-        loss.label = "loss"
-        loss.backward(retain_graph=True)
-        drawing = viz.draw_graph(loss, params=model, rankdir="TB")  # tall: a screen shows it whole
-        try:
-            return viz.render(drawing, path, format=format), None
-        except viz.GraphvizNotFoundError as err:
-            return err.dot_path, GRAPHVIZ_HINT
-    finally:
-        for p, g in saved:
-            p.grad = g
+        return viz.render(drawing, path, format=format), None
+    except viz.GraphvizNotFoundError as err:
+        return err.dot_path, GRAPHVIZ_HINT
 
 
 def predictions_csv(result: RunResult) -> str:

@@ -44,9 +44,10 @@ def format_predictions(result: RunResult, max_rows: int | None = 30) -> str:
 def accuracy_line(result: RunResult) -> str:
     """One line: the training accuracy (and the held-out one when there is a held-out set)."""
     n = len(result.targets)
-    right = int(result.train.correct.sum())
+    correct = result.train.correct
+    right = int(correct.sum()) if correct is not None else 0
     line = f"accuracy {100 * result.train.accuracy:.2f}% ({right}/{n} training points right)"
-    if result.test is not None:
+    if result.test is not None and result.test_targets is not None:
         line += f", held-out accuracy {100 * result.test.accuracy:.2f}% on {len(result.test_targets)} new points"
     return line
 

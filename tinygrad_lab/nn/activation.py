@@ -123,3 +123,50 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+# ---------------------------------------------------------------------------- issue 11: smooth activations
+
+class GELU(Module):
+    """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation with `approximate='tanh'`.
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> GELU()(Value([0.0, 1.0])).data.round(4).tolist()
+        [0.0, 0.8413]
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input: Any) -> Any:
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x) elementwise (also called swish), as `torch.nn.SiLU`.
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> SiLU()(Value([0.0, 1.0])).data.round(4).tolist()
+        [0.0, 0.7311]
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
+
+    def forward(self, input: Any) -> Any:
+        return F.silu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+__all__ += ["GELU", "SiLU"]

@@ -27,7 +27,30 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.value import Value
 from ..autograd.value import unwrap as _data
-from ..ops import abs, leaky_relu, linear, permute, relu, reshape, sigmoid, tanh
+from ..ops import (  # computed by ops; nn.functional is where PyTorch users look for them
+    abs,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    embedding,
+    gelu,
+    layer_norm,
+    leaky_relu,
+    linear,
+    max_pool1d,
+    max_pool2d,
+    one_hot,
+    pad,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    silu,
+    tanh,
+)
 from ..ops import log_softmax as _log_softmax
 from ..ops import softmax as _softmax
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, MSELoss
@@ -36,7 +59,8 @@ from ..random import resolve_generator
 __all__ = [
     "linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "dropout",
     "mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "nll_loss",
+    "nll_loss", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
+    "batch_norm", "layer_norm", "embedding", "one_hot", "pad", "gelu", "silu",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")

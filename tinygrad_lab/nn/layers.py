@@ -160,3 +160,44 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+# ---------------------------------------------------------------------------- issue 11
+
+class Unflatten(Module):
+    """Split dimension `dim` into `unflattened_size` (the inverse of Flatten), as `torch.nn.Unflatten`.
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> Unflatten(1, (2, 5))(Value(np.zeros((3, 10)))).shape
+        (3, 2, 5)
+    """
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        if not is_integer(dim):
+            raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
+        if not isinstance(unflattened_size, (tuple, list)) or not all(is_integer(s) for s in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got {unflattened_size!r}")
+        self.dim = int(dim)
+        self.unflattened_size = tuple(int(s) for s in unflattened_size)
+
+    def forward(self, input: Any) -> Any:
+        shape = tuple(input.shape)
+        ndim = len(shape)
+        if not -ndim <= self.dim < ndim:
+            raise IndexError(f"Unflatten: dim {self.dim} does not exist in an input of shape {shape}")
+        dim = self.dim % ndim
+        sizes = self.unflattened_size
+        known = int(np.prod([s for s in sizes if s != -1]))
+        if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != shape[dim]) or (
+                sizes.count(-1) == 1 and (known == 0 or shape[dim] % known)):
+            raise ValueError(f"Unflatten: unflattened_size {sizes} does not fit dimension {self.dim} of size "
+                             f"{shape[dim]} (its product must equal the size; one -1 allowed)")
+        return input.reshape(shape[:dim] + sizes + shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+__all__ += ["Unflatten"]

@@ -30,6 +30,9 @@ import numpy as np
 
 from ..autograd import Value
 from ..serialization import load_state, save_state
+from ..utils.hooks import RemovableHandle
+from .call_tags import CallInputs
+from .hooks import add_forward_hook, forward_with_hooks
 from .parameter import Parameter
 from .summary import summarize
 
@@ -59,8 +62,9 @@ class Module:
     """Base class of every layer and model: subclass it, assign layers and Parameters, write `forward`.
 
     Attributes that are `Parameter`s or `Module`s are registered automatically
-    (in assignment order), which gives `parameters()`, `named_parameters()`
-    with dotted names, `state_dict()`, `train()`/`eval()` and a nested repr.
+    (each kind in assignment order), which gives `parameters()`, `named_parameters()`
+    with dotted names, `state_dict()`, `train()`/`eval()` and a nested repr. As in
+    PyTorch, those list a module's own Parameters first, then each sub-module's.
 
     Example:
         >>> class Affine(Module):
@@ -91,76 +95,54 @@ class Module:
                                   'function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        out = self.forward(*args, **kwargs)
+        out = forward_with_hooks(self, args, kwargs) if self._hooks_active else self.forward(*args, **kwargs)
         # tag the values this call made with (module, inputs), for drawings; the common case inline
         if type(out) is Value and len(args) == 1 and type(args[0]) is Value and args[0] is not out:
-            out._calls += ((self, Module._CallInputs(args[0])),)
+            out._calls += ((self, CallInputs(args[0])),)
         elif isinstance(out, (Value, tuple)):
-            Module._CallInputs.tag(self, args, out)
+            CallInputs.tag(self, args, out)
         return out
 
-    from weakref import ref as _weakref  # (deleted below: only _CallInputs uses it)
 
-    class _CallInputs(_weakref):
-        """The `Value` inputs of one module call, held weakly: `inputs[k]` is the input, None once freed.
+    # ------------------------------------------------------------------ forward hooks (issue 11)
 
-        Each call tags the values it made with `(module, inputs)` in `Value._calls`, innermost call
-        first; drawings (`tinygrad_lab.viz`) read the tags to draw module clusters. A weak
-        reference to the first input (to the others in `.more`) lets `backward()` free the inputs
-        with the rest of the graph.
+    _hooks_active = False  # True on an instance while it has forward (pre-)hooks: then __call__ runs them
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call `hook(module, args)` before each forward; it may return new args (a tuple, or one value).
+
+        With `with_kwargs=True` it is `hook(module, args, kwargs)` and may return
+        `(args, kwargs)`. Hooks run in registration order (`prepend=True` puts
+        this one first), as `torch.nn.Module.register_forward_pre_hook`.
+
+        Example:
+            >>> from tinygrad_lab.nn import Linear
+            >>> layer = Linear(1, 1, bias=False); layer.weight.data[:] = 2.0
+            >>> handle = layer.register_forward_pre_hook(lambda m, args: args[0] * 10)
+            >>> layer(Value([[1.0]])).item()
+            20.0
+            >>> handle.remove(); layer(Value([[1.0]])).item()
+            2.0
         """
+        return add_forward_hook(self, "_forward_pre_hooks", hook, prepend, with_kwargs, False)
 
-        __slots__ = ("more",)
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Call `hook(module, args, output)` after each forward; a non-None return value replaces the output.
 
-        def __len__(self) -> int:
-            return 1 + len(getattr(self, "more", ()))
+        With `with_kwargs=True` it is `hook(module, args, kwargs, output)`;
+        `always_call=True` runs it even when forward raises. As
+        `torch.nn.Module.register_forward_hook`.
 
-        def __iter__(self) -> Iterator[Any]:
-            yield self()
-            for r in getattr(self, "more", ()):
-                yield r()
-
-        def __getitem__(self, k: Any) -> Any:
-            return tuple(self)[k]
-
-        def __repr__(self) -> str:
-            return f"_CallInputs{tuple(self)!r}"
-
-        def __reduce__(self) -> tuple:  # deepcopy and pickle: the copy holds its inputs as a tuple
-            return tuple, (tuple(self),)
-
-        @classmethod
-        def of(cls, args: tuple) -> Any:
-            """The `Value`s among `args`, held weakly (an empty tuple when there are none)."""
-            inputs = None
-            for arg in args:
-                if isinstance(arg, Value):
-                    if inputs is None:
-                        inputs = cls(arg)
-                        inputs.more = ()
-                    else:
-                        inputs.more += (cls(arg),)
-            return () if inputs is None else inputs
-
-        @classmethod
-        def tag(cls, module: Module, args: tuple, out: Any) -> None:
-            """Tag the new `Value`s in `out` (a Value or a tuple of them) with one shared `(module, inputs)`.
-
-            Inputs passed through (`Identity`) and Parameters stay untagged: tags cannot pile up on
-            long-lived values. The shared tag tells a call's outputs apart from other calls'.
-            """
-            call = None
-            for v in (out if type(out) is tuple else (out,)):
-                if not isinstance(v, Value) or isinstance(v, Parameter):
-                    continue
-                for arg in args:
-                    if arg is v:  # passed through, not made by this call
-                        break
-                else:
-                    call = call or (module, cls.of(args))
-                    v._calls += (call,)
-
-    del _weakref
+        Example:
+            >>> from tinygrad_lab.nn import ReLU
+            >>> shapes = []
+            >>> _ = (relu := ReLU()).register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+            >>> _ = relu(Value([[1.0, -1.0]])); shapes
+            [(1, 2)]
+        """
+        return add_forward_hook(self, "_forward_hooks", hook, prepend, with_kwargs, always_call)
 
     # ------------------------------------------------------------------ registration
 

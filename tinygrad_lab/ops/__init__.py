@@ -16,7 +16,12 @@ abs, tanh, sigmoid, log_sigmoid, relu, leaky_relu, clip, cast), `selection`
 (maximum, minimum, where), `reduce` (sum, mean, max, min, logsumexp),
 `movement` (reshape, permute, transpose, broadcast_to, sum_to, concat, stack),
 `indexing` (getitem, index_add), `linalg` (matmul, linear), `softmax`
-(softmax, log_softmax), `loss` (the loss ops behind `nn.functional`).
+(softmax, log_softmax), `loss` (the loss ops behind `nn.functional`),
+`statistics` (var, std, cumsum, argmax, argmin), `activation` (erf, gelu,
+silu), `convolution` (conv1d, conv2d and their adjoints), `pooling` (max,
+average and adaptive average pooling), `normalization` (batch_norm,
+layer_norm). `indexing` also holds gather, scatter_add, masked_fill, one_hot
+and embedding; `movement` also flip, repeat, expand, split, chunk and pad.
 
 Example:
     >>> x = Value([1.0, 2.0], requires_grad=True)
@@ -28,8 +33,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .activation import erf, gelu, silu
 from .arithmetic import Add, Div, Mul, Neg, Pow, PowValueExponent, Sub, add, div, mul, neg, pow, sub
-from .indexing import GetItem, IndexAdd, getitem, index_add
+from .convolution import conv1d, conv2d, conv2d_input, conv2d_weight
+from .indexing import GetItem, IndexAdd, embedding, gather, getitem, index_add, masked_fill, one_hot, scatter_add
 from .linalg import Linear, MatMul, linear, matmul
 from .loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, MSELoss
 from .movement import (
@@ -41,16 +48,25 @@ from .movement import (
     SumTo,
     broadcast_to,
     cat,
+    chunk,
     concat,
+    expand,
+    flip,
+    pad,
     permute,
+    repeat,
     reshape,
+    split,
     stack,
     sum_to,
     transpose,
 )
+from .normalization import batch_norm, layer_norm
+from .pooling import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .reduce import LogSumExp, Max, Mean, Min, Sum, logsumexp, max, mean, min, sum
 from .selection import Maximum, Minimum, Where, maximum, minimum, where
 from .softmax import LogSoftmax, Softmax, log_softmax, softmax
+from .statistics import argmax, argmin, cumsum, std, var
 from .unary import (
     Abs,
     Cast,
@@ -81,6 +97,10 @@ __all__ = [
     "log_sigmoid", "relu", "leaky_relu", "clip", "maximum", "minimum", "where", "sum", "mean", "max", "min",
     "reshape", "permute", "transpose", "getitem", "index_add", "broadcast_to", "sum_to", "concat", "cat",
     "stack", "softmax", "log_softmax", "logsumexp", "linear", "cast", "UFUNCS",
+    "var", "std", "cumsum", "argmax", "argmin", "flip", "repeat", "expand", "split", "chunk", "pad",
+    "gather", "scatter_add", "masked_fill", "one_hot", "embedding", "erf", "gelu", "silu",
+    "conv1d", "conv2d", "conv2d_input", "conv2d_weight", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool2d", "batch_norm", "layer_norm",
     # the op classes
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "PowValueExponent", "MatMul", "Linear", "Exp", "Log", "Sqrt",
     "Abs", "Tanh", "Sigmoid", "LogSigmoid", "ReLU", "LeakyReLU", "Clip", "Cast", "Maximum", "Minimum", "Where",

@@ -4,6 +4,8 @@ Example:
     >>> x = Value([1.0, 2.0, 3.0], requires_grad=True)
     >>> x[[0, 0, 2]].sum().backward(); x.grad        # index 0 taken twice
     Value([2., 0., 1.])
+
+Also the indexing ops `gather`, `scatter_add`, `masked_fill`, `one_hot` and `embedding` (PyTorch's semantics).
 """
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function, make_node
-from ..autograd.value import Value, unwrap
-from ._dispatch import _array
+from ..autograd.value import Value, as_value, unwrap
+from ._dispatch import _array, _norm_axis
+from .selection import where
 
-__all__ = ["getitem", "index_add", "GetItem", "IndexAdd"]
+__all__ = [
+    "getitem", "index_add", "GetItem", "IndexAdd", "gather", "scatter_add", "masked_fill", "one_hot", "embedding"
+]
 
 
 def _plain_index(index: Any) -> Any:
@@ -101,3 +106,206 @@ def index_add(x: Any, index: Any, shape: tuple) -> Any:
     if not isinstance(x, Value):
         return IndexAdd.forward(_array(x), index, tuple(shape))
     return IndexAdd.apply(x, index=_plain_index(index), shape=tuple(shape))
+
+
+# ---------------------------------------------------------------- gather, scatter_add, masked_fill, one_hot, embedding
+
+
+def _positions(dim: int, index: np.ndarray) -> tuple:
+    """The full NumPy index that picks element index[i][j][k] along `dim` (and i, j, k along the others)."""
+    grid: list[np.ndarray] = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
+
+
+def _checked_index(fn: str, shape: tuple, dim: int, index: Any, other: tuple | None = None) -> tuple[int, np.ndarray]:
+    """(normalised dim, int64 index array) after PyTorch's checks, in the user's terms."""
+    index = np.asarray(unwrap(index))
+    ndim = len(shape)
+    dim = _norm_axis(dim, ndim)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: index must hold integers (e.g. int64), got dtype {index.dtype}")
+    if index.ndim != ndim:
+        raise ValueError(f"{fn}: index must have as many dimensions as the input ({ndim}), got shape {index.shape}")
+    for d in range(ndim):
+        if d != dim and index.shape[d] > shape[d]:
+            raise ValueError(f"{fn}: index shape {index.shape} is larger than the input shape {shape} in "
+                             f"dimension {d} (only dimension {dim} may differ)")
+        if other is not None and index.shape[d] > other[d]:
+            raise ValueError(f"{fn}: index shape {index.shape} is larger than the src shape {other} in dimension {d}")
+    if index.size and (index.min() < 0 or index.max() >= shape[dim]):
+        bad = index[(index < 0) | (index >= shape[dim])].flat[0]
+        raise IndexError(f"{fn}: index {bad} is out of bounds for dimension {dim} with size {shape[dim]}")
+    return dim, index.astype(np.int64, copy=False)
+
+
+class Gather(Function):
+    """y[i][j] = x[index[i][j]][j] for dim=0 (any rank, any dim);  dx = scatter_add(0, dim, index, g)."""
+
+    name = "gather"
+
+    @staticmethod
+    def forward(x, dim, index):
+        return x[_positions(dim, index)]
+
+    @staticmethod
+    def backward(g, out, x, dim, index):
+        zeros = np.zeros(x.shape, dtype=unwrap(g).dtype)
+        return (scatter_add(zeros, dim, index, g),)
+
+
+def gather(input: Any, dim: int, index: Any) -> Any:
+    """Values of `input` along `dim` at `index` (same rank as input), as `torch.gather`.
+
+    Example:
+        >>> gather(Value([10.0, 20.0, 30.0]), 0, np.array([2, 0]))
+        Value([30., 10.])
+    """
+    shape = np.shape(unwrap(input))
+    dim, index = _checked_index("gather", shape, dim, index)
+    if not isinstance(input, Value):
+        return Gather.forward(np.asarray(input), dim, index)
+    return Gather.apply(input, dim=dim, index=index)
+
+
+class ScatterAdd(Function):
+    """y = x with src[i][j] added at y[index[i][j]][j] (dim=0; repeated indices add up);
+    dx = g,  dsrc = gather(g, dim, index) (zero where src is outside index's shape)."""
+
+    name = "scatter_add"
+
+    @staticmethod
+    def forward(x, src, dim, index):
+        out = np.array(x, copy=True)
+        src = src[tuple(slice(0, s) for s in index.shape)]
+        if out.dtype.kind == "f" and out.size:   # np.bincount sums like np.add.at, much faster (in float64)
+            flat = np.ravel_multi_index(np.broadcast_arrays(*_positions(dim, index)), out.shape)
+            out += np.bincount(flat.ravel(), weights=src.ravel(), minlength=out.size).reshape(out.shape)
+        else:
+            np.add.at(out, _positions(dim, index), src)
+        return out
+
+    @staticmethod
+    def backward(g, out, x, src, dim, index):
+        taken = gather(g, dim, index)
+        if taken.shape != src.shape:
+            taken = pad_widths(taken, tuple((0, s - t) for s, t in zip(src.shape, taken.shape)))
+        return g, taken
+
+
+def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:
+    """A copy of `input` with `src` added at `index` along `dim` (repeated indices add up), as `torch.scatter_add`.
+
+    Example:
+        >>> scatter_add(Value(np.zeros(3)), 0, np.array([0, 2, 0]), Value([1.0, 2.0, 3.0]))
+        Value([4., 0., 2.])
+    """
+    shape = np.shape(unwrap(input))
+    src_shape = np.shape(unwrap(src))
+    if len(src_shape) != len(shape):
+        raise ValueError(f"scatter_add: src must have as many dimensions as the input ({len(shape)}), got shape "
+                         f"{src_shape}")
+    dim, index = _checked_index("scatter_add", shape, dim, index, src_shape)
+    if not isinstance(input, Value) and not isinstance(src, Value):
+        return ScatterAdd.forward(np.asarray(input), np.asarray(src), dim, index)
+    like = input if isinstance(input, Value) else src
+    return ScatterAdd.apply(as_value(input, like), as_value(src, like), dim=dim, index=index)
+
+
+def masked_fill(input: Any, mask: Any, value: float) -> Any:
+    """`input` with `value` wherever the boolean `mask` (broadcast) is True, as `Tensor.masked_fill`.
+
+    The gradient flows to the elements that were kept (through `where`).
+
+    Example:
+        >>> masked_fill(Value([1.0, 2.0, 3.0]), np.array([True, False, True]), 0.0)
+        Value([0., 2., 0.])
+    """
+    m = np.asarray(unwrap(mask))
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_fill: mask must be boolean, got dtype {m.dtype} (compare first, e.g. x > 0)")
+    shape = np.shape(unwrap(input))
+    if np.broadcast_shapes(m.shape, shape) != shape:
+        raise ValueError(f"masked_fill: the mask of shape {m.shape} does not broadcast to the input shape {shape}")
+    value = unwrap(value)
+    if np.ndim(value) != 0:
+        raise ValueError("masked_fill: value must be a number (or a 0-d Value)")
+    return where(m, value, input)
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Any:
+    """Integer class indices -> int64 one-hot vectors in a new last axis of size `num_classes` (`F.one_hot`).
+
+    With `num_classes=-1` the size is the largest index + 1. Not differentiable.
+
+    Example:
+        >>> one_hot(np.array([0, 2]), 3).tolist()
+        [[1, 0, 0], [0, 0, 1]]
+    """
+    labels = np.asarray(unwrap(tensor))
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class values must be integers (int64), got dtype {labels.dtype}")
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {labels.min()}")
+    if num_classes == -1:
+        if labels.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty input; pass num_classes")
+        num_classes = int(labels.max()) + 1
+    elif labels.size and labels.max() >= num_classes:
+        raise ValueError(f"one_hot: class value {labels.max()} is too large for num_classes={num_classes}")
+    out = (labels[..., None] == np.arange(num_classes)).astype(np.int64)
+    return Value(out) if isinstance(tensor, Value) else out
+
+
+class Embedding(Function):
+    """y = weight[indices] (rows);  dweight = g added into the rows `indices` (nothing into `padding_idx`)."""
+
+    name = "embedding"
+
+    @staticmethod
+    def forward(weight, indices, padding_idx):
+        return weight[indices]
+
+    @staticmethod
+    def backward(g, out, weight, indices, padding_idx):
+        if padding_idx is not None:
+            g = g * (indices != padding_idx)[..., None].astype(unwrap(g).dtype)
+        return (index_add(g, indices, weight.shape),)
+
+
+def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Any:
+    """Rows of `weight` (num_embeddings, dim) at the integer `input` indices (`F.embedding`).
+
+    The row `padding_idx` gets no gradient. `max_norm`, `scale_grad_by_freq` and
+    `sparse` are not supported (they raise).
+
+    Example:
+        >>> w = Value([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> embedding(np.array([[1, 2, 1]]), w).shape
+        (1, 3, 2)
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    indices = np.asarray(unwrap(input))
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers (int64), got dtype {indices.dtype}; convert them "
+                        "with .astype(np.int64)")
+    w = weight if isinstance(weight, Value) else np.asarray(weight)
+    if w.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {w.shape}")
+    n = w.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= n):
+        bad = indices[(indices < 0) | (indices >= n)].flat[0]
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (valid: 0..{n - 1})")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"embedding: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
+        padding_idx = int(padding_idx) % n
+    indices = indices.astype(np.int64, copy=False)
+    if not isinstance(w, Value):
+        return w[indices]
+    return Embedding.apply(w, indices=indices, padding_idx=padding_idx)
+
+
+from .movement import pad_widths  # noqa: E402  (movement's rules use getitem from here)

@@ -6,8 +6,9 @@ Installed with the package, so pytest loads it on every run. It:
 
   - ``tinygrad_lab`` (the default): ``deadline=None`` (the first call of a NumPy op can be slow),
     50 examples;
-  - ``ci``: derandomized (the same examples on every run), ``deadline=None``, no example database,
-    failing examples printed as reproducible blobs, 50 examples;
+  - ``ci`` (loaded automatically when ``CI`` is set): new random examples on every run, ``deadline=None``,
+    no example database, failing examples printed with a ``@reproduce_failure`` blob, 50 examples;
+  - ``derandomized``: the same examples on every run (a fixed, reproducible check), 50 examples;
   - ``dev``: 10 examples, ``deadline=None``: quick edit-test loops.
 
   Choose with ``pytest --tinygrad-lab-profile=ci`` or ``HYPOTHESIS_PROFILE=ci pytest``. Hypothesis's
@@ -41,7 +42,7 @@ import pytest
 PROFILE_OPTION = "--tinygrad-lab-profile"
 SEED_OPTION = "--tinygrad-lab-seed"
 DEFAULT_PROFILE = "tinygrad_lab"
-PROFILE_NAMES = ("tinygrad_lab", "ci", "dev")
+PROFILE_NAMES = ("tinygrad_lab", "ci", "derandomized", "dev")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,6 +87,16 @@ def register_profiles() -> bool:
     )
     settings.register_profile(
         "ci",
+        base,
+        max_examples=50,
+        derandomize=False,  # each CI run draws new examples; a failure prints the blob that reproduces it
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=slow_ok,
+    )
+    settings.register_profile(
+        "derandomized",
         base,
         max_examples=50,
         derandomize=True,

@@ -58,7 +58,7 @@ def remove_stale_temporaries(target: str | os.PathLike) -> list[Path]:
         ['.w.npz.999999999.abcd1234.tmp']
     """
     target = Path(target)
-    removed = []
+    removed: list[Path] = []
     prefix = f".{target.name}."
     try:
         candidates = list(target.parent.iterdir())

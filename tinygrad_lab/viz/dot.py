@@ -10,11 +10,13 @@ Example:
 from __future__ import annotations
 
 import html
+from collections import Counter
 from typing import Any
 
 from ..utils.checks import is_integer
 from .calls import _Call
 from .drawing import _drawing_class
+from .gradients import all_gradients
 from .nodes import _Facts
 from .style import (
     _BAD_BORDER,
@@ -32,11 +34,17 @@ from .style import (
     _plural,
     _summary,
 )
+from .text import _format_facts
 from .tracing import _as_roots, trace
 
 __all__ = ["draw_graph"]
 
 _RANKDIRS = ("LR", "RL", "TB", "BT")
+# Choosing the direction (rankdir=None): a left-to-right drawing is about _RANK_PX wide per rank (a value and
+# its op are two ranks), a top-to-bottom one about _COLUMN_PX per value drawn side by side. Left to right is
+# kept while it fits in _PAGE_PX (a page or a notebook cell) or is the narrower of the two.
+_RANK_PX, _COLUMN_PX, _PAGE_PX = 120, 200, 1000
+_TEXT_ROWS = 12  # rows of the text view a drawing shows as its repr (in a terminal, or a notebook's text form)
 
 
 def _esc(text: str) -> str:
@@ -58,9 +66,10 @@ def _node_line(name: str, parts: list[str], attrs: str) -> str:
     return f"\t{name} [label=<{'<br/>'.join(parts)}> {attrs}]\n"
 
 
-def _check_options(rankdir: str, max_nodes: Any, depth: Any) -> None:
-    if rankdir not in _RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(_RANKDIRS)}; got {rankdir!r}")
+def _check_options(rankdir: str | None, max_nodes: Any, depth: Any) -> None:
+    if rankdir is not None and rankdir not in _RANKDIRS:
+        raise ValueError(f"rankdir must be None (chosen from the graph's shape) or one of {', '.join(_RANKDIRS)}; "
+                         f"got {rankdir!r}")
     for name, number, low in (("max_nodes", max_nodes, 1), ("depth", depth, 0)):
         if number is not None and (not is_integer(number) or number < low):
             raise ValueError(f"{name} must be None or an integer >= {low}; got {number!r}")
@@ -75,9 +84,8 @@ class _Drawer:
     """
 
     def __init__(self, facts: _Facts, *, show_data: bool, show_grad: bool, depth: int | None,
-                 max_nodes: int | None, show_order: bool, rankdir: str = "LR"):
+                 max_nodes: int | None, show_order: bool, rankdir: str | None = "LR"):
         self.facts = facts
-        self.flip_inputs = rankdir in ("LR", "RL")
         self.tr = facts.tr
         self.show_data = show_data
         self.show_grad = show_grad
@@ -90,13 +98,28 @@ class _Drawer:
         self.box_inputs = self._box_inputs()
         self.drawn = self._select(max_nodes)
         self.steps = {node: k + 1 for k, node in enumerate(self.tr.backward_order())} if show_order else {}
+        self.rankdir = rankdir if rankdir is not None else self._choose_rankdir()
+        self.flip_inputs = self.rankdir in ("LR", "RL")
+
+    def _choose_rankdir(self) -> str:
+        """Left to right for short graphs, top to bottom for long chains (rankdir=None)."""
+        level: dict[int, int] = {}
+        for i, u in enumerate(self.unit_of):
+            if not self._is_drawn(u) or (u >= 0 and self.tr.nodes[i]._op is None):
+                continue  # leaves sit beside the op they feed: they add no rank
+            parents = [p for p in self._unit_parents(u) if p != u and self._is_drawn(p)]
+            level[u] = max(level.get(u, 0), 1 + max((level.get(p, 0) for p in parents), default=0))
+        depth = max(level.values(), default=0)
+        breadth = 1 + max(Counter(level.values()).values(), default=0)
+        lr_width = (2 * depth + 1) * _RANK_PX
+        return "LR" if lr_width <= _PAGE_PX or lr_width <= breadth * _COLUMN_PX else "TB"
 
     # -- what to draw ------------------------------------------------------------------------------
     def _collapsed(self, call: _Call) -> _Call | None:
         """The call drawn as one box that hides ``call`` (itself or an ancestor), if any."""
         if self.depth is None or call.level <= self.depth:
             return None
-        while call.level > self.depth + 1:
+        while call.level > self.depth + 1 and call.parent is not None:
             call = call.parent
         return call
 
@@ -155,6 +178,22 @@ class _Drawer:
             return "more"
         return f"m{-1 - u}" if u < 0 else f"n{p}"
 
+    def _params_beside(self, i: int, chain: list[_Call] | None, grouped: set[int]) -> list[int]:
+        """The parameters drawn in the same rank as the op that makes node ``i``: those of its inputs drawn
+        as themselves, in the same module call, not yet placed beside another op. Parameters beside their
+        op keep a layer's weight and bias from taking a rank of their own, so layers stack compactly."""
+        home = chain[0].number if chain else None
+        beside = []
+        for p in dict.fromkeys(self.tr.parents[i]):
+            value = self.tr.nodes[p]
+            calls = self.facts.calls_of.get(p)
+            if (p in grouped or self.unit_of[p] != p or not self._is_drawn(p) or value._op is not None
+                    or not self.facts.is_param(value) or (calls[0].number if calls else None) != home):
+                continue
+            grouped.add(p)
+            beside.append(p)
+        return beside
+
     # -- node statements ---------------------------------------------------------------------------
     def _value_line(self, i: int) -> str:
         value, facts = self.tr.nodes[i], self.facts
@@ -169,14 +208,16 @@ class _Drawer:
         parts.append(f"{_fmt_shape(value.shape)} {_dtype_name(value.dtype)}")
         bad = 0
         if self.show_data:
-            text, bad = _summary(value.data)
-            parts.append(_small("data " + text))
+            data_text, bad = _summary(value.data)
+            parts.append(_small("data " + data_text))
         if self.show_grad:
-            text, grad_bad = facts.grad_text(value)
+            grad_text, grad_bad = facts.grad_text(value)
             bad += grad_bad
-            if text is not None:
-                parts.append(_small(_esc(text)))
-            if value.requires_grad and value.grad is None:
+            if grad_text is not None:
+                parts.append(_small(_esc(grad_text)))
+            if facts.computed is not None:
+                self.notes.add("computed")
+            elif value.requires_grad and value.grad is None:
                 self.notes.add("not_kept" if facts.backward_ran and value._op is not None else "no_grad_yet")
         attrs = _KIND_ATTRS[kind]
         if bad:
@@ -198,6 +239,10 @@ class _Drawer:
         n_params = sum(1 for m in call.members if self.facts.is_param(self.tr.nodes[m]))
         parts = [f"<b>{_esc(call.label)}</b>", f"out {_fmt_shape(out.shape)} {_dtype_name(out.dtype)}",
                  _small(f"{_plural(len(call.members), 'value')} inside, {_plural(n_params, 'parameter')}")]
+        if self.show_grad and self.facts.computed is not None:  # grads=True: the output's gradient too
+            text, _ = self.facts.grad_text(out)
+            if text is not None:
+                parts.append(_small("out " + _esc(text)))
         attrs = dict(_STYLE["module"][0])
         if any(o in self.facts.roots for o in call.outputs):
             attrs.update(penwidth="2.2", color=_STYLE["root"][0]["color"])
@@ -208,6 +253,7 @@ class _Drawer:
     def build(self, graph: Any) -> None:
         placed: dict[int | None, list[str]] = {}  # cluster number (None: top level) -> node lines
         edges: list[str] = []
+        grouped: set[int] = set()  # parameters already drawn beside an op
         merged: set[tuple[str, str]] = set()  # edges into or out of boxes are drawn once
 
         def edge(tail: str, head: str, main: bool = False) -> None:
@@ -236,9 +282,14 @@ class _Drawer:
             spot = placed.setdefault(chain[0].number if chain else None, [])
             spot.append(self._value_line(i))
             target = f"n{i}"
+            beside: list[int] = []
             if value._op is not None:
                 spot.append(self._op_line(i))
                 target = f"n{i}_op"
+                beside = self._params_beside(i, chain, grouped)
+                if beside:
+                    names = [f"n{beside[0]}", target, *(f"n{p}" for p in beside[1:])]
+                    spot.append(f"\t{{rank=same; {' '.join(names)}}}\n")
             if value._prev is None:
                 self.kinds_used.add("freed")
                 spot.append(_node_line(f"n{i}_freed", [_esc(t) for t in _FREED_TEXT.split("\n")],
@@ -247,6 +298,9 @@ class _Drawer:
             # Graphviz lays out LR graphs as rotated TB ones, so with ordering=in the first input
             # would land at the bottom: list the inputs backwards there to keep them top-down
             for p in (self.tr.parents[i][::-1] if self.flip_inputs else self.tr.parents[i]):
+                if p in beside[1:]:  # drawn after the op in its rank: the edge is laid out reversed
+                    edges.append(f"\t{target} -> n{p} [dir=back]\n")
+                    continue
                 edge(self._source(p), target, main=self.tr.nodes[p]._op is not None or self.unit_of[p] < 0)
             if target != f"n{i}":
                 edges.append(f"\t{target} -> n{i}{_MAIN_EDGE}\n")
@@ -294,16 +348,21 @@ class _Drawer:
         if self.show_order:
             texts.append(f'<font color="{_ORDER_COLOR}">step k: the order in which backward() visits the '
                          'values</font>')
-        texts += [_esc(_NOTES[note]) for note in ("no_grad_yet", "not_kept") if note in self.notes]
-        if texts:
-            cells.append(f'<td border="0" align="left" balign="left">{"<br/>".join(texts)}</td>')
-        return ('<<table border="0" cellborder="1" cellspacing="3" cellpadding="3"><tr>'
-                + "".join(cells) + "</tr></table>>")
+        texts += [_esc(_NOTES[note]) for note in ("computed", "no_grad_yet", "not_kept") if note in self.notes]
+        note = f'<td border="0" align="left" balign="left">{"<br/>".join(texts)}</td>' if texts else ""
+        if self.rankdir in ("LR", "RL"):  # a wide drawing: one row
+            rows = [cells + ([note] if note else [])]
+        else:  # a tall, narrow drawing: the colours three to a row, the notes under them
+            rows = [cells[k:k + 3] for k in range(0, len(cells), 3)]
+            if note:
+                rows.append([note.replace("<td ", '<td colspan="3" ', 1)])
+        return ('<<table border="0" cellborder="1" cellspacing="3" cellpadding="3">'
+                + "".join("<tr>" + "".join(row) + "</tr>" for row in rows) + "</table>>")
 
 
-def draw_graph(root: Any, *, params: Any = None, show_data: bool = True, show_grad: bool = True,
-               rankdir: str = "LR", max_nodes: int | None = None, depth: int | None = None,
-               show_order: bool = False, legend: bool = True) -> Any:
+def draw_graph(root: Any, *, params: Any = None, grads: bool = False, show_data: bool = True,
+               show_grad: bool = True, rankdir: str | None = None, max_nodes: int | None = None,
+               depth: int | None = None, show_order: bool = False, legend: bool = True) -> Any:
     """Draw the computation graph that produced ``root`` as a ``graphviz.Digraph``.
 
     Boxes are values (name, shape, dtype, data and gradient summaries), yellow ellipses are ops
@@ -314,8 +373,14 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool = True, show_gr
         root: a ``Value`` or a list of ``Value``\\ s.
         params: names for parameters: a ``Module`` (its ``named_parameters()``), a dict name -> Value
             or ``(name, Value)`` pairs. Without it, names come from the module calls in the graph.
+        grads: run the backward pass for this drawing and show the gradient of the output on every
+            value, intermediate ones included (micrograd's picture). The output must be a scalar and its
+            graph not yet freed. Nothing the user has changes: no ``.grad`` is filled and the graph is
+            kept, so a later ``backward()`` frees it and fills ``.grad`` as it would have.
         show_data, show_grad: show the data / gradient summary of each value.
-        rankdir: layout direction, "LR" (inputs on the left), "TB", "RL" or "BT".
+        rankdir: layout direction: None (default) chooses from the graph's shape, left to right ("LR")
+            for short graphs and top to bottom ("TB") for long chains such as deep networks; or "LR",
+            "TB", "RL", "BT" to choose yourself.
         max_nodes: draw at most this many values (those nearest the output; a collapsed module
             counts as one) and one "… N more nodes" box for the rest.
         depth: how many levels of module calls to open: 0 draws each top-level call (say the model
@@ -332,14 +397,17 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool = True, show_gr
         >>> drawing = draw_graph(y, show_order=True)
         >>> "mul" in drawing.source and "w" in drawing.source
         True
+        >>> "grad [[3, 3]]" in draw_graph(y, grads=True).source and w.grad is None   # drawn, not stored
+        True
     """
     _check_options(rankdir, max_nodes, depth)
-    facts = _Facts(trace(_as_roots(root, "draw_graph")), params)
-    drawer = _Drawer(facts, show_data=bool(show_data), show_grad=bool(show_grad), depth=depth,
+    tr = trace(_as_roots(root, "draw_graph"))
+    facts = _Facts(tr, params, all_gradients(tr, "draw_graph") if grads else None)
+    drawer = _Drawer(facts, show_data=bool(show_data), show_grad=bool(show_grad) or bool(grads), depth=depth,
                      max_nodes=max_nodes, show_order=bool(show_order), rankdir=rankdir)
     graph = _drawing_class()(
         name="computation_graph",
-        graph_attr={"rankdir": rankdir, "fontname": _FONT, "fontsize": "10", "nodesep": "0.25",
+        graph_attr={"rankdir": drawer.rankdir, "fontname": _FONT, "fontsize": "10", "nodesep": "0.25",
                     "ranksep": "0.35", "bgcolor": "white", "newrank": "true", "ordering": "in"},
         node_attr={"shape": "box", "style": "rounded,filled", "fontname": _FONT, "fontsize": "10",
                    "margin": "0.08,0.04", "height": "0.3"},
@@ -348,4 +416,5 @@ def draw_graph(root: Any, *, params: Any = None, show_data: bool = True, show_gr
     drawer.build(graph)
     if legend:
         graph.attr(label=drawer.legend(), labelloc="b", labeljust="l")
+    graph._text_view = _format_facts(facts, _TEXT_ROWS, full_args=False)  # its repr: a short text view
     return graph

@@ -34,7 +34,16 @@ def _drawing_class() -> type:
     import graphviz
 
     class GraphDrawing(graphviz.Digraph):
-        """A ``graphviz.Digraph`` that a notebook shows as SVG, or as DOT text without Graphviz."""
+        """A ``graphviz.Digraph`` that a notebook shows as SVG, or as DOT text without Graphviz; its plain
+        text form (``repr``, a notebook's text fallback) is a short text view of the graph."""
+
+        _text_view: str | None = None  # set by draw_graph: format_graph's table, truncated
+
+        def __repr__(self) -> str:
+            if self._text_view is None:
+                return super().__repr__()
+            return (f"{self._text_view}\n(a drawing: shown as a picture in a notebook; render(drawing, 'graph.svg') "
+                    "writes it to a file, .source is its DOT text)")
 
         def _fallback_text(self) -> str:
             return ("Graphviz's 'dot' program was not found, so this graph is shown as DOT text. "
@@ -44,9 +53,12 @@ def _drawing_class() -> type:
             if shutil.which("dot") is None:
                 return {"text/plain": self._fallback_text()}
             try:
-                return super()._repr_mimebundle_(include, exclude, **kwargs)
+                bundle = dict(super()._repr_mimebundle_(include, exclude, **kwargs))
             except (graphviz.ExecutableNotFound, graphviz.CalledProcessError):
                 return {"text/plain": self._fallback_text()}
+            if not include or "text/plain" in include:
+                bundle.setdefault("text/plain", repr(self))
+            return bundle
 
         def _repr_svg_(self) -> str | None:
             if shutil.which("dot") is None:

@@ -27,13 +27,21 @@ def _is_parameter_type(cls: type) -> bool:
 class _Facts:
     """Per-graph facts shared by the drawing and the text view."""
 
-    def __init__(self, tr: GraphTrace, params: Any):
+    def __init__(self, tr: GraphTrace, params: Any, grads: dict[int, np.ndarray] | None = None):
         self.tr = tr
         self.calls, self.calls_of = _find_calls(tr)
         self.names = _parameter_names(params, self.calls)
         self.roots = set(tr.roots)
         self.backward_ran = bool(tr.freed) or any(
             v.grad is not None for v in tr.nodes if v._op is None and v.requires_grad)
+        # grads=True: the gradient of the output for every node, computed for this drawing (by node id)
+        self.computed = None if grads is None else {id(tr.nodes[i]): g for i, g in grads.items()}
+
+    def gradient(self, value: Any) -> np.ndarray | None:
+        """The gradient shown for ``value``: the computed one (``grads=True``), else its ``.grad``."""
+        if self.computed is not None:
+            return self.computed.get(id(value))
+        return None if value.grad is None else np.asarray(value.grad.data)
 
     def is_param(self, value: Any) -> bool:
         """A parameter: a `Parameter` (by duck typing), or a leaf named by a module call or `params`."""
@@ -66,9 +74,12 @@ class _Facts:
     def grad_text(self, value: Any) -> tuple[str | None, int]:
         if not value.requires_grad:
             return None, 0
-        if value.grad is not None:
-            text, bad = _summary(np.asarray(value.grad.data))
+        gradient = self.gradient(value)
+        if gradient is not None:
+            text, bad = _summary(gradient)
             return "grad " + text, bad
+        if self.computed is not None:  # grads=True: not reached from the output (it does not affect it)
+            return "grad: unused (the output does not depend on it)", 0
         if value._op is not None:  # non-leaves keep no grad unless retain_grad(): the legend says so
             return None, 0
         return _NO_GRAD_YET, 0

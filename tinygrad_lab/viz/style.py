@@ -26,7 +26,8 @@ _STYLE = {
     "root": ({"fillcolor": "#fdd49e", "color": "#d95f0e", "penwidth": "2.2"}, "output (root)"),
     "op": ({"shape": "ellipse", "fillcolor": "#fff7bc", "color": "#cc9a06", "style": "filled",
             "margin": "0.04,0.02"}, "operation"),
-    "module": ({"shape": "box3d", "fillcolor": "#e5d8f0", "color": "#756bb1", "style": "filled"},
+    "module": ({"shape": "box3d", "fillcolor": "#e5d8f0", "color": "#756bb1", "style": "filled",
+                "margin": "0.18,0.16"},  # room between the title and the (thick, 3-d) border
                "module call (collapsed)"),
     "more": ({"shape": "note", "fillcolor": "#eeeeee", "color": "#969696", "style": "filled,dashed"},
              "nodes left out (max_nodes)"),
@@ -43,6 +44,7 @@ _NO_GRAD_YET = "grad: not computed \u2014 call backward()"
 _NOTES = {
     "no_grad_yet": "No gradients yet: call backward() (retain_graph=True keeps the graph to draw it after).",
     "not_kept": "Intermediate values keep no gradient unless .retain_grad() is called before backward().",
+    "computed": "grad: the gradient of the output, computed for this drawing (grads=True); no .grad was changed.",
 }
 _FREED_TEXT = "graph freed by backward();\nuse retain_graph=True to draw after backward"
 
@@ -67,8 +69,8 @@ def _summary(array: np.ndarray) -> tuple[str, int]:
     if kind not in "biuf":
         return str(array.dtype), 0
     if array.ndim == 0 and kind == "f":  # the common scalar case, kept fast for long chains
-        x = float(array)
-        return f"{x:.4g}", 0 if math.isfinite(x) else 1
+        number = float(array)
+        return f"{number:.4g}", 0 if math.isfinite(number) else 1
     if array.size == 0:
         return "empty", 0
     if array.size <= _TINY:
@@ -134,9 +136,12 @@ def _op_name(op: Any) -> str:
     return getattr(op, "name", None) or getattr(op, "__name__", type(op).__name__).lower()
 
 
-def _op_args(value: Any) -> list[str]:
+def _op_args(value: Any, full: bool = False) -> list[str]:
+    """The op's static arguments as ``name=value`` texts (None and False left out), each cut to 40
+    characters unless ``full``."""
     args = getattr(value, "_args", None) or {}
-    return [_short(f"{k}={_fmt_arg(v)}") for k, v in args.items() if v is not None and v is not False]
+    texts = [f"{k}={_fmt_arg(v)}" for k, v in args.items() if v is not None and v is not False]
+    return texts if full else [_short(t) for t in texts]
 
 
 def _grad_norm(value: Any) -> float | None:

@@ -1,0 +1,233 @@
+"""nn.functional at its edges: error messages that name the function and the argument, implicit softmax
+dims, dropout's corner cases, dtypes kept through every loss, empty batches, plain-array inputs, and
+class-probability targets with weights on (N, C, d) inputs.
+
+Each test pins behaviour a mutation run found unchecked (docs/mutation.md). Expected values are the
+formulas written out in NumPy.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tinygrad_lab import Value
+from tinygrad_lab.nn import functional as F
+
+
+def log_softmax_ref(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+# ---------------------------------------------------------------------------- messages
+
+FLOAT_TARGET_LOSSES = {
+    "mse_loss": F.mse_loss,
+    "l1_loss": F.l1_loss,
+    "binary_cross_entropy": lambda x, t, **kw: F.binary_cross_entropy(x, t, **kw),
+    "binary_cross_entropy_with_logits": lambda x, t, **kw: F.binary_cross_entropy_with_logits(x, t, **kw),
+}
+
+
+@pytest.mark.parametrize("name", FLOAT_TARGET_LOSSES)
+def test_float_target_losses_name_themselves_in_their_errors(name):
+    fn = FLOAT_TARGET_LOSSES[name]
+    x = Value([0.5, 0.25])
+    with pytest.raises(ValueError, match=f"^{name}: reduction must be 'mean', 'sum' or 'none', got 'avg'"):
+        fn(x, np.array([1.0, 0.0]), reduction="avg")
+    with pytest.raises(TypeError, match=f"^{name}: target must be numeric, got dtype <U1"):
+        fn(x, np.array(["a", "b"]))
+    with pytest.raises(ValueError, match=rf"^{name}: target shape \(3,\) does not match input shape \(2,\)"):
+        fn(x, np.array([1.0, 0.0, 1.0]))
+
+
+def test_mse_between_two_values_checks_shape_and_reduction_too():
+    a, b = Value(np.ones((2, 3))), Value(np.ones(3))
+    with pytest.raises(ValueError, match="does not match input shape"):
+        F.mse_loss(a, b)
+    with pytest.raises(ValueError, match="reduction must be"):
+        F.mse_loss(a, Value(np.ones((2, 3))), reduction="avg")
+
+
+@pytest.mark.parametrize("name, call", [
+    ("binary_cross_entropy", lambda w: F.binary_cross_entropy(Value([0.5, 0.25]), np.array([1.0, 0.0]), w)),
+    ("binary_cross_entropy_with_logits",
+     lambda w: F.binary_cross_entropy_with_logits(Value([0.5, 0.25]), np.array([1.0, 0.0]), w)),
+])
+def test_bce_weights_are_checked_and_named(name, call):
+    with pytest.raises(ValueError, match=rf"^{name}: weight of shape \(3,\) does not broadcast to the input "
+                                         r"shape \(2,\)"):
+        call(np.ones(3))
+    with pytest.raises(TypeError, match=f"^{name}: weight must be numeric"):
+        call(np.array(["a", "b"]))
+
+
+def test_bce_with_logits_pos_weight_is_checked_and_named():
+    fn = "binary_cross_entropy_with_logits"
+    x, y = Value(np.zeros((2, 2))), np.ones((2, 2))
+    with pytest.raises(ValueError, match=rf"^{fn}: pos_weight of shape \(3,\) does not broadcast"):
+        F.binary_cross_entropy_with_logits(x, y, pos_weight=np.ones(3))
+    with pytest.raises(TypeError, match=f"^{fn}: pos_weight must be numeric"):
+        F.binary_cross_entropy_with_logits(x, y, pos_weight=np.array(["a", "b"]))
+
+
+def test_bce_refuses_targets_above_one():
+    with pytest.raises(ValueError, match="target values must be between 0 and 1"):
+        F.binary_cross_entropy(Value([0.5]), np.array([1.5]))
+
+
+@pytest.mark.parametrize("name, fn", [("cross_entropy", F.cross_entropy), ("nll_loss", F.nll_loss)])
+def test_class_losses_name_themselves_in_their_errors(name, fn):
+    x, t = Value(np.zeros((2, 3))), np.array([0, 2])
+    with pytest.raises(ValueError, match=f"^{name}: reduction must be"):
+        fn(x, t, reduction="avg")
+    with pytest.raises(ValueError, match=f"^{name}: input must have a class dimension"):
+        fn(Value(1.0), np.array(0))
+    with pytest.raises(ValueError, match=rf"^{name}: weight must have one entry per class, shape \(3,\)"):
+        fn(x, t, weight=np.ones(2))
+    with pytest.raises(TypeError, match=f"^{name}: weight must be numeric"):
+        fn(x, t, weight=np.array(["a", "b", "c"]))
+    with pytest.raises(TypeError, match=f"^{name}: class-index targets must be integers.*; convert class indices "
+                                        r"with \.astype\(np\.int64\)"):
+        fn(x, np.array([0.0, 2.0]))
+    with pytest.raises(TypeError, match=f"^{name}: class-index targets must be integers") as info:
+        fn(x, np.array([True, False]))
+    assert "convert" not in str(info.value)                 # the hint is for float targets only
+    with pytest.raises(ValueError, match=rf"^{name}: target shape \(3,\) does not fit input shape \(2, 3\)"):
+        fn(x, np.array([0, 1, 2]))
+    with pytest.raises(IndexError, match=f"^{name}: target 3 is out of bounds for 3 classes"):
+        fn(x, np.array([0, 3]))
+
+
+def test_label_smoothing_range():
+    x, t = Value(np.zeros((2, 3))), np.array([0, 2])
+    with pytest.raises(ValueError, match="^cross_entropy: label_smoothing must be between 0.0 and 1.0, got 1.5"):
+        F.cross_entropy(x, t, label_smoothing=1.5)
+
+
+def test_label_smoothing_of_one_is_the_uniform_target():
+    x = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, 1.0]])
+    loss = F.cross_entropy(Value(x), np.array([0, 2]), label_smoothing=1.0, reduction="none")
+    np.testing.assert_allclose(loss.data, -log_softmax_ref(x, 1).mean(axis=1), rtol=1e-14)
+
+
+# ---------------------------------------------------------------------------- softmax's implicit dim
+
+@pytest.mark.parametrize("shape, dim", [((), 0), ((3,), 0), ((2, 3), 1), ((2, 3, 4), 0), ((2, 1, 3, 2), 1)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_implicit_dim_is_pytorchs_legacy_choice(shape, dim, name, rng):
+    x = rng.normal(size=shape)
+    with pytest.warns(UserWarning, match=f"Implicit dimension choice for {name} has been deprecated"):
+        out = getattr(F, name)(Value(x))
+    expected = log_softmax_ref(x, dim) if x.ndim else np.zeros(())
+    np.testing.assert_allclose(out.data, expected if name == "log_softmax" else np.exp(expected), rtol=1e-13,
+                               atol=1e-15)
+
+
+def test_implicit_dim_warning_points_at_the_callers_line():
+    with pytest.warns(UserWarning, match="Implicit dimension") as caught:
+        F.softmax(Value([1.0, 2.0]))
+    assert caught[0].filename == __file__
+
+
+def test_log_softmax_explicit_dim(rng):
+    x = rng.normal(size=(3, 4))
+    np.testing.assert_allclose(F.log_softmax(Value(x), dim=0).data, log_softmax_ref(x, 0), rtol=1e-13)
+
+
+# ---------------------------------------------------------------------------- dropout
+
+def test_dropout_probability_range_and_identity():
+    x = Value(np.ones(4))
+    for p in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
+            F.dropout(x, p)
+    assert F.dropout(x, 0.0) is x and F.dropout(x, 0.5, training=False) is x
+
+
+def test_dropout_of_arrays_and_integers():
+    out = F.dropout(np.ones((50, 4)), 0.5, generator=0)
+    assert isinstance(out, np.ndarray) and set(np.unique(out)) == {0.0, 2.0}
+    out = F.dropout(np.ones((50, 4), dtype=np.int64), 0.75, generator=0)
+    assert out.dtype == np.float64 and set(np.unique(out)) == {0.0, 4.0}
+
+
+def test_dropout_keeps_float32():
+    x = Value(np.ones((10, 10), dtype=np.float32))
+    assert F.dropout(x, 1.0).dtype == np.float32 and not F.dropout(x, 1.0).data.any()
+    assert F.dropout(x, 0.5, generator=1).dtype == np.float32
+
+
+# ---------------------------------------------------------------------------- inputs, dtypes, empty batches
+
+def test_losses_of_plain_arrays_keep_float32_and_accept_integers():
+    x32, y32 = np.array([0.5, 0.25], dtype=np.float32), np.array([1.0, 0.0], dtype=np.float32)
+    assert np.asarray(F.mse_loss(x32, y32)).dtype == np.float32
+    assert float(F.l1_loss(np.array([1, 2]), np.array([0, 0]))) == 1.5
+
+
+def test_losses_keep_float32_with_weights():
+    x = Value(np.array([[0.5, 0.25, 0.75]], dtype=np.float32))
+    y = np.array([[1.0, 0.0, 1.0]])
+    w = np.array([1.0, 2.0, 0.5])
+    assert F.binary_cross_entropy(x, y, w).dtype == np.float32
+    assert F.binary_cross_entropy_with_logits(x, y, w, pos_weight=w).dtype == np.float32
+    assert F.cross_entropy(x, np.array([1]), weight=w).dtype == np.float32
+    assert F.nll_loss(x, np.array([1]), weight=w).dtype == np.float32
+    assert F.cross_entropy(x, np.array([[0.2, 0.3, 0.5]])).dtype == np.float32   # float64 probabilities
+
+
+def test_empty_batches_mean_nan_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(F.mse_loss(Value(np.zeros(0)), np.zeros(0)).item())
+        loss = F.cross_entropy(Value(np.zeros((0, 3))), np.zeros(0, dtype=np.int64))
+        assert np.isnan(loss.item())
+        assert F.cross_entropy(Value(np.zeros((0, 3))), np.zeros(0, dtype=np.int64), reduction="sum").item() == 0
+
+
+def test_mse_target_gradient_when_only_the_target_is_a_value():
+    x, y = np.array([1.0, -2.0]), Value([0.5, 0.5], requires_grad=True)
+    F.mse_loss(x, y).backward()
+    np.testing.assert_allclose(y.grad.data, -(x - y.data), rtol=1e-15)   # -2 (x - y) / 2
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_plain_arrays(reduction, rng):
+    x, t = rng.normal(size=(4, 3)), np.array([0, 2, 1, 2])
+    out = F.cross_entropy(x, t, reduction=reduction)
+    per = -log_softmax_ref(x, 1)[np.arange(4), t]
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(out, {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction], rtol=1e-13)
+
+
+def test_cross_entropy_single_sample_keeps_the_target_shape():
+    loss = F.cross_entropy(Value([1.0, 2.0, 0.5]), np.array(1), reduction="none")
+    assert loss.shape == ()
+    np.testing.assert_allclose(loss.data, -log_softmax_ref(np.array([1.0, 2.0, 0.5]), 0)[1], rtol=1e-14)
+
+
+def test_cross_entropy_gradient_for_rows_of_very_different_scales():
+    x = np.array([[1000.0, 1001.0, 999.0], [0.0, 1.0, -1.0]])
+    xv = Value(x, requires_grad=True)
+    F.cross_entropy(xv, np.array([1, 0])).backward()
+    p = np.exp(log_softmax_ref(x, 1))
+    np.testing.assert_allclose(xv.grad.data, (p - np.eye(3)[[1, 0]]) / 2, rtol=1e-13, atol=1e-16)
+
+
+def test_probability_targets_with_weights_on_nd_inputs(rng):
+    x = rng.normal(size=(2, 3, 4))                      # (N, C, d)
+    t = rng.dirichlet(np.ones(3), (2, 4)).transpose(0, 2, 1)
+    w = np.array([0.5, 1.0, 2.0])
+    for ls in (0.0, 0.2):
+        loss = F.cross_entropy(Value(x), t, weight=w, label_smoothing=ls)
+        smoothed = t * (1 - ls) + ls / 3
+        per = -(log_softmax_ref(x, 1) * smoothed * w[None, :, None]).sum(axis=1)
+        np.testing.assert_allclose(loss.data, per.sum() / 8, rtol=1e-13)    # 'mean' divides by N * d
+
+
+def test_nll_loss_with_one_class_and_an_ignored_target():
+    loss = F.nll_loss(Value([[-0.5], [-0.2]]), np.array([0, -100]))
+    assert loss.item() == 0.5

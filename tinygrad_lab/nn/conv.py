@@ -1,0 +1,143 @@
+"""Convolution layers `Conv1d` and `Conv2d`, as in `torch.nn` (same arguments, defaults, initialisation and
+state-dict keys `weight` (out_channels, in_channels/groups, *kernel_size) and `bias` (out_channels,)).
+
+Example:
+    >>> from tinygrad_lab import Value, nn
+    >>> conv = nn.Conv2d(1, 4, kernel_size=3, padding=1)
+    >>> conv
+    Conv2d(1, 4, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+    >>> conv(Value(np.zeros((2, 1, 8, 8)))).shape
+    (2, 4, 8, 8)
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..ops import conv1d, conv2d
+from ..random import resolve_generator
+from ..utils.checks import is_integer
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["Conv1d", "Conv2d"]
+
+
+def _ntuple(value: Any, n: int, name: str, layer: str) -> tuple[int, ...]:
+    items = (value,) * n if is_integer(value) else value
+    if not isinstance(items, (tuple, list)) or len(items) != n or not all(
+            is_integer(v) for v in items):
+        raise TypeError(f"{layer}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+class _ConvNd(Module):
+    """Shared constructor, initialisation and repr of the convolution layers."""
+
+    _dims = 2
+    _functional: Any = None
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None, generator: Any = None) -> None:
+        super().__init__()
+        layer, n = type(self).__name__, self._dims
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if not is_integer(value) or value <= 0:
+                raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+        if in_channels % groups:
+            raise ValueError(f"{layer}: in_channels ({in_channels}) must be divisible by groups ({groups})")
+        if out_channels % groups:
+            raise ValueError(f"{layer}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            if padding_mode in ("reflect", "replicate", "circular"):
+                raise NotImplementedError(f"{layer}: padding_mode={padding_mode!r} is not supported; only 'zeros'")
+            raise ValueError(f"{layer}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got "
+                             f"{padding_mode!r}")
+        if device not in (None, "cpu"):
+            raise ValueError(f"{layer}: only device='cpu' exists here, got {device!r}")
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size = _ntuple(kernel_size, n, "kernel_size", layer)
+        if any(k <= 0 for k in self.kernel_size):
+            raise ValueError(f"{layer}: kernel_size must be positive, got {kernel_size!r}")
+        self.stride = _ntuple(stride, n, "stride", layer)
+        self.dilation = _ntuple(dilation, n, "dilation", layer)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{layer}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{layer}: padding='same' is not supported for strided convolutions")
+            self.padding: Any = padding
+        else:
+            self.padding = _ntuple(padding, n, "padding", layer)
+        self.padding_mode = padding_mode
+        dtype = np.dtype(np.float64 if dtype is None else dtype)
+        self.weight = Parameter(np.empty((out_channels, in_channels // groups, *self.kernel_size), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: Any = None) -> None:
+        """PyTorch's default: weight kaiming_uniform_(a=sqrt(5)), bias uniform in +-1/sqrt(fan_in)."""
+        rng = resolve_generator(generator)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound, generator=rng)
+
+    def forward(self, input: Any) -> Any:
+        return type(self)._functional(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                                      self.groups)
+
+    def extra_repr(self) -> str:
+        n = self._dims
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * n:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) -> (N, C_out, L_out), as `torch.nn.Conv1d`.
+
+    `padding`: int, (p,), 'valid' or 'same'; weight (C_out, C_in/groups, k),
+    Kaiming-uniform (a=sqrt(5)) from `generator` or the global generator.
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> Conv1d(2, 3, 5, padding="same")(Value(np.zeros((4, 2, 10)))).shape
+        (4, 3, 10)
+    """
+
+    _dims = 1
+    _functional = staticmethod(conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) -> (N, C_out, H_out, W_out), as `torch.nn.Conv2d`.
+
+    `stride`, `padding` (int, pair, 'valid' or 'same'), `dilation` and `groups`
+    as PyTorch; weight (C_out, C_in/groups, kh, kw), Kaiming-uniform (a=sqrt(5)),
+    bias uniform in +-1/sqrt(fan_in), from `generator` or the global generator.
+
+    Example:
+        >>> from tinygrad_lab import Value
+        >>> conv = Conv2d(3, 6, kernel_size=(3, 5), stride=2, groups=3, bias=False)
+        >>> conv.weight.shape, conv(Value(np.zeros((1, 3, 9, 9)))).shape
+        ((6, 1, 3, 5), (1, 6, 4, 3))
+    """
+
+    _dims = 2
+    _functional = staticmethod(conv2d)

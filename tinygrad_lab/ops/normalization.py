@@ -1,0 +1,198 @@
+"""Normalisation: `batch_norm` (training with running statistics, or eval) and `layer_norm`, as in PyTorch.
+
+Both normalise x over some axes to zero mean and unit (biased) variance,
+x_hat = (x - mean) / sqrt(var + eps), then scale and shift: y = x_hat * weight + bias.
+In training mode `batch_norm` is one op over the batch (and spatial) axes and
+updates the running statistics in place (running_var with the unbiased
+variance, as PyTorch); in eval mode it is an affine map with the running
+statistics. The gradient rule recomputes the statistics with ops, so it is
+itself differentiable.
+
+Example:
+    >>> x = Value([[1.0, 2.0], [3.0, 6.0]], requires_grad=True)
+    >>> layer_norm(x, (2,)).data.round(4).tolist()
+    [[-1.0, 1.0], [-1.0, 1.0]]
+    >>> mean, var = np.zeros(2), np.ones(2)
+    >>> y = batch_norm(x, mean, var, training=True, momentum=0.5)
+    >>> mean.tolist(), var.tolist()        # half of the batch mean / unbiased variance
+    ([1.0, 2.0], [1.5, 4.5])
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.value import Value, as_value, unwrap
+from .movement import reshape
+from .reduce import mean
+from .reduce import sum as _sum
+from .unary import sqrt
+
+__all__ = ["batch_norm", "layer_norm"]
+
+
+def _normalized(x: np.ndarray, axes: tuple, eps: float) -> np.ndarray:
+    m = x.mean(axis=axes, keepdims=True)
+    centred = x - m
+    var = (centred * centred).mean(axis=axes, keepdims=True)
+    return centred / np.sqrt(var + eps)
+
+
+def _affine(xhat: np.ndarray, weight: Any, bias: Any, shape: tuple) -> np.ndarray:
+    if weight is not None:
+        xhat = xhat * weight.reshape(shape)
+    if bias is not None:
+        xhat = xhat + bias.reshape(shape)
+    return xhat
+
+
+def _backward(g: Any, x: Any, weight: Any, bias: Any, axes: tuple, param_axes: tuple, shape: tuple,
+              eps: float) -> tuple:
+    """Gradients of y = x_hat * w + b in x, w, b, written with ops (differentiable again)."""
+    centred = x - mean(x, axes, keepdims=True)
+    invstd = 1 / sqrt(mean(centred * centred, axes, keepdims=True) + eps)
+    xhat = centred * invstd
+    dxhat = g * reshape(weight, shape) if weight is not None else g
+    gx = invstd * (dxhat - mean(dxhat, axes, keepdims=True) - xhat * mean(dxhat * xhat, axes, keepdims=True))
+    grads = [gx]
+    if weight is not None:
+        grads.append(reshape(_sum(g * xhat, axis=param_axes), weight.shape))
+    if bias is not None:
+        grads.append(reshape(_sum(g, axis=param_axes), bias.shape))
+    return tuple(grads)
+
+
+class BatchNorm(Function):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the batch (and spatial) axes;
+    dx = invstd (dxhat - mean(dxhat) - x_hat mean(dxhat x_hat)) with dxhat = g weight,
+    dweight = sum(g x_hat), dbias = sum(g) (sums over the same axes)."""
+
+    name = "batch_norm"
+
+    @staticmethod
+    def forward(x, weight=None, bias=None, *, axes, shape, eps, has_weight):
+        if not has_weight:
+            weight, bias = None, weight
+        return _affine(_normalized(x, axes, eps), weight, bias, shape)
+
+    @staticmethod
+    def backward(g, out, x, weight=None, bias=None, *, axes, shape, eps, has_weight):
+        if not has_weight:
+            weight, bias = None, weight
+        return _backward(g, x, weight, bias, axes, axes, shape, eps)
+
+
+class LayerNorm(Function):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last axes of each sample;
+    dx = invstd (dxhat - mean(dxhat) - x_hat mean(dxhat x_hat)) with dxhat = g weight,
+    dweight = sum over the leading axes of g x_hat, dbias = sum of g."""
+
+    name = "layer_norm"
+
+    @staticmethod
+    def forward(x, weight=None, bias=None, *, axes, eps, has_weight):
+        if not has_weight:
+            weight, bias = None, weight
+        return _affine(_normalized(x, axes, eps), weight, bias, x.shape[x.ndim - len(axes):])
+
+    @staticmethod
+    def backward(g, out, x, weight=None, bias=None, *, axes, eps, has_weight):
+        if not has_weight:
+            weight, bias = None, weight
+        lead = tuple(range(x.ndim - len(axes)))
+        return _backward(g, x, weight, bias, axes, lead, tuple(x.shape[x.ndim - len(axes):]), eps)
+
+
+def _apply(op: type[Function], x: Any, weight: Any, bias: Any, **args: Any) -> Any:
+    """Run a normalisation op: the affine parameters that are given follow x as inputs."""
+    params = [p for p in (weight, bias) if p is not None]
+    args["has_weight"] = weight is not None
+    if not any(isinstance(v, Value) for v in (x, *params)):
+        return op.forward(np.asarray(x), *[np.asarray(p) for p in params], **args)
+    like = next(v for v in (x, *params) if isinstance(v, Value))
+    return op.apply(as_value(x, like), *[as_value(p, like) for p in params], **args)
+
+
+def _check_param(fn: str, name: str, value: Any, shape: tuple) -> None:
+    if value is not None and tuple(np.shape(unwrap(value))) != tuple(shape):
+        raise ValueError(f"{fn}: {name} must have shape {tuple(shape)}, got {tuple(np.shape(unwrap(value)))}")
+
+
+def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndarray | None, weight: Any = None,
+               bias: Any = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Any:
+    """Batch normalisation of `input` (N, C, ...) per channel C, as `F.batch_norm`.
+
+    `training=True` uses the batch statistics and, when given, updates
+    `running_mean` / `running_var` (NumPy arrays, changed in place) by
+    `momentum`: r = (1 - momentum) r + momentum * batch statistic (the unbiased
+    variance for running_var). `training=False` uses the running statistics.
+
+    Example:
+        >>> x = Value([[0.0], [2.0]])
+        >>> batch_norm(x, None, None, training=True).data.round(4).ravel().tolist()
+        [-1.0, 1.0]
+    """
+    fn = "batch_norm"
+    shape = tuple(np.shape(unwrap(input)))
+    if len(shape) < 2:
+        raise ValueError(f"{fn}: input must be (N, C) or (N, C, ...) with channels on axis 1, got shape {shape}")
+    c = shape[1]
+    for name, value in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                        ("running_var", running_var)):
+        _check_param(fn, name, value, (c,))
+    axes = (0, *range(2, len(shape)))
+    bshape = (1, c) + (1,) * (len(shape) - 2)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{fn}: running_mean and running_var are needed when training=False")
+        dtype = np.asarray(unwrap(input)).dtype
+        rm = np.asarray(unwrap(running_mean), dtype=dtype).reshape(bshape)
+        invstd = (1 / np.sqrt(np.asarray(unwrap(running_var), dtype=dtype) + eps)).reshape(bshape)
+        y = (input - rm) * invstd if isinstance(input, Value) else (np.asarray(input) - rm) * invstd
+        if weight is not None:
+            y = y * reshape(weight, bshape)
+        if bias is not None:
+            y = y + reshape(bias, bshape)
+        return y
+    count = int(np.prod([shape[a] for a in axes]))
+    if count <= 1:
+        raise ValueError(f"{fn}: expected more than 1 value per channel when training, got input of shape {shape}")
+    if running_mean is not None or running_var is not None:
+        x = np.asarray(unwrap(input))
+        if running_mean is not None:
+            _update(running_mean, x.mean(axis=axes), momentum, fn, "running_mean")
+        if running_var is not None:
+            _update(running_var, x.var(axis=axes, ddof=1), momentum, fn, "running_var")
+    return _apply(BatchNorm, input, weight, bias, axes=axes, shape=bshape, eps=float(eps))
+
+
+def _update(running: Any, batch: np.ndarray, momentum: float, fn: str, name: str) -> None:
+    array = running.data if isinstance(running, Value) else running
+    if not isinstance(array, np.ndarray) or not array.flags.writeable:
+        raise TypeError(f"{fn}: {name} must be a writable NumPy array (it is updated in place)")
+    array *= 1 - momentum
+    array += momentum * batch.astype(array.dtype, copy=False)
+
+
+def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Any:
+    """Layer normalisation over the last len(normalized_shape) axes of each sample, as `F.layer_norm`.
+
+    Example:
+        >>> layer_norm(Value([[1.0, 3.0]]), 2).data.round(4).tolist()
+        [[-1.0, 1.0]]
+    """
+    fn = "layer_norm"
+    norm_shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    shape = tuple(np.shape(unwrap(input)))
+    k = len(norm_shape)
+    if k == 0 or shape[len(shape) - k:] != norm_shape or len(shape) < k:
+        raise ValueError(f"{fn}: the input shape {shape} must end with normalized_shape {norm_shape}")
+    _check_param(fn, "weight", weight, norm_shape)
+    _check_param(fn, "bias", bias, norm_shape)
+    axes = tuple(range(len(shape) - k, len(shape)))
+    return _apply(LayerNorm, input, weight, bias, axes=axes, eps=float(eps))

@@ -1,0 +1,180 @@
+"""Statistics ops: `var`, `std` (PyTorch's `correction`), `cumsum`, and the index reductions `argmax`/`argmin`.
+
+Example:
+    >>> x = Value([1.0, 2.0, 4.0], requires_grad=True)
+    >>> v = var(x)                      # sum((x - 7/3)^2) / (3 - 1)
+    >>> round(v.item(), 6)
+    2.333333
+    >>> v.backward(); x.grad.data.round(6).tolist()   # 2 (x - mean) / (n - 1)
+    [-1.333333, -0.333333, 1.666667]
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.value import Value, unwrap
+from ..utils.checks import is_real
+from ._dispatch import _axes, _norm_axis, _reduction_args
+from .movement import flip
+from .reduce import _unreduce, mean
+from .selection import where
+
+__all__ = ["var", "std", "cumsum", "argmax", "argmin"]
+
+
+def _count(shape: tuple, axis: Any) -> int:
+    """How many elements one reduction over `axis` combines."""
+    return int(np.prod([shape[a] for a in _axes(axis, len(shape))], dtype=np.int64)) if shape else 1
+
+
+def _dof_factor(n: int, correction: float, dtype: np.dtype) -> Any:
+    """1 / (n - correction) in `dtype` (inf when there are no degrees of freedom, as PyTorch)."""
+    with np.errstate(divide="ignore"):
+        return np.divide(dtype.type(1), dtype.type(n - correction))
+
+
+class Var(Function):
+    """y = sum((x - mean)^2) / (n - correction) over `axis`;  dy/dx = 2 (x - mean) / (n - correction)."""
+
+    name = "var"
+
+    @staticmethod
+    def forward(x, axis, correction, keepdims):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    @staticmethod
+    def backward(g, out, x, axis, correction, keepdims):
+        factor = 2 * _dof_factor(_count(x.shape, axis), correction, unwrap(x).dtype)
+        centred = x - mean(x, axis, keepdims=True)
+        return (_unreduce(g, x.shape, axis, keepdims) * centred * factor,)
+
+
+class Std(Function):
+    """y = sqrt(var(x)) over `axis`;  dy/dx = (x - mean) / ((n - correction) y), and 0 where y == 0 (PyTorch)."""
+
+    name = "std"
+
+    @staticmethod
+    def forward(x, axis, correction, keepdims):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.std(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    @staticmethod
+    def backward(g, out, x, axis, correction, keepdims):
+        factor = _dof_factor(_count(x.shape, axis), correction, unwrap(x).dtype)
+        zero = unwrap(out) == 0
+        scaled = where(zero, 0.0, g / where(zero, 1.0, out)) * factor
+        centred = x - mean(x, axis, keepdims=True)
+        return (_unreduce(scaled, x.shape, axis, keepdims) * centred,)
+
+
+def _spread(op: type[Function], x: Any, axis: Any, correction: Any, keepdims: bool, dim: Any, keepdim: Any,
+            unbiased: Any) -> Any:
+    axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    if correction is None:
+        correction = 1
+    if not is_real(correction):
+        raise TypeError(f"{op.name}(): correction must be a number (1: sample, 0: population), got {correction!r}")
+    if not isinstance(x, Value):
+        return op.forward(np.asarray(x), axis, correction, keepdims)
+    if axis is not None:
+        axis = _axes(axis, x.ndim)
+    return op.apply(x, axis=axis, correction=correction, keepdims=keepdims)
+
+
+def var(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool = False, *, dim: Any = None,
+        keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
+    """Variance over `axis` (None: all) with Bessel's `correction` (1 by default, as `torch.var`).
+
+    Example:
+        >>> var(Value([1.0, 3.0])).item(), var(Value([1.0, 3.0]), correction=0).item()
+        (2.0, 1.0)
+    """
+    return _spread(Var, x, axis, correction, keepdims, dim, keepdim, unbiased)
+
+
+def std(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool = False, *, dim: Any = None,
+        keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
+    """Standard deviation over `axis` (`correction=1` by default, as `torch.std`; gradient 0 where it is 0).
+
+    Example:
+        >>> std(Value([[1.0, 3.0], [2.0, 2.0]]), dim=1)
+        Value([1.41421356, 0.        ])
+    """
+    return _spread(Std, x, axis, correction, keepdims, dim, keepdim, unbiased)
+
+
+class CumSum(Function):
+    """y_i = sum of x_j for j <= i along `axis`;  dx_j = sum of g_i for i >= j (a reversed cumulative sum)."""
+
+    name = "cumsum"
+
+    @staticmethod
+    def forward(x, axis):
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(g, out, x, axis):
+        return (flip(cumsum(flip(g, axis), axis), axis),)
+
+
+def cumsum(x: Any, axis: int | None = None, *, dim: int | None = None) -> Any:
+    """Cumulative sum along `axis` (`dim`), as `torch.cumsum`.
+
+    Example:
+        >>> cumsum(Value([1.0, 2.0, 3.0]), dim=0)
+        Value([1., 3., 6.])
+    """
+    axis = axis if dim is None else dim
+    if axis is None:
+        raise TypeError("cumsum() needs the axis to sum along: cumsum(x, dim=0) (flatten first for a 1-D sum)")
+    ndim = np.ndim(unwrap(x))
+    axis = _norm_axis(axis, ndim)
+    if not isinstance(x, Value):
+        return np.cumsum(x, axis=axis) if ndim else np.asarray(x).copy()
+    if ndim == 0:
+        return x * 1
+    return CumSum.apply(x, axis=axis)
+
+
+def _index_reduction(fn: Any, name: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Any:
+    axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
+    array = np.asarray(unwrap(x))
+    if isinstance(axis, tuple):
+        raise TypeError(f"{name}() takes one axis (an int) or None, got {axis!r}")
+    if array.size == 0:
+        raise ValueError(f"{name}() of an empty Value (shape {array.shape})")
+    if axis is not None:
+        axis = _norm_axis(axis, array.ndim)
+    result = fn(array, axis=axis, keepdims=keepdims).astype(np.int64)
+    return Value(result) if isinstance(x, Value) else result
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Any:
+    """Index of the largest element along `axis` (None: of the flattened Value); the first one on ties.
+
+    Not differentiable: the result is an int64 Value without a graph (as `torch.argmax`).
+
+    Example:
+        >>> argmax(Value([[1.0, 5.0, 5.0], [7.0, 0.0, 1.0]]), dim=1)
+        Value([1, 0], dtype=int64)
+    """
+    return _index_reduction(np.argmax, "argmax", x, axis, keepdims, dim, keepdim)
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Any:
+    """Index of the smallest element along `axis` (None: of the flattened Value); the first one on ties.
+
+    Example:
+        >>> argmin(Value([3.0, 1.0, 1.0]))
+        Value(1, dtype=int64)
+    """
+    return _index_reduction(np.argmin, "argmin", x, axis, keepdims, dim, keepdim)
