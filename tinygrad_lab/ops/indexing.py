@@ -164,7 +164,7 @@ def gather(input: Any, dim: int, index: Any) -> Any:
     shape = np.shape(unwrap(input))
     dim, index = _checked_index("gather", shape, dim, index)
     if not isinstance(input, Value):
-        return Gather.forward(np.asarray(input), dim, index)
+        return Gather.forward(_array(input), dim, index)
     return Gather.apply(input, dim=dim, index=index)
 
 
@@ -207,7 +207,7 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:
                          f"{src_shape}")
     dim, index = _checked_index("scatter_add", shape, dim, index, src_shape)
     if not isinstance(input, Value) and not isinstance(src, Value):
-        return ScatterAdd.forward(np.asarray(input), np.asarray(src), dim, index)
+        return ScatterAdd.forward(_array(input), _array(src), dim, index)
     like = input if isinstance(input, Value) else src
     return ScatterAdd.apply(as_value(input, like), as_value(src, like), dim=dim, index=index)
 

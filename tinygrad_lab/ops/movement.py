@@ -488,7 +488,7 @@ def pad_widths(x: Any, widths: tuple, value: float = 0.0) -> Any:
     if all(b == 0 and a == 0 for b, a in widths):
         return x
     if not isinstance(x, Value):
-        return Pad.forward(np.asarray(x), widths, value)
+        return Pad.forward(_array(x), widths, value)
     return Pad.apply(x, widths=widths, value=value)
 
 
