@@ -173,3 +173,13 @@ def test_demo_verdicts_of_seeds_0_to_99_are_those_of_lone_runs():
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         alone = list(pool.map(demo_convergence.one_seed, [(s, False, None, False, datasets) for s in range(100)]))
     assert demo_convergence.compare(stacked, alone) == []
+
+
+def test_online_updates_stay_bit_identical_until_the_stopping_epoch():
+    """One-row batches (the grid's online setting): a round-off difference would grow into another stopping
+    epoch within a few dozen epochs, so stacked and lone runs must agree bit for bit."""
+    configs = [LINEAR_BASE.replace(batch_size=1, lr=1.0, epochs=200, stop_at_zero_errors=True, seed=s)
+               for s in (2, 3, 5)]
+    for got, config in zip(run_seeds(configs), configs, strict=True):
+        alone = run(config, quiet=True).history
+        assert got.history.loss == alone.loss and got.history.epochs == alone.epochs

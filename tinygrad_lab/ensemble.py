@@ -54,12 +54,14 @@ _ELEMENTWISE = (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.Identity)
 
 
 class StackedLinear(nn.Module):
-    """S linear layers side by side: ``y[s] = x[s] @ weight[s] + bias[s]``.
+    """S linear layers side by side: ``y[s] = x[s] @ weight[s].T + bias[s]``.
 
-    ``weight`` holds each member's ``nn.Linear`` weight transposed, shape ``(members, in_features,
-    out_features)`` (so the batched product runs on contiguous matrices), and ``bias`` has shape
-    ``(members, 1, out_features)``; the input is ``(members, batch, in_features)`` or, shared by every
-    member, ``(batch, in_features)``. Build one from member layers with :meth:`from_linears`.
+    ``weight`` has shape ``(members, out_features, in_features)`` and ``bias`` shape
+    ``(members, 1, out_features)``; the input is ``(members, batch, in_features)`` or, shared by
+    every member, ``(batch, in_features)``. Build one from member layers with :meth:`from_linears`.
+    The product reads each weight through a transposed view, as ``nn.Linear`` does: the same memory
+    layout, so NumPy picks the same BLAS kernel and each member's numbers are bit for bit its own
+    (a contiguous copy would be faster but can round differently, e.g. for a batch of one row).
 
     Example:
         >>> from tinygrad_lab import nn
@@ -75,7 +77,7 @@ class StackedLinear(nn.Module):
         super().__init__()
         self.members, self.in_features, self.out_features = members, in_features, out_features
         dtype = np.dtype(np.float64 if dtype is None else dtype)
-        self.weight = nn.Parameter(np.zeros((members, in_features, out_features), dtype=dtype))
+        self.weight = nn.Parameter(np.zeros((members, out_features, in_features), dtype=dtype))
         if bias:
             self.bias = nn.Parameter(np.zeros((members, 1, out_features), dtype=dtype))
         else:
@@ -94,13 +96,13 @@ class StackedLinear(nn.Module):
                 raise ValueError(f"member {i}: {layer} does not match member 0's {first} (shape, bias or "
                                  "dtype); an ensemble needs identically-shaped members")
         out = cls(len(linears), first.in_features, first.out_features, has_bias, first.weight.dtype)
-        out.weight.data = np.ascontiguousarray(np.stack([layer.weight.data for layer in linears]).transpose(0, 2, 1))
+        out.weight.data = np.stack([layer.weight.data for layer in linears])
         if has_bias:
             out.bias.data = np.stack([layer.bias.data for layer in linears])[:, None, :]
         return out
 
     def forward(self, input: Any) -> Any:
-        out = matmul(input, self.weight)
+        out = matmul(input, self.weight.transpose(-1, -2))
         return out if self.bias is None else out + self.bias
 
     def extra_repr(self) -> str:
@@ -186,7 +188,7 @@ def _write_members(params: list[tuple[str, np.ndarray]], models: Sequence[nn.Mod
         linears = [m for m in _layers(model, 0) if isinstance(m, nn.Linear)]
         k = 0
         for layer in linears:
-            layer.weight.data = params[k][1][row].T.copy()
+            layer.weight.data = params[k][1][row].copy()
             k += 1
             if layer.bias is not None:
                 layer.bias.data = params[k][1][row, 0].copy()
