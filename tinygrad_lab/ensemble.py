@@ -43,7 +43,7 @@ import numpy as np
 from . import nn
 from .autograd import Value, no_grad
 from .data import DataLoader
-from .jit import jit
+from .jit import JitFunction
 from .ops import matmul
 from .train import History, _target_classes
 
@@ -400,7 +400,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         opt.step()
         return out, losses
 
-    step = jit(train_step) if use_jit else train_step
+    step = JitFunction(train_step, warn=False) if use_jit else train_step
     inputs_value: Value | None = None
     targets_value: Value | None = None
     start = time.perf_counter()

@@ -17,7 +17,10 @@ What re-captures and what raises:
   guard, checked at every replay; when it would go the other way the call runs eagerly and the
   step is captured again;
 * a step whose two recordings differ (a Python number or constant array that changes between
-  calls, e.g. a random dropout mask, a new parameter): ``JitError`` explaining what changed;
+  calls, e.g. a random dropout mask, a new parameter): a ``JitWarning`` explaining what changed, and
+  the function runs eagerly from then on for those argument shapes (the results stay right);
+* ``float(loss)`` or ``.item()`` on the step's data: ``JitError`` naming the line (the number
+  would be frozen at its captured value);
 * a parameter whose ``.data`` was replaced (not updated in place): a new capture.
 
 Python side effects of the function (printing, appending to a list) happen only while capturing,
@@ -45,6 +48,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -55,11 +59,18 @@ from .autograd.function import constant as _const
 from .utils.capture import TRACED_TYPES, recorder, set_recorder
 from .utils.frames import user_location
 
-__all__ = ["jit", "JitFunction", "JitError"]
+__all__ = ["jit", "JitFunction", "JitError", "JitWarning"]
 
 
 class JitError(RuntimeError):
     """A function given to `jit` cannot be captured and replayed faithfully (the message says why)."""
+
+
+class JitWarning(RuntimeWarning):
+    """A jitted function's two recordings differed: it keeps running, eagerly (the message says why)."""
+
+
+_EAGER = object()   # the state of a signature whose step cannot be replayed: call the function itself
 
 
 class _GuardFailed(Exception):
@@ -469,7 +480,8 @@ class JitFunction:
     """A function whose calls are captured and replayed (see :func:`jit`).
 
     ``captures`` counts recordings made, ``replays`` calls served by replaying; ``reset()`` forgets
-    every capture (e.g. after changing the model's structure).
+    every capture (e.g. after changing the model's structure). ``warn=False`` falls back to eager calls
+    without a ``JitWarning`` (for library code that uses jit as an internal detail).
 
     Example:
         >>> f = JitFunction(lambda x: x * 2)
@@ -477,8 +489,9 @@ class JitFunction:
         ([2.0, 2.0, 2.0, 2.0], 1)
     """
 
-    def __init__(self, fn: Callable) -> None:
+    def __init__(self, fn: Callable, warn: bool = True) -> None:
         self.fn = fn
+        self.warn = warn
         functools.update_wrapper(self, fn)
         self.captures = 0
         self.replays = 0
@@ -513,6 +526,8 @@ class JitFunction:
                 return self._discover(key, args, kwargs)
         if state is None:
             return self._discover(key, args, kwargs)
+        if state is _EAGER:
+            return self.fn(*args, **kwargs)
         optimizers, first = state
         capture, result = self._capture(args, kwargs, optimizers)
         if capture is None:                      # the step uses another optimizer now: start again
@@ -520,7 +535,14 @@ class JitFunction:
         elif first is None:                      # a second recording will be compared with this one
             self._state[key] = (optimizers, capture)
         else:
-            self._compare(first, capture)
+            try:
+                self._compare(first, capture)
+            except JitError as error:          # the step ran completely: keep its result, go on eagerly
+                if self.warn:
+                    warnings.warn(f"{error}. This function now runs eagerly for these argument shapes.", JitWarning,
+                                  stacklevel=2)
+                self._state[key] = _EAGER
+                return result
             _compile(capture)
             self._state[key] = capture
         return result

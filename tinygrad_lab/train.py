@@ -32,8 +32,7 @@ import numpy as np
 
 from .autograd import Value, no_grad, unwrap
 from .data import DataLoader, check_pair
-from .jit import JitError
-from .jit import jit as _jit
+from .jit import JitError, JitFunction
 from .optim.lr_scheduler import ReduceLROnPlateau
 from .utils.checks import is_integer, is_real
 
@@ -345,7 +344,7 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
     x_full, y_full = Value(inputs), Value(targets)
     step = None
     if full_batch and (jit or (jit is None and _replayable(model))):
-        step = _jit(_forward_backward(model, loss_fn, optimizer))
+        step = JitFunction(_forward_backward(model, loss_fn, optimizer), warn=False)
     start = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
