@@ -46,6 +46,7 @@ from .data import DataLoader
 from .jit import JitFunction
 from .ops import matmul
 from .train import History, _target_classes
+from .utils.checks import is_real
 
 __all__ = ["StackedLinear", "stack", "unstack", "member_losses", "fit"]
 
@@ -120,6 +121,11 @@ def _layers(model: nn.Module, i: int) -> list[nn.Module]:
     return modules
 
 
+def _linear(module: nn.Module) -> nn.Linear:
+    assert isinstance(module, nn.Linear)   # the architectures were compared layer by layer
+    return module
+
+
 def stack(models: Sequence[nn.Module]) -> nn.Sequential:
     """One model computing all ``models`` at once: their parameters stacked along a leading member axis.
 
@@ -149,7 +155,7 @@ def stack(models: Sequence[nn.Module]) -> nn.Sequential:
     stacked: list[nn.Module] = []
     for j, module in enumerate(first):
         if isinstance(module, nn.Linear):
-            stacked.append(StackedLinear.from_linears([layers[j] for layers in per_member]))
+            stacked.append(StackedLinear.from_linears([_linear(layers[j]) for layers in per_member]))
         else:
             stacked.append(copy.deepcopy(module))
     return nn.Sequential(*stacked)
@@ -266,12 +272,9 @@ class _Shadow:
 def _check_fit_options(epochs: Any, target_loss: Any, target_accuracy: Any) -> None:
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if target_loss is not None and (isinstance(target_loss, bool) or not isinstance(target_loss, numbers.Real)
-                                    or math.isnan(target_loss)):
+    if target_loss is not None and (not is_real(target_loss) or math.isnan(target_loss)):
         raise ValueError(f"target_loss must be a number or None, got {target_loss!r}")
-    if target_accuracy is not None and (isinstance(target_accuracy, bool)
-                                        or not isinstance(target_accuracy, numbers.Real)
-                                        or not 0.0 <= target_accuracy <= 1.0):
+    if target_accuracy is not None and (not is_real(target_accuracy) or not 0.0 <= target_accuracy <= 1.0):
         raise ValueError(f"target_accuracy must be a number in [0, 1] or None, got {target_accuracy!r}")
 
 
@@ -344,7 +347,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         for _ in range(members):
             from .optim import SGD
             shadow_opt = SGD([nn.Parameter(np.zeros(1))], lr=base_lr)
-            shadow_opt._opt_called = True   # its steps are the stacked optimizer's (no ordering warning)
+            shadow_opt._opt_called = True  # type: ignore[attr-defined]  # stepped by the stacked optimizer
             shadows.append(_Shadow(shadow_opt, scheduler(shadow_opt)))
 
     with no_grad():
@@ -356,7 +359,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         raise ValueError("ensemble.fit: target_accuracy needs class-label targets (0/1 labels of the output's "
                          "shape, class indices or one-hot rows)")
     multi = len(out_shape) == 2 and out_shape[1] > 1
-    target_classes = np.stack(classes) if track else None
+    target_classes = np.stack([c for c in classes if c is not None]) if track else None
     x_all = xs[0] if all(x is xs[0] for x in xs) else np.stack(xs)
     y_all = np.stack(ys)
     dtype = params[0].data.dtype
@@ -416,7 +419,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
             if inputs_value is None:
                 inputs_value, targets_value = Value(x_all), Value(y_all)
             before = [p.data.copy() for p in params]     # a member that stops keeps these
-            out, losses = step(inputs_value, targets_value)
+            out, losses = step(inputs_value, targets_value)  # type: ignore[arg-type]  # set just above
             epoch_loss = np.array(losses.data, dtype=np.float64)
             if track:
                 acc = accuracy(out.data)
@@ -434,7 +437,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         stop = ~np.isfinite(epoch_loss)
         if target_loss is not None:
             stop |= epoch_loss <= target_loss
-        if target_accuracy is not None:
+        if target_accuracy is not None and acc is not None:
             stop |= acc >= target_accuracy
         rows.append((active, epoch_loss, acc, lr_row))
         if stop.any():
@@ -455,9 +458,9 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
             for s, value in zip(shadows, epoch_loss[~stop], strict=True):
                 s.step(float(value))
     seconds = time.perf_counter() - start
-    for r, m in enumerate(active):
-        stopped_at[m] = epochs
-        finals[int(m)] = [p.data[r].copy() for p in params]
+    for row, member in enumerate(active.tolist()):
+        stopped_at[member] = epochs
+        finals[member] = [p.data[row].copy() for p in params]
 
     histories = _histories(rows, members, stopped_at, reasons, track, seconds / members)
     kinds = [k for k, _ in _stacked_params(model)]

@@ -372,8 +372,8 @@ def _execute(tasks: Sequence[_Task], jobs: int, progress: Any, dask: Any = None)
         futures = {pool.submit(run_configs, block): block for block in blocks}
         for future in as_completed(futures):
             block = futures[future]
-            for config, numbers in zip(block, future.result(), strict=True):
-                distinct[config] = numbers
+            for config, result in zip(block, future.result(), strict=True):
+                distinct[config] = result
             progress(len(block))
     summaries = []
     for t in tasks:

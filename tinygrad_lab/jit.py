@@ -49,7 +49,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -122,9 +122,10 @@ class _Traced(np.ndarray):
             return result
         return rec.ufunc(ufunc, method, plain_in, call_kwargs, out, result)
 
-    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+    def __array_function__(self, func: Any, types: Iterable[Any], args: Iterable[Any],
+                           kwargs: Mapping[str, Any]) -> Any:
         rec = recorder()
-        plain_args, plain_kwargs = _plain_deep(args), _plain_deep(kwargs)
+        plain_args, plain_kwargs = _plain_deep(tuple(args)), _plain_deep(dict(kwargs))
         result = func(*plain_args, **plain_kwargs)
         if rec is None or not isinstance(rec, _Recorder) or rec.suspended:
             return result
@@ -250,6 +251,7 @@ class _Recorder:
         self.optimizers: list[Any] = []
         self.leaves: dict[int, Value] = {}        # leaves whose .grad the step set (by id)
         self.reads: list[list[np.ndarray]] = []   # per entry: the arrays it reads (for dead-code elimination)
+        self.program_entries: list[tuple[Callable, tuple, dict]] = []
 
     # -- describing inputs
     def _describe(self, x: Any) -> tuple:
@@ -427,6 +429,9 @@ class _Capture:
         self.params = params
         self.grads = grads
         self.outputs = outputs
+        self.reads: list[list[np.ndarray]] = recorder.reads
+        self.live_roots: set[int] = set()
+        self.calls: list[Callable[[], Any]] = []
 
 
 def _output_layout(result: Any) -> Any:
@@ -628,11 +633,11 @@ class JitFunction:
         if len(a) != len(b):
             raise JitError(f"tinygrad_lab.jit: the step made {len(a)} NumPy calls once and {len(b)} the next time "
                            "with the same argument shapes: it depends on data through Python; run it without jit")
-        for i, (x, y) in enumerate(zip(first.externals, second.externals, strict=True)):
-            same_array = _root(x) is _root(y) and x.__array_interface__ == y.__array_interface__
-            if not same_array and not (x.shape == y.shape and np.array_equal(x, y, equal_nan=True)):
+        for i, (u, v) in enumerate(zip(first.externals, second.externals, strict=True)):
+            same_array = _root(u) is _root(v) and u.__array_interface__ == v.__array_interface__
+            if not same_array and not (u.shape == v.shape and np.array_equal(u, v, equal_nan=True)):
                 raise JitError("tinygrad_lab.jit: an array the step reads but does not get as an argument changed "
-                               f"between two calls (constant #{i}, shape {x.shape}): e.g. a random mask or data "
+                               f"between two calls (constant #{i}, shape {u.shape}): e.g. a random mask or data "
                                "taken from outside; pass changing data as arguments, or run it without jit")
         if not _same_outputs(first.outputs, second.outputs):
             raise JitError("tinygrad_lab.jit: the step returned a Python value that changed between two calls; "
@@ -691,7 +696,7 @@ def _compile(capture: _Capture) -> None:
     _eliminate_dead_code(capture)
     _eliminate_copies(capture)
     _reuse_buffers(capture)
-    calls = []
+    calls: list[Callable[[], Any]] = []
     for fn, args, kwargs in capture.program:
         if isinstance(fn, np.ufunc):
             outs = kwargs.get("out")

@@ -12,10 +12,10 @@ Example:
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from .. import ensemble
+from .. import ensemble, nn
 from ..data import InputScaler
 from ..train import evaluate
 from .config import LabConfig
@@ -28,14 +28,15 @@ __all__ = ["run_seeds", "seed_groups"]
 CHUNK = 128
 
 
-class _Parameters:
+class _Parameters(nn.Module):
     """What ``make_optimizer`` needs from a model: its parameters (here the stacked ones)."""
 
     def __init__(self, params: list) -> None:
-        self._params = params
+        super().__init__()
+        self._stacked = params
 
-    def parameters(self) -> list:
-        return self._params
+    def parameters(self, recurse: bool = True) -> Iterator[nn.Parameter]:
+        return iter(self._stacked)
 
 
 def _without_seed(config: LabConfig) -> LabConfig:

@@ -96,22 +96,21 @@ def opaque(method: Callable) -> Callable:
     if getattr(method, "_opaque", False):
         return method
 
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def general(self: Any, *args: Any, **kwargs: Any) -> Any:
         if _active[0]:
             active = getattr(_local, "recorder", None)
             if active is not None:
                 return active.opaque(method, self, args, kwargs)
         return method(self, *args, **kwargs)
 
-    if _takes_closure_only(method):           # optimizers' step(self, closure=None): no argument packing
-        @functools.wraps(method)
-        def wrapper(self: Any, closure: Any = None) -> Any:  # noqa: F811
-            if _active[0]:
-                active = getattr(_local, "recorder", None)
-                if active is not None:
-                    return active.opaque(method, self, () if closure is None else (closure,), {})
-            return method(self, closure)
+    def closure_only(self: Any, closure: Any = None) -> Any:   # step(self, closure=None): no argument packing
+        if _active[0]:
+            active = getattr(_local, "recorder", None)
+            if active is not None:
+                return active.opaque(method, self, () if closure is None else (closure,), {})
+        return method(self, closure)
 
-    wrapper._opaque = True  # type: ignore[attr-defined]
+    wrapper: Any = functools.wraps(method)(closure_only if _takes_closure_only(method) else general)
+
+    wrapper._opaque = True
     return wrapper
