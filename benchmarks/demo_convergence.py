@@ -13,9 +13,15 @@ about one time in ten on XOR-easy. `--reference` adds, for the linear held-out b
 classifier (logistic regression trained to convergence) on the same data, showing how much of the
 held-out error comes from having only 100 training points.
 
+The seeds of one setting train together as one stacked model (`tinygrad_lab.lab.run_seeds`,
+each seed's numbers exactly those of its lone run); `--single` trains them one by one as before, and
+`--compare` does both and checks that every seed's verdicts and final losses agree.
+
 Usage:
     python benchmarks/demo_convergence.py               # the demo's defaults, seeds 0..99, 2 processes
-    python benchmarks/demo_convergence.py --classic     # the textbook setting (slow: ~10 min on 2 cores)
+    python benchmarks/demo_convergence.py --seeds 1000  # seeds 0..999
+    python benchmarks/demo_convergence.py --classic     # the textbook setting
+    python benchmarks/demo_convergence.py --compare     # stacked vs one by one: identical verdicts?
     python benchmarks/demo_convergence.py --seeds 20 --jobs 4 --json results.json
 """
 from __future__ import annotations
@@ -29,7 +35,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from tinygrad_lab.lab import demo_configs, prepare_data, run
+from tinygrad_lab.lab import demo_configs, prepare_data, run, run_seeds
 
 
 def configs_for(seed: int, classic: bool, epochs: int | None) -> list:
@@ -55,27 +61,59 @@ def logistic_reference(config) -> float:
     return float((predicted == (test_targets > 0.5)).mean())
 
 
-def one_seed(args: tuple[int, bool, int | None, bool, tuple[str, ...]]) -> dict:
-    seed, classic, epochs, reference, datasets = args
-    linear_cfg, xor_cfg = configs_for(seed, classic, epochs)
-    started = time.perf_counter()
+def _row(seed: int, xor: object | None, linear: object | None, linear_cfg: object, reference: bool,
+         seconds: float) -> dict:
     row: dict = {"seed": seed}
-    if "xor_easy" in datasets:
-        xor = run(xor_cfg, quiet=True)
+    if xor is not None:
         row.update({
             "xor_accuracy": xor.train.accuracy,
             "xor_wrong_points": [i for i, ok in enumerate(xor.train.correct) if not ok],
             "xor_final_loss": xor.history.final_loss,
             "xor_epochs_to_zero_errors": xor.history.converged_epoch,
         })
-    if "linear" in datasets:
-        linear = run(linear_cfg, quiet=True)
+    if linear is not None:
         row.update({"linear_train_accuracy": linear.train.accuracy,
-                    "linear_heldout_accuracy": linear.test.accuracy})
+                    "linear_heldout_accuracy": linear.test.accuracy,
+                    "linear_final_loss": linear.history.final_loss})
         if reference:
             row["linear_heldout_logistic_reference"] = logistic_reference(linear_cfg)
-    row["seconds"] = time.perf_counter() - started
+    row["seconds"] = seconds
     return row
+
+
+def one_seed(args: tuple[int, bool, int | None, bool, tuple[str, ...]]) -> dict:
+    """Train one seed's runs one by one (the lone runs of `tinygrad-lab demo`)."""
+    seed, classic, epochs, reference, datasets = args
+    linear_cfg, xor_cfg = configs_for(seed, classic, epochs)
+    started = time.perf_counter()
+    xor = run(xor_cfg, quiet=True) if "xor_easy" in datasets else None
+    linear = run(linear_cfg, quiet=True) if "linear" in datasets else None
+    return _row(seed, xor, linear, linear_cfg, reference, time.perf_counter() - started)
+
+
+def seed_block(args: tuple[list[int], bool, int | None, bool, tuple[str, ...]]) -> list[dict]:
+    """Train a block of seeds, each data set's runs stacked into one model."""
+    seeds, classic, epochs, reference, datasets = args
+    configs = [configs_for(seed, classic, epochs) for seed in seeds]
+    started = time.perf_counter()
+    xors = run_seeds([c[1] for c in configs]) if "xor_easy" in datasets else [None] * len(seeds)
+    linears = run_seeds([c[0] for c in configs]) if "linear" in datasets else [None] * len(seeds)
+    seconds = (time.perf_counter() - started) / len(seeds)
+    return [_row(seed, xor, linear, c[0], reference, seconds)
+            for seed, xor, linear, c in zip(seeds, xors, linears, configs, strict=True)]
+
+
+def compare(stacked: list[dict], single: list[dict]) -> list[str]:
+    """Differences between the stacked and the one-by-one rows (verdicts exactly, losses to 1e-10)."""
+    problems = []
+    for a, b in zip(stacked, single, strict=True):
+        for key in ("xor_accuracy", "xor_epochs_to_zero_errors", "linear_train_accuracy", "linear_heldout_accuracy"):
+            if a.get(key) != b.get(key):
+                problems.append(f"seed {a['seed']}: {key} {a.get(key)} stacked vs {b.get(key)} alone")
+        for key in ("xor_final_loss", "linear_final_loss"):
+            if key in a and abs(a[key] - b[key]) > 1e-10 * max(abs(b[key]), 1e-300):
+                problems.append(f"seed {a['seed']}: {key} {a[key]!r} stacked vs {b[key]!r} alone")
+    return problems
 
 
 def summarize(rows: list[dict], reference: bool) -> dict:
@@ -121,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", action="store_true",
                         help="also train a logistic regression on each linear set (the held-out ceiling)")
     parser.add_argument("--json", default=None, help="write per-seed rows and the summary to this file")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--single", action="store_true", help="train the seeds one by one (no stacking)")
+    mode.add_argument("--compare", action="store_true",
+                      help="train stacked and one by one; check that every seed's results agree")
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.jobs < 1 or args.start < 0:
         parser.error("--seeds and --jobs must be positive, --start non-negative")
@@ -129,18 +171,33 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--datasets takes linear and/or xor_easy, got {args.datasets!r}")
 
     seeds = range(args.start, args.start + args.seeds)
-    tasks = [(seed, args.classic, args.epochs, args.reference, datasets) for seed in seeds]
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(one_seed, tasks))
+        single = None
+        if args.single or args.compare:
+            single = list(pool.map(one_seed, [(seed, args.classic, args.epochs, args.reference, datasets)
+                                              for seed in seeds]))
+        rows = single
+        if not args.single:
+            size = -(-len(seeds) // args.jobs)          # one block of seeds per process
+            blocks = [list(seeds[i:i + size]) for i in range(0, len(seeds), size)]
+            rows = [row for block in pool.map(seed_block, [(b, args.classic, args.epochs, args.reference, datasets)
+                                                           for b in blocks]) for row in block]
+    if args.compare:
+        problems = compare(rows, single)
+        print(f"stacked vs one by one: {'identical verdicts and losses' if not problems else 'DIFFERENT'} "
+              f"over {len(rows)} seeds")
+        for line in problems[:20]:
+            print("  " + line)
     summary = summarize(rows, args.reference)
     setting = "classic (PyTorch default init, lr 1, 20,000 epochs)" if args.classic else \
         "demo defaults (Glorot uniform gain 4, lr 1 linear / 5 XOR, 5,000 epochs)"
     if args.epochs is not None:
         setting += f", epochs overridden to {args.epochs}"
     n = summary["seeds"]
+    how = "one by one" if args.single else "stacked"
     print(f"setting: {setting}; seeds {seeds.start}..{seeds.stop - 1}; "
-          f"{time.perf_counter() - started:.0f} s with {args.jobs} processes")
+          f"{time.perf_counter() - started:.1f} s with {args.jobs} processes ({how})")
     if "xor_easy_100_percent" in summary:
         print(f"XOR-easy 100% accuracy:          {summary['xor_easy_100_percent']}/{n}"
               f"  (failed seeds: {summary['xor_failures'] or 'none'})")
@@ -154,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                   " (an ideal linear model on the same 100 points)")
     if "all_three" in summary:
         print(f"all three on the same seed:      {summary['all_three']}/{n}")
+    if args.compare and problems:
+        return 1
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"setting": setting, "summary": summary, "rows": rows}, f, indent=1)

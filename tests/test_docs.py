@@ -18,7 +18,8 @@ PUBLIC_MODULES = ["tinygrad_lab", "tinygrad_lab.nn", "tinygrad_lab.nn.functional
                   "tinygrad_lab.optim", "tinygrad_lab.optim.lr_scheduler", "tinygrad_lab.data", "tinygrad_lab.train",
                   "tinygrad_lab.viz", "tinygrad_lab.testing", "tinygrad_lab.testing.strategies", "tinygrad_lab.lab",
                   "tinygrad_lab.random", "tinygrad_lab.autograd", "tinygrad_lab.ops", "tinygrad_lab.checkpoint",
-                  "tinygrad_lab.experiments"]
+                  "tinygrad_lab.experiments",
+                  "tinygrad_lab.ensemble", "tinygrad_lab.executors"]
 
 
 def _page(module: str) -> Path:

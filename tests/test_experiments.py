@@ -4,7 +4,15 @@ import csv
 import numpy as np
 import pytest
 
-from tinygrad_lab.experiments import GROUPS, SCALE_SIZES, group_names, plan, run_config, run_experiments
+from tinygrad_lab.experiments import (
+    GROUPS,
+    SCALE_SIZES,
+    group_names,
+    plan,
+    run_config,
+    run_configs,
+    run_experiments,
+)
 from tinygrad_lab.lab import LabConfig, run
 from tinygrad_lab.plots import SIZES
 
@@ -97,7 +105,46 @@ def test_shared_configurations_are_trained_once(tmp_path, capsys):
     run_experiments(tmp_path, quick=True, seeds=1, epochs=5, jobs=1, only=["learning_rate", "loss"])
     printed = capsys.readouterr().out
     # lr 5 on XOR-easy and 1 on linear are the demo setting, which the loss group's "mse" also is
-    assert "running 10 distinct trainings (12 table entries)" in printed
+    assert "running 10 distinct trainings (12 table entries) in 1 process" in printed
+
+
+def test_stacked_seeds_report_what_lone_runs_report():
+    """The workers train the seeds of a setting stacked: every number but the time is the lone run's."""
+    configs = [LabConfig(dataset="linear", n_points=30, epochs=300, lr=1.0, log_every=0, test_points=100,
+                         stop_at_zero_errors=True, seed=s) for s in range(4)]
+    for stacked, config in zip(run_configs(configs), configs, strict=True):
+        alone = run_config(config)
+        for key in alone:
+            if key == "curve":
+                np.testing.assert_array_equal(stacked[key], alone[key])
+            elif key != "seconds":
+                assert stacked[key] == alone[key], key
+
+
+def _report_numbers(folder):
+    with open(folder / "results.csv", newline="") as f:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+
+
+def test_quick_grid_on_a_dask_cluster_is_the_local_grid(tmp_path):
+    """`--dask`: the quick grid through an in-process LocalCluster gives the local run's results."""
+    distributed = pytest.importorskip("distributed", reason="needs dask[distributed] (pip install -e '.[cluster]')")
+    local = run_experiments(tmp_path / "local", quick=True, seeds=2, epochs=20, jobs=1, quiet=True)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = run_experiments(tmp_path / "dask", quick=True, seeds=2, epochs=20, quiet=True,
+                                 dask=cluster.scheduler_address)
+    assert _report_numbers(local.parent) == _report_numbers(remote.parent)
+    assert f"on the Dask cluster at {cluster.scheduler_address}" in remote.read_text()
+
+
+def test_dask_without_a_scheduler_is_a_clear_error():
+    pytest.importorskip("distributed", reason="needs dask[distributed] (pip install -e '.[cluster]')")
+    from tinygrad_lab.executors import executor
+
+    with pytest.raises(RuntimeError, match="could not connect to the Dask scheduler.*dask scheduler"):
+        with executor(dask="tcp://127.0.0.1:9", timeout=1):
+            pass
 
 
 def test_run_config_reports_what_the_report_needs():

@@ -48,6 +48,7 @@ from .ops import (
     var,
     where,
 )
+from .jit import JitError, jit
 from .random import manual_seed
 from .testing import gradcheck, gradgradcheck
 from typing import Any
@@ -74,7 +75,7 @@ __all__ = [
     "Value", "Function", "AnomalyError", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "concat", "cat", "stack", "where", "maximum", "minimum",
     "softmax", "log_softmax", "logsumexp", "broadcast_to", "sum_to", "linear", "gradcheck", "gradgradcheck",
-    "nn", "optim", "random", "manual_seed",
+    "nn", "optim", "random", "manual_seed", "jit", "JitError",
     "var", "std", "cumsum", "argmax", "argmin", "gather", "scatter_add", "masked_fill", "split", "chunk",
     "expand", "repeat", "flip", "erf", "save", "load",
 ]

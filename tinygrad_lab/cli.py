@@ -224,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--seeds", type=_positive_int, default=None, help="seeds per configuration (default 10, quick 3)")
     exp.add_argument("--epochs", type=_positive_int, default=None, help="override every epoch budget")
     exp.add_argument("--jobs", type=_positive_int, default=None, help="worker processes (default: CPU count)")
+    exp.add_argument("--dask", default=None, metavar="ADDRESS",
+                     help="run on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://host:8786); "
+                          "needs pip install -e '.[cluster]'")
     exp.add_argument("--only", type=_group_list, default=None, metavar="GROUPS",
                      help="comma-separated groups to run (see --list)")
     exp.add_argument("--list", action="store_true", help="list the experiment groups and exit")
@@ -346,8 +349,14 @@ def _cmd_experiments(args: argparse.Namespace, out: IO[str]) -> int:
         print(f"{'data_scale':<18} Data scale: the linear set grown by 100 points at a time", file=out)
         return 0
     folder = args.out or ("runs/experiments-quick" if args.quick else "runs/experiments")
-    run_experiments(folder, quick=args.quick, seeds=args.seeds, epochs=args.epochs, jobs=args.jobs,
-                    only=args.only, quiet=args.quiet, file=out)
+    try:
+        run_experiments(folder, quick=args.quick, seeds=args.seeds, epochs=args.epochs, jobs=args.jobs,
+                        only=args.only, quiet=args.quiet, file=out, dask=args.dask)
+    except RuntimeError as error:
+        if args.dask is None:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -4,7 +4,8 @@ Every group starts from the demo's configuration (2-4-4-1 sigmoid, MSE, plain SG
 gain 4, lr 1 on the linear set and 5 on XOR-easy) and varies one setting: learning rate, hidden
 units, hidden layers, activations on or off, which activation, optimizer, loss, initialisation,
 batch size, learning-rate schedule; plus a data-scale study on the linear set. Each configuration
-runs on both data sets for several seeds, in parallel processes, and :func:`run_experiments`
+runs on both data sets for several seeds (the seeds of a setting trained at once as one stacked model,
+see :mod:`tinygrad_lab.ensemble`), in parallel processes or on a Dask cluster, and :func:`run_experiments`
 writes one ``report.md`` with a table and a figure per group.
 
 A run *converged* when every training point is classified right at the end; its *epochs to
@@ -28,19 +29,20 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from .lab import LabConfig, check_out_dir, demo_configs, run
+from .executors import executor
+from .lab import LabConfig, check_out_dir, demo_configs, run, run_seeds, seed_groups
 from .utils.checks import is_integer
 from .utils.files import write_atomic
 
-__all__ = ["Variant", "ExperimentGroup", "GROUPS", "SCALE_SIZES", "RunSummary", "run_config", "plan",
-           "run_experiments", "group_names"]
+__all__ = ["Variant", "ExperimentGroup", "GROUPS", "SCALE_SIZES", "RunSummary", "run_config", "run_configs",
+           "plan", "run_experiments", "group_names"]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -208,7 +210,7 @@ class RunSummary:
 
 
 def run_config(config: LabConfig) -> dict[str, Any]:
-    """Train one configuration quietly and return its numbers (what the worker processes run).
+    """Train one configuration quietly and return its numbers.
 
     Example:
         >>> out = run_config(LabConfig(epochs=20, log_every=0))
@@ -217,6 +219,28 @@ def run_config(config: LabConfig) -> dict[str, Any]:
     """
     started = time.perf_counter()
     result = run(config, quiet=True)
+    return _numbers(config, result, time.perf_counter() - started)
+
+
+def run_configs(configs: Sequence[LabConfig]) -> list[dict[str, Any]]:
+    """Train configurations that differ only in their seed as one stacked model (what the workers run).
+
+    Each one's numbers are those :func:`run_config` gives it (see :func:`tinygrad_lab.lab.run_seeds`);
+    ``seconds`` is the stack's time shared out.
+
+    Example:
+        >>> outs = run_configs([LabConfig(epochs=20, log_every=0, seed=s) for s in range(2)])
+        >>> [o["epochs_run"] for o in outs] == [run_config(LabConfig(epochs=20, log_every=0, seed=s))["epochs_run"]
+        ...                                     for s in range(2)]
+        True
+    """
+    started = time.perf_counter()
+    results = run_seeds(configs)
+    seconds = (time.perf_counter() - started) / max(len(configs), 1)
+    return [_numbers(c, r, seconds) for c, r in zip(configs, results, strict=True)]
+
+
+def _numbers(config: LabConfig, result: Any, seconds: float) -> dict[str, Any]:
     wrong = [] if result.train.correct is None else result.inputs[~result.train.correct]
     return {
         "converged": bool(result.converged),
@@ -227,7 +251,7 @@ def run_config(config: LabConfig) -> dict[str, Any]:
         "epochs_budget": config.epochs,
         "epochs_to_converge": result.history.converged_epoch,
         "wrong_points": [(round(float(x), 3), round(float(y), 3)) for x, y in wrong[:25]],
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds,
         "stop_reason": result.history.stop_reason,
         "n_points": len(result.targets),
         "curve": np.asarray(result.history.loss, dtype=np.float32),
@@ -317,20 +341,40 @@ def _key(config: LabConfig) -> LabConfig:
     return config if config.lr is not None else config.replace(lr=config.learning_rate)
 
 
-def _execute(tasks: Sequence[_Task], jobs: int, progress: Any) -> list[RunSummary]:
-    """Run every distinct configuration once (groups share some, e.g. the base setting)."""
+def _cost(config: LabConfig, members: int) -> float:
+    """A rough cost of training ``members`` seeds of ``config`` stacked (to start the longest first)."""
+    n = config.n_points or 100
+    steps = 1 if config.batch_size is None else -(-n // config.batch_size)
+    width = sum(a * b for a, b in zip(config.layer_sizes[:-1], config.layer_sizes[1:]))
+    return config.epochs * steps * (30.0 + members * (n if config.batch_size is None else config.batch_size)
+                                    * width / 50.0)
+
+
+def _blocks(configs: Sequence[LabConfig], jobs: int) -> list[list[LabConfig]]:
+    """The configurations in stacks of seeds, big stacks split so that the workers finish together."""
+    groups = [[configs[i] for i in g] for g in seed_groups(configs)]
+    total = sum(_cost(g[0], len(g)) for g in groups)
+    blocks = []
+    for g in groups:
+        parts = 1
+        while parts < len(g) and _cost(g[0], -(-len(g) // parts)) > total / (4 * jobs):
+            parts += 1
+        size = -(-len(g) // parts)
+        blocks += [g[i:i + size] for i in range(0, len(g), size)]
+    return sorted(blocks, key=lambda b: -_cost(b[0], len(b)))
+
+
+def _execute(tasks: Sequence[_Task], jobs: int, progress: Any, dask: Any = None) -> list[RunSummary]:
+    """Run every distinct configuration once (groups share some, e.g. the base setting), seeds stacked."""
     distinct: dict[LabConfig, dict[str, Any] | None] = dict.fromkeys(_key(t.config) for t in tasks)
-    configs = list(distinct)
-    if jobs <= 1:
-        for config in configs:
-            distinct[config] = run_config(config)
-            progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_config, config): config for config in configs}
-            for future in as_completed(futures):
-                distinct[futures[future]] = future.result()
-                progress(1)
+    blocks = _blocks(list(distinct), jobs)
+    with executor(jobs, dask) as pool:
+        futures = {pool.submit(run_configs, block): block for block in blocks}
+        for future in as_completed(futures):
+            block = futures[future]
+            for config, result in zip(block, future.result(), strict=True):
+                distinct[config] = result
+            progress(len(block))
     summaries = []
     for t in tasks:
         numbers = distinct[_key(t.config)]
@@ -351,7 +395,7 @@ def _progress(total: int, quiet: bool, show: bool | None) -> tuple[Callable[[int
 def run_experiments(out_dir: str | os.PathLike = "runs/experiments", *, quick: bool = False,
                     seeds: int | None = None, epochs: int | None = None, jobs: int | None = None,
                     only: Iterable[str] | None = None, quiet: bool = False, progress: bool | None = None,
-                    file: IO[str] | None = None) -> Path:
+                    file: IO[str] | None = None, dask: Any = None) -> Path:
     """Run the grid (or the groups in ``only``) and write ``report.md``, figures and ``results.csv``.
 
     Args:
@@ -360,6 +404,8 @@ def run_experiments(out_dir: str | os.PathLike = "runs/experiments", *, quick: b
         seeds: seeds 0..seeds-1 per configuration (default 10, quick 3).
         epochs: override every epoch budget (for smoke tests).
         jobs: worker processes (default: the number of CPUs; 1 runs in this process).
+        dask: run on a Dask cluster instead: a scheduler address (``"tcp://host:8786"``) or a
+            ``distributed.Client`` (see :mod:`tinygrad_lab.executors`); the results are those of a local run.
         only: group keys to run (see :func:`group_names`).
         quiet: no progress bar and no summary lines; progress: True/False/None (None = on a terminal).
         file: where the summary lines go (default standard output).
@@ -374,17 +420,21 @@ def run_experiments(out_dir: str | os.PathLike = "runs/experiments", *, quick: b
     out = check_out_dir(out_dir)            # created and writable, before any training
     log = None if quiet else (file or sys.stdout)
     n_distinct = len({_key(t.config) for t in tasks})
+    if dask is None:
+        where = f"in {jobs} process{'es' * (jobs > 1)}"
+    else:
+        where = f"on the Dask cluster at {dask}" if isinstance(dask, str) else "on a Dask cluster"
     if log:
-        print(f"running {n_distinct} distinct trainings ({len(tasks)} table entries) in {jobs} "
-              f"process{'es' * (jobs > 1)}...", file=log, flush=True)
+        print(f"running {n_distinct} distinct trainings ({len(tasks)} table entries) {where}, the seeds of each "
+              "setting stacked...", file=log, flush=True)
     update, close = _progress(n_distinct, quiet, progress)
     started = time.perf_counter()
     try:
-        summaries = _execute(tasks, jobs, update)
+        summaries = _execute(tasks, jobs, update, dask)
     finally:
         close()
     seconds = time.perf_counter() - started
-    report = _write_report(out, summaries, quick=quick, seconds=seconds, jobs=jobs, runs=n_distinct)
+    report = _write_report(out, summaries, quick=quick, seconds=seconds, where=where, runs=n_distinct)
     if log:
         print(f"done in {seconds:.0f} s; report: {report}", file=log)
     return report
@@ -579,7 +629,7 @@ def _results_csv(summaries: Sequence[RunSummary]) -> str:
     return buffer.getvalue()
 
 
-def _write_report(out: Path, summaries: Sequence[RunSummary], *, quick: bool, seconds: float, jobs: int,
+def _write_report(out: Path, summaries: Sequence[RunSummary], *, quick: bool, seconds: float, where: str,
                   runs: int) -> Path:
     from . import plots
 
@@ -588,7 +638,7 @@ def _write_report(out: Path, summaries: Sequence[RunSummary], *, quick: bool, se
     budget = f"{budgets[-1]:,} epochs" if budgets else "5,000 epochs"
     lines = ["# The back-propagation lab: experiments", "",
              f"{'Quick subset' if quick else 'Full grid'}: {runs} trainings, {seeds} seeds per configuration "
-             f"(seeds 0..{seeds - 1}), {seconds:.0f} s in {jobs} process{'es' * (jobs > 1)}. "
+             f"(seeds 0..{seeds - 1}), {seconds:.0f} s {where}. "
              "Reproduce with `tinygrad-lab experiments" + (" --quick" if quick else "") + "`.", "",
              "Every group starts from the demo's setting — the 2-4-4-1 sigmoid network, MSE loss, plain SGD, "
              f"Glorot-uniform weights of gain 4 and zero biases, {budget}, learning rate 1 on the linear set "

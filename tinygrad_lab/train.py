@@ -32,6 +32,7 @@ import numpy as np
 
 from .autograd import Value, no_grad, unwrap
 from .data import DataLoader, check_pair
+from .jit import JitError, JitFunction
 from .optim.lr_scheduler import ReduceLROnPlateau
 from .utils.checks import is_integer, is_real
 
@@ -267,11 +268,29 @@ def _progress_bar(show: bool | None, epochs: int, quiet: bool) -> Any:
         return tqdm(total=epochs, unit="epoch", leave=False, dynamic_ncols=True)
 
 
+def _replayable(model: Any) -> bool:
+    """True when every module of ``model`` is a deterministic ``nn`` layer (no dropout, no user code)."""
+    from . import nn
+    safe = (nn.Sequential, nn.Linear, nn.Identity, nn.Flatten, nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU,
+            nn.Softmax, nn.LogSoftmax)
+    return isinstance(model, nn.Module) and all(type(m) in safe for m in model.modules())
+
+
+def _forward_backward(model: Any, loss_fn: Any, optimizer: Any) -> Any:
+    def forward_backward(x: Value, y: Value) -> tuple[Value, Value]:
+        optimizer.zero_grad()
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward()
+        return out, loss
+    return forward_backward
+
+
 def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epochs: int = 1000, *,
         batch_size: int | None = None, shuffle: bool = True, scheduler: Any = None,
         target_loss: float | None = None, target_accuracy: float | None = None, threshold: float = 0.5,
         log_every: int | None = None, seed: Any = None, progress: bool | None = None, quiet: bool = False,
-        file: IO[str] | None = None) -> History:
+        file: IO[str] | None = None, jit: bool | None = None) -> History:
     """Train ``model`` on ``(inputs, targets)`` for up to ``epochs`` epochs; return the :class:`History`.
 
     Args:
@@ -292,6 +311,9 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
             terminal): True, False, or None (default) = when standard error is a terminal or in a notebook.
         quiet: no log and no progress bar, whatever ``log_every`` and ``progress`` say.
         file: where the log goes (default standard output).
+        jit: replay the full-batch forward and backward with :func:`tinygrad_lab.jit` (the same numbers,
+            less time); None (default) uses it when every module of the model is a deterministic
+            layer of ``nn`` (Linear, Identity, Flatten, activations, Sequential), False never.
 
     Example:
         >>> from tinygrad_lab import nn, optim
@@ -330,6 +352,9 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
     groups = optimizer.param_groups
     bar_every = max(1, epochs // 200)
     x_full, y_full = Value(inputs), Value(targets)
+    step = None
+    if full_batch and (jit or (jit is None and _replayable(model))):
+        step = JitFunction(_forward_backward(model, loss_fn, optimizer), warn=False)
     start = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
@@ -337,14 +362,25 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
             epoch_acc = math.nan
             if full_batch:
                 # The hot path: forward, loss, stop check, backward, step.
-                optimizer.zero_grad()
-                out = model(x_full)
-                loss = loss_fn(out, y_full)
+                if step is not None:            # forward and backward replayed; the step only if no stop
+                    try:
+                        out, loss = step(x_full, y_full)
+                    except JitError:
+                        step = None
+                if step is None:
+                    optimizer.zero_grad()
+                    out = model(x_full)
+                    loss = loss_fn(out, y_full)
                 epoch_loss = float(loss.data)
                 if track:
                     epoch_acc = float((_classes(out.data, threshold) == target_classes).mean())
                 reason = _stop_reason(epoch_loss, epoch_acc, target_loss, target_accuracy)
-                if reason is None:              # a model that met its target is returned as it is
+                if reason is not None:          # a model that met its target is returned as it is
+                    if step is not None:
+                        optimizer.zero_grad()   # as eagerly: no backward ran
+                elif step is not None:
+                    optimizer.step()
+                else:
                     loss.backward()
                     optimizer.step()
             else:

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ..utils.capture import _active as _capture_active
+from ..utils.capture import recorder as _capture_recorder
 from .anomaly_mode import check_finite, detect_anomaly
 from .function import constant, creation_order, make_node
 from .grad_mode import _local
@@ -180,6 +182,9 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
             args = node._args
             if create_graph:
                 local = op.backward(g, node, *parents, **args) if args else op.backward(g, node, *parents)
+            elif op.needs_input_grad_hint and not parents[0].requires_grad:   # e.g. a first layer's input
+                local = op.backward(g, node.data, *[p.data for p in parents],
+                                    needs_input_grad=[p.requires_grad for p in parents], **(args or {}))
             elif args:
                 local = op.backward(g, node.data, *[p.data for p in parents], **args)
             else:
@@ -219,10 +224,14 @@ def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
     if isinstance(g, Value):
         g = g.data
     if node.grad is None:
-        g = g.copy() if type(g) is np.ndarray and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
+        g = g.copy() if isinstance(g, np.ndarray) and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
         node.grad = make_node(None, g)  # g: a fresh array of the node's dtype
     else:
         node.grad.data = node.grad.data + g
+    if _capture_active[0]:
+        capture = _capture_recorder()
+        if capture is not None:      # tinygrad_lab.jit is recording: it keeps this gradient up to date
+            capture.leaf_grad(node)
 
 
 def _value_tuple(arg: Any, name: str, one: str) -> tuple[Value, ...]:

@@ -72,6 +72,10 @@ class Function:
     """
 
     name = "function"
+    #: True: when the first input does not require grad, an ordinary backward pass passes ``needs_input_grad``
+    #: (one bool per input, as PyTorch's ``ctx.needs_input_grad``), so the rule can skip that gradient (e.g. a
+    #: first layer's input: a matrix product nobody needs).
+    needs_input_grad_hint = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -175,7 +179,7 @@ def constant(x: Any, like: np.ndarray) -> Value:
     if isinstance(x, (int, float)) and like.dtype.kind == "f":
         data = like.dtype.type(x)
     else:
-        data = np.asarray(x)
+        data = x if isinstance(x, np.ndarray) else np.asarray(x)   # arrays as they are (jit's traced ones too)
     return make_node(None, data)
 
 

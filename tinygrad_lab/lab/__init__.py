@@ -8,7 +8,8 @@ schedule, seed, target loss, log interval, output folder). :func:`run` trains it
 
 The package, one job per file: `config` (LabConfig, the demo's runs), `model` (network, loss,
 optimizer, schedule of a configuration), `run` (data, training, evaluation), `views` (text views),
-`files` (a run's figures, graph, weights, predictions), `report` (``report.md``).
+`files` (a run's figures, graph, weights, predictions), `report` (``report.md``), `seeds` (many seeds of
+one configuration trained at once).
 
 Example:
     >>> from tinygrad_lab.lab import LabConfig, run
@@ -32,11 +33,12 @@ from .files import GRAPHVIZ_HINT, check_out_dir, draw_training_step, save_run
 from .model import build_model, make_loss, make_optimizer, make_scheduler
 from .report import demo_note, write_report
 from .run import RunResult, prepare_data, run
+from .seeds import run_seeds, seed_groups
 from .views import format_predictions, show_network
 
 __all__ = [
     "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "INITS", "SCHEDULES", "DEFAULT_LR", "LabConfig", "RunResult",
     "build_model", "make_loss", "make_optimizer", "make_scheduler", "prepare_data", "run", "demo_configs",
     "DEMO_SEED", "format_predictions", "show_network", "draw_training_step", "save_run", "write_report",
-    "demo_note", "LINEAR_DEMO_LR", "GRAPHVIZ_HINT", "check_out_dir",
+    "demo_note", "LINEAR_DEMO_LR", "GRAPHVIZ_HINT", "check_out_dir", "run_seeds", "seed_groups",
 ]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import nn, optim
-from ..random import manual_seed
 from .config import LabConfig
 
 __all__ = ["build_model", "make_loss", "make_optimizer", "make_scheduler"]
@@ -22,7 +23,10 @@ def _activation(name: str) -> nn.Module | None:
 
 
 def build_model(config: LabConfig) -> nn.Sequential:
-    """The network of ``config``, initialised from ``manual_seed(config.seed)``.
+    """The network of ``config``, initialised from a generator seeded with ``config.seed``.
+
+    The draws are those ``manual_seed(config.seed)`` would give, from a generator of the run's own, so
+    runs in threads (a Dask worker) cannot disturb one another.
 
     Example:
         >>> build_model(LabConfig(hidden=(3,)))
@@ -33,13 +37,13 @@ def build_model(config: LabConfig) -> nn.Sequential:
           (3): Sigmoid()
         )
     """
-    manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)   # what manual_seed(seed) makes, but this run's own (thread-safe)
     sizes = config.layer_sizes
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        linear = nn.Linear(n_in, n_out, bias=config.bias)
+        linear = nn.Linear(n_in, n_out, bias=config.bias, generator=rng)
         if config.init == "xavier":
-            nn.init.xavier_uniform_(linear.weight, gain=config.init_gain)
+            nn.init.xavier_uniform_(linear.weight, gain=config.init_gain, generator=rng)
         elif config.init == "zeros":
             nn.init.zeros_(linear.weight)
         if linear.bias is not None and config.init != "default":

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value
+from ..utils.capture import as_array as _array  # noqa: F401  (np.asarray that keeps jit's traced arrays)
 
 _max = builtins.max
 

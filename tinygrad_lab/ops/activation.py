@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value
+from ._dispatch import _array
 from .unary import Sigmoid, exp, sigmoid, tanh
 
 __all__ = ["erf", "gelu", "silu"]
@@ -30,7 +31,7 @@ _KAPPA = 0.044715
 
 
 def _erf_array(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x)
+    x = _array(x)
     try:
         from scipy.special import erf as scipy_erf
     except ImportError:  # pragma: no cover - depends on the installation
@@ -94,7 +95,7 @@ def gelu(input: Any, approximate: str = "none") -> Any:
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     if not isinstance(input, Value):
-        return GELU.forward(np.asarray(input), approximate)
+        return GELU.forward(_array(input), approximate)
     return GELU.apply(input, approximate=approximate)
 
 
@@ -121,5 +122,5 @@ def silu(input: Any, inplace: bool = False) -> Any:
         [0.0, 0.731059]
     """
     if not isinstance(input, Value):
-        return SiLU.forward(np.asarray(input))
+        return SiLU.forward(_array(input))
     return SiLU.apply(input)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, unwrap
-from ._dispatch import _binary, _is_value, _numpy_pair
+from ._dispatch import _array, _binary, _is_value, _numpy_pair
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "Add", "Sub", "Mul", "Div", "Neg", "Pow", "PowValueExponent"]
 
@@ -154,7 +154,7 @@ def neg(a: Any) -> Any:
         >>> neg(Value([3.0]))
         Value([-3.])
     """
-    return Neg.apply(a) if isinstance(a, Value) else Neg.forward(np.asarray(a))
+    return Neg.apply(a) if isinstance(a, Value) else Neg.forward(_array(a))
 
 
 class Pow(Function):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value, unwrap
-from ._dispatch import _norm_axis
+from ._dispatch import _array, _norm_axis
 from .selection import where
 
 __all__ = [
@@ -64,7 +64,7 @@ def getitem(x: Any, index: Any) -> Any:
     """
     index = _plain_index(index)
     if not isinstance(x, Value):
-        return GetItem.forward(np.asarray(x), index)
+        return GetItem.forward(_array(x), index)
     try:
         data = GetItem.forward(x.data, index)
     except IndexError as err:
@@ -104,7 +104,7 @@ def index_add(x: Any, index: Any, shape: tuple) -> Any:
         Value([3., 0., 0.])
     """
     if not isinstance(x, Value):
-        return IndexAdd.forward(np.asarray(x), index, tuple(shape))
+        return IndexAdd.forward(_array(x), index, tuple(shape))
     return IndexAdd.apply(x, index=_plain_index(index), shape=tuple(shape))
 
 
@@ -164,7 +164,7 @@ def gather(input: Any, dim: int, index: Any) -> Any:
     shape = np.shape(unwrap(input))
     dim, index = _checked_index("gather", shape, dim, index)
     if not isinstance(input, Value):
-        return Gather.forward(np.asarray(input), dim, index)
+        return Gather.forward(_array(input), dim, index)
     return Gather.apply(input, dim=dim, index=index)
 
 
@@ -207,7 +207,7 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:
                          f"{src_shape}")
     dim, index = _checked_index("scatter_add", shape, dim, index, src_shape)
     if not isinstance(input, Value) and not isinstance(src, Value):
-        return ScatterAdd.forward(np.asarray(input), np.asarray(src), dim, index)
+        return ScatterAdd.forward(_array(input), _array(src), dim, index)
     like = input if isinstance(input, Value) else src
     return ScatterAdd.apply(as_value(input, like), as_value(src, like), dim=dim, index=index)
 

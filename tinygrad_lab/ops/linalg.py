@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value
-from ._dispatch import _is_value, _numpy_pair
+from ._dispatch import _array, _is_value, _numpy_pair
 
 __all__ = ["matmul", "linear", "MatMul", "Linear"]
 
@@ -90,6 +88,7 @@ class Linear(Function):
     """
 
     name = "linear"
+    needs_input_grad_hint = True
 
     @staticmethod
     def forward(x, weight, bias=None):
@@ -99,11 +98,12 @@ class Linear(Function):
         return y
 
     @staticmethod
-    def backward(g, out, x, weight, bias=None):
+    def backward(g, out, x, weight, bias=None, needs_input_grad=None):
+        gx = g @ weight if needs_input_grad is None or needs_input_grad[0] else None  # not for a first layer
         if x.ndim == 2:
-            return g @ weight, g.T @ x, g.sum(axis=0)
+            return gx, g.T @ x, g.sum(axis=0)
         rows = reshape(g, (-1, g.shape[-1]))
-        return g @ weight, rows.T @ reshape(x, (-1, x.shape[-1])), rows.sum(axis=0)
+        return gx, rows.T @ reshape(x, (-1, x.shape[-1])), rows.sum(axis=0)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
@@ -115,7 +115,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """
     if not (isinstance(x, Value) and isinstance(weight, Value) and (bias is None or isinstance(bias, Value))):
         if not _is_value(x, weight, bias):
-            return Linear.forward(np.asarray(x), np.asarray(weight), None if bias is None else np.asarray(bias))
+            return Linear.forward(_array(x), _array(weight), None if bias is None else _array(bias))
         like = weight if isinstance(weight, Value) else x
         x, weight = as_value(x, like), as_value(weight, like)
         bias = None if bias is None else as_value(bias, like)

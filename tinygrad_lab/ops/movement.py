@@ -18,7 +18,7 @@ import numpy as np
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value, unwrap
 from ..utils.checks import is_integer
-from ._dispatch import _is_value, _norm_axis
+from ._dispatch import _array, _is_value, _norm_axis
 
 __all__ = [
     "reshape", "permute", "transpose", "broadcast_to", "sum_to", "concat", "cat", "stack", "Reshape", "Permute",
@@ -56,7 +56,7 @@ def reshape(x: Any, *shape: Any) -> Any:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if not isinstance(x, Value):
-        return Reshape.forward(np.asarray(x), shape)
+        return Reshape.forward(_array(x), shape)
     if shape == x.data.shape:
         return x
     try:
@@ -95,7 +95,7 @@ def permute(x: Any, *axes: Any) -> Any:
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     if not isinstance(x, Value):
-        return Permute.forward(np.asarray(x), axes)
+        return Permute.forward(_array(x), axes)
     axes = tuple(_norm_axis(a, x.ndim) for a in axes)
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
@@ -143,7 +143,7 @@ class BroadcastTo(Function):
 
 def _broadcast_array(x: Any, shape: tuple) -> np.ndarray:
     """A new writable array of `shape` filled by broadcasting x (faster than np.broadcast_to for small arrays)."""
-    x = np.asarray(x)
+    x = _array(x)
     if x.shape == shape:
         return x
     out = np.empty(shape, dtype=x.dtype)
@@ -214,7 +214,7 @@ def sum_to(x: Any, shape: tuple) -> Any:
     """
     shape = tuple(shape)
     if not isinstance(x, Value):
-        x = np.asarray(x)
+        x = _array(x)
         _check_sum_to(x.shape, shape)
         return SumTo.forward(x, shape)
     if x.shape == shape and _int_shape(shape):
@@ -282,7 +282,7 @@ def _joined(op: type[Function], values: Sequence[Any], axis: int) -> Any:
     if not values:
         raise ValueError(f"{op.name}() needs at least one Value")
     if not _is_value(*values):
-        return op.forward(*[np.asarray(v) for v in values], axis=axis)
+        return op.forward(*[_array(v) for v in values], axis=axis)
     like = next(v for v in values if isinstance(v, Value))
     values = [as_value(v, like) for v in values]
     try:
@@ -510,7 +510,7 @@ def pad_widths(x: Any, widths: tuple, value: float = 0.0) -> Any:
     if all(b == 0 and a == 0 for b, a in widths):
         return x
     if not isinstance(x, Value):
-        return Pad.forward(np.asarray(x), widths, value)
+        return Pad.forward(_array(x), widths, value)
     return Pad.apply(x, widths=widths, value=value)
 
 

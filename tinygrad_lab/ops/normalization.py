@@ -27,6 +27,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, as_value, unwrap
+from ._dispatch import _array
 from .movement import reshape
 from .reduce import mean
 from .reduce import sum as _sum
@@ -112,7 +113,7 @@ def _apply(op: type[Function], x: Any, weight: Any, bias: Any, **args: Any) -> A
     params = [p for p in (weight, bias) if p is not None]
     args["has_weight"] = weight is not None
     if not any(isinstance(v, Value) for v in (x, *params)):
-        return op.forward(np.asarray(x), *[np.asarray(p) for p in params], **args)
+        return op.forward(_array(x), *[_array(p) for p in params], **args)
     like = next(v for v in (x, *params) if isinstance(v, Value))
     return op.apply(as_value(x, like), *[as_value(p, like) for p in params], **args)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, unwrap
-from ._dispatch import _axes, _kept_shape, _reduction_args
+from ._dispatch import _array, _axes, _kept_shape, _reduction_args
 
 __all__ = ["sum", "mean", "max", "min", "logsumexp", "Sum", "Mean", "Max", "Min", "LogSumExp"]
 
@@ -61,7 +61,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None, ke
     else:
         axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
     if not isinstance(x, Value):
-        return Sum.forward(np.asarray(x), axis, keepdims)
+        return Sum.forward(_array(x), axis, keepdims)
     if axis is not None:
         _axes(axis, x.ndim)
     return make_node(Sum, Sum.forward(x.data, axis, keepdims), (x,), {"axis": axis, "keepdims": keepdims})
@@ -100,7 +100,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
     else:
         axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
     if not isinstance(x, Value):
-        return Mean.forward(np.asarray(x), axis, keepdims)
+        return Mean.forward(_array(x), axis, keepdims)
     if axis is not None:
         _axes(axis, x.ndim)
     return make_node(Mean, Mean.forward(x.data, axis, keepdims), (x,), {"axis": axis, "keepdims": keepdims})
@@ -152,7 +152,7 @@ class Min(Function):
 def _extreme(op: type[Function], x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Any:
     axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
     if not isinstance(x, Value):
-        return op.forward(np.asarray(x), axis, keepdims)
+        return op.forward(_array(x), axis, keepdims)
     if x.size == 0:
         raise ValueError(f"{op.name}() of an empty Value (shape {x.shape})")
     if axis is not None:
@@ -213,7 +213,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, *, dim: Any = No
     """
     axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
     if not isinstance(x, Value):
-        return LogSumExp.forward(np.asarray(x), axis, keepdims)
+        return LogSumExp.forward(_array(x), axis, keepdims)
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
 
 

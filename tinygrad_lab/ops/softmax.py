@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value
-from ._dispatch import _axes
+from ._dispatch import _array, _axes
 
 __all__ = ["softmax", "log_softmax", "Softmax", "LogSoftmax"]
 
@@ -66,7 +66,7 @@ def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """
     axis = axis if dim is None else dim
     if not isinstance(x, Value):
-        return Softmax.forward(np.asarray(x), axis)
+        return Softmax.forward(_array(x), axis)
     _axes(axis, x.ndim)
     return Softmax.apply(x, axis=axis)
 
@@ -80,7 +80,7 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     """
     axis = axis if dim is None else dim
     if not isinstance(x, Value):
-        return LogSoftmax.forward(np.asarray(x), axis)
+        return LogSoftmax.forward(_array(x), axis)
     _axes(axis, x.ndim)
     return LogSoftmax.apply(x, axis=axis)
 

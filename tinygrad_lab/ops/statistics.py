@@ -17,7 +17,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.value import Value, unwrap
 from ..utils.checks import is_real
-from ._dispatch import _axes, _norm_axis, _reduction_args
+from ._dispatch import _array, _axes, _norm_axis, _reduction_args
 from .movement import flip
 from .reduce import _unreduce, mean
 from .selection import where
@@ -82,7 +82,7 @@ def _spread(op: type[Function], x: Any, axis: Any, correction: Any, keepdims: bo
     if not is_real(correction):
         raise TypeError(f"{op.name}(): correction must be a number (1: sample, 0: population), got {correction!r}")
     if not isinstance(x, Value):
-        return op.forward(np.asarray(x), axis, correction, keepdims)
+        return op.forward(_array(x), axis, correction, keepdims)
     if axis is not None:
         axis = _axes(axis, x.ndim)
     return op.apply(x, axis=axis, correction=correction, keepdims=keepdims)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, unwrap
+from ._dispatch import _array
 
 __all__ = [
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "log_sigmoid", "relu", "leaky_relu", "clip", "cast",
@@ -51,7 +52,7 @@ def exp(x: Any) -> Any:
         >>> exp(Value([0.0]))
         Value([1.])
     """
-    return Exp.apply(x) if isinstance(x, Value) else Exp.forward(np.asarray(x))
+    return Exp.apply(x) if isinstance(x, Value) else Exp.forward(_array(x))
 
 
 class Log(Function):
@@ -80,7 +81,7 @@ def log(x: Any) -> Any:
         >>> log(Value([1.0]))
         Value([0.])
     """
-    return Log.apply(x) if isinstance(x, Value) else Log.forward(np.asarray(x))
+    return Log.apply(x) if isinstance(x, Value) else Log.forward(_array(x))
 
 
 class Sqrt(Function):
@@ -109,7 +110,7 @@ def sqrt(x: Any) -> Any:
         >>> sqrt(Value([4.0]))
         Value([2.])
     """
-    return Sqrt.apply(x) if isinstance(x, Value) else Sqrt.forward(np.asarray(x))
+    return Sqrt.apply(x) if isinstance(x, Value) else Sqrt.forward(_array(x))
 
 
 class Abs(Function):
@@ -138,7 +139,7 @@ def abs(x: Any) -> Any:
         >>> abs(Value([-2.0]))
         Value([2.])
     """
-    return Abs.apply(x) if isinstance(x, Value) else Abs.forward(np.asarray(x))
+    return Abs.apply(x) if isinstance(x, Value) else Abs.forward(_array(x))
 
 
 class Tanh(Function):
@@ -167,7 +168,7 @@ def tanh(x: Any) -> Any:
         >>> tanh(Value([0.0]))
         Value([0.])
     """
-    return Tanh.apply(x) if isinstance(x, Value) else Tanh.forward(np.asarray(x))
+    return Tanh.apply(x) if isinstance(x, Value) else Tanh.forward(_array(x))
 
 
 class Sigmoid(Function):
@@ -188,7 +189,12 @@ class Sigmoid(Function):
         if x.dtype == np.float16:
             return Sigmoid.forward(x.astype(np.float32)).astype(np.float16)
         with np.errstate(over="ignore"):
-            return 1 / (1 + np.exp(-x))
+            if x.size < 4096 or not isinstance(x, np.ndarray):
+                return 1 / (1 + np.exp(-x))
+            t = np.negative(x)          # large arrays: the same steps in one buffer (small: fewer calls win)
+            np.exp(t, out=t)
+            t += 1
+            return np.divide(1, t, out=t)
 
     @staticmethod
     def backward(g, out, x):
@@ -204,7 +210,7 @@ def sigmoid(x: Any) -> Any:
     """
     if isinstance(x, Value):
         return make_node(Sigmoid, Sigmoid.forward(x.data), (x,))
-    return Sigmoid.forward(np.asarray(x))
+    return Sigmoid.forward(_array(x))
 
 
 class LogSigmoid(Function):
@@ -233,7 +239,7 @@ def log_sigmoid(x: Any) -> Any:
         >>> log_sigmoid(Value([0.0])).data.round(6)
         array([-0.693147])
     """
-    return LogSigmoid.apply(x) if isinstance(x, Value) else LogSigmoid.forward(np.asarray(x))
+    return LogSigmoid.apply(x) if isinstance(x, Value) else LogSigmoid.forward(_array(x))
 
 
 class ReLU(Function):
@@ -262,7 +268,7 @@ def relu(x: Any) -> Any:
         >>> relu(Value([-1.0, 2.0]))
         Value([0., 2.])
     """
-    return ReLU.apply(x) if isinstance(x, Value) else ReLU.forward(np.asarray(x))
+    return ReLU.apply(x) if isinstance(x, Value) else ReLU.forward(_array(x))
 
 
 class LeakyReLU(Function):
@@ -293,7 +299,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
     """
     if isinstance(x, Value):
         return LeakyReLU.apply(x, negative_slope=negative_slope)
-    return LeakyReLU.forward(np.asarray(x), negative_slope)
+    return LeakyReLU.forward(_array(x), negative_slope)
 
 
 class Clip(Function):
@@ -376,4 +382,4 @@ def cast(x: Any, dtype: Any) -> Any:
         raise TypeError(f"cast: the dtype must be numeric (bool, integer, floating or complex), got {target}")
     if isinstance(x, Value):
         return Cast.apply(x, dtype=target)
-    return Cast.forward(np.asarray(x), target)
+    return Cast.forward(_array(x), target)

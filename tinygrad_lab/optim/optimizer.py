@@ -25,6 +25,7 @@ import numpy as np
 
 from ..autograd import Value, enable_grad
 from ..serialization import StateFileError, json_entry, read_json_entry, read_npz, write_npz
+from ..utils.capture import opaque
 from ..utils.checks import is_integer, is_real
 
 __all__ = ["Optimizer", "check_non_negative", "check_number", "lerp_"]
@@ -96,6 +97,11 @@ class Optimizer:
     state_keys: tuple[str, ...] = ()
     #: Entries a saved per-parameter state may have besides `state_keys` (None values are dropped on load).
     optional_state_keys: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:   # tinygrad_lab.jit replays a step as one call (its Python logic runs)
+            cls.step = opaque(cls.__dict__["step"])
 
     def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)

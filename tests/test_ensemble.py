@@ -1,0 +1,185 @@
+"""Stacked training (`tinygrad_lab.ensemble`, `lab.run_seeds`): every member as if trained alone."""
+import numpy as np
+import pytest
+
+from tinygrad_lab import Value, ensemble, nn, optim
+from tinygrad_lab.data import generate_xor_easy
+from tinygrad_lab.lab import LabConfig, demo_configs, run, run_seeds, seed_groups
+from tinygrad_lab.random import manual_seed
+from tinygrad_lab.train import fit
+
+
+def net(seed, act=nn.Sigmoid, hidden=4, bias=True):
+    manual_seed(seed)
+    return nn.Sequential(nn.Linear(2, hidden, bias=bias), act(), nn.Linear(hidden, 1, bias=bias), nn.Sigmoid())
+
+
+def close(a, b, rtol=1e-10):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=1e-300, equal_nan=True)
+
+
+XOR_BASE = demo_configs(epochs=100)[1]
+LINEAR_BASE = demo_configs(epochs=100)[0]
+
+CONFIGS = {
+    "xor sgd": XOR_BASE,
+    "linear sgd (data per seed)": LINEAR_BASE,
+    "adam": XOR_BASE.replace(optimizer="adam", lr=0.01),
+    "momentum": XOR_BASE.replace(optimizer="momentum", lr=0.5),
+    "bce": XOR_BASE.replace(loss="bce"),
+    "mae": XOR_BASE.replace(loss="mae"),
+    "tanh, no bias, default init": XOR_BASE.replace(activation="tanh", bias=False, init="default", lr=1.0),
+    "relu, one hidden layer": XOR_BASE.replace(activation="relu", hidden=(8,), lr=1.0),
+    "no hidden layer": LINEAR_BASE.replace(hidden=()),
+    "mini-batch 8 (own order per seed)": XOR_BASE.replace(batch_size=8, lr=1.0, epochs=30),
+    "online": LINEAR_BASE.replace(batch_size=1, epochs=5),
+    "step schedule": XOR_BASE.replace(lr_schedule="step"),
+    "plateau schedule (own rate per seed)": XOR_BASE.replace(lr_schedule="plateau", epochs=400),
+    "standardised inputs": LINEAR_BASE.replace(scale_inputs="standard"),
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_each_seed_trains_as_if_alone(name):
+    """First 100 epochs' losses (and accuracies, rates, stopping, final weights) as a run of the seed alone."""
+    configs = [CONFIGS[name].replace(seed=s) for s in (0, 3, 7)]
+    stacked = run_seeds(configs)
+    for config, got in zip(configs, stacked, strict=True):
+        alone = run(config, quiet=True)
+        h, ref = got.history, alone.history
+        assert (h.epochs, h.stop_reason, h.converged_epoch) == (ref.epochs, ref.stop_reason, ref.converged_epoch)
+        assert close(h.loss, ref.loss) and close(h.lr, ref.lr) and h.accuracy == ref.accuracy
+        for p, q in zip(got.model.parameters(), alone.model.parameters(), strict=True):
+            assert close(p.data, q.data)
+        assert got.train.accuracy == alone.train.accuracy
+        assert (got.test is None) == (alone.test is None)
+        if got.test is not None:
+            assert got.test.accuracy == alone.test.accuracy
+
+
+def test_plateau_rates_differ_between_members():
+    """The plateau schedule follows each member's own loss, so the members' rates come apart."""
+    results = run_seeds([CONFIGS["plateau schedule (own rate per seed)"].replace(seed=s) for s in range(4)])
+    assert len({tuple(r.history.lr) for r in results}) > 1
+
+
+def test_members_stop_on_their_own():
+    configs = [XOR_BASE.replace(seed=s, epochs=3000, lr=1.0, stop_at_zero_errors=True) for s in range(4)]
+    stacked = run_seeds(configs)
+    alone = [run(c, quiet=True).history for c in configs]
+    assert [r.history.epochs for r in stacked] == [h.epochs for h in alone]
+    assert len({h.epochs for h in alone}) > 1, "the seeds should stop at different epochs"
+    assert [r.history.stop_reason for r in stacked] == [h.stop_reason for h in alone]
+
+
+def test_a_diverging_member_does_not_touch_the_others():
+    X, Y = generate_xor_easy()
+    models = [net(0), net(1)]
+    with np.errstate(all="ignore"):
+        models[1][0].weight.data[0, 0] = np.inf
+        hs = ensemble.fit(models, X, Y, nn.MSELoss(), lambda ps: optim.SGD(ps, lr=5.0), epochs=40)
+    ref = net(0)
+    h0 = fit(ref, X, Y, nn.MSELoss(), optim.SGD(ref.parameters(), lr=5.0), epochs=40)
+    assert hs[1].stop_reason == "diverged" and hs[1].epochs == 1
+    assert hs[0].loss == h0.loss
+
+
+def test_stack_forward_matches_each_member():
+    models = [net(s) for s in range(3)]
+    x = np.random.default_rng(0).uniform(size=(5, 2))
+    out = ensemble.stack(models)(Value(x))
+    assert out.shape == (3, 5, 1)
+    for s, m in enumerate(models):
+        np.testing.assert_array_equal(out.data[s], m(Value(x)).data)
+
+
+def test_member_losses_and_their_gradients_are_each_members_own():
+    rng = np.random.default_rng(1)
+    out = Value(rng.uniform(0.1, 0.9, size=(3, 4, 1)), requires_grad=True)
+    y = (rng.uniform(size=(3, 4, 1)) > 0.5).astype(float)
+    for loss_fn in (nn.MSELoss(), nn.L1Loss(), nn.BCELoss()):
+        out.grad = None
+        losses = ensemble.member_losses(loss_fn, out, y)
+        losses.sum().backward()
+        for s in range(3):
+            alone = Value(out.data[s], requires_grad=True)
+            loss = loss_fn(alone, Value(y[s]))
+            loss.backward()
+            assert losses.data[s] == loss.data
+            np.testing.assert_array_equal(out.grad.data[s], alone.grad.data)
+
+
+def test_unstack_writes_members_back():
+    models = [net(s) for s in range(2)]
+    big = ensemble.stack(models)
+    for p in big.parameters():
+        p.data = p.data + 1.0
+    before = [p.data.copy() for p in models[1].parameters()]
+    ensemble.unstack(big, models)
+    for b, p in zip(before, models[1].parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, b + 1.0)
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="identical architectures"):
+        ensemble.stack([net(0), net(1, act=nn.Tanh)])
+    with pytest.raises(ValueError, match="identically-shaped"):
+        ensemble.stack([net(0), net(1, hidden=3)])
+    with pytest.raises(TypeError, match="Dropout"):
+        ensemble.stack([nn.Sequential(nn.Linear(2, 2), nn.Dropout())])
+    out = Value(np.zeros((2, 3, 1)))
+    with pytest.raises(TypeError, match="CrossEntropyLoss"):
+        ensemble.member_losses(nn.CrossEntropyLoss(), out, np.zeros((2, 3, 1)))
+    with pytest.raises(ValueError, match="reduction='mean'"):
+        ensemble.member_losses(nn.MSELoss(reduction="sum"), out, np.zeros((2, 3, 1)))
+    X, Y = generate_xor_easy()
+    with pytest.raises(ValueError, match="3 inputs arrays for 2 members"):
+        ensemble.fit([net(0), net(1)], [X, X, X], Y, nn.MSELoss(), lambda ps: optim.SGD(ps, lr=1.0), epochs=1)
+    with pytest.raises(ValueError, match="differ only in their seed"):
+        run_seeds([LabConfig(epochs=5), LabConfig(epochs=6, seed=1)])
+
+
+def test_models_are_untouched_when_fit_refuses():
+    X, Y = generate_xor_easy()
+    models = [net(0), net(1)]
+    before = [p.data.copy() for m in models for p in m.parameters()]
+    with pytest.raises(ValueError):
+        ensemble.fit(models, X, Y, nn.MSELoss(), lambda ps: optim.SGD(ps, lr=1.0), epochs=-1)
+    after = [p.data for m in models for p in m.parameters()]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_seed_groups():
+    configs = [LabConfig(seed=0), LabConfig(seed=0, lr=2.0), LabConfig(seed=5), LabConfig(seed=1, lr=2.0)]
+    assert seed_groups(configs) == [[0, 2], [1, 3]]
+
+
+@pytest.mark.slow
+def test_demo_verdicts_of_seeds_0_to_99_are_those_of_lone_runs():
+    """The demo's two runs for seeds 0..99, stacked: every seed converges (or not) exactly as alone (minutes)."""
+    import os
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        import demo_convergence
+    finally:
+        sys.path.pop(0)
+    datasets = ("linear", "xor_easy")
+    stacked = demo_convergence.seed_block((list(range(100)), False, None, False, datasets))
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        alone = list(pool.map(demo_convergence.one_seed, [(s, False, None, False, datasets) for s in range(100)]))
+    assert demo_convergence.compare(stacked, alone) == []
+
+
+def test_online_updates_stay_bit_identical_until_the_stopping_epoch():
+    """One-row batches (the grid's online setting): a round-off difference would grow into another stopping
+    epoch within a few dozen epochs, so stacked and lone runs must agree bit for bit."""
+    configs = [LINEAR_BASE.replace(batch_size=1, lr=1.0, epochs=200, stop_at_zero_errors=True, seed=s)
+               for s in (2, 3, 5)]
+    for got, config in zip(run_seeds(configs), configs, strict=True):
+        alone = run(config, quiet=True).history
+        assert got.history.loss == alone.loss and got.history.epochs == alone.epochs

@@ -1,0 +1,262 @@
+"""`tinygrad_lab.jit`: capture once, replay later calls, bit for bit what the eager step computes."""
+import numpy as np
+import pytest
+
+import tinygrad_lab as tl
+from tinygrad_lab import JitError, Value, jit, nn, optim
+from tinygrad_lab.jit import JitWarning
+
+
+def make(seed=0, act=nn.Sigmoid, dtype=np.float64, sizes=(2, 4, 4, 1)):
+    tl.manual_seed(seed)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers += [nn.Linear(a, b, dtype=dtype), act() if i < len(sizes) - 2 else nn.Sigmoid()]
+    return nn.Sequential(*layers)
+
+
+def trainer(model, opt, loss_fn=None):
+    loss_fn = loss_fn or nn.MSELoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(16, 2))
+    return x, (x[:, :1] < x[:, 1:]).astype(np.float64)
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: optim.SGD(ps, lr=1.0),
+    "momentum": lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9, nesterov=True, weight_decay=1e-3),
+    "adam": lambda ps: optim.Adam(ps, lr=0.01),
+    "adamw amsgrad": lambda ps: optim.AdamW(ps, lr=0.01, amsgrad=True),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_replay_is_bit_identical_to_eager(name, data):
+    x, y = data
+    eager_model, jit_model = make(), make()
+    eager = trainer(eager_model, OPTIMIZERS[name](eager_model.parameters()))
+    jitted = jit(trainer(jit_model, OPTIMIZERS[name](jit_model.parameters())))
+    for _ in range(12):
+        a, b = eager(Value(x), Value(y)), jitted(Value(x), Value(y))
+        assert a.data.item() == b.data.item()
+    assert jitted.captures == 2 and jitted.replays == 9
+    for p, q in zip(eager_model.parameters(), jit_model.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.grad.data, q.grad.data)
+
+
+def test_new_argument_data_is_copied_in_and_schedules_apply(data):
+    """Mini-batches of one shape: every replay sees its own data; a scheduler's rate reaches the replayed step."""
+    x, y = data
+    models = [make(1, nn.Tanh), make(1, nn.Tanh)]
+    opts = [optim.SGD(m.parameters(), lr=0.5) for m in models]
+    scheds = [optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5) for o in opts]
+    eager, jitted = trainer(models[0], opts[0]), jit(trainer(models[1], opts[1]))
+    for i in range(10):
+        rows = np.arange(i, i + 4) % 16
+        a = eager(Value(x[rows]), Value(y[rows]))
+        b = jitted(Value(x[rows]), Value(y[rows]))
+        assert a.data.item() == b.data.item()
+        for s in scheds:
+            s.step()
+    assert jitted.replays == 7
+
+
+def test_float32_and_cross_entropy():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((8, 5)).astype(np.float32)
+    labels = rng.integers(0, 3, size=8)
+    results = []
+    for use_jit in (False, True):
+        tl.manual_seed(2)
+        model = nn.Sequential(nn.Linear(5, 6, dtype=np.float32), nn.ReLU(), nn.Linear(6, 3, dtype=np.float32))
+        opt = optim.Adam(model.parameters(), lr=0.01)
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(x, y, model=model, opt=opt, loss_fn=loss_fn):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        step = jit(step) if use_jit else step
+        results.append([step(Value(x), labels).data.item() for _ in range(8)])
+    assert results[0] == results[1]
+
+
+def test_other_shapes_capture_again(data):
+    x, y = data
+    model = make()
+    step = jit(trainer(model, optim.SGD(model.parameters(), lr=1.0)))
+    ref_model = make()
+    ref = trainer(ref_model, optim.SGD(ref_model.parameters(), lr=1.0))
+    for n in (16, 16, 16, 16, 8, 8, 8, 8, 16):
+        assert step(Value(x[:n]), Value(y[:n])).data.item() == ref(Value(x[:n]), Value(y[:n])).data.item()
+    assert step.captures == 4           # two per shape
+    assert step.replays == 3            # two at 16, one at 8... and the last 16
+
+
+def test_branch_on_data_is_a_guard(data):
+    """`if x.sum() > t` in the step: checked at every replay; when it flips, the call runs eagerly and re-captures."""
+    x, y = data
+
+    def build():
+        model = make(3)
+        opt = optim.SGD(model.parameters(), lr=2.0)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.MSELoss()(model(x), y)
+            if x.sum() > 10.0:             # a Python branch on data
+                loss = loss * 2.0
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+    eager, jitted = build(), jit(build())
+    for scale in [1.0] * 6 + [0.5] * 6 + [1.0] * 2:
+        a, b = eager(Value(x * scale), Value(y)), jitted(Value(x * scale), Value(y))
+        assert a.data.item() == b.data.item()
+    assert jitted.captures == 5 and jitted.replays == 3 + 3   # the flips ran eagerly, then captured again
+
+
+def test_python_numbers_from_data_are_refused(data):
+    x, y = data
+    model = make()
+    opt = optim.SGD(model.parameters(), lr=1.0)
+    seen = []
+
+    @jit
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.MSELoss()(model(x), y)
+        seen.append(float(loss))
+        loss.backward()
+        opt.step()
+        return loss
+    step(Value(x), Value(y))              # the first call is eager
+    with pytest.raises(JitError, match=r"Python value.*test_jit.py:.*float\(loss\)"):
+        step(Value(x), Value(y))
+
+
+def test_a_random_draw_inside_is_detected(data):
+    x, y = data
+    model = make()
+    opt = optim.SGD(model.parameters(), lr=1.0)
+    rng = np.random.default_rng(0)
+
+    @jit
+    def step(x, y):
+        opt.zero_grad()
+        noise = rng.normal(size=x.shape)   # drawn outside NumPy's dispatch on the step's arrays
+        loss = nn.MSELoss()(model(x + noise), y)
+        loss.backward()
+        opt.step()
+        return loss
+    rng_eager = np.random.default_rng(0)
+    eager_model = make()
+    eager_opt = optim.SGD(eager_model.parameters(), lr=1.0)
+
+    def eager(x, y):
+        eager_opt.zero_grad()
+        noise = rng_eager.normal(size=x.shape)
+        loss = nn.MSELoss()(eager_model(x + noise), y)
+        loss.backward()
+        eager_opt.step()
+        return loss
+    with pytest.warns(JitWarning, match="changed between two calls.*runs eagerly"):
+        for _ in range(6):      # the draws differ each call: never replayed, the results stay the eager ones
+            assert step(Value(x), Value(y)).data.item() == eager(Value(x), Value(y)).data.item()
+
+
+def test_replaced_parameter_data_captures_again(data):
+    x, y = data
+    model, ref_model = make(), make()
+    step = jit(trainer(model, optim.SGD(model.parameters(), lr=1.0)))
+    ref = trainer(ref_model, optim.SGD(ref_model.parameters(), lr=1.0))
+    for i in range(8):
+        if i == 5:
+            for m in (model, ref_model):
+                m[0].weight.data = m[0].weight.data * 0.5     # a new array, not an in-place update
+        assert step(Value(x), Value(y)).data.item() == ref(Value(x), Value(y)).data.item()
+    assert step.captures == 4
+
+
+def test_arguments_that_require_grad_are_refused(data):
+    x, y = data
+    f = jit(lambda a: (a * 2.0).sum())
+    f(Value(x, requires_grad=True))
+    with pytest.raises(JitError, match="do not require grad"):
+        f(Value(x, requires_grad=True))
+
+
+def test_returned_values_are_copies(data):
+    x, y = data
+    model = make()
+    step = jit(trainer(model, optim.SGD(model.parameters(), lr=1.0)))
+    out = [step(Value(x), Value(y)) for _ in range(6)]
+    assert len({v.data.item() for v in out}) == 6      # earlier results are not overwritten by replays
+    assert all(not v.requires_grad for v in out[3:])
+
+
+def test_gradients_without_an_optimizer_inside(data):
+    """The step only computes gradients; the update happens outside (as train.fit does): grads stay current."""
+    x, y = data
+    results = []
+    for use_jit in (False, True):
+        model = make(4)
+        opt = optim.SGD(model.parameters(), lr=1.0)
+
+        def grads(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = nn.MSELoss()(model(x), y)
+            loss.backward()
+            return loss
+        grads = jit(grads) if use_jit else grads
+        losses = []
+        for _ in range(8):
+            losses.append(grads(Value(x), Value(y)).data.item())
+            opt.step()
+        results.append((losses, [p.data.copy() for p in model.parameters()]))
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_computation_on_parameters_alone_is_not_frozen(data):
+    """An L2 penalty reads only parameters updated outside the step: detected, then run eagerly (never stale)."""
+    x, y = data
+    model = make()
+    opt = optim.SGD(model.parameters(), lr=1.0)
+
+    @jit
+    def grads(x, y):
+        opt.zero_grad()
+        w = model[0].weight
+        loss = nn.MSELoss()(model(x), y) + (w * w).sum() * 0.01
+        loss.backward()
+        return loss
+    ref_model = make()
+    ref_opt = optim.SGD(ref_model.parameters(), lr=1.0)
+    with pytest.warns(JitWarning, match="on two calls"):
+        for _ in range(6):
+            a = grads(Value(x), Value(y))
+            opt.step()
+            ref_opt.zero_grad()
+            w = ref_model[0].weight
+            b = nn.MSELoss()(ref_model(Value(x)), Value(y)) + (w * w).sum() * 0.01
+            b.backward()
+            ref_opt.step()
+            assert a.data.item() == b.data.item()

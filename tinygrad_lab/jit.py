@@ -1,0 +1,875 @@
+"""Capture a training step's NumPy calls once, replay them: `tinygrad_lab.jit` (in the manner of tinygrad's TinyJit).
+
+A function decorated with :func:`jit` runs eagerly on its first call. The next two calls run it
+eagerly too, but record every NumPy call it makes (forward, loss, backward: each ufunc, reduction,
+copy and indexing, with the arrays it read and wrote) and check that both recordings are the same
+program. From then on a call with arguments of the same shapes and dtypes copies the arguments'
+data into the recorded input buffers and replays the flat list of NumPy calls into the recorded
+(preallocated) buffers: no Values, no graph, no Python logic of the model. An optimizer's
+``step()`` is recorded as one call and made for real at each replay (so learning-rate schedules and
+Adam's step counter work); parameters and optimizer state are updated in place, so eager code sees
+them. The results are those of the eager function, bit for bit.
+
+What re-captures and what raises:
+
+* other shapes, dtypes or non-array arguments: a new capture (one per signature, kept);
+* a Python branch on data (``if loss < 0.1:``, a check such as BCE's input range): recorded as a
+  guard, checked at every replay; when it would go the other way the call runs eagerly and the
+  step is captured again;
+* a step whose two recordings differ (a Python number or constant array that changes between
+  calls, e.g. a random dropout mask, a new parameter): a ``JitWarning`` explaining what changed, and
+  the function runs eagerly from then on for those argument shapes (the results stay right);
+* ``float(loss)`` or ``.item()`` on the step's data: ``JitError`` naming the line (the number
+  would be frozen at its captured value);
+* a parameter whose ``.data`` was replaced (not updated in place): a new capture.
+
+Python side effects of the function (printing, appending to a list) happen only while capturing,
+as with ``jax.jit``; return Values (copies of the results are returned at every call).
+
+Example:
+    >>> from tinygrad_lab import Value, nn, optim
+    >>> from tinygrad_lab.random import manual_seed
+    >>> _ = manual_seed(0)
+    >>> model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
+    >>> opt = optim.SGD(model.parameters(), lr=1.0)
+    >>> @jit
+    ... def step(x, y):
+    ...     opt.zero_grad()
+    ...     loss = nn.MSELoss()(model(x), y)
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> x, y = Value(np.array([[0.0, 1.0], [1.0, 0.0]])), Value(np.array([[1.0], [1.0]]))
+    >>> losses = [float(step(x, y).data) for _ in range(6)]
+    >>> step.replays, losses[-1] < losses[0]
+    (3, True)
+"""
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .autograd import Value
+from .autograd.function import constant as _const
+from .utils.capture import TRACED_TYPES, recorder, set_recorder
+from .utils.frames import user_location
+
+__all__ = ["jit", "JitFunction", "JitError", "JitWarning"]
+
+
+class JitError(RuntimeError):
+    """A function given to `jit` cannot be captured and replayed faithfully (the message says why)."""
+
+
+class JitWarning(RuntimeWarning):
+    """A jitted function's two recordings differed: it keeps running, eagerly (the message says why)."""
+
+
+_EAGER = object()   # the state of a signature whose step cannot be replayed: call the function itself
+
+
+class _GuardFailed(Exception):
+    """A recorded Python branch on data would go the other way: the replay stops (before any change)."""
+
+
+def _root(a: np.ndarray) -> np.ndarray:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _plain(x: Any) -> Any:
+    return x.view(np.ndarray) if isinstance(x, _Traced) else x
+
+
+def _plain_deep(x: Any) -> Any:
+    if isinstance(x, _Traced):
+        return x.view(np.ndarray)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain_deep(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _plain_deep(v) for k, v in x.items()}
+    return x
+
+
+def _arrays_in(x: Any) -> list[np.ndarray]:
+    if isinstance(x, np.ndarray):
+        return [x]
+    if isinstance(x, (list, tuple)):
+        return [a for v in x for a in _arrays_in(v)]
+    if isinstance(x, dict):
+        return [a for v in x.values() for a in _arrays_in(v)]
+    return []
+
+
+class _Traced(np.ndarray):
+    """An array of a step being captured: NumPy calls on it are recorded by the thread's recorder."""
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        rec = recorder()
+        out = kwargs.get("out")
+        call_kwargs = dict(kwargs)
+        if out is not None:
+            call_kwargs["out"] = tuple(_plain(o) for o in out)
+        plain_in = tuple(_plain(x) for x in inputs)
+        result = getattr(ufunc, method)(*plain_in, **call_kwargs)
+        if rec is None or not isinstance(rec, _Recorder) or rec.suspended:
+            return result
+        return rec.ufunc(ufunc, method, plain_in, call_kwargs, out, result)
+
+    def __array_function__(self, func: Any, types: Iterable[Any], args: Iterable[Any],
+                           kwargs: Mapping[str, Any]) -> Any:
+        rec = recorder()
+        plain_args, plain_kwargs = _plain_deep(tuple(args)), _plain_deep(dict(kwargs))
+        result = func(*plain_args, **plain_kwargs)
+        if rec is None or not isinstance(rec, _Recorder) or rec.suspended:
+            return result
+        return rec.function(func, plain_args, plain_kwargs, result)
+
+    # -- methods that make new arrays without a ufunc (views need nothing: they share the buffer)
+    def _method(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        rec = recorder()
+        plain_args, plain_kwargs = _plain_deep(args), _plain_deep(kwargs)
+        result = getattr(np.ndarray, name)(self.view(np.ndarray), *plain_args, **plain_kwargs)
+        if rec is None or not isinstance(rec, _Recorder) or rec.suspended:
+            return result
+        return rec.method(name, self.view(np.ndarray), plain_args, plain_kwargs, result)
+
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("copy", *args, **kwargs)
+
+    def astype(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("astype", *args, **kwargs)
+
+    def reshape(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("reshape", *args, **kwargs)
+
+    def ravel(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("ravel", *args, **kwargs)
+
+    def flatten(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("flatten", *args, **kwargs)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._method("__getitem__", index)
+
+    def argmax(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("argmax", *args, **kwargs)
+
+    def argmin(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("argmin", *args, **kwargs)
+
+    def dot(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("dot", *args, **kwargs)
+
+    def take(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("take", *args, **kwargs)
+
+    def round(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("round", *args, **kwargs)
+
+    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("cumsum", *args, **kwargs)
+
+    def repeat(self, *args: Any, **kwargs: Any) -> Any:
+        return self._method("repeat", *args, **kwargs)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        rec = recorder()
+        plain = self.view(np.ndarray)
+        index, value = _plain_deep(index), _plain(value)
+        plain[index] = value
+        if rec is not None and isinstance(rec, _Recorder) and not rec.suspended:
+            rec.setitem(plain, index, value)
+
+    def fill(self, value: Any) -> None:
+        self.__setitem__(Ellipsis, value)
+
+    # -- Python numbers from data would be frozen at their captured value: refused while capturing
+    def _convert(self, how: str) -> Any:
+        plain = self.view(np.ndarray)
+        rec = recorder()
+        if rec is not None and isinstance(rec, _Recorder) and not rec.suspended:
+            raise JitError(f"tinygrad_lab.jit: the step turns data into a Python value ({how}) at "
+                           f"{user_location()}; a captured step would keep the captured value forever. Return the "
+                           "Value and convert it outside the jitted function (branches on comparisons of Values, "
+                           "such as `if loss < 0.1:`, are fine: they are checked at every replay)")
+        return plain
+
+    def __float__(self) -> float:
+        return float(self._convert("float()"))
+
+    def __int__(self) -> int:
+        return int(self._convert("int()"))
+
+    def __index__(self) -> int:
+        return self._convert("an index").__index__()
+
+    def __complex__(self) -> complex:
+        return complex(self._convert("complex()"))
+
+    def item(self, *args: Any) -> Any:
+        return self._convert(".item()").item(*args)
+
+    def tolist(self) -> Any:
+        return self._convert(".tolist()").tolist()
+
+    # -- Python values of data: a branch on one is a guard, checked at every replay
+    def __bool__(self) -> bool:
+        value = bool(self.view(np.ndarray))
+        rec = recorder()
+        if rec is not None and isinstance(rec, _Recorder) and not rec.suspended:
+            rec.guard(self.view(np.ndarray), value)
+        return value
+
+
+TRACED_TYPES.append(_Traced)   # the ops keep these arrays as they are (np.asarray would drop the recording)
+
+_UFUNC_CALL = "__call__"
+
+
+class _Recorder:
+    """Builds the flat program of one capture: entries (callable, args, kwargs) and what they read."""
+
+    def __init__(self) -> None:
+        self.suspended = False
+        self.program: list[tuple[Callable, tuple, dict]] = []
+        self.signature: list[tuple] = []
+        self.externals: list[np.ndarray] = []     # per signature entry: the external arrays read, in order
+        self.producer: dict[int, int] = {}        # id(root buffer) -> index of the entry that made it
+        self.buffers: list[np.ndarray] = []       # keeps every buffer alive (ids stay unique)
+        self.buffers_by_id: dict[int, np.ndarray] = {}
+        self.args: dict[int, int] = {}            # id(root of an argument buffer) -> argument position
+        self.params: dict[int, int] = {}          # id(a parameter's array) -> its position
+        self.writes_external = False
+        self.guard_positions: list[tuple[int, bool]] = []
+        self.optimizers: list[Any] = []
+        self.leaves: dict[int, Value] = {}        # leaves whose .grad the step set (by id)
+        self.reads: list[list[np.ndarray]] = []   # per entry: the arrays it reads (for dead-code elimination)
+        self.program_entries: list[tuple[Callable, tuple, dict]] = []
+
+    # -- describing inputs
+    def _describe(self, x: Any) -> tuple:
+        if isinstance(x, np.ndarray):
+            root = _root(x)
+            geometry = (x.shape, x.dtype.str, x.strides)
+            key = id(root)
+            if key in self.producer:
+                return ("buf", self.producer[key], geometry)
+            if key in self.args:
+                return ("arg", self.args[key], geometry)
+            if key in self.params:
+                return ("param", self.params[key], geometry)
+            self.externals.append(x)
+            return ("ext", geometry)
+        if isinstance(x, (list, tuple)):
+            return (type(x).__name__, tuple(self._describe(v) for v in x))
+        if isinstance(x, dict):
+            return ("dict", tuple((k, self._describe(v)) for k, v in sorted(x.items(), key=lambda kv: str(kv[0]))))
+        if isinstance(x, (float, np.floating)) and math.isnan(x):
+            return ("nan", type(x).__name__)
+        if isinstance(x, (bool, int, float, complex, str, type(None), np.generic, np.dtype, slice, type(Ellipsis))):
+            return ("const", type(x).__name__, x)
+        return ("obj", type(x).__name__, id(x))
+
+    def _new_buffer(self, result: Any) -> np.ndarray:
+        buf = result if isinstance(result, np.ndarray) else np.asarray(result)
+        if not buf.flags.writeable or buf.base is not None:
+            buf = np.array(buf)
+        self.buffers.append(buf)
+        self.buffers_by_id[id(buf)] = buf
+        self.producer[id(buf)] = len(self.program)
+        return buf
+
+    def _is_ours(self, a: np.ndarray) -> bool:
+        key = id(_root(a))
+        return key in self.producer or key in self.args
+
+    def _add(self, fn: Callable, args: tuple, kwargs: dict, signature: tuple, reads: list | None = None) -> None:
+        self.program.append((fn, args, kwargs))
+        self.signature.append(signature)
+        self.reads.append(_arrays_in(args) + _arrays_in({k: v for k, v in kwargs.items() if k != "out"})
+                          if reads is None else reads)
+
+    # -- recording
+    def ufunc(self, ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict, out: Any, result: Any) -> Any:
+        fn = ufunc if method == _UFUNC_CALL else getattr(ufunc, method)
+        other = {k: v for k, v in kwargs.items() if k != "out"}
+        described = (self._describe(inputs), self._describe(other))
+        if method == "at":       # in place on inputs[0]
+            if not self._is_ours(inputs[0]):
+                self.writes_external = True
+            self._add(fn, inputs, kwargs, ("ufunc.at", ufunc.__name__, *described))
+            return result
+        if out is not None:
+            outs = kwargs["out"]
+            for o in outs:
+                if o is not None and not self._is_ours(o):
+                    self.writes_external = True
+            self._add(fn, inputs, kwargs, ("ufunc", ufunc.__name__, method, *described, self._describe(outs)))
+            return out[0] if len(out) == 1 else out
+        results = result if isinstance(result, tuple) else (result,)
+        bufs = [self._new_buffer(r) for r in results]
+        run_kwargs = dict(kwargs, out=tuple(bufs))
+        self._add(fn, inputs, run_kwargs, ("ufunc", ufunc.__name__, method, *described,
+                                           tuple((b.shape, b.dtype.str) for b in bufs)))
+        traced = tuple(b.view(_Traced) for b in bufs)
+        return traced if isinstance(result, tuple) else traced[0]
+
+    def _fresh(self, kind: str, name: str, compute: Callable, args: tuple, kwargs: dict, result: Any,
+               sources: list[np.ndarray]) -> Any:
+        """A result that is a view of an input needs nothing; a new array becomes a buffer refreshed by copy."""
+        if isinstance(result, np.ndarray) and result.base is not None:
+            root = _root(result)
+            if any(_root(s) is root for s in sources):
+                return result.view(_Traced)
+        if not isinstance(result, (np.ndarray, np.generic)):
+            return result                    # shapes, dtypes, Python objects: no data
+        buf = self._new_buffer(result)
+        signature = (kind, name, self._describe(args), self._describe(kwargs), (buf.shape, buf.dtype.str))
+        if kind == "method" and name in ("copy", "astype"):
+            self._add(_assign_all, (buf, sources[0]), {}, signature, reads=sources)
+        else:
+            self._add(_refresh, (buf, compute), {}, signature, reads=sources)
+        return buf.view(_Traced)
+
+    def function(self, func: Any, args: tuple, kwargs: dict, result: Any) -> Any:
+        if isinstance(result, (tuple, list)) and any(isinstance(r, np.ndarray) for r in result):
+            raise JitError(f"tinygrad_lab.jit cannot record numpy.{func.__name__} (it returns several arrays); "
+                           "run this step without jit")
+        return self._fresh("function", func.__name__, lambda: func(*args, **kwargs), args, kwargs, result,
+                           _arrays_in(args) + _arrays_in(kwargs))
+
+    def method(self, name: str, plain: np.ndarray, args: tuple, kwargs: dict, result: Any) -> Any:
+        method = getattr(np.ndarray, name)
+
+        def compute() -> Any:
+            return method(plain, *args, **kwargs)
+        return self._fresh("method", name, compute, (plain, *args), kwargs, result, [plain])
+
+    def setitem(self, plain: np.ndarray, index: Any, value: Any) -> None:
+        if not self._is_ours(plain):
+            self.writes_external = True
+
+        def assign() -> None:
+            plain[index] = value
+
+        self._add(assign, (), {}, ("setitem", self._describe(plain), self._describe(index), self._describe(value)),
+                  reads=[plain] + _arrays_in(index) + _arrays_in(value))
+
+    def guard(self, plain: np.ndarray, value: bool) -> None:
+        self.guard_positions.append((len(self.program), self.writes_external))
+        writes = self.writes_external
+
+        def check() -> None:
+            if bool(plain) != value:
+                raise _GuardFailed(writes)
+
+        self._add(check, (), {}, ("guard", self._describe(plain), value), reads=[plain])
+
+    def leaf_grad(self, leaf: Value) -> None:
+        if not self.suspended:
+            self.leaves[id(leaf)] = leaf
+
+    def opaque(self, method: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:
+        if _arrays_in(args) or _arrays_in(kwargs) or any(callable(a) for a in args) or kwargs:
+            raise JitError(f"tinygrad_lab.jit: {type(owner).__name__}.{method.__name__}() is called with "
+                           "arguments (a closure?); call it without arguments inside a jitted step")
+        if owner not in self.optimizers:
+            self.optimizers.append(owner)
+        self.writes_external = True
+        self.suspended = True
+        try:
+            result = method(owner, *args, **kwargs)
+        finally:
+            self.suspended = False
+        self._add(method, (owner, *args), dict(kwargs), ("opaque", type(owner).__qualname__, method.__name__,
+                                                         len(self.optimizers)))
+        return result
+
+
+class _Discoverer:
+    """The recorder of the first (eager) call: only notes which optimizers the step uses."""
+
+    def __init__(self) -> None:
+        self.optimizers: list[Any] = []
+
+    def leaf_grad(self, leaf: Value) -> None:
+        pass
+
+    def opaque(self, method: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:
+        if owner not in self.optimizers:
+            self.optimizers.append(owner)
+        previous = set_recorder(None)
+        try:
+            return method(owner, *args, **kwargs)
+        finally:
+            set_recorder(previous)
+
+
+def _parameters(optimizers: list[Any]) -> list[Value]:
+    return [p for opt in optimizers for group in opt.param_groups for p in group["params"]]
+
+
+class _Capture:
+    """One recorded step: its program, argument buffers, parameter bindings and output layout."""
+
+    def __init__(self, recorder: _Recorder, arg_buffers: list[np.ndarray | None], params: list[tuple[Value, Any]],
+                 grads: list[tuple[Value, Any]], outputs: Any) -> None:
+        self.program = recorder.program
+        self.signature = recorder.signature
+        self.externals = recorder.externals
+        self.recorder = recorder
+        self.arg_buffers = arg_buffers
+        self.params = params
+        self.grads = grads
+        self.outputs = outputs
+        self.reads: list[list[np.ndarray]] = recorder.reads
+        self.live_roots: set[int] = set()
+        self.calls: list[Callable[[], Any]] = []
+
+
+def _output_layout(result: Any) -> Any:
+    """How to rebuild the function's result at a replay: Values and arrays from buffers, the rest as is."""
+    if isinstance(result, Value):
+        data = result.data
+        if isinstance(data, _Traced):
+            return ("value", data.view(np.ndarray))
+        return ("const", result)
+    if isinstance(result, _Traced):
+        return ("array", result.view(np.ndarray))
+    if isinstance(result, (list, tuple)):
+        return ("seq", type(result), [_output_layout(r) for r in result])
+    if isinstance(result, dict):
+        return ("dict", {k: _output_layout(v) for k, v in result.items()})
+    return ("const", result)
+
+
+def _rebuild(layout: Any) -> Any:
+    kind = layout[0]
+    if kind == "value":
+        return _const(layout[1].copy(), layout[1])
+    if kind == "array":
+        return layout[1].copy()
+    if kind == "seq":
+        return layout[1](_rebuild(x) for x in layout[2])
+    if kind == "dict":
+        return {k: _rebuild(v) for k, v in layout[1].items()}
+    return layout[1]
+
+
+def _same_outputs(a: Any, b: Any) -> bool:
+    if a[0] != b[0]:
+        return False
+    if a[0] == "const":
+        x, y = a[1], b[1]
+        if isinstance(x, Value) or isinstance(y, Value):
+            return x is y
+        try:
+            return bool(x == y) or (x != x and y != y)
+        except Exception:
+            return x is y
+    if a[0] == "seq":
+        return a[1] is b[1] and len(a[2]) == len(b[2]) and all(map(_same_outputs, a[2], b[2]))
+    if a[0] == "dict":
+        return a[1].keys() == b[1].keys() and all(_same_outputs(a[1][k], b[1][k]) for k in a[1])
+    return True
+
+
+class JitFunction:
+    """A function whose calls are captured and replayed (see :func:`jit`).
+
+    ``captures`` counts recordings made, ``replays`` calls served by replaying; ``reset()`` forgets
+    every capture (e.g. after changing the model's structure). ``warn=False`` falls back to eager calls
+    without a ``JitWarning`` (for library code that uses jit as an internal detail).
+
+    Example:
+        >>> f = JitFunction(lambda x: x * 2)
+        >>> [float(f(Value(1.0)).data) for _ in range(4)], f.replays
+        ([2.0, 2.0, 2.0, 2.0], 1)
+    """
+
+    def __init__(self, fn: Callable, warn: bool = True) -> None:
+        self.fn = fn
+        self.warn = warn
+        functools.update_wrapper(self, fn)
+        self.captures = 0
+        self.replays = 0
+        self._state: dict[Any, Any] = {}
+
+    def reset(self) -> None:
+        """Forget every capture: the next calls run eagerly and capture again.
+
+        Example:
+            >>> f = jit(lambda x: x + 1); f.reset(); f.captures
+            0
+        """
+        self._state.clear()
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        return self if obj is None else functools.partial(self.__call__, obj)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if recorder() is not None:                 # a jitted function inside another capture: just run it
+            return self.fn(*args, **kwargs)
+        key = self._key(args, kwargs)
+        state = self._state.get(key)
+        if isinstance(state, _Capture):
+            try:
+                return self._replay(state, args, kwargs)
+            except _GuardFailed as failed:
+                if failed.args[0]:
+                    raise JitError("tinygrad_lab.jit: a Python branch on data went the other way during a replay, "
+                                   "after the step had already changed parameters in place; the step cannot be "
+                                   "replayed safely: run it without jit") from None
+                self._state[key] = None          # run eagerly now, capture again next time
+                return self._discover(key, args, kwargs)
+        if state is None:
+            return self._discover(key, args, kwargs)
+        if state is _EAGER:
+            return self.fn(*args, **kwargs)
+        optimizers, first = state
+        capture, result = self._capture(args, kwargs, optimizers)
+        if capture is None:                      # the step uses another optimizer now: start again
+            self._state[key] = None
+        elif first is None:                      # a second recording will be compared with this one
+            self._state[key] = (optimizers, capture)
+        else:
+            try:
+                self._compare(first, capture)
+            except JitError as error:          # the step ran completely: keep its result, go on eagerly
+                if self.warn:
+                    warnings.warn(f"{error}. This function now runs eagerly for these argument shapes.", JitWarning,
+                                  stacklevel=2)
+                self._state[key] = _EAGER
+                return result
+            _compile(capture)
+            self._state[key] = capture
+        return result
+
+    # -- the three phases
+    def _discover(self, key: Any, args: tuple, kwargs: dict) -> Any:
+        """Run eagerly, noting the optimizers; the next call captures."""
+        discoverer = _Discoverer()
+        previous = set_recorder(discoverer)
+        try:
+            result = self.fn(*args, **kwargs)
+        finally:
+            set_recorder(previous)
+        self._state[key] = (discoverer.optimizers, None)
+        return result
+
+    def _capture(self, args: tuple, kwargs: dict, optimizers: list[Any]) -> tuple[_Capture | None, Any]:
+        rec = _Recorder()
+        arg_buffers: list[np.ndarray | None] = []
+
+        def traced_arg(x: Any) -> Any:
+            if isinstance(x, Value):
+                if x.requires_grad:
+                    raise JitError("tinygrad_lab.jit: arguments must be data (Values that do not require grad); "
+                                   "make the parameters part of the model or optimizer, not arguments")
+                buf = np.array(x.data)
+                rec.args[id(buf)] = len(arg_buffers)
+                rec.buffers.append(buf)
+                arg_buffers.append(buf)
+                return _value_of(buf.view(_Traced))
+            if isinstance(x, np.ndarray):
+                buf = np.array(x)
+                rec.args[id(buf)] = len(arg_buffers)
+                rec.buffers.append(buf)
+                arg_buffers.append(buf)
+                return buf.view(_Traced)
+            arg_buffers.append(None)
+            return x
+
+        call_args = tuple(traced_arg(a) for a in args)
+        call_kwargs = {k: traced_arg(v) for k, v in sorted(kwargs.items())}
+        params = _parameters(optimizers)
+        plain = [p.data for p in params]
+        for i, p in enumerate(params):
+            rec.params[id(_root(p.data))] = i
+            p.data = p.data.view(_Traced)
+        previous = set_recorder(rec)
+        try:
+            result = self.fn(*call_args, **call_kwargs)
+        finally:
+            set_recorder(previous)
+            for p, data in zip(params, plain, strict=True):
+                p.data = data
+        self.captures += 1
+        if rec.optimizers != optimizers and rec.optimizers:
+            # a new optimizer appeared: discover again from this call
+            return None, _rebuild(_output_layout(result))
+        grads = []
+        known = {id(p) for p in params}
+        for p in params + [v for k, v in rec.leaves.items() if k not in known]:
+            if p.grad is not None:
+                if isinstance(p.grad.data, _Traced):
+                    p.grad.data = p.grad.data.view(np.ndarray)
+                if not isinstance(p.grad.data, np.ndarray) or not rec._is_ours(p.grad.data):
+                    raise JitError("tinygrad_lab.jit: a parameter's gradient was not computed by recorded NumPy "
+                                   "calls (it was converted outside NumPy's dispatch); run this step without jit")
+            grads.append((p, p.grad))
+        capture = _Capture(rec, arg_buffers, list(zip(params, plain, strict=True)), grads, _output_layout(result))
+        return capture, _rebuild(capture.outputs)
+
+    def _compare(self, first: _Capture | None, second: _Capture) -> None:
+        if first is None:
+            return
+        a, b = first.signature, second.signature
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                what = (f"{_name(x)} then {_name(y)}" if _name(x) != _name(y) else
+                        f"{_name(x)} with a different Python number, constant or operand")
+                raise JitError(f"tinygrad_lab.jit: the step made different NumPy calls on two calls with the same "
+                               f"argument shapes (call #{i}: {what}): it depends on data "
+                               "through Python (a branch, a Python number that changes, a random draw) or its "
+                               "model changed; jit needs the same NumPy calls every time: run it without jit")
+        if len(a) != len(b):
+            raise JitError(f"tinygrad_lab.jit: the step made {len(a)} NumPy calls once and {len(b)} the next time "
+                           "with the same argument shapes: it depends on data through Python; run it without jit")
+        for i, (u, v) in enumerate(zip(first.externals, second.externals, strict=True)):
+            same_array = _root(u) is _root(v) and u.__array_interface__ == v.__array_interface__
+            if not same_array and not (u.shape == v.shape and np.array_equal(u, v, equal_nan=True)):
+                raise JitError("tinygrad_lab.jit: an array the step reads but does not get as an argument changed "
+                               f"between two calls (constant #{i}, shape {u.shape}): e.g. a random mask or data "
+                               "taken from outside; pass changing data as arguments, or run it without jit")
+        if not _same_outputs(first.outputs, second.outputs):
+            raise JitError("tinygrad_lab.jit: the step returned a Python value that changed between two calls; "
+                           "return Values or arrays instead (e.g. the loss Value, not float(loss))")
+
+    def _replay(self, capture: _Capture, args: tuple, kwargs: dict) -> Any:
+        for p, data in capture.params:
+            if p.data is not data:               # replaced, not updated in place: capture again
+                raise _GuardFailed(False)
+        values = list(args) + [kwargs[k] for k in sorted(kwargs)] if kwargs else args
+        for buf, x in zip(capture.arg_buffers, values, strict=True):
+            if buf is not None:
+                buf[...] = x.data if isinstance(x, Value) else x
+        for p, g in capture.grads:
+            p.grad = g
+        for call in capture.calls:
+            call()
+        self.replays += 1
+        return _rebuild(capture.outputs)
+
+    def _key(self, args: tuple, kwargs: dict) -> Any:
+        if not kwargs:                                   # the common case: Values only
+            key = []
+            for x in args:
+                if type(x) is not Value:
+                    break
+                data = x.data
+                key.append((data.shape, data.dtype, x.requires_grad))
+            else:
+                return tuple(key)
+
+        def one(x: Any) -> Any:
+            if isinstance(x, Value):
+                return ("V", x.data.shape, x.data.dtype.str, x.requires_grad)
+            if isinstance(x, np.ndarray):
+                return ("A", x.shape, x.dtype.str)
+            try:
+                hash(x)
+            except TypeError:
+                raise JitError(f"tinygrad_lab.jit: argument of type {type(x).__name__} is neither array data nor "
+                               "hashable; pass Values or arrays (data), or numbers/strings (settings)") from None
+            return ("S", type(x), x)
+        return tuple(one(a) for a in args), tuple((k, one(v)) for k, v in sorted(kwargs.items()))
+
+
+def _assign_all(buf: np.ndarray, src: np.ndarray) -> None:
+    buf[...] = src
+
+
+def _refresh(buf: np.ndarray, compute: Callable) -> None:
+    buf[...] = compute()
+
+
+def _compile(capture: _Capture) -> None:
+    """Dead-code elimination, copy elimination, then one zero-argument callable per NumPy call."""
+    _eliminate_dead_code(capture)
+    _eliminate_copies(capture)
+    _reuse_buffers(capture)
+    calls: list[Callable[[], Any]] = []
+    for fn, args, kwargs in capture.program:
+        if isinstance(fn, np.ufunc):
+            outs = kwargs.get("out")
+            rest = {k: v for k, v in kwargs.items() if k != "out"}
+            if outs is not None and len(outs) == 1 and outs[0] is not None and outs[0].dtype.kind == "f":
+                dtype = outs[0].dtype
+                if all(a.dtype == dtype for a in args if isinstance(a, np.ndarray)):
+                    # a Python number is converted to the arrays' dtype by NumPy anyway: do it once
+                    args = tuple(np.array(a, dtype=dtype) if type(a) in (int, float) else a for a in args)
+            if outs:
+                rest["out"] = outs
+            calls.append(functools.partial(fn, *args, **rest))
+        else:
+            calls.append(functools.partial(fn, *args, **kwargs))
+    capture.calls = calls
+
+
+def _full_view_of(a: Any, root: np.ndarray) -> bool:
+    return (isinstance(a, np.ndarray) and a.shape == root.shape and a.strides == root.strides
+            and a.dtype == root.dtype and a.__array_interface__["data"][0] == root.__array_interface__["data"][0])
+
+
+def _substitute(x: Any, old: np.ndarray, new: np.ndarray) -> Any:
+    if isinstance(x, np.ndarray):
+        return new if _root(x) is old else x
+    if isinstance(x, tuple):
+        return tuple(_substitute(v, old, new) for v in x)
+    if isinstance(x, list):
+        return [_substitute(v, old, new) for v in x]
+    if isinstance(x, dict):
+        return {k: _substitute(v, old, new) for k, v in x.items()}
+    return x
+
+
+def _reuse_buffers(capture: _Capture) -> None:
+    """An elementwise NumPy call writes into an input buffer that nothing reads afterwards (better cache use)."""
+    rec = capture.recorder
+    program, reads = capture.program, capture.reads
+    last_read: dict[int, int] = {}
+    for i, entry_reads in enumerate(reads):
+        for a in entry_reads:
+            last_read[id(_root(a))] = i
+    visible = (_assign_all,)
+
+    def transparent(fn: Any) -> bool:
+        return isinstance(fn, np.ufunc) or fn in visible or getattr(fn, "__self__", None).__class__ is np.ufunc
+
+    ours = rec.buffers_by_id
+    for i, (fn, args, kwargs) in enumerate(program):
+        outs = kwargs.get("out")
+        if not isinstance(fn, np.ufunc) or fn.signature is not None or outs is None or len(outs) != 1:
+            continue
+        out = outs[0]
+        if id(out) not in ours or id(out) in capture.live_roots or last_read.get(id(out), -1) < i:
+            continue
+        if any(isinstance(a, np.ndarray) and _root(a) is out for a in args):
+            continue
+        later = [j for j in range(i + 1, len(program)) if any(_root(a) is out for a in reads[j])]
+        if not all(transparent(program[j][0]) and all(_full_view_of(a, out) for a in reads[j] if _root(a) is out)
+                   for j in later):
+            continue
+        for a in args:
+            if not isinstance(a, np.ndarray):
+                continue
+            root = _root(a)
+            if (id(root) in ours and id(root) not in capture.live_roots and _full_view_of(a, root)
+                    and root.shape == out.shape and root.dtype == out.dtype and root.flags.writeable
+                    and last_read.get(id(root)) == i and root is not out):
+                program[i] = (fn, args, dict(kwargs, out=(root,)))
+                for j in later:
+                    f, a2, k2 = program[j]
+                    program[j] = (f, _substitute(a2, out, root), _substitute(k2, out, root))
+                    reads[j] = _substitute(reads[j], out, root)
+                last_read[id(root)] = last_read[id(out)]
+                break
+
+
+def _eliminate_copies(capture: _Capture) -> None:
+    """A copy of a fresh ufunc result that nothing else reads: let the ufunc write into the copy's buffer."""
+    rec = capture.recorder
+    program, reads = capture.program, capture.reads
+    readers: dict[int, int] = {}
+    for entry_reads in reads:
+        for a in entry_reads:
+            readers[id(_root(a))] = readers.get(id(_root(a)), 0) + 1
+    made_by = {id(rec.buffers_by_id[key]): index for key, index in rec.producer.items() if key in rec.buffers_by_id}
+    index_of = {id(entry): i for i, entry in enumerate(program)}
+    drop: set[int] = set()
+    for i, (fn, args, _) in enumerate(program):
+        if fn is not _assign_all:
+            continue
+        buf, src = args
+        root = _root(src)
+        if (src.shape != root.shape or src.strides != root.strides or src.dtype != buf.dtype
+                or readers.get(id(root), 0) != 1 or id(root) in capture.live_roots):
+            continue
+        j_original = made_by.get(id(root))
+        if j_original is None:
+            continue
+        j = index_of.get(id(rec.program_entries[j_original]))
+        if j is None:
+            continue
+        pfn, pargs, pkwargs = program[j]
+        outs = pkwargs.get("out")
+        is_ufunc = isinstance(pfn, np.ufunc) or isinstance(getattr(pfn, "__self__", None), np.ufunc)
+        if not is_ufunc or outs is None or len(outs) != 1 or outs[0] is not root:
+            continue
+        program[j] = (pfn, pargs, dict(pkwargs, out=(buf,)))
+        drop.add(i)
+    if drop:
+        capture.program = [e for i, e in enumerate(program) if i not in drop]
+        capture.reads = [r for i, r in enumerate(reads) if i not in drop]
+
+
+def _eliminate_dead_code(capture: _Capture) -> None:
+    """Drop entries whose buffers nothing reads (e.g. the input gradient of the first layer)."""
+    rec = capture.recorder
+    live: set[int] = set()
+
+    def mark(layout: Any) -> None:
+        if layout[0] in ("value", "array"):
+            live.add(id(_root(layout[1])))
+        elif layout[0] == "seq":
+            for x in layout[2]:
+                mark(x)
+        elif layout[0] == "dict":
+            for x in layout[1].values():
+                mark(x)
+
+    mark(capture.outputs)
+    for _, g in capture.grads:
+        if g is not None:
+            live.add(id(_root(g.data)))
+    capture.live_roots = set(live)
+    keep = [True] * len(capture.program)
+    made_by = {index: key for key, index in rec.producer.items()}
+    for i in range(len(capture.program) - 1, -1, -1):
+        kind = capture.signature[i][0]
+        key = made_by.get(i)
+        if key is not None and key not in live and kind in ("ufunc", "function", "method"):
+            keep[i] = False
+            continue
+        for a in rec.reads[i]:
+            live.add(id(_root(a)))
+    rec.program_entries = list(capture.program)
+    capture.program = [e for e, k in zip(capture.program, keep, strict=True) if k]
+    capture.reads = [r for r, k in zip(rec.reads, keep, strict=True) if k]
+
+
+def _value_of(data: np.ndarray) -> Value:
+    """A constant Value holding exactly ``data`` (Value() would copy it into a plain array)."""
+    value = Value(0.0)
+    value.data = data
+    return value
+
+
+def _name(signature: tuple) -> str:
+    if signature[0] in ("ufunc", "ufunc.at"):
+        return f"numpy.{signature[1]}" + (f".{signature[2]}" if signature[0] == "ufunc" and
+                                          signature[2] != _UFUNC_CALL else "")
+    if signature[0] in ("function", "method"):
+        return f"{signature[0]} {signature[1]}"
+    if signature[0] == "opaque":
+        return f"{signature[1]}.{signature[2]}()"
+    return signature[0]
+
+
+def jit(fn: Callable) -> JitFunction:
+    """Capture ``fn``'s NumPy calls and replay them on later calls (see the module docstring).
+
+    Example:
+        >>> double = jit(lambda x: x * 2.0)
+        >>> [double(Value([1.0, 2.0])).data.tolist() for _ in range(4)][-1]
+        [2.0, 4.0]
+    """
+    return JitFunction(fn)
