@@ -66,7 +66,7 @@ class _Encoder:
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, Value):
-            kind = "Parameter" if type(obj).__name__ == "Parameter" else "Value"
+            kind = "Parameter" if isinstance(obj, Parameter) else "Value"
             return {"value": self._array(np.asarray(obj.data), path), "class": kind,
                     "requires_grad": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):

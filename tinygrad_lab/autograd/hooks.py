@@ -69,9 +69,6 @@ def register_hook(value: Any, hook: Callable[[Any], Any]) -> RemovableHandle:
 
 def run_value_hooks(node: Any, g: Any, create_graph: bool) -> Any:
     """Pass the summed gradient `g` of `node` through its hooks (called by the engine)."""
-    from .function import constant
-    from .value import Value
-
     for hook in list(VALUE_HOOKS[id(node)].values()):
         result = hook(g if isinstance(g, Value) else constant(g, node.data))
         if result is None:
@@ -86,3 +83,7 @@ def run_value_hooks(node: Any, g: Any, create_graph: bool) -> Any:
         else:
             g = np.asarray(result.data if isinstance(result, Value) else result, dtype=node.data.dtype)
     return g
+
+
+from .function import constant  # noqa: E402  (function and value import this module's table)
+from .value import Value  # noqa: E402

@@ -530,7 +530,7 @@ class Value:
         """Other NumPy functions (np.mean, np.concatenate, ...) see the arrays and return plain results."""
         return func(*_unwrap_all(args), **_unwrap_all(kwargs))
 
-    # -- copying and pickling (issue 10): leaves only, as PyTorch's deepcopy. A leaf's copy has its own
+    # -- copying and pickling: leaves only, as PyTorch's deepcopy. A leaf's copy has its own
     # data, grad (as a leaf) and the same requires_grad and label; a non-leaf is refused with a clear
     # error instead of recursing through its whole graph (RecursionError on deep graphs).
     def _refuse_copy_of_non_leaf(self, what: str) -> None:
@@ -604,6 +604,10 @@ def as_value(x: Any, like: Any) -> Value:
     """
     if isinstance(x, Value):
         return x
+    if type(x) is float or type(x) is int:      # the common case (x * 2, 1 - p): the number takes like's dtype
+        like_data = like.data if isinstance(like, Value) else np.asarray(like)
+        if like_data.dtype.kind == "f":
+            return constant(x, like_data)
     if isinstance(x, (int, float, np.ndarray, np.generic, list, tuple)):
         like_data = like.data if isinstance(like, Value) else np.asarray(like)
         value = constant(x, like_data)

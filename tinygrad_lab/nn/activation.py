@@ -135,7 +135,7 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-# ---------------------------------------------------------------------------- issue 11: smooth activations
+# ---------------------------------------------------------------------------- smooth activations
 
 class GELU(Module):
     """x * Phi(x) (Phi the standard normal CDF), or its tanh approximation with `approximate='tanh'`.

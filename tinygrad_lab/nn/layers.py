@@ -168,7 +168,7 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-# ---------------------------------------------------------------------------- issue 11
+# ---------------------------------------------------------------------------- reshaping layers
 
 class Unflatten(Module):
     """Split dimension `dim` into `unflattened_size` (the inverse of Flatten), as `torch.nn.Unflatten`.

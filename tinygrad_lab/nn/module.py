@@ -104,7 +104,7 @@ class Module:
         return out
 
 
-    # ------------------------------------------------------------------ forward hooks (issue 11)
+    # ------------------------------------------------------------------ forward hooks
 
     _hooks_active = False  # True on an instance while it has forward (pre-)hooks: then __call__ runs them
 

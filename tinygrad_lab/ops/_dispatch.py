@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value
 from ..utils.capture import as_array as _array  # noqa: F401  (np.asarray that keeps jit's traced arrays)
+from ..utils.checks import is_integer
 
 _max = builtins.max
 
@@ -48,16 +49,19 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """Normalise an axis argument (None, int or tuple; negatives allowed) to a sorted tuple."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
-    if not isinstance(axes, tuple) or not builtins.all(isinstance(a, (int, np.integer)) for a in axes):
+    axes = (axis,) if is_integer(axis) else axis
+    if not isinstance(axes, tuple) or not builtins.all(is_integer(a) for a in axes):
         raise TypeError(f"axis must be None, an int or a tuple of ints, not {axis!r}")
     return tuple(sorted(_norm_axis(a, ndim) for a in axes))
 
 
 def _norm_axis(axis: int, ndim: int) -> int:
+    """`axis` as an index in range(ndim) (negatives count from the end); a bool or non-integer is a TypeError."""
+    if not is_integer(axis):
+        raise TypeError(f"axis (dim) must be an int, not {type(axis).__name__} {axis!r}")
     if not -_max(ndim, 1) <= axis < _max(ndim, 1):
         raise np.exceptions.AxisError(f"axis {axis} is out of bounds for a Value with {ndim} dimension(s)")
-    return axis % _max(ndim, 1)
+    return int(axis) % _max(ndim, 1)
 
 
 def _kept_shape(shape: tuple, axis: Any) -> tuple:

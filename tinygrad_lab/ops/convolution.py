@@ -26,7 +26,6 @@ Example:
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -226,7 +225,7 @@ def _conv2d_weight(x: Any, g: Any, weight_shape: tuple, geometry: Geometry) -> A
 # ---------------------------------------------------------------------------- argument handling
 
 def _tuple(value: Any, n: int, name: str, fn: str, minimum: int) -> tuple[int, ...]:
-    items = (value,) * n if isinstance(value, numbers.Integral) else tuple(value) if isinstance(
+    items = (value,) * n if is_integer(value) else tuple(value) if isinstance(
         value, (tuple, list)) else None
     if items is None or len(items) != n or not all(
             is_integer(v) for v in items):

@@ -173,7 +173,7 @@ def broadcast_to(x: Any, shape: tuple) -> Any:
 def _int_shape(shape: tuple) -> bool:
     """True for a shape of integers; TypeError otherwise (an equal shape of floats is not a shape)."""
     for s in shape:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+        if not is_integer(s):
             raise TypeError(f"a shape must be a tuple of integers, got {shape!r}")
     return True
 
@@ -281,6 +281,8 @@ def _joined(op: type[Function], values: Sequence[Any], axis: int) -> Any:
     values = list(values)
     if not values:
         raise ValueError(f"{op.name}() needs at least one Value")
+    if not is_integer(axis):
+        raise TypeError(f"{op.name}: axis (dim) must be an int, not {type(axis).__name__} {axis!r}")
     if not _is_value(*values):
         return op.forward(*[_array(v) for v in values], axis=axis)
     like = next(v for v in values if isinstance(v, Value))
@@ -449,7 +451,7 @@ def split(x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0) -> 
         raise ValueError("split: a 0-d Value cannot be split; reshape it first")
     axis = _norm_axis(_int(dim, "dim"), len(shape))
     n = shape[axis]
-    if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
+    if is_integer(split_size_or_sections):
         size = int(split_size_or_sections)
         if size <= 0 and n > 0:
             raise ValueError(f"split: split_size must be positive, got {size}")

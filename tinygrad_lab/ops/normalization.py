@@ -19,7 +19,6 @@ Example:
 """
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, as_value, unwrap
+from ..utils.checks import is_integer
 from ._dispatch import _array
 from .movement import reshape
 from .reduce import mean
@@ -188,7 +188,12 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = 
         [[-1.0, 1.0]]
     """
     fn = "layer_norm"
-    norm_shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if is_integer(normalized_shape):
+        norm_shape: tuple = (int(normalized_shape),)
+    elif isinstance(normalized_shape, (tuple, list)) and all(is_integer(s) for s in normalized_shape):
+        norm_shape = tuple(int(s) for s in normalized_shape)
+    else:
+        raise TypeError(f"{fn}: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}")
     shape = tuple(np.shape(unwrap(input)))
     k = len(norm_shape)
     if k == 0 or shape[len(shape) - k:] != norm_shape or len(shape) < k:

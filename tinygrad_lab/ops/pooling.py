@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
@@ -323,8 +322,12 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     """
     x, batched = _unbatched("adaptive_avg_pool2d", input, 2)
     shape = np.shape(unwrap(x))
-    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) or output_size is None \
-        else tuple(output_size)
+    if is_integer(output_size) or output_size is None:
+        sizes: tuple = (output_size, output_size)
+    elif isinstance(output_size, (tuple, list)) and all(s is None or is_integer(s) for s in output_size):
+        sizes = tuple(output_size)
+    else:
+        raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair of ints, got {output_size!r}")
     if len(sizes) != 2:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
     out = tuple(shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))

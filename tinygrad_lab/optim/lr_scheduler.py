@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 import types
 import warnings
 import weakref
@@ -26,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..utils.checks import is_integer
+from ..autograd import unwrap
+from ..utils.checks import is_integer, is_real
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "LambdaLR", "ReduceLROnPlateau"]
@@ -230,10 +230,10 @@ class LambdaLR(LRScheduler):
 
 def _metric_value(metrics: Any) -> float:
     """The monitored value as a float: a number, or a Value or array with one element (any shape)."""
-    if isinstance(metrics, numbers.Real):
+    if is_real(metrics):
         return float(metrics)
-    array = np.asarray(getattr(metrics, "data", metrics))
-    if array.size != 1 or array.dtype.kind not in "biuf":
+    array = np.asarray(unwrap(metrics))
+    if isinstance(metrics, bool) or array.size != 1 or array.dtype.kind not in "iuf":
         raise TypeError(f"ReduceLROnPlateau.step() takes the monitored value as one number (e.g. the loss), "
                         f"got {type(metrics).__name__} with shape {array.shape} and dtype {array.dtype}")
     return float(array.reshape(()))
