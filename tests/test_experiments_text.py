@@ -5,7 +5,8 @@ import re
 
 import numpy as np
 
-from tinygrad_lab.experiments import RunSummary, _local_minimum_section, stuck_runs_text
+from tinygrad_lab.experiments import RunSummary, stuck_runs_text
+from tinygrad_lab.experiments.report import _local_minimum_section
 
 
 def run(wrong, group="learning_rate", variant="1", loss=0.04):
