@@ -26,6 +26,10 @@ What re-captures and what raises:
 Python side effects of the function (printing, appending to a list) happen only while capturing,
 as with ``jax.jit``; return Values (copies of the results are returned at every call).
 
+This file is one pipeline read top to bottom: the traced array type and the recorder, the capture of
+two recordings, `JitFunction` (signatures, guards, replay), then the passes run once on a recording
+(buffer reuse, copy and dead-call elimination).
+
 Example:
     >>> from tinygrad_lab import Value, nn, optim
     >>> from tinygrad_lab.random import manual_seed

@@ -7,6 +7,9 @@ helpers every layer shares: `unwrap` (a Value's array, or the object itself)
 and `as_value` (an operand as a Value, numbers taking the other operand's
 dtype).
 
+The file is long because `Value` has PyTorch's many tensor methods; each is a one-line dispatch and
+the class reads top to bottom (array attributes, backward, methods by family, operators, copying).
+
 Example:
     >>> a = Value(2.0, requires_grad=True)
     >>> (a * a + a.exp()).backward()

@@ -1,9 +1,12 @@
-"""`Parameter` and `Module`: the building blocks of models, as in `torch.nn`.
+"""`Module`: the building block of models, as in `torch.nn` (`Parameter` lives in `parameter.py`).
 
 A `Module` registers the `Parameter`s and sub-modules assigned to its
 attributes, so `parameters()`, `state_dict()`, `train()`/`eval()` and
 `zero_grad()` reach the whole tree. Files are `.npz` archives (no pickle),
-written atomically.
+written atomically (`tinygrad_lab.serialization`). The file is one class that
+reads top to bottom as `torch/nn/modules/module.py` does (calling, hooks,
+registration, traversal, modes, state dicts, files); the forward-hook machinery
+(`hooks.py`) and the module-call tags for drawings (`call_tags.py`) live beside it.
 
 Example:
     >>> from tinygrad_lab import Value, nn
