@@ -11,26 +11,16 @@ Example:
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from ..ops import conv1d, conv2d
-from ..random import resolve_generator
-from ..utils.checks import is_integer
+from ..utils.checks import int_tuple, is_integer
 from . import init
 from .module import Module, Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
-
-
-def _ntuple(value: Any, n: int, name: str, layer: str) -> tuple[int, ...]:
-    items = (value,) * n if is_integer(value) else value
-    if not isinstance(items, (tuple, list)) or len(items) != n or not all(
-            is_integer(v) for v in items):
-        raise TypeError(f"{layer}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    return tuple(int(v) for v in items)
 
 
 class _ConvNd(Module):
@@ -59,11 +49,11 @@ class _ConvNd(Module):
         if device not in (None, "cpu"):
             raise ValueError(f"{layer}: only device='cpu' exists here, got {device!r}")
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
-        self.kernel_size = _ntuple(kernel_size, n, "kernel_size", layer)
+        self.kernel_size = int_tuple(kernel_size, n, "kernel_size", layer)
         if any(k <= 0 for k in self.kernel_size):
             raise ValueError(f"{layer}: kernel_size must be positive, got {kernel_size!r}")
-        self.stride = _ntuple(stride, n, "stride", layer)
-        self.dilation = _ntuple(dilation, n, "dilation", layer)
+        self.stride = int_tuple(stride, n, "stride", layer)
+        self.dilation = int_tuple(dilation, n, "dilation", layer)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"{layer}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
@@ -71,7 +61,7 @@ class _ConvNd(Module):
                 raise ValueError(f"{layer}: padding='same' is not supported for strided convolutions")
             self.padding: Any = padding
         else:
-            self.padding = _ntuple(padding, n, "padding", layer)
+            self.padding = int_tuple(padding, n, "padding", layer)
         self.padding_mode = padding_mode
         dtype = np.dtype(np.float64 if dtype is None else dtype)
         self.weight = Parameter(np.empty((out_channels, in_channels // groups, *self.kernel_size), dtype=dtype))
@@ -83,13 +73,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self, generator: Any = None) -> None:
         """PyTorch's default: weight kaiming_uniform_(a=sqrt(5)), bias uniform in +-1/sqrt(fan_in)."""
-        rng = resolve_generator(generator)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound, generator=rng)
+        init.default_weight_and_bias_(self.weight, self.bias, generator)
 
     def forward(self, input: Any) -> Any:
         return type(self)._functional(input, self.weight, self.bias, self.stride, self.padding, self.dilation,

@@ -28,7 +28,7 @@ from ..utils.checks import is_real
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
-    "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "default_weight_and_bias_",
 ]
 
 T = TypeVar("T")
@@ -216,3 +216,24 @@ def kaiming_normal_(tensor: T, a: float = 0, mode: str = "fan_in", nonlinearity:
     fan = _calculate_correct_fan(array, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator=generator)
+
+
+def default_weight_and_bias_(weight: Any, bias: Any = None, generator: Any = None) -> None:
+    """PyTorch's default initialisation of `Linear` and `Conv` layers, in place.
+
+    weight: `kaiming_uniform_(a=sqrt(5))`, that is uniform in +-1/sqrt(fan_in); bias (if not None): uniform
+    in +-1/sqrt(fan_in) (zeros when fan_in is 0), drawn from the same generator after the weight.
+
+    Example:
+        >>> from tinygrad_lab.nn import Parameter
+        >>> w, b = Parameter(np.empty((3, 4))), Parameter(np.empty(3))
+        >>> default_weight_and_bias_(w, b, generator=0)
+        >>> bool(np.all(np.abs(w.data) <= 0.5)) and bool(np.all(np.abs(b.data) <= 0.5))
+        True
+    """
+    rng = resolve_generator(generator)
+    kaiming_uniform_(weight, a=math.sqrt(5), generator=rng)
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound, generator=rng)

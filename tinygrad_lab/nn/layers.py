@@ -10,7 +10,6 @@ Example:
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -65,12 +64,7 @@ class Linear(Module):
 
     def reset_parameters(self, generator: Any = None) -> None:
         """Re-draw weight and bias with PyTorch's default initialisation."""
-        rng = resolve_generator(generator)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=rng)
-        if self.bias is not None:
-            fan_in = self.in_features
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound, generator=rng)
+        init.default_weight_and_bias_(self.weight, self.bias, generator)
 
     def forward(self, input: Any) -> Any:
         return linear(input, self.weight, self.bias)

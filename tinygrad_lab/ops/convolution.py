@@ -33,7 +33,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Function
 from ..autograd.value import Value, as_value, unwrap
-from ..utils.checks import is_integer
+from ..utils.checks import int_tuple, is_integer
 from .movement import reshape
 from .reduce import sum as _sum
 
@@ -224,17 +224,6 @@ def _conv2d_weight(x: Any, g: Any, weight_shape: tuple, geometry: Geometry) -> A
 
 # ---------------------------------------------------------------------------- argument handling
 
-def _tuple(value: Any, n: int, name: str, fn: str, minimum: int) -> tuple[int, ...]:
-    items = (value,) * n if is_integer(value) else tuple(value) if isinstance(
-        value, (tuple, list)) else None
-    if items is None or len(items) != n or not all(
-            is_integer(v) for v in items):
-        raise TypeError(f"{fn}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if any(v < minimum for v in items):
-        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")
-    return tuple(int(v) for v in items)
-
-
 def _padding(padding: Any, n: int, kernel: tuple, stride: tuple, dilation: tuple, fn: str) -> tuple:
     """Padding as ((before, after), ...) per spatial axis; 'same' pads (d (k - 1)) split as PyTorch does."""
     if isinstance(padding, str):
@@ -247,7 +236,7 @@ def _padding(padding: Any, n: int, kernel: tuple, stride: tuple, dilation: tuple
             total = [d * (k - 1) for k, d in zip(kernel, dilation)]
             return tuple((t // 2, t - t // 2) for t in total)
         raise ValueError(f"{fn}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
-    return tuple((p, p) for p in _tuple(padding, n, "padding", fn, 0))
+    return tuple((p, p) for p in int_tuple(padding, n, "padding", fn, 0))
 
 
 def _checked(fn: str, x: Any, weight: Any, bias: Any, groups: Any, spatial: int) -> tuple[bool, int]:
@@ -300,8 +289,8 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     """
     batched, groups = _checked("conv2d", input, weight, bias, groups, 2)
     kernel = tuple(np.shape(unwrap(weight))[2:])
-    stride_ = _tuple(stride, 2, "stride", "conv2d", 1)
-    dilation_ = _tuple(dilation, 2, "dilation", "conv2d", 1)
+    stride_ = int_tuple(stride, 2, "stride", "conv2d", 1)
+    dilation_ = int_tuple(dilation, 2, "dilation", "conv2d", 1)
     padding_ = _padding(padding, 2, kernel, stride_, dilation_, "conv2d")
     if not batched:
         input = reshape(input, (1, *np.shape(unwrap(input))))
@@ -323,8 +312,8 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     """
     batched, groups = _checked("conv1d", input, weight, bias, groups, 1)
     kernel = tuple(np.shape(unwrap(weight))[2:])
-    stride_ = _tuple(stride, 1, "stride", "conv1d", 1)
-    dilation_ = _tuple(dilation, 1, "dilation", "conv1d", 1)
+    stride_ = int_tuple(stride, 1, "stride", "conv1d", 1)
+    dilation_ = int_tuple(dilation, 1, "dilation", "conv1d", 1)
     padding_ = _padding(padding, 1, kernel, stride_, dilation_, "conv1d")
     shape = np.shape(unwrap(input))
     if not batched:
@@ -340,8 +329,8 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
 
 
 def _geometry(fn: str, stride: Any, padding: Any, dilation: Any, groups: int, kernel: tuple) -> Geometry:
-    stride_ = _tuple(stride, 2, "stride", fn, 1)
-    dilation_ = _tuple(dilation, 2, "dilation", fn, 1)
+    stride_ = int_tuple(stride, 2, "stride", fn, 1)
+    dilation_ = int_tuple(dilation, 2, "dilation", fn, 1)
     return {"stride": stride_, "padding": _padding(padding, 2, kernel, stride_, dilation_, fn),
             "dilation": dilation_, "groups": int(groups)}
 

@@ -25,8 +25,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, unwrap
-from ..utils.checks import is_integer
-from .convolution import _conv2d_input, _pad2d, _tuple, _windows
+from ..utils.checks import int_tuple, is_integer
+from .convolution import _conv2d_input, _pad2d, _windows
 from .indexing import scatter_add
 from .linalg import matmul
 from .movement import pad_widths, reshape
@@ -49,11 +49,11 @@ def _pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, fn: s
 
 def _geometry(fn: str, shape: tuple, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
               ceil_mode: bool) -> dict:
-    kernel = _tuple(kernel_size, 2, "kernel_size", fn, 1)
+    kernel = int_tuple(kernel_size, 2, "kernel_size", fn, 1)
     stride_ = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
-        _tuple(stride, 2, "stride", fn, 1)
-    pad = _tuple(padding, 2, "padding", fn, 0)
-    dil = _tuple(dilation, 2, "dilation", fn, 1)
+        int_tuple(stride, 2, "stride", fn, 1)
+    pad = int_tuple(padding, 2, "padding", fn, 0)
+    dil = int_tuple(dilation, 2, "dilation", fn, 1)
     for p, k, d in zip(pad, kernel, dil):
         if p > (d * (k - 1) + 1) // 2:
             raise ValueError(f"{fn}: padding ({p}) should be at most half of the (dilated) kernel size "
@@ -195,7 +195,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
 
 def _single(value: Any, name: str, fn: str, minimum: int) -> int:
-    return _tuple(value, 1, name, fn, minimum)[0]
+    return int_tuple(value, 1, name, fn, minimum)[0]
 
 
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,

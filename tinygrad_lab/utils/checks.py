@@ -16,7 +16,7 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["is_integer", "is_real"]
+__all__ = ["is_integer", "is_real", "int_tuple"]
 
 
 def is_integer(value: Any) -> bool:
@@ -40,3 +40,23 @@ def is_real(value: Any, finite: bool = False) -> bool:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return False
     return not finite or math.isfinite(value)
+
+
+def int_tuple(value: Any, n: int, name: str, where: str, minimum: int | None = None) -> tuple[int, ...]:
+    """An int or a sequence of `n` ints as a tuple of `n` ints (kernel sizes, strides, paddings).
+
+    A TypeError names `where` and `name` for anything else; with `minimum`, a smaller entry is a ValueError.
+
+    Example:
+        >>> int_tuple(3, 2, "stride", "conv2d"), int_tuple([1, 2], 2, "stride", "conv2d")
+        ((3, 3), (1, 2))
+        >>> int_tuple((1, True), 2, "stride", "conv2d")
+        Traceback (most recent call last):
+        TypeError: conv2d: stride must be an int or a tuple of 2 ints, got (1, True)
+    """
+    items = (value,) * n if is_integer(value) else tuple(value) if isinstance(value, (tuple, list)) else None
+    if items is None or len(items) != n or not all(is_integer(v) for v in items):
+        raise TypeError(f"{where}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if minimum is not None and any(v < minimum for v in items):
+        raise ValueError(f"{where}: {name} must be >= {minimum}, got {value!r}")
+    return tuple(int(v) for v in items)
