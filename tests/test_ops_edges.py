@@ -43,6 +43,14 @@ ARRAY_CASES = [
     ("sum", lambda: ops.sum(A, axis=1), A.sum(axis=1)),
     ("mean", lambda: ops.mean(A, axis=0, keepdims=True), A.mean(axis=0, keepdims=True)),
     ("matmul", lambda: ops.matmul(A, B), A @ B),
+    ("max", lambda: ops.max(A, axis=1, keepdims=True), A.max(axis=1, keepdims=True)),
+    ("max_torch_names", lambda: ops.max(A, dim=0, keepdim=True), A.max(axis=0, keepdims=True)),
+    ("min", lambda: ops.min(A, axis=(0, 1)), A.min()),
+    ("min_torch_names", lambda: ops.min(A, dim=1, keepdim=True), A.min(axis=1, keepdims=True)),
+    ("mean_torch_names", lambda: ops.mean(A, dim=[0], keepdim=True), A.mean(axis=0, keepdims=True)),
+    ("logsumexp", lambda: ops.logsumexp(A, axis=1), np.log(np.exp(A).sum(axis=1))),
+    ("logsumexp_keepdims", lambda: ops.logsumexp(A, dim=0, keepdim=True),
+     np.log(np.exp(A).sum(axis=0, keepdims=True))),
     ("reshape", lambda: ops.reshape(A, (3, 2)), A.reshape(3, 2)),
     ("concat", lambda: ops.concat([A, B[None]], axis=0), np.concatenate([A, B[None]])),
     ("stack", lambda: ops.stack([B, B], axis=1), np.stack([B, B], axis=1)),
@@ -153,3 +161,27 @@ def test_where_forward_with_a_broadcast_condition():
     out = ops.Where.apply(Value(COND), Value(A), Value(B))
     np.testing.assert_array_equal(out.data, np.where(COND, A, B))
     np.testing.assert_array_equal(tg.where(COND, Value(A), Value(B)).data, out.data)
+
+
+# ---------------------------------------------------------------------------- PyTorch's names for reductions
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "logsumexp"])
+def test_reductions_take_dim_and_keepdim(name):
+    reference = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
+                 "logsumexp": lambda a, axis, keepdims: np.log(np.exp(a).sum(axis=axis, keepdims=keepdims))}[name]
+    x = Value(A, requires_grad=True)
+    out = getattr(ops, name)(x, dim=1, keepdim=True)
+    np.testing.assert_allclose(out.data, reference(A, axis=1, keepdims=True), rtol=1e-14)
+    out.sum().backward()
+    assert x.grad.shape == A.shape
+    numpy_names = getattr(ops, name)(Value(A), axis=[0, 1], keepdims=False)
+    np.testing.assert_allclose(numpy_names.data, reference(A, axis=(0, 1), keepdims=False), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "logsumexp"])
+def test_reductions_refuse_bad_axes(name):
+    with pytest.raises(np.exceptions.AxisError, match="axis 2 is out of bounds for"):
+        getattr(ops, name)(Value(A), axis=2)
+    with pytest.raises(TypeError, match="axis must be None, an int or a tuple of ints"):
+        getattr(ops, name)(Value(A), axis=1.5)
