@@ -143,7 +143,13 @@ def _results(work: Path, env: dict) -> dict[str, str]:
     return status
 
 
-def run_target(name: str, jobs: int) -> dict:
+def _names_in(survivors_file: Path) -> list[str]:
+    """The mutant names listed in a survivors.txt written by an earlier run."""
+    return sorted({line.split()[1] for line in survivors_file.read_text().splitlines() if line.startswith("# ")
+                   and line.rstrip().endswith(")")})
+
+
+def run_target(name: str, jobs: int, rerun: Path | None = None) -> dict:
     sources, tests = TARGETS[name]
     work, tests = _prepare(name, sources, tests)
     env = dict(os.environ)
@@ -152,8 +158,9 @@ def run_target(name: str, jobs: int) -> dict:
     start = time.monotonic()
     log = work / "mutmut.log"
     deselected: list[str] = []
+    only = _names_in(rerun) if rerun is not None else []
     with log.open("w") as handle:
-        subprocess.run([_mutmut(), "run", "--max-children", str(jobs)], cwd=work, env=env,
+        subprocess.run([_mutmut(), "run", "--max-children", str(jobs), *only], cwd=work, env=env,
                        stdout=handle, stderr=subprocess.STDOUT)
     if "failed to collect stats" in log.read_text():
         deselected = _frame_sensitive_tests(work, tests, env)
@@ -162,10 +169,12 @@ def run_target(name: str, jobs: int) -> dict:
         (work / "pyproject.toml").write_text((work / "pyproject.base.toml").read_text()
                                              + _mutmut_config(sources, tests, deselected))
         with log.open("a") as handle:
-            subprocess.run([_mutmut(), "run", "--max-children", str(jobs)], cwd=work, env=env,
+            subprocess.run([_mutmut(), "run", "--max-children", str(jobs), *only], cwd=work, env=env,
                            stdout=handle, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - start
     status = _results(work, env)
+    if only:   # a rerun of an earlier run's survivors: the verdicts of those mutants only
+        status = {key: verdict for key, verdict in status.items() if key in set(only)}
     counts: dict[str, int] = {}
     for verdict in status.values():
         counts[verdict] = counts.get(verdict, 0) + 1
@@ -187,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", help=f"targets to run (default: all of {', '.join(TARGETS)})")
     parser.add_argument("--jobs", type=int, default=2, help="parallel mutmut workers (default 2)")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
+    parser.add_argument("--rerun", type=Path, metavar="SURVIVORS_TXT",
+                        help="run only the mutants listed in an earlier run's survivors.txt (one target; copy the "
+                             "file first: the run rewrites build/mutation/<target>/)")
     args = parser.parse_args(argv)
     if args.list:
         for name, (sources, tests) in TARGETS.items():
@@ -200,8 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         parser.error("mutmut is not installed: pip install mutmut==3.8.1")
     summary = []
+    if args.rerun is not None and len(args.targets) != 1:
+        parser.error("--rerun takes exactly one target")
     for name in args.targets or list(TARGETS):
-        result = run_target(name, args.jobs)
+        result = run_target(name, args.jobs, args.rerun)
         summary.append(result)
         print(f"{name:12s} {result['killed']:4d} / {result['killed'] + result['survived']:4d} killed "
               f"({result['score']:.1f}%), {result['survived']} survived, {result['seconds']} s  {result['counts']}",
