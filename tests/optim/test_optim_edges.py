@@ -186,6 +186,7 @@ def test_step_calls_the_closure_with_grad_enabled_and_returns_its_loss(make):
     (lambda ps: optim.Adam(ps, weight_decay=-0.5), "Invalid weight_decay value: -0.5"),
     (lambda ps: optim.Adam(ps, betas=(0.9,)), "Invalid betas"),
     (lambda ps: optim.Adam(ps, betas=(True, 0.99)), "Invalid beta parameter at index 0: True"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, False)), "Invalid beta parameter at index 1: False"),
 ])
 def test_bad_hyper_parameters_are_named(make, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
