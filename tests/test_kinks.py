@@ -120,7 +120,8 @@ def test_max_along_axis_0_splits_per_column():
 
 def test_the_exponents_gradient_is_zero_where_the_base_is_zero():
     # d/db a^b = a^b log a is 0 * -inf at a = 0: PyTorch (and we) take 0, also for 0^0 = 1
-    _, gb = _grads(lambda a, b: a ** b, [0.0, 0.0, 2.0], [0.0, 1.5, 0.0])
+    with np.errstate(divide="ignore", invalid="ignore"):   # (the base's gradient at 0 ** 0: see the xfail below)
+        _, gb = _grads(lambda a, b: a ** b, [0.0, 0.0, 2.0], [0.0, 1.5, 0.0])
     np.testing.assert_array_equal(gb, [0.0, 0.0, np.log(2.0)])
 
 
