@@ -277,3 +277,98 @@ def test_apply_takes_arrays_and_numbers_as_constants():
     x = Value([1.0], requires_grad=True)
     Twice.apply(x).sum().backward()
     assert x.grad.data.tolist() == [2.0]
+
+
+# ---------------------------------------------------------------------------- more: the mutation run's second pass
+
+def test_nested_anomaly_contexts_restore_the_outer_setting():
+    x = Value([0.0], requires_grad=True)
+    with detect_anomaly():
+        with detect_anomaly(check_nan=False):
+            with np.errstate(divide="ignore"):
+                x.log()                                      # inner: off
+        with pytest.raises(AnomalyError), np.errstate(divide="ignore"):
+            x.log()                                          # outer: on again
+    with np.errstate(divide="ignore"):
+        x.log()                                              # outside: off
+
+
+class ToFloat(tg.Function):
+    @staticmethod
+    def forward(x):
+        return float(x.sum())                                # a Python number, not an array
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * np.ones_like(x),)
+
+
+def test_a_forward_that_returns_a_number_gives_an_array():
+    out = ToFloat.apply(Value([1.0, 2.0], requires_grad=True))
+    assert isinstance(out.data, np.ndarray) and out.data.shape == () and out.data == 3.0
+
+
+def test_zero_grad_replaces_a_read_only_gradient():
+    x = Value([1.0, 2.0], requires_grad=True)
+    x.grad = Value(np.broadcast_to(np.array(5.0), (2,)))   # a read-only view
+    x.zero_grad(set_to_none=False)
+    assert x.grad.data.tolist() == [0.0, 0.0] and x.grad.data.flags.writeable
+
+
+def test_repr_of_large_and_two_dimensional_values():
+    assert "..." in repr(Value(np.arange(65.0))) and "..." not in repr(Value(np.arange(64.0)))
+    assert repr(Value([[1.0, 2.0], [3.0, 4.0]])) == "Value([[1., 2.],\n       [3., 4.]])"
+    assert repr(Value(np.float32(1.0), requires_grad=True) * 2) == "Value(2., dtype=float32, op=mul)"
+    assert repr(Value(np.float32(1.0), requires_grad=True)) == "Value(1., dtype=float32, requires_grad=True)"
+
+
+def test_backward_with_detect_anomaly_passes_every_argument_on():
+    x = Value([1.0, 2.0], requires_grad=True)
+    y = x * x
+    y.backward(gradient=np.array([1.0, 10.0]), retain_graph=True, detect_anomaly=True)
+    assert x.grad.data.tolist() == [2.0, 40.0]
+    y.backward(gradient=np.array([1.0, 1.0]), create_graph=True, detect_anomaly=True)   # the graph was kept
+    assert x.grad.data.tolist() == [4.0, 44.0] and x.grad.requires_grad
+
+
+def test_backward_errors_name_backward():
+    x = Value([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"^backward\(\) on a non-scalar output of shape \(2,\) needs `gradient`"):
+        (x * 2).backward()
+    with pytest.raises(ValueError, match=r"^backward\(\): gradient has shape \(3,\), but the output has shape"):
+        (x * 2).backward(gradient=np.ones(3))
+
+
+def test_create_graph_keeps_the_graph_for_another_backward():
+    x = Value(3.0, requires_grad=True)
+    y = x ** 3
+    y.backward(create_graph=True)
+    y.backward()                                             # PyTorch: create_graph implies retain_graph
+    assert x.grad.data == 54.0
+
+
+def test_reduction_methods_take_positional_arguments():
+    a = np.array([[1.0, 4.0], [3.0, -1.0]])
+    v = Value(a)
+    assert v.sum(0, True).shape == (1, 2) and v.mean(0, True).shape == (1, 2)
+    assert v.mean(0).data.tolist() == [2.0, 1.5] and v.max(1, True).data.tolist() == [[4.0], [3.0]]
+    np.testing.assert_allclose(v.log_softmax(0).data, a - np.log(np.exp(a).sum(axis=0)), rtol=1e-12)
+
+
+def test_shape_helpers_on_one_dimension_with_negative_dims():
+    v = Value([1.0, 2.0, 3.0])
+    assert v.flatten(-1).shape == (3,) and v.flatten(-1, -1).shape == (3,)
+    assert Value([5.0]).squeeze(-1).shape == ()
+
+
+def test_numpy_functions_get_their_keyword_arguments():
+    v = Value([[1.0, 2.0], [3.0, 5.0]])
+    assert np.mean(v, axis=0).tolist() == [2.0, 3.5]
+    assert np.concatenate([v, v], axis=1).shape == (2, 4)
+
+
+def test_draw_returns_the_graph():
+    x = Value([1.0], requires_grad=True)
+    x.label = "x"
+    graph = (x * 2).sum().draw(rankdir="LR")
+    assert "rankdir=LR" in graph.source and "x" in graph.source
