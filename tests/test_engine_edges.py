@@ -372,3 +372,56 @@ def test_draw_returns_the_graph():
     x.label = "x"
     graph = (x * 2).sum().draw(rankdir="LR")
     assert "rankdir=LR" in graph.source and "x" in graph.source
+
+
+def test_anomaly_report_says_when_the_forward_ran_outside():
+    x = Value([0.0, 1.0], requires_grad=True)
+    y = x.sqrt().sum()                                       # finite forward, infinite gradient at 0
+    with pytest.raises(AnomalyError) as outside, np.errstate(divide="ignore"):
+        y.backward(detect_anomaly=True)
+    assert str(outside.value).endswith("the node was created at an unknown line (the forward pass ran outside "
+                                       "detect_anomaly(); run it inside `with detect_anomaly():` to record where)")
+    with detect_anomaly():
+        y = x.sqrt().sum()
+    with pytest.raises(AnomalyError) as inside, np.errstate(divide="ignore"):
+        y.backward(detect_anomaly=True)
+    assert str(inside.value).startswith("backward of 'sqrt' produced inf") and "unknown line" not in str(inside.value)
+
+
+def test_a_float32_leaf_gets_a_float32_gradient_from_float64_ops():
+    h = Value(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    (h * Value(np.array([3.0, 4.0]))).sum().backward()       # the product is float64
+    assert h.grad.dtype == np.float32 and h.grad.data.tolist() == [3.0, 4.0]
+
+
+def test_grad_function_arguments():
+    x = Value(2.0, requires_grad=True)
+    (g,) = tg.grad(x ** 2, x)
+    assert g.data == 4.0 and not g.requires_grad                # create_graph is off by default
+    (g,) = tg.grad(x ** 2, x, grad_outputs=3.0)                 # a scalar weight
+    assert g.data == 12.0
+    y1, y2 = x ** 2, x ** 3
+    (g,) = tg.grad([y1, y2], [x], retain_graph=True)            # several outputs, no weights
+    assert g.data == 4.0 + 12.0
+    (g,) = tg.grad([y1, y2], x, grad_outputs=[1.0, 2.0], retain_graph=True)
+    assert g.data == 4.0 + 24.0
+    with pytest.raises(ValueError, match=r"grad_outputs must have one entry per output \(2\)"):
+        tg.grad([y1, y2], x, grad_outputs=[1.0])
+    with pytest.raises(RuntimeError, match="grad\\(\\): input 0 does not require grad"):
+        tg.grad(y1, Value(1.0))
+
+
+class WrongShapeSecond(tg.Function):
+    @staticmethod
+    def forward(a, b):
+        return a + b
+
+    @staticmethod
+    def backward(g, out, a, b):
+        return g, np.ones(5)
+
+
+def test_a_wrong_gradient_shape_names_the_input():
+    a, b = Value(np.ones(2), requires_grad=True), Value(np.ones(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"'wrongshapesecond' returned a gradient of shape \(5,\) for its input 1,"):
+        WrongShapeSecond.apply(a, b).sum().backward()
