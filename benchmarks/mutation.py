@@ -44,7 +44,8 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "ops": (
         ["tinygrad_lab/ops.py"],
-        ["tests/test_ops_grad.py", "tests/test_kinks.py", "tests/test_engine.py", "tests/test_ops_edges.py"],
+        ["tests/test_ops_grad.py", "tests/test_kinks.py", "tests/test_engine.py", "tests/test_ops_edges.py",
+         "tests/test_engine_edges.py"],
     ),
     "functional": (
         ["tinygrad_lab/nn/functional.py"],
