@@ -310,7 +310,8 @@ def test_a_forward_that_returns_a_number_gives_an_array():
 
 def test_zero_grad_replaces_a_read_only_gradient():
     x = Value([1.0, 2.0], requires_grad=True)
-    x.grad = Value(np.broadcast_to(np.array(5.0), (2,)))   # a read-only view
+    x.grad = Value([5.0, 5.0])
+    x.grad.data = np.broadcast_to(np.array(5.0), (2,))      # a read-only view
     x.zero_grad(set_to_none=False)
     assert x.grad.data.tolist() == [0.0, 0.0] and x.grad.data.flags.writeable
 
@@ -370,8 +371,8 @@ def test_numpy_functions_get_their_keyword_arguments():
 def test_draw_returns_the_graph():
     x = Value([1.0], requires_grad=True)
     x.label = "x"
-    graph = (x * 2).sum().draw(rankdir="LR")
-    assert "rankdir=LR" in graph.source and "x" in graph.source
+    graph = (x * 2).sum().draw(rankdir="BT")
+    assert "rankdir=BT" in graph.source and "x" in graph.source
 
 
 def test_anomaly_report_says_when_the_forward_ran_outside():
@@ -425,3 +426,110 @@ def test_a_wrong_gradient_shape_names_the_input():
     a, b = Value(np.ones(2), requires_grad=True), Value(np.ones(2), requires_grad=True)
     with pytest.raises(RuntimeError, match=r"'wrongshapesecond' returned a gradient of shape \(5,\) for its input 1,"):
         WrongShapeSecond.apply(a, b).sum().backward()
+
+
+# ---------------------------------------------------------------------------- third pass
+
+def test_value_of_a_value_and_with_a_dtype():
+    v = Value([1.0, 2.0])
+    w = Value(v)
+    assert w.data.tolist() == [1.0, 2.0] and w.data is not v.data
+    assert Value([1, 2], dtype=np.float32).dtype == np.float32
+    assert Value(v, dtype=np.float32).dtype == np.float32
+
+
+def test_arithmetic_functions_forward_directly():
+    from tinygrad_lab.engine import Add, Div, Mul, Neg, Sub
+    a, b = Value([1.0, 6.0]), Value([4.0, 2.0])
+    assert Add.apply(a, b).data.tolist() == [5.0, 8.0] and Sub.apply(a, b).data.tolist() == [-3.0, 4.0]
+    assert Mul.apply(a, b).data.tolist() == [4.0, 12.0] and Div.apply(a, b).data.tolist() == [0.25, 3.0]
+    assert Neg.apply(a).data.tolist() == [-1.0, -6.0]
+
+
+def test_non_leaf_gradients_are_not_kept_unless_asked():
+    x = Value([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = x * 3
+    z.retain_grad()
+    (y + z).sum().backward()
+    assert y.grad is None and z.grad.data.tolist() == [1.0, 1.0] and x.grad.data.tolist() == [5.0, 5.0]
+    assert x.detach().grad is None and x.detach().label is None
+
+
+class HalfNone(tg.Function):
+    @staticmethod
+    def forward(a, b):
+        return a * b
+
+    @staticmethod
+    def backward(g, out, a, b):
+        return g * b, None                                   # no gradient for b: as zero (PyTorch's None)
+
+
+class BareArray(tg.Function):
+    @staticmethod
+    def forward(a):
+        return 3 * a
+
+    @staticmethod
+    def backward(g, out, a):
+        return 3 * g                                         # not a tuple
+
+
+class ListOfOne(tg.Function):
+    @staticmethod
+    def forward(a):
+        return 3 * a
+
+    @staticmethod
+    def backward(g, out, a):
+        return [Value(3 * g)]                                # a list, holding a Value
+
+
+def test_backward_rules_may_return_none_a_bare_array_or_a_list():
+    a, b = Value([2.0], requires_grad=True), Value([5.0], requires_grad=True)
+    (HalfNone.apply(a, b) * 1.0 + b * 0.0).sum().backward()
+    assert a.grad.data.tolist() == [5.0] and b.grad.data.tolist() == [0.0]
+    c = Value([2.0], requires_grad=True)
+    (HalfNone.apply(c, Value([7.0], requires_grad=True))).sum().backward()
+    assert c.grad.data.tolist() == [7.0]
+    x = Value([1.0], requires_grad=True)
+    BareArray.apply(x).sum().backward()
+    ListOfOne.apply(x).sum().backward()
+    assert x.grad.data.tolist() == [6.0] and isinstance(x.grad.data, np.ndarray)
+
+
+def test_the_same_output_twice_adds_its_weights():
+    x = Value(2.0, requires_grad=True)
+    y = x ** 2
+    (g,) = tg.grad([y, y], x, retain_graph=True)
+    assert g.data == 8.0
+    (g,) = tg.grad([y, y], x, grad_outputs=[1.0, 3.0])
+    assert g.data == 16.0
+
+
+def test_shared_subexpressions_are_visited_once():
+    x = Value(1.0, requires_grad=True)
+    y = x
+    for _ in range(40):
+        y = y + y                                            # 2^40 paths, 41 nodes
+    y.backward()
+    assert x.grad.data == 2.0 ** 40
+
+
+def test_grad_errors_and_dtypes():
+    x = Value([1.0, 2.0], requires_grad=True)
+    y1, y2 = (x * 2).sum(), (x * 3).sum()
+    with pytest.raises(ValueError, match="one entry per output"):
+        tg.grad([y1, y2], x, grad_outputs=np.array(1.0))
+    with pytest.raises(RuntimeError, match=r"^grad\(\) on a non-scalar output"):
+        tg.grad(x * 2, x)
+    h = Value(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    (g,) = tg.grad((h * Value(np.array([3.0, 4.0]))).sum(), h)
+    assert g.dtype == np.float32 and g.data.tolist() == [3.0, 4.0]
+
+
+def test_forward_anomaly_names_a_line():
+    with pytest.raises(AnomalyError) as info, np.errstate(divide="ignore"), detect_anomaly():
+        Value([0.0], requires_grad=True).log()
+    assert not str(info.value).endswith("created at None")
