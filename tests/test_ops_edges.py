@@ -353,3 +353,20 @@ def test_broadcast_and_index_add_keep_float32():
     assert ops.broadcast_to(Value(a32), (2, 3)).dtype == np.float32
     out = ops.index_add(Value(a32), np.array([0, 2, 2]), (4,))
     assert out.dtype == np.float32 and out.data.tolist() == [1.0, 0.0, 2.0, 0.0]
+
+
+def test_clip_forward_against_numpy():
+    np.testing.assert_array_equal(ops.Clip.apply(Value(A), min=-1.0, max=1.0).data, np.clip(A, -1.0, 1.0))
+    np.testing.assert_array_equal(ops.Clip.apply(Value(A), min=None, max=0.5).data, np.minimum(A, 0.5))
+
+
+@pytest.mark.parametrize("left_is_value", [True, False])
+def test_matmul_of_a_value_and_an_array(left_is_value):
+    m, v = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5], [-1.0]])
+    a, b = (Value(m, requires_grad=True), v) if left_is_value else (m, Value(v, requires_grad=True))
+    out = ops.matmul(a, b)
+    assert isinstance(out, Value)
+    np.testing.assert_array_equal(out.data, m @ v)
+    out.sum().backward()
+    grad = (a if left_is_value else b).grad.data
+    np.testing.assert_array_equal(grad, np.ones((2, 1)) @ v.T if left_is_value else m.T @ np.ones((2, 1)))
