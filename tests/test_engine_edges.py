@@ -533,3 +533,9 @@ def test_forward_anomaly_names_a_line():
     with pytest.raises(AnomalyError) as info, np.errstate(divide="ignore"), detect_anomaly():
         Value([0.0], requires_grad=True).log()
     assert not str(info.value).endswith("created at None")
+
+
+def test_reductions_of_everything_are_scalars_by_default():
+    v = Value(np.arange(6.0).reshape(2, 3))
+    for name in ("sum", "mean", "max", "min", "logsumexp"):
+        assert getattr(v, name)().shape == (), name
