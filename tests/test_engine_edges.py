@@ -31,6 +31,10 @@ def test_flatten(start, end, shape):
     assert x.grad.shape == X.shape
 
 
+def test_flatten_by_default_flattens_everything():
+    assert Value(X).flatten().shape == (24,)
+
+
 def test_flatten_of_a_scalar_is_one_element():
     assert Value(3.0).flatten().shape == (1,)
     assert Value(3.0).flatten().data.tolist() == [3.0]
@@ -434,8 +438,8 @@ def test_value_of_a_value_and_with_a_dtype():
     v = Value([1.0, 2.0])
     w = Value(v)
     assert w.data.tolist() == [1.0, 2.0] and w.data is not v.data
-    assert Value([1, 2], dtype=np.float32).dtype == np.float32
-    assert Value(v, dtype=np.float32).dtype == np.float32
+    for made in (Value([1, 2], dtype=np.float32), Value(v, dtype=np.float32)):
+        assert made.data.tolist() == [1.0, 2.0] and made.dtype == np.float32
 
 
 def test_arithmetic_functions_forward_directly():
