@@ -370,3 +370,9 @@ def test_matmul_of_a_value_and_an_array(left_is_value):
     out.sum().backward()
     grad = (a if left_is_value else b).grad.data
     np.testing.assert_array_equal(grad, np.ones((2, 1)) @ v.T if left_is_value else m.T @ np.ones((2, 1)))
+
+
+def test_default_axes_are_pytorchs():
+    a, b = Value(np.ones((2, 3))), Value(np.zeros((2, 3)))
+    assert ops.concat([a, b]).shape == (4, 3) and ops.stack([a, b]).shape == (2, 2, 3)
+    assert ops.min(a).shape == () and ops.max(a).shape == () and ops.sum(a).shape == ()
