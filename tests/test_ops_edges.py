@@ -373,6 +373,6 @@ def test_matmul_of_a_value_and_an_array(left_is_value):
 
 
 def test_default_axes_are_pytorchs():
-    a, b = Value(np.ones((2, 3))), Value(np.zeros((2, 3)))
-    assert ops.concat([a, b]).shape == (4, 3) and ops.stack([a, b]).shape == (2, 2, 3)
+    a, b = Value(np.ones((3, 4))), Value(np.zeros((3, 4)))
+    assert ops.concat([a, b]).shape == (6, 4) and ops.stack([a, b]).shape == (2, 3, 4)
     assert ops.min(a).shape == () and ops.max(a).shape == () and ops.sum(a).shape == ()
