@@ -291,3 +291,8 @@ def test_bce_at_zero_and_one_without_warnings():
         warnings.simplefilter("error")
         loss = F.binary_cross_entropy(Value([0.0, 1.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0, 1.0]), reduction="none")
     assert loss.data.tolist() == [100.0, 100.0, 0.0, 0.0]
+
+
+def test_dropout_default_probability_is_one_half():
+    out = F.dropout(np.ones(1000), generator=0)
+    assert set(np.unique(out)) == {0.0, 2.0}
