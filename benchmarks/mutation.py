@@ -38,16 +38,21 @@ ROOT = Path(__file__).resolve().parent.parent
 # target name -> (source files to mutate, tests that cover them). Paths are relative to the repository.
 TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "engine": (
-        ["tinygrad_lab/engine.py"],
+        ["tinygrad_lab/autograd/engine.py", "tinygrad_lab/autograd/function.py", "tinygrad_lab/autograd/value.py",
+         "tinygrad_lab/autograd/grad_mode.py", "tinygrad_lab/autograd/anomaly_mode.py",
+         "tinygrad_lab/autograd/hooks.py"],
         ["tests/test_engine.py", "tests/test_ops_grad.py", "tests/test_kinks.py", "tests/testing/test_anomaly.py",
-         "tests/test_engine_edges.py", "tests/test_op_registry.py"],
+         "tests/test_engine_edges.py", "tests/autograd", "tests/test_hooks.py", "tests/test_numbers.py"],
     ),
     "ops": (
-        ["tinygrad_lab/ops.py"],
-        ["tests/test_ops_grad.py", "tests/test_kinks.py", "tests/test_engine.py", "tests/test_ops_edges.py"],
+        ["tinygrad_lab/ops/arithmetic.py", "tinygrad_lab/ops/unary.py", "tinygrad_lab/ops/selection.py",
+         "tinygrad_lab/ops/reduce.py", "tinygrad_lab/ops/movement.py", "tinygrad_lab/ops/indexing.py",
+         "tinygrad_lab/ops/linalg.py", "tinygrad_lab/ops/softmax.py", "tinygrad_lab/ops/_dispatch.py"],
+        ["tests/test_ops_grad.py", "tests/test_kinks.py", "tests/test_engine.py", "tests/test_ops_edges.py",
+         "tests/test_engine_edges.py", "tests/test_tensor_ops.py", "tests/test_numbers.py"],
     ),
     "functional": (
-        ["tinygrad_lab/nn/functional.py"],
+        ["tinygrad_lab/nn/functional.py", "tinygrad_lab/ops/loss.py"],
         ["tests/nn/test_nn_losses.py", "tests/nn/test_nn_layers.py", "tests/test_ops_grad.py",
          "tests/nn/test_functional_edges.py"],
     ),
@@ -143,7 +148,13 @@ def _results(work: Path, env: dict) -> dict[str, str]:
     return status
 
 
-def run_target(name: str, jobs: int) -> dict:
+def _names_in(survivors_file: Path) -> list[str]:
+    """The mutant names listed in a survivors.txt written by an earlier run."""
+    return sorted({line.split()[1] for line in survivors_file.read_text().splitlines() if line.startswith("# ")
+                   and line.rstrip().endswith(")")})
+
+
+def run_target(name: str, jobs: int, rerun: Path | None = None) -> dict:
     sources, tests = TARGETS[name]
     work, tests = _prepare(name, sources, tests)
     env = dict(os.environ)
@@ -152,8 +163,9 @@ def run_target(name: str, jobs: int) -> dict:
     start = time.monotonic()
     log = work / "mutmut.log"
     deselected: list[str] = []
+    only = _names_in(rerun) if rerun is not None else []
     with log.open("w") as handle:
-        subprocess.run([_mutmut(), "run", "--max-children", str(jobs)], cwd=work, env=env,
+        subprocess.run([_mutmut(), "run", "--max-children", str(jobs), *only], cwd=work, env=env,
                        stdout=handle, stderr=subprocess.STDOUT)
     if "failed to collect stats" in log.read_text():
         deselected = _frame_sensitive_tests(work, tests, env)
@@ -162,10 +174,12 @@ def run_target(name: str, jobs: int) -> dict:
         (work / "pyproject.toml").write_text((work / "pyproject.base.toml").read_text()
                                              + _mutmut_config(sources, tests, deselected))
         with log.open("a") as handle:
-            subprocess.run([_mutmut(), "run", "--max-children", str(jobs)], cwd=work, env=env,
+            subprocess.run([_mutmut(), "run", "--max-children", str(jobs), *only], cwd=work, env=env,
                            stdout=handle, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - start
     status = _results(work, env)
+    if only:   # a rerun of an earlier run's survivors: the verdicts of those mutants only
+        status = {key: verdict for key, verdict in status.items() if key in set(only)}
     counts: dict[str, int] = {}
     for verdict in status.values():
         counts[verdict] = counts.get(verdict, 0) + 1
@@ -187,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("targets", nargs="*", help=f"targets to run (default: all of {', '.join(TARGETS)})")
     parser.add_argument("--jobs", type=int, default=2, help="parallel mutmut workers (default 2)")
     parser.add_argument("--list", action="store_true", help="list the targets and exit")
+    parser.add_argument("--rerun", type=Path, metavar="SURVIVORS_TXT",
+                        help="run only the mutants listed in an earlier run's survivors.txt (one target; copy the "
+                             "file first: the run rewrites build/mutation/<target>/)")
     args = parser.parse_args(argv)
     if args.list:
         for name, (sources, tests) in TARGETS.items():
@@ -200,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         parser.error("mutmut is not installed: pip install mutmut==3.8.1")
     summary = []
+    if args.rerun is not None and len(args.targets) != 1:
+        parser.error("--rerun takes exactly one target")
     for name in args.targets or list(TARGETS):
-        result = run_target(name, args.jobs)
+        result = run_target(name, args.jobs, args.rerun)
         summary.append(result)
         print(f"{name:12s} {result['killed']:4d} / {result['killed'] + result['survived']:4d} killed "
               f"({result['score']:.1f}%), {result['survived']} survived, {result['seconds']} s  {result['counts']}",

@@ -5,7 +5,8 @@ numbers whichever tests ran before it) comes from tinygrad_lab's pytest plugin; 
 data from it, never from a module-level generator.
 
 The hypothesis profile ``mutation`` is for ``benchmarks/mutation.py``: derandomized, so a mutant's
-verdict does not depend on which examples a run happened to draw.
+verdict does not depend on which examples a run happened to draw; 5 examples per property, so a
+run over the op table stays within minutes.
 
 The ``needs_dot`` marker: tests that need the Graphviz program ``dot`` (an SVG or PNG drawn by the real
 program) carry ``@pytest.mark.needs_dot``; on a machine without the program they skip with a reason that
@@ -23,7 +24,7 @@ try:
 except ImportError:  # the suite runs without hypothesis too (its property tests then skip or fail to import)
     pass
 else:
-    settings.register_profile("mutation", max_examples=20, derandomize=True, deadline=None, database=None,
+    settings.register_profile("mutation", max_examples=5, derandomize=True, deadline=None, database=None,
                               suppress_health_check=[HealthCheck.too_slow])
 
 NEEDS_DOT_REASON = ("needs the Graphviz program 'dot', which is not on PATH (install it: apt-get install graphviz, "

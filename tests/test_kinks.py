@@ -113,3 +113,25 @@ def test_max_and_min_along_an_axis_split_the_gradient_between_ties(keepdims):
 def test_max_along_axis_0_splits_per_column():
     (g,) = _grads(lambda x: x.max(axis=0), [[1.0, 5.0], [1.0, 4.0]])
     np.testing.assert_array_equal(g, [[0.5, 1.0], [0.5, 0.0]])
+
+
+# ---------------------------------------------------------------------------- powers at zero
+
+
+def test_the_exponents_gradient_is_zero_where_the_base_is_zero():
+    # d/db a^b = a^b log a is 0 * -inf at a = 0: PyTorch (and we) take 0, also for 0^0 = 1
+    with np.errstate(divide="ignore", invalid="ignore"):   # (the base's gradient at 0 ** 0: see the xfail below)
+        _, gb = _grads(lambda a, b: a ** b, [0.0, 0.0, 2.0], [0.0, 1.5, 0.0])
+    np.testing.assert_array_equal(gb, [0.0, 0.0, np.log(2.0)])
+
+
+def test_gradient_of_x_to_the_zero_at_zero_is_zero():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (g,) = _grads(lambda x: x ** 0.0, [0.0, 2.0])
+    np.testing.assert_array_equal(g, [0.0, 0.0])
+
+
+def test_gradient_of_the_base_of_zero_to_the_zero_is_zero():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ga, _ = _grads(lambda a, b: a ** b, [0.0], [0.0])
+    np.testing.assert_array_equal(ga, [0.0])

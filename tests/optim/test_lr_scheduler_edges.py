@@ -206,3 +206,19 @@ def test_plateau_state_round_trip_keeps_the_threshold_rule():
     assert other.best == 1.0 and other.optimizer.param_groups[0]["lr"] == pytest.approx(0.1)
     other.step(1.6)
     assert other.best == 1.6
+
+
+def test_defaults_are_pytorchs():
+    opt = make_opt(1.0)
+    step = StepLR(opt, step_size=1)
+    opt.step()
+    step.step()
+    assert lrs(opt) == [pytest.approx(0.1)]                  # gamma=0.1
+    sched = ReduceLROnPlateau(make_opt(1.0))
+    for loss in [1.0] * 11:
+        sched.step(loss)
+    assert sched.optimizer.param_groups[0]["lr"] == 1.0      # patience=10: ten bad epochs are tolerated
+    sched.step(1.0)
+    assert sched.optimizer.param_groups[0]["lr"] == pytest.approx(0.1)   # factor=0.1
+    assert (sched.threshold, sched.threshold_mode, sched.mode, sched.cooldown, sched.eps) == \
+        (1e-4, "rel", "min", 0, 1e-8)
