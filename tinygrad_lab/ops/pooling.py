@@ -323,10 +323,14 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     """
     x, batched = _unbatched("adaptive_avg_pool2d", input, 2)
     shape = np.shape(unwrap(x))
-    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) or output_size is None \
-        else tuple(output_size)
-    if len(sizes) != 2:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    sizes = (output_size, output_size) if is_integer(output_size) or output_size is None \
+        else tuple(output_size) if isinstance(output_size, (tuple, list)) else ()
+    if len(sizes) != 2 or not all(s is None or is_integer(s) for s in sizes):
+        raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair of ints (None keeps a size), "
+                        f"got {output_size!r}")
+    if 0 in shape[2:]:
+        raise ValueError(f"adaptive_avg_pool2d: the input of shape {shape} has no pixels to average; height and "
+                         "width must be at least 1")
     out = tuple(shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))
     if any(o <= 0 for o in out):
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")

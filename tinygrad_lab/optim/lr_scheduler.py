@@ -76,9 +76,9 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when "
-                                   f"resuming a "
-                                   f"scheduler with last_epoch >= 0 (load the optimizer's state first)")
+                    raise ValueError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
+                                     "scheduler with last_epoch >= 0 (load the optimizer's state first, or "
+                                     "start with last_epoch=-1)")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         _track_optimizer_steps(optimizer)
