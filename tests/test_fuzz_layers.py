@@ -99,8 +99,7 @@ def test_conv2d_matches_an_explicit_loop_or_raises_a_documented_error(data, n, g
     if err is not None:
         return
     assert not isinstance(given_groups, (bool, float, str)), f"groups={given_groups!r} accepted"
-    assert min(k) >= 1, f"a kernel of size {k} accepted"
-    assert c > 0, "an input with no channels accepted"
+    assert min(k) >= 1 and o >= 1, f"a weight of shape {w.shape} accepted"
     st_, di = _pairs(stride), _pairs(dilation)
     assert all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in st_ + di)
     if padding == "same":
@@ -243,7 +242,7 @@ def test_adaptive_avg_pool2d_matches_explicit_windows_or_raises_a_documented_err
     out, err = attempt(F.adaptive_avg_pool2d, Value(x), output_size)
     if err is not None:
         return
-    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) or output_size is None else output_size
     oh, ow = size[0] if oh is None else oh, size[1] if ow is None else ow
     assert oh >= 1 and ow >= 1 and min(size) >= 1, f"{output_size} from {size} accepted"
     expected = np.zeros((1, 2, oh, ow))
@@ -528,7 +527,7 @@ def test_movement_ops_match_numpy_or_raise_a_documented_error(data, shape, which
             pairs = [(0, 0)] * a.ndim
             for i in range(len(widths) // 2):
                 pairs[a.ndim - 1 - i] = (widths[2 * i], widths[2 * i + 1])
-            grown = np.pad(a, [(max(b, 0), max(e, 0)) for b, e in pairs], constant_values=value or 0.0)
+            grown = np.pad(a, [(max(b, 0), max(e, 0)) for b, e in pairs] or 0, constant_values=value or 0.0)
             expected = grown[tuple(slice(-min(b, 0), grown.shape[i] + min(e, 0))
                                    for i, (b, e) in enumerate(pairs))]
     if err is not None:
@@ -622,6 +621,8 @@ def _mutated(state, data, fill=WRONG_THINGS):
     key = data.draw(st.sampled_from(sorted(state)))
     how = data.draw(st.sampled_from(["drop", "rename", "extra", "shape", "dtype", "type", "int", "value", "same"]))
     value = state[key]
+    if how in ("shape", "dtype", "int", "value") and not isinstance(value, (np.ndarray, np.generic, Value, int, float)):
+        how = "type"
     if how == "drop":
         del state[key]
     elif how == "rename":
@@ -703,7 +704,9 @@ def test_optimizer_load_state_dict_loads_or_refuses_and_leaves_the_optimizer_unc
         assert_same_state(opt.state_dict(), before)
         return
     assert kind == other, f"a {other} state dict loaded into {kind}"
-    assert how in ("same", "value", "int", "dtype") or (part == "top" and how == "extra"), \
+    # per-parameter state is free-form in PyTorch: a dropped buffer restarts (e.g. SGD's momentum)
+    # and extra keys are kept or ignored, as PyTorch does
+    assert how in ("same", "value", "int", "dtype", "extra") or (part, how) == ("state", "drop"), \
         f"{how} of {key!r} in {part} accepted"
     opt.zero_grad()
     ((p * p).sum() + (q * q).sum()).backward()

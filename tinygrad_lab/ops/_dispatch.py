@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value
+from ..utils.checks import is_integer
 
 _max = builtins.max
 
@@ -54,6 +55,8 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
 
 
 def _norm_axis(axis: int, ndim: int) -> int:
+    if not is_integer(axis):
+        raise TypeError(f"a dimension must be an int, got {type(axis).__name__} {axis!r}")
     if not -_max(ndim, 1) <= axis < _max(ndim, 1):
         raise np.exceptions.AxisError(f"axis {axis} is out of bounds for a Value with {ndim} dimension(s)")
     return axis % _max(ndim, 1)

@@ -56,9 +56,9 @@ def _geometry(fn: str, shape: tuple, kernel_size: Any, stride: Any, padding: Any
     pad = _tuple(padding, 2, "padding", fn, 0)
     dil = _tuple(dilation, 2, "dilation", fn, 1)
     for p, k, d in zip(pad, kernel, dil):
-        if p > (d * (k - 1) + 1) // 2:
-            raise ValueError(f"{fn}: padding ({p}) should be at most half of the (dilated) kernel size "
-                             f"({d * (k - 1) + 1}), as PyTorch requires")
+        if p > k // 2:
+            raise ValueError(f"{fn}: padding ({p}) should be at most half of the kernel size ({k}), as PyTorch "
+                             "requires")
     sizes = [_pool_size(size, k, s, p, d, ceil_mode, fn) for size, k, s, p, d in zip(shape[2:], kernel, stride_, pad,
                                                                                      dil)]
     return {"kernel": kernel, "stride": stride_, "dilation": dil,
