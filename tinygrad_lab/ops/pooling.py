@@ -153,6 +153,9 @@ def _unbatched(fn: str, input: Any, spatial: int) -> tuple[Any, bool]:
         raise ValueError(f"{fn}: input must be {layout} or unbatched without N, got shape {shape}")
     if np.asarray(unwrap(input)).dtype.kind != "f":
         raise TypeError(f"{fn}: input must be floating point, got dtype {np.asarray(unwrap(input)).dtype}")
+    if 0 in shape[len(shape) - spatial - 1:]:
+        raise ValueError(f"{fn}: the input of shape {shape} is empty; only the batch size may be 0 (channels and "
+                         "spatial sizes must be at least 1: a window of padding only has no value)")
     if len(shape) == spatial + 1:
         return reshape(input, (1, *shape)), False
     return input, True
@@ -328,9 +331,6 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     if len(sizes) != 2 or not all(s is None or is_integer(s) for s in sizes):
         raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair of ints (None keeps a size), "
                         f"got {output_size!r}")
-    if 0 in shape[2:]:
-        raise ValueError(f"adaptive_avg_pool2d: the input of shape {shape} has no pixels to average; height and "
-                         "width must be at least 1")
     out = tuple(shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))
     if any(o <= 0 for o in out):
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
