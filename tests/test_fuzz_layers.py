@@ -708,8 +708,8 @@ def test_optimizer_load_state_dict_loads_or_refuses_and_leaves_the_optimizer_unc
     # per-parameter state is free-form in PyTorch: a dropped buffer restarts (e.g. SGD's momentum)
     # and extra keys are kept or ignored, as PyTorch does
     # and a one-element 'step' is read as the count, as PyTorch keeps it as a tensor
-    assert how in ("same", "value", "int", "dtype", "extra") or (part, how) in (("state", "drop"), ("state", "none")) or (
-        key == "step" and how == "shape"), \
+    assert how in ("same", "value", "int", "dtype", "extra") or (part, how) in (
+        ("state", "drop"), ("state", "none")) or (key == "step" and how == "shape"), \
         f"{how} of {key!r} in {part} accepted"
     opt.zero_grad()
     ((p * p).sum() + (q * q).sum()).backward()
@@ -775,3 +775,57 @@ def test_checkpoint_save_and_load_round_trip_or_refuse(tree, tmp_path_factory):
     loaded, err = attempt(tinygrad_lab.load, path)
     assert err is None, f"a saved checkpoint did not load: {err}"
     assert_same_tree(tree, loaded)
+
+
+# ---------------------------------------------------------------------------- the bugs the fuzzing found
+
+def _sgd():
+    return optim.SGD([nn.Parameter([1.0])], lr=0.1)
+
+
+@pytest.mark.parametrize(("call", "error", "match"), [
+    # a window made of padding only gave -inf (max) or nan (avg); PyTorch refuses empty images
+    (lambda: F.max_pool2d(Value(np.zeros((1, 1, 0, 0))), 2, padding=1), ValueError, "only the batch size"),
+    (lambda: F.avg_pool2d(Value(np.zeros((1, 1, 0, 0))), 2, padding=1, count_include_pad=False), ValueError,
+     "only the batch size"),
+    (lambda: F.adaptive_avg_pool2d(Value(np.zeros((1, 2, 0, 0))), 1), ValueError, "only the batch size"),
+    (lambda: F.adaptive_avg_pool2d(Value(np.zeros((1, 2, 3, 3))), True), TypeError, "output_size"),
+    (lambda: F.adaptive_avg_pool2d(Value(np.zeros((1, 2, 3, 3))), (2.5, 2)), TypeError, "output_size"),
+    # PyTorch: padding at most half the (undilated) kernel size
+    (lambda: F.max_pool2d(Value(np.zeros((1, 1, 5, 5))), 2, padding=2, dilation=3), ValueError, "half"),
+    (lambda: F.conv2d(Value(np.zeros((1, 1, 3, 3))), Value(np.zeros((1, 1, 0, 2)))), ValueError, "empty"),
+    (lambda: F.conv2d(Value(np.zeros((1, 2, 3, 3))), Value(np.zeros((0, 2, 2, 2)))), ValueError, "empty"),
+    (lambda: F.one_hot(np.array([0, 1]), 2.0), TypeError, "num_classes must be an int"),
+    (lambda: F.one_hot(np.array([0, 1]), -2), ValueError, "num_classes"),
+    (lambda: nn.Embedding(2, 1, padding_idx=1.0), TypeError, "padding_idx"),
+    (lambda: F.embedding(np.array([0]), Value(np.ones((2, 1))), padding_idx=1.0), TypeError, "padding_idx"),
+    (lambda: O.gather(Value(np.zeros((1, 1))), True, np.zeros((1, 1), np.int64)), TypeError, "must be an int"),
+    (lambda: O.split(Value(np.zeros(0)), -1), ValueError, "split_size"),
+    (lambda: nn.BatchNorm1d(2, eps=-1.0), ValueError, "eps"),
+    (lambda: nn.BatchNorm1d(2, eps="1e-5"), TypeError, "eps"),
+    (lambda: nn.BatchNorm1d(2, momentum="0.1"), TypeError, "momentum"),
+    (lambda: nn.LayerNorm(2, eps=math.nan), ValueError, "eps"),
+    (lambda: F.layer_norm(Value(np.ones((1, 2))), 2, eps="1e-5"), TypeError, "eps"),
+    (lambda: F.batch_norm(Value(np.ones((2, 2))), None, None, training=True, eps=-1.0), ValueError, "eps"),
+    (lambda: nn.Linear(2, 1).load_state_dict(nn.Linear(2, 1).state_dict(), strict="yes"), TypeError, "strict"),
+    # the resume error was a KeyError (a bug by docs/engine.md "Errors")
+    (lambda: L.StepLR(_sgd(), 1, last_epoch=0), ValueError, "initial_lr"),
+    (lambda: L.LambdaLR(None, [lambda e: 1.0]), TypeError, "is not an Optimizer"),      # was AttributeError
+    (lambda: L.StepLR(_sgd(), 1, gamma=math.nan), ValueError, "gamma"),               # lr became nan
+    (lambda: L.StepLR(_sgd(), 1, gamma="0.1"), TypeError, "gamma"),
+    (lambda: L.ExponentialLR(_sgd(), None), TypeError, "gamma"),
+    (lambda: L.StepLR(_sgd(), 1, last_epoch=1.0), TypeError, "last_epoch"),
+    (lambda: L.ReduceLROnPlateau(_sgd(), factor="0.1"), TypeError, "factor"),
+    (lambda: L.ReduceLROnPlateau(_sgd(), patience=1.5), TypeError, "patience"),
+    (lambda: L.ReduceLROnPlateau(_sgd(), min_lr=-1.0), ValueError, "min_lr"),
+])
+def test_bugs_found_by_fuzzing_are_refused_clearly(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_a_refused_scheduler_leaves_the_optimizer_unchanged():
+    opt = _sgd()
+    with pytest.raises(ValueError):
+        L.StepLR(opt, 1, gamma=math.inf)
+    assert opt.param_groups[0]["lr"] == 0.1

@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
@@ -55,7 +54,7 @@ def _geometry(fn: str, shape: tuple, kernel_size: Any, stride: Any, padding: Any
         _tuple(stride, 2, "stride", fn, 1)
     pad = _tuple(padding, 2, "padding", fn, 0)
     dil = _tuple(dilation, 2, "dilation", fn, 1)
-    for p, k, d in zip(pad, kernel, dil):
+    for p, k in zip(pad, kernel):
         if p > k // 2:
             raise ValueError(f"{fn}: padding ({p}) should be at most half of the kernel size ({k}), as PyTorch "
                              "requires")

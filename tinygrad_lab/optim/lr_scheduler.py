@@ -54,8 +54,8 @@ def _track_optimizer_steps(optimizer: Optimizer) -> None:
 
 def _check_optimizer(optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"a scheduler needs an Optimizer (e.g. optim.SGD(model.parameters(), lr=0.1)), got "
-                        f"{type(optimizer).__name__}")
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; a scheduler needs one (e.g. "
+                        "optim.SGD(model.parameters(), lr=0.1))")
 
 
 def _check_real(cls: str, name: str, value: Any, low: float = 0.0) -> None:
