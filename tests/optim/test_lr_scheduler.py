@@ -91,7 +91,7 @@ def test_lambda_lr_state_saves_callable_objects_but_not_functions():
 
 
 def test_resuming_needs_initial_lr():
-    with pytest.raises(KeyError, match="initial_lr"):
+    with pytest.raises(ValueError, match="initial_lr"):
         StepLR(make_opt(), step_size=1, last_epoch=4)
 
 

@@ -46,7 +46,7 @@ def test_every_scheduler_passes_last_epoch_on(make):
 
 
 def test_resuming_without_initial_lr_is_an_error():
-    with pytest.raises(KeyError, match="initial_lr"):
+    with pytest.raises(ValueError, match="initial_lr"):
         StepLR(make_opt(), step_size=2, last_epoch=3)
 
 

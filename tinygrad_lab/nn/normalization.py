@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import batch_norm, layer_norm
+from ..ops.normalization import check_eps, check_momentum
 from ..utils.checks import is_integer
 from . import init
 from .module import Module, Parameter
@@ -39,8 +40,8 @@ class _BatchNorm(Module):
         layer = type(self).__name__
         if not is_integer(num_features) or num_features <= 0:
             raise ValueError(f"{layer}: num_features must be a positive integer, got {num_features!r}")
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"{layer}: momentum must be in [0, 1] or None (cumulative average), got {momentum!r}")
+        check_eps(layer, eps)
+        check_momentum(layer, momentum)
         if device not in (None, "cpu"):
             raise ValueError(f"{layer}: only device='cpu' exists here, got {device!r}")
         self.num_features = int(num_features)
@@ -157,6 +158,7 @@ class LayerNorm(Module):
                              f"{normalized_shape!r}")
         if device not in (None, "cpu"):
             raise ValueError(f"LayerNorm: only device='cpu' exists here, got {device!r}")
+        check_eps("LayerNorm", eps)
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine

@@ -48,6 +48,8 @@ class Embedding(Module):
         if device not in (None, "cpu"):
             raise ValueError(f"Embedding: only device='cpu' exists here, got {device!r}")
         if padding_idx is not None:
+            if not is_integer(padding_idx):
+                raise TypeError(f"Embedding: padding_idx must be an int or None, got {padding_idx!r}")
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}), got "
                                  f"{padding_idx}")

@@ -248,6 +248,9 @@ def _checked(fn: str, x: Any, weight: Any, bias: Any, groups: Any, spatial: int)
     if len(ws) != spatial + 2:
         raise ValueError(f"{fn}: weight must have {spatial + 2} dimensions (out_channels, in_channels/groups, "
                          f"kernel...), got shape {ws}")
+    if ws[0] == 0 or 0 in ws[2:]:
+        raise ValueError(f"{fn}: the weight of shape {ws} is empty; out_channels and the kernel size must be "
+                         "at least 1")
     if not is_integer(groups) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive integer, got {groups!r}")
     batched = len(xs) == spatial + 2

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value, unwrap
+from ..utils.checks import is_integer
 from ._dispatch import _array, _norm_axis
 from .selection import where
 
@@ -247,6 +248,11 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Any:
         raise TypeError(f"one_hot: class values must be integers (int64), got dtype {labels.dtype}")
     if labels.size and labels.min() < 0:
         raise ValueError(f"one_hot: class values must be non-negative, got {labels.min()}")
+    if not is_integer(num_classes):
+        raise TypeError(f"one_hot: num_classes must be an int (-1: the largest class value + 1), got "
+                        f"{num_classes!r}")
+    if num_classes < -1:
+        raise ValueError(f"one_hot: num_classes must be >= 0 (or -1 to infer it), got {num_classes}")
     if num_classes == -1:
         if labels.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty input; pass num_classes")
@@ -299,6 +305,8 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
         bad = indices[(indices < 0) | (indices >= n)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (valid: 0..{n - 1})")
     if padding_idx is not None:
+        if not is_integer(padding_idx):
+            raise TypeError(f"embedding: padding_idx must be an int or None, got {padding_idx!r}")
         if not -n <= padding_idx < n:
             raise ValueError(f"embedding: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
         padding_idx = int(padding_idx) % n

@@ -453,8 +453,8 @@ def split(x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0) -> 
     n = shape[axis]
     if is_integer(split_size_or_sections):
         size = int(split_size_or_sections)
-        if size <= 0 and n > 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+        if size < 0 or (size == 0 and n > 0):
+            raise ValueError(f"split: split_size must be positive (0 only for an empty dimension), got {size}")
         sections = [min(size, n - start) for start in range(0, n, size)] if n else [0]
     else:
         sections = [_int(s, "split sizes") for s in split_size_or_sections]

@@ -19,6 +19,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, as_value, unwrap
-from ..utils.checks import is_integer
+from ..utils.checks import is_integer, is_real
 from ._dispatch import _array
 from .movement import reshape
 from .reduce import mean
@@ -118,6 +119,26 @@ def _apply(op: type[Function], x: Any, weight: Any, bias: Any, **args: Any) -> A
     return op.apply(as_value(x, like), *[as_value(p, like) for p in params], **args)
 
 
+def check_eps(fn: str, eps: Any) -> float:
+    """eps as a float, or a clear error: a finite number >= 0 (0 allowed, as PyTorch)."""
+    if not is_real(eps):
+        raise TypeError(f"{fn}: eps must be a number (e.g. 1e-5), got {type(eps).__name__} {eps!r}")
+    if not (math.isfinite(eps) and eps >= 0):
+        raise ValueError(f"{fn}: eps must be a finite number >= 0 (it is added to the variance), got {eps!r}")
+    return float(eps)
+
+
+def check_momentum(fn: str, momentum: Any) -> None:
+    """momentum: None or a number in [0, 1], or a clear error."""
+    if momentum is None:
+        return
+    if not is_real(momentum):
+        raise TypeError(f"{fn}: momentum must be a number in [0, 1] or None, got {type(momentum).__name__} "
+                        f"{momentum!r}")
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"{fn}: momentum must be in [0, 1] or None (cumulative average), got {momentum!r}")
+
+
 def _check_param(fn: str, name: str, value: Any, shape: tuple) -> None:
     if value is not None and tuple(np.shape(unwrap(value))) != tuple(shape):
         raise ValueError(f"{fn}: {name} must have shape {tuple(shape)}, got {tuple(np.shape(unwrap(value)))}")
@@ -138,6 +159,9 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
         [-1.0, 1.0]
     """
     fn = "batch_norm"
+    eps = check_eps(fn, eps)
+    if training:
+        check_momentum(fn, momentum)
     shape = tuple(np.shape(unwrap(input)))
     if len(shape) < 2:
         raise ValueError(f"{fn}: input must be (N, C) or (N, C, ...) with channels on axis 1, got shape {shape}")
@@ -188,6 +212,7 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = 
         [[-1.0, 1.0]]
     """
     fn = "layer_norm"
+    eps = check_eps(fn, eps)
     if is_integer(normalized_shape):
         norm_shape: tuple = (int(normalized_shape),)
     elif isinstance(normalized_shape, (tuple, list)) and all(is_integer(s) for s in normalized_shape):

@@ -54,10 +54,10 @@ def _geometry(fn: str, shape: tuple, kernel_size: Any, stride: Any, padding: Any
         int_tuple(stride, 2, "stride", fn, 1)
     pad = int_tuple(padding, 2, "padding", fn, 0)
     dil = int_tuple(dilation, 2, "dilation", fn, 1)
-    for p, k, d in zip(pad, kernel, dil):
-        if p > (d * (k - 1) + 1) // 2:
-            raise ValueError(f"{fn}: padding ({p}) should be at most half of the (dilated) kernel size "
-                             f"({d * (k - 1) + 1}), as PyTorch requires")
+    for p, k in zip(pad, kernel):
+        if p > k // 2:
+            raise ValueError(f"{fn}: padding ({p}) should be at most half of the kernel size ({k}), as PyTorch "
+                             "requires")
     sizes = [_pool_size(size, k, s, p, d, ceil_mode, fn) for size, k, s, p, d in zip(shape[2:], kernel, stride_, pad,
                                                                                      dil)]
     return {"kernel": kernel, "stride": stride_, "dilation": dil,
@@ -152,6 +152,9 @@ def _unbatched(fn: str, input: Any, spatial: int) -> tuple[Any, bool]:
         raise ValueError(f"{fn}: input must be {layout} or unbatched without N, got shape {shape}")
     if np.asarray(unwrap(input)).dtype.kind != "f":
         raise TypeError(f"{fn}: input must be floating point, got dtype {np.asarray(unwrap(input)).dtype}")
+    if 0 in shape[len(shape) - spatial - 1:]:
+        raise ValueError(f"{fn}: the input of shape {shape} is empty; only the batch size may be 0 (channels and "
+                         "spatial sizes must be at least 1: a window of padding only has no value)")
     if len(shape) == spatial + 1:
         return reshape(input, (1, *shape)), False
     return input, True
@@ -322,14 +325,11 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     """
     x, batched = _unbatched("adaptive_avg_pool2d", input, 2)
     shape = np.shape(unwrap(x))
-    if is_integer(output_size) or output_size is None:
-        sizes: tuple = (output_size, output_size)
-    elif isinstance(output_size, (tuple, list)) and all(s is None or is_integer(s) for s in output_size):
-        sizes = tuple(output_size)
-    else:
-        raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair of ints, got {output_size!r}")
-    if len(sizes) != 2:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    sizes = (output_size, output_size) if is_integer(output_size) or output_size is None \
+        else tuple(output_size) if isinstance(output_size, (tuple, list)) else ()
+    if len(sizes) != 2 or not all(s is None or is_integer(s) for s in sizes):
+        raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair of ints (None keeps a size), "
+                        f"got {output_size!r}")
     out = tuple(shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))
     if any(o <= 0 for o in out):
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")

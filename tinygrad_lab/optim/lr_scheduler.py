@@ -52,6 +52,27 @@ def _track_optimizer_steps(optimizer: Optimizer) -> None:
     optimizer.step = step
 
 
+def _check_optimizer(optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; a scheduler needs one (e.g. "
+                        "optim.SGD(model.parameters(), lr=0.1))")
+
+
+def _check_real(cls: str, name: str, value: Any, low: float = 0.0) -> None:
+    """`value` must be a finite real number >= `low`; TypeError/ValueError in the user's terms."""
+    if not is_real(value):
+        raise TypeError(f"{cls}: {name} must be a number, got {type(value).__name__} {value!r}")
+    if not (math.isfinite(value) and value >= low):
+        raise ValueError(f"{cls}: {name} must be a finite number >= {low}, got {value!r}")
+
+
+def _check_count(cls: str, name: str, value: Any, low: int = 0) -> None:
+    if not is_integer(value):
+        raise TypeError(f"{cls}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise ValueError(f"{cls}: {name} must be >= {low}, got {value!r}")
+
+
 class LRScheduler:
     """Base class of the epoch-based schedulers: sets `group['lr']` from `get_lr()` at each `step()`.
 
@@ -67,8 +88,8 @@ class LRScheduler:
     """
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_optimizer(optimizer)
+        _check_count(type(self).__name__, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -76,9 +97,9 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when "
-                                   f"resuming a "
-                                   f"scheduler with last_epoch >= 0 (load the optimizer's state first)")
+                    raise ValueError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
+                                     "scheduler with last_epoch >= 0 (load the optimizer's state first, or "
+                                     "start with last_epoch=-1)")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         _track_optimizer_steps(optimizer)
@@ -141,6 +162,7 @@ class StepLR(LRScheduler):
                  last_epoch: int = -1) -> None:
         if not is_integer(step_size) or step_size <= 0:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+        _check_real("StepLR", "gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -168,6 +190,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        _check_real("ExponentialLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -194,6 +217,7 @@ class LambdaLR(LRScheduler):
     def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
@@ -261,10 +285,17 @@ class ReduceLROnPlateau(LRScheduler):
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: float | Sequence[float] = 0, eps: float = 1e-8) -> None:
+        _check_optimizer(optimizer)
+        cls = "ReduceLROnPlateau"
+        _check_real(cls, "factor", factor)
         if factor >= 1.0:
             raise ValueError(f"Factor should be < 1.0 (got {factor}).")
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        _check_count(cls, "patience", patience)
+        _check_count(cls, "cooldown", cooldown)
+        _check_real(cls, "threshold", threshold)
+        _check_real(cls, "eps", eps)
+        for value in (min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]):
+            _check_real(cls, "min_lr", value)
         self.factor = factor
         self.optimizer = optimizer
         if isinstance(min_lr, (list, tuple)):

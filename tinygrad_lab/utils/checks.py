@@ -16,7 +16,20 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["is_integer", "is_real", "int_tuple"]
+import numpy as np
+
+__all__ = ["is_bool", "is_integer", "is_real", "int_tuple"]
+
+
+def is_bool(value: Any) -> bool:
+    """True for Python and NumPy bools only (not 0/1, not "yes"): flags such as `requires_grad`.
+
+    Example:
+        >>> import numpy as np
+        >>> is_bool(True), is_bool(np.bool_(False)), is_bool(1), is_bool("yes")
+        (True, True, False, False)
+    """
+    return isinstance(value, (bool, np.bool_))
 
 
 def is_integer(value: Any) -> bool:
