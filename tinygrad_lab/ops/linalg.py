@@ -119,8 +119,10 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         like = weight if isinstance(weight, Value) else x
         x, weight = as_value(x, like), as_value(weight, like)
         bias = None if bias is None else as_value(bias, like)
-    _same_float_dtype("linear", x, weight, "input", "weight")
-    if bias is not None:
+    wdtype = weight.data.dtype
+    if x.data.dtype is not wdtype:        # the usual case is one dtype object: the full check only otherwise
+        _same_float_dtype("linear", x, weight, "input", "weight")
+    if bias is not None and bias.data.dtype is not wdtype:
         _same_float_dtype("linear", bias, weight, "bias", "weight")
     if x.data.shape[-1:] != weight.data.shape[1:2]:
         raise ValueError(f"linear: input has {x.shape[-1:] or 'no'} features (shape {x.shape}), but the weight "
