@@ -16,7 +16,8 @@ from tinygrad_lab.testing import (
     gradgradcheck,
 )
 
-from .test_gradcheck import FlippedSub, HalfDetachedCube, HalfSquare, NoGradient
+from .faulty_ops import HalfSquare
+from .test_gradcheck import FlippedSub, HalfDetachedCube, NoGradient
 
 RNG: np.random.Generator  # a fresh seeded generator for each test: see _per_test_rng
 @pytest.fixture(autouse=True)

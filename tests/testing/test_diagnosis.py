@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tinygrad_lab import Function, Value
+from tinygrad_lab import Value
 from tinygrad_lab.testing import GradcheckError, gradcheck
 from tinygrad_lab.testing import diagnosis as dx
 from tinygrad_lab.testing import strategies as tst
 from tinygrad_lab.testing.diagnosis import JacobianPair
 from tinygrad_lab.testing.tolerance import Tolerance
+
+from .faulty_ops import HalfSquare, MeanBias
 
 
 @pytest.fixture
@@ -230,28 +232,6 @@ def test_projection_hint():
 # ----------------------------------------------------------------------------- end to end: the mean-vs-sum hint
 
 
-class MeanBias(Function):
-    """x + b (b broadcast over rows) with the bias gradient averaged over the rows instead of summed."""
-
-    @staticmethod
-    def forward(x, b):
-        return x + b
-
-    @staticmethod
-    def backward(g, out, x, b):
-        return (g, g.mean(axis=0))
-
-
-class HalfSquare(Function):
-    """x**2 with the factor 2 forgotten."""
-
-    @staticmethod
-    def forward(x):
-        return x * x
-
-    @staticmethod
-    def backward(g, out, x):
-        return (g * x,)
 
 
 def hints_of(func, inputs) -> str:

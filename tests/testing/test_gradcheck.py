@@ -10,6 +10,8 @@ import pytest
 from tinygrad_lab import Function, Value
 from tinygrad_lab.testing import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
 
+from .faulty_ops import HalfSquare, MeanBias
+
 RNG: np.random.Generator  # a fresh seeded generator for each test: see _per_test_rng
 @pytest.fixture(autouse=True)
 def _per_test_rng(request):
@@ -37,28 +39,6 @@ def all_hints(error: GradcheckError) -> str:
 # ----------------------------------------------------------------------------- ops with known mistakes
 
 
-class HalfSquare(Function):
-    """x**2 with the factor 2 forgotten."""
-
-    @staticmethod
-    def forward(x):
-        return x * x
-
-    @staticmethod
-    def backward(g, out, x):
-        return (g * x,)
-
-
-class MeanBias(Function):
-    """x + b (b broadcast over rows) with the bias gradient averaged instead of summed."""
-
-    @staticmethod
-    def forward(x, b):
-        return x + b
-
-    @staticmethod
-    def backward(g, out, x, b):
-        return (g, g.mean(axis=0))
 
 
 class SquareMatmulTransposed(Function):
@@ -302,7 +282,7 @@ def test_constant_factor_hint_gives_the_factor_and_the_table_has_the_numbers():
 def test_the_wrong_op_is_named_with_its_source_line():
     x = value(2, 3)
     report = str(failure_of(lambda x: HalfSquare.apply(x.tanh()).exp(), (x,)))
-    assert "op 'halfsquare' (backward at " in report and "test_gradcheck.py:" in report
+    assert "op 'halfsquare' (backward at " in report and "faulty_ops.py:" in report
     assert "exp" not in report.split("ops whose backward disagrees")[1]  # only the wrong op is listed
 
 

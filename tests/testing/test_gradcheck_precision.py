@@ -7,20 +7,10 @@ import warnings
 import numpy as np
 import pytest
 
-from tinygrad_lab import Function, Value
+from tinygrad_lab import Value
 from tinygrad_lab.testing import GradcheckError, GradcheckWarning, check_grads, gradcheck, gradgradcheck
 
-
-class HalfSquare(Function):
-    """x**2 with the factor 2 forgotten."""
-
-    @staticmethod
-    def forward(x):
-        return x * x
-
-    @staticmethod
-    def backward(g, out, x):
-        return (g * x,)
+from .faulty_ops import HalfSquare
 
 
 def float32_value(data) -> Value:
