@@ -61,6 +61,7 @@ import numpy as np
 from .autograd import Value
 from .autograd.function import constant as _const
 from .utils.capture import TRACED_TYPES, recorder, set_recorder
+from .utils.fperrors import ignore_overflow, restore_errors
 from .utils.frames import user_location
 
 __all__ = ["jit", "JitFunction", "JitError", "JitWarning"]
@@ -657,8 +658,12 @@ class JitFunction:
                 buf[...] = x.data if isinstance(x, Value) else x
         for p, g in capture.grads:
             p.grad = g
-        for call in capture.calls:
-            call()
+        token = ignore_overflow()      # as the eager step's sigmoid does (warnings are capture-time side effects)
+        try:
+            for call in capture.calls:
+                call()
+        finally:
+            restore_errors(token)
         self.replays += 1
         return _rebuild(capture.outputs)
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, unwrap
+from ..utils.fperrors import ignore_overflow, restore_errors
 from ._dispatch import _array
 
 __all__ = [
@@ -171,30 +172,6 @@ def tanh(x: Any) -> Any:
     return Tanh.apply(x) if isinstance(x, Value) else Tanh.forward(_array(x))
 
 
-def _overflow_switch() -> tuple[Any, Any]:
-    """Two functions that turn NumPy's overflow warning off for this context and back on, as cheaply as can be.
-
-    `np.errstate(over="ignore")` costs about 1 us per use, as much as a sigmoid of a small array; NumPy 2
-    keeps the error state in a context variable, so setting it directly costs a tenth of that. Older NumPy
-    (or a future one without it) falls back to `np.errstate`. The state is per thread and per context, as
-    `np.errstate`'s is.
-    """
-    try:
-        from numpy._core._ufunc_config import _extobj_contextvar as state
-        with np.errstate(over="ignore"):
-            ignoring = state.get()
-        return (lambda: state.set(ignoring)), state.reset
-    except (ImportError, AttributeError):  # pragma: no cover - depends on the NumPy version
-        def enter() -> Any:
-            manager = np.errstate(over="ignore")
-            manager.__enter__()
-            return manager
-        return enter, (lambda manager: manager.__exit__(None, None, None))
-
-
-_ignore_overflow, _restore_errors = _overflow_switch()
-
-
 class Sigmoid(Function):
     """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y).
 
@@ -212,7 +189,7 @@ class Sigmoid(Function):
     def forward(x):
         if x.dtype == np.float16:
             return Sigmoid.forward(x.astype(np.float32)).astype(np.float16)
-        token = _ignore_overflow()
+        token = ignore_overflow()
         try:
             if x.size < 4096 or not isinstance(x, np.ndarray):
                 return 1 / (1 + np.exp(-x))
@@ -221,7 +198,7 @@ class Sigmoid(Function):
             t += 1
             return np.divide(1, t, out=t)
         finally:
-            _restore_errors(token)
+            restore_errors(token)
 
     @staticmethod
     def backward(g, out, x):
