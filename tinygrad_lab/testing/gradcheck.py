@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,10 +64,14 @@ def _explaining_float64_copies(notes: list[str], caller: str) -> Iterator[None]:
         yield
     except Exception as error:
         if notes:
-            error.add_note(f"{caller} called func with float64 copies of its lower-precision float inputs, so that "
-                           "finite differences are computed in float64; Values that func uses without taking them "
-                           "as inputs keep their dtype: pass them as inputs too (or check a module with "
-                           "gradcheck_module, which converts its parameters)")
+            note = (f"{caller} called func with float64 copies of its lower-precision float inputs, so that "
+                    "finite differences are computed in float64; Values that func uses without taking them as "
+                    "inputs keep their dtype: pass them as inputs too (or check a module with gradcheck_module, "
+                    "which converts its parameters)")
+            if sys.version_info >= (3, 11):
+                error.add_note(note)
+            else:  # Python 3.10 has no add_note: set what it sets (PEP 678's __notes__, which pytest shows)
+                error.__notes__ = [*getattr(error, "__notes__", ()), note]  # type: ignore[attr-defined]
         raise
 
 
