@@ -95,10 +95,10 @@ class Optimizer:
 
     #: Entries every saved per-parameter state of this optimizer has (checked on load).
     state_keys: tuple[str, ...] = ()
-    #: Set by a learning-rate scheduler's wrapper of `step` when it runs (absent until then).
-    _opt_called: bool
     #: Entries a saved per-parameter state may have besides `state_keys` (None values are dropped on load).
     optional_state_keys: tuple[str, ...] = ()
+    # set by a learning-rate scheduler's wrapper of `step` when it runs (absent until then)
+    _opt_called: bool
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
