@@ -17,6 +17,7 @@ Example:
 """
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -77,7 +78,8 @@ def _seed_gradient(out: Value, gradient: Any, caller: str) -> Any:
             raise RuntimeError(f"{caller} on a non-scalar output of shape {out.shape} needs `gradient` (the "
                                f"vector of the vector-Jacobian product), e.g. loss.sum().backward() or "
                                f"out.backward(gradient=np.ones({out.shape}))")
-        return np.ones(out.shape, dtype=out.data.dtype)
+        data = out.data   # a 0-d output's seed is a NumPy scalar: the rules' arithmetic on it skips the ufuncs
+        return data.dtype.type(1) if data.ndim == 0 else np.ones(data.shape, dtype=data.dtype)
     g = gradient.data if isinstance(gradient, Value) else np.asarray(gradient, dtype=out.data.dtype)
     if g.shape != out.shape:
         raise ValueError(f"{caller}: gradient has shape {g.shape}, but the output has shape {out.shape}")
@@ -90,34 +92,33 @@ _FREED = ("this graph was already freed by an earlier backward(): to backward th
           "grad() twice), pass retain_graph=True to the first backward()/grad()")
 
 
-def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
+def _topological_order(roots: Sequence[Value]) -> list[Value]:
     """Nodes that require grad reachable from `roots`, parents before children.
 
     An iterative search collects the nodes; creation order (`_seq`) sorts them,
-    since an op's inputs always exist before its output.
+    since an op's inputs always exist before its output. Values hash by
+    identity, so they are their own keys.
     """
-    found = {id(r): r for r in roots}
+    found = set(roots)
     stack = list(roots)
+    push, pop, add = stack.append, stack.pop, found.add
     while stack:
-        node = stack.pop()
-        parents = node._prev
+        parents = pop()._prev
         if parents is None:
             raise RuntimeError(_FREED)
-        if stops and id(node) in stops:
-            continue
         for parent in parents:
-            if parent.requires_grad and id(parent) not in found:
-                found[id(parent)] = parent
-                stack.append(parent)
-    return sorted(found.values(), key=creation_order)
+            if parent.requires_grad and parent not in found:
+                add(parent)
+                push(parent)
+    return sorted(found, key=creation_order)
 
 
-def _leading_to(order: Sequence[Value], wanted: set[int]) -> set[int]:
-    """Ids of the nodes of `order` (parents first) that are wanted or have a wanted ancestor."""
-    leading: set[int] = set()
+def _leading_to(order: Sequence[Value], wanted: set[Value]) -> set[Value]:
+    """The nodes of `order` (parents first) that are wanted or have a wanted ancestor."""
+    leading: set[Value] = set()
     for node in order:
-        if id(node) in wanted or any(id(p) in leading for p in node._prev or ()):
-            leading.add(id(node))
+        if node in wanted or any(p in leading for p in node._prev or ()):
+            leading.add(node)
     return leading
 
 
@@ -136,59 +137,60 @@ def _sum_to(g: Any, parent: Value, node: Value) -> Any:
 
 
 def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bool, create_graph: bool,
-                  inputs: Sequence[Value] | None) -> dict[int, Any] | None:
+                  inputs: Sequence[Value] | None) -> dict[Value, Any] | None:
     """The chain rule over the graph. With `inputs`, return their gradients instead of filling `.grad`.
 
     Nodes are visited children first; each op's rule turns the gradient of its
     output into gradients of its inputs, which add up per input. Arrays flow
     through the rules unless `create_graph`, when Values do (recording the pass).
     """
-    wanted = {id(v) for v in inputs} if inputs is not None else set()
-    order = _topological_order(roots, set())
-    # With `inputs`, only nodes that are one of them or have one among their ancestors pass gradients on:
-    # a wanted intermediate value still passes its gradient on to the wanted values upstream of it.
-    needed = _leading_to(order, wanted) if inputs is not None else None
-    grads: dict[int, Any] = {}
+    order = _topological_order(roots)
+    grads: dict[Value, Any] = {}
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Value):
             seed = constant(seed, root.data)
-        key = id(root)
-        grads[key] = grads[key] + seed if key in grads else seed
-    found: dict[int, Any] = {}
+        grads[root] = grads[root] + seed if root in grads else seed
     modes = _local.modes   # this thread's switches only: other threads keep their grad mode
     anomaly = modes.anomaly
     fill_grads = inputs is None
+    wanted = set() if fill_grads else set(inputs)
+    # With `inputs`, only nodes that are one of them or have one among their ancestors pass gradients on:
+    # a wanted intermediate value still passes its gradient on to the wanted values upstream of it.
+    needed = None if fill_grads else _leading_to(order, wanted)
+    found: dict[Value, Any] = {}
     value_hooks = VALUE_HOOKS   # Value.register_hook: usually empty
+    special = bool(value_hooks) or not fill_grads   # the usual pass skips the per-node checks below
     was_enabled, modes.grad_enabled = modes.grad_enabled, create_graph
     try:
         for node in reversed(order):
-            key = id(node)
-            g = grads.pop(key, None)
+            g = grads.pop(node, None)
             if g is None:
                 continue
-            if value_hooks and key in value_hooks:
-                g = run_value_hooks(node, g, create_graph)
-            if key in wanted:
-                found[key] = g
+            if special:
+                if value_hooks and id(node) in value_hooks:
+                    g = run_value_hooks(node, g, create_graph)
+                if node in wanted:
+                    found[node] = g
+                if needed is not None and node not in needed:
+                    continue
             op = node._op
-            if op is None or node._retains_grad:
+            if op is None:
                 if fill_grads:
                     _accumulate(node, g, create_graph)
-                if op is None:
-                    continue
-            if needed is not None and key not in needed:
                 continue
+            if node._retains_grad and fill_grads:
+                _accumulate(node, g, create_graph)
             parents = node._prev
             args = node._args
             if create_graph:
                 local = op.backward(g, node, *parents, **args) if args else op.backward(g, node, *parents)
             elif op.needs_input_grad_hint and not parents[0].requires_grad:   # e.g. a first layer's input
-                local = op.backward(g, node.data, *[p.data for p in parents],
+                local = op.backward(g, node.data, *map(_data, parents),
                                     needs_input_grad=[p.requires_grad for p in parents], **(args or {}))
             elif args:
-                local = op.backward(g, node.data, *[p.data for p in parents], **args)
+                local = op.backward(g, node.data, *map(_data, parents), **args)
             else:
-                local = op.backward(g, node.data, *[p.data for p in parents])
+                local = op.backward(g, node.data, *map(_data, parents))
             if type(local) is not tuple:
                 local = tuple(local) if isinstance(local, list) else (local,)
             if anomaly:
@@ -198,14 +200,16 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                     continue
                 if gp.shape != parent.data.shape:
                     gp = _sum_to(gp, parent, node)
-                pkey = id(parent)
-                prev = grads.get(pkey)
-                grads[pkey] = gp if prev is None else prev + gp
+                prev = grads.get(parent)
+                grads[parent] = gp if prev is None else prev + gp
             if not retain_graph:
                 node._prev = None
     finally:
         modes.grad_enabled = was_enabled
-    return found if inputs is not None else None
+    return None if fill_grads else found
+
+
+_data = operator.attrgetter("data")   # a parent's array (map with it: no comprehension frame per node)
 
 
 def _check_local(node: Value, local: tuple) -> None:
@@ -224,7 +228,8 @@ def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
     if isinstance(g, Value):
         g = g.data
     if node.grad is None:
-        g = g.copy() if isinstance(g, np.ndarray) and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
+        dtype = node.data.dtype
+        g = g.copy() if isinstance(g, np.ndarray) and (g.dtype is dtype or g.dtype == dtype) else np.array(g, dtype)
         node.grad = make_node(None, g)  # g: a fresh array of the node's dtype
     else:
         node.grad.data = node.grad.data + g
@@ -282,7 +287,7 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
     found = _run_backward(roots, seeds, keep, create_graph, inputs)
     result = []
     for i, v in enumerate(inputs):
-        g = found.get(id(v))
+        g = found.get(v)
         if g is None and not allow_unused:
             raise RuntimeError(f"grad(): input {i} was not used to compute the outputs; pass allow_unused=True "
                                "to get None for it")

@@ -5,8 +5,9 @@ decorators; `set_grad_enabled(mode)` also works as a plain call. The mode is
 thread-local: a `no_grad` block in one thread never stops another thread from
 recording, and each new thread starts with grad mode on, as in PyTorch.
 
-Every op reads the mode once, through `thread_modes()` (one thread-local read;
-anomaly mode's flag sits in the same per-thread object, see `anomaly_mode.py`).
+Every op reads the mode once: `make_node` reads this thread's `Modes` object
+(`_local.modes`, the object `thread_modes()` returns) in one thread-local read;
+anomaly mode's flag sits in the same per-thread object, see `anomaly_mode.py`.
 
 Example:
     >>> from tinygrad_lab import Value

@@ -36,12 +36,15 @@ def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     return loss
 
 
-def _per_element(g: Any, n: int, reduction: str) -> Any:
-    """The gradient that reaches each element of the unreduced loss (an empty input has no elements: the
-    nan of its empty mean only meets empty arrays, so its gradient is empty, as PyTorch)."""
+def _per_element(g: Any, n: int, reduction: str, factor: float = 1.0) -> Any:
+    """`factor` times the gradient that reaches each element of the unreduced loss (an empty input has no
+    elements: the nan of its empty mean only meets empty arrays, so its gradient is empty, as PyTorch).
+
+    For 'mean' it is g * (factor / n): with factor 2 the same number as g * 2 * (1 / n), since scaling by
+    two is exact, in one multiplication instead of two."""
     if reduction != "mean":
-        return g
-    return g * (1.0 / n) if n else g * float("nan")
+        return g if factor == 1.0 else g * factor
+    return g * (factor / n) if n else g * float("nan")
 
 
 class MSELoss(Function):
@@ -62,7 +65,7 @@ class MSELoss(Function):
     @staticmethod
     def backward(g, out, input, target, reduction, target_grad):
         d = input - target
-        gi = _per_element(g * 2.0, d.size, reduction) * d
+        gi = _per_element(g, d.size, reduction, 2.0) * d
         return gi, (-gi if target_grad else None)
 
 

@@ -187,7 +187,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(x):
-        if x.dtype == np.float16:
+        if x.dtype.char == "e":   # float16 (a cheaper test than comparing dtypes)
             return Sigmoid.forward(x.astype(np.float32)).astype(np.float16)
         token = ignore_overflow()
         try:
