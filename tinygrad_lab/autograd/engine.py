@@ -27,7 +27,7 @@ from ..utils.capture import _active as _capture_active
 from ..utils.capture import recorder as _capture_recorder
 from .anomaly_mode import check_finite, detect_anomaly
 from .function import constant, creation_order, make_node
-from .grad_mode import _local
+from .grad_mode import _ALL_MODES, _MODES
 from .hooks import VALUE_HOOKS, run_value_hooks
 from .value import Value
 
@@ -49,7 +49,7 @@ def backward(tensors: Value | Sequence[Value], grad_tensors: Any = None, retain_
         >>> backward([x * x, 2 * x]); float(x.grad.data)    # 2x + 2
         8.0
     """
-    if check_anomaly and not _local.modes.anomaly:
+    if check_anomaly and not _MODES.get().anomaly:
         with detect_anomaly():
             return backward(tensors, grad_tensors, retain_graph, create_graph)
     if isinstance(tensors, Value):
@@ -150,8 +150,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
         if create_graph and not isinstance(seed, Value):
             seed = constant(seed, root.data)
         grads[root] = grads[root] + seed if root in grads else seed
-    modes = _local.modes   # this thread's switches only: other threads keep their grad mode
-    anomaly = modes.anomaly
+    anomaly = _MODES.get().anomaly
     fill_grads = inputs is None
     wanted = set() if fill_grads else set(inputs)
     # With `inputs`, only nodes that are one of them or have one among their ancestors pass gradients on:
@@ -160,7 +159,8 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     found: dict[Value, Any] = {}
     value_hooks = VALUE_HOOKS   # Value.register_hook: usually empty
     special = bool(value_hooks) or not fill_grads   # the usual pass skips the per-node checks below
-    was_enabled, modes.grad_enabled = modes.grad_enabled, create_graph
+    # the pass records only for create_graph, in this thread only: other threads keep their grad mode
+    token = _MODES.set(_ALL_MODES[bool(create_graph), anomaly])
     try:
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -205,7 +205,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
             if not retain_graph:
                 node._prev = None
     finally:
-        modes.grad_enabled = was_enabled
+        _MODES.reset(token)
     return None if fill_grads else found
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..utils.frames import user_location
 from .anomaly_mode import check_finite
-from .grad_mode import _local
+from .grad_mode import _MODES
 
 __all__ = ["Function", "OPS", "make_node", "constant", "creation_order"]
 
@@ -146,7 +146,7 @@ def make_node(op: type[Function] | None, data: Any, parents: tuple = (), args: d
         out._prev = ()
         out._args = None
         return out
-    modes = _local.modes  # one thread-local read per op
+    modes = _MODES.get()  # both switches of this thread in one read per op
     record = False
     if modes.grad_enabled:
         for p in parents:
