@@ -31,7 +31,7 @@ from typing import Any, NamedTuple, cast
 
 import numpy as np
 
-from ..autograd import Value
+from ..autograd import Value, unwrap
 from ..serialization import load_state, save_state
 from ..utils.checks import is_bool
 from ..utils.hooks import RemovableHandle
@@ -467,7 +467,7 @@ class Module:
             if keep_vars:
                 state[key] = value
             else:
-                state[key] = np.array(value.data if isinstance(value, Value) else value, copy=True)
+                state[key] = np.array(unwrap(value), copy=True)
         return state
 
     def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, Module, str, Any]]:
@@ -604,7 +604,7 @@ class Module:
 def _checked_array(key: str, value: Any, current: np.ndarray) -> str | np.ndarray:
     """The error message (a str), or the array to copy, for one state-dict entry."""
     try:
-        array = np.asarray(value.data if isinstance(value, Value) else value)
+        array = np.asarray(unwrap(value))
     except Exception as err:  # noqa: BLE001 - report any conversion failure in the user's terms
         return f"value for {key} is not an array ({type(value).__name__}: {err})."
     if array.dtype.kind not in "biuf":

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Value, detect_anomaly
+from ..autograd import Value, detect_anomaly, unwrap
 from ..utils.checks import is_integer
 from ..utils.frames import user_stacklevel
 from .errors import GradcheckError, GradcheckFailure, GradcheckWarning
@@ -254,7 +254,7 @@ def _float64_copy_of(module: Any) -> Iterator[None]:
                 param.data = param.data.astype(np.float64)  # always a copy: the user's array is never touched
     for sub in module.modules() if hasattr(module, "modules") else [module]:
         for name, buffer in dict(getattr(sub, "_buffers", None) or {}).items():
-            array = buffer.data if isinstance(buffer, Value) else buffer
+            array = unwrap(buffer)
             buffers.append((sub, name, buffer, array.copy() if isinstance(array, np.ndarray) else None))
     try:
         yield
@@ -265,14 +265,14 @@ def _float64_copy_of(module: Any) -> Iterator[None]:
         for sub, name, buffer, contents in reversed(buffers):
             if getattr(sub, name, None) is not buffer:
                 setattr(sub, name, buffer)
-            array = buffer.data if isinstance(buffer, Value) else buffer
+            array = unwrap(buffer)
             if contents is not None and isinstance(array, np.ndarray) and array.flags.writeable:
                 np.copyto(array, contents)
 
 
 def _float64_input(x: Any, checked: bool) -> Any:
     """A float input as a new float64 Value (requiring grad when `checked`, else a constant); others unchanged."""
-    data = x.data if isinstance(x, Value) else x
+    data = unwrap(x)
     if isinstance(data, (np.ndarray, list, float)) and np.asarray(data).dtype.kind == "f":
         return Value(np.array(data, dtype=np.float64), requires_grad=checked, label=getattr(x, "label", None))
     return x

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function, Value
+from ..autograd import Function, Value, unwrap
 from .diagnosis import JacobianPair, diagnose, shape_mismatch
 from .errors import GradcheckFailure
 from .tolerance import Tolerance
@@ -254,7 +254,7 @@ def audit_backward_shapes(outputs: Sequence[Value]) -> list[GradcheckFailure]:
         for index, (parent, g) in enumerate(zip(parents, local)):
             if g is None or not parent.requires_grad:
                 continue
-            grad_shape = tuple(np.shape(g.data if isinstance(g, Value) else g))
+            grad_shape = tuple(np.shape(unwrap(g)))
             if grad_shape != parent.shape and not _reducible(grad_shape, parent.shape):
                 where = _where(backward_location(op, seed, node.data, datas, args))
                 summary = (f"backward of op '{op.name}' ({where}) returned a gradient of shape {grad_shape} for "
@@ -299,7 +299,7 @@ def _local_gradients(op: type[Function], seed: np.ndarray, out: np.ndarray, data
     grads: dict[int, np.ndarray | None] = {}
     for i in checked:
         g = local[i] if i < len(local) else None
-        g = np.zeros(datas[i].shape) if g is None else np.asarray(g.data if isinstance(g, Value) else g, float)
+        g = np.zeros(datas[i].shape) if g is None else np.asarray(unwrap(g), float)
         if g.shape != datas[i].shape:
             g = _sum_to_shape(g, datas[i].shape) if _reducible(g.shape, datas[i].shape) else None
         grads[i] = g
