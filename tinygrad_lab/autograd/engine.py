@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from .function import constant, creation_order, make_node
 from .grad_mode import _ALL_MODES, _MODES
 from .hooks import VALUE_HOOKS, run_value_hooks
 from .value import Value
+
+if TYPE_CHECKING:
+    from .function import Function
 
 __all__ = ["backward", "grad"]
 
@@ -52,6 +55,8 @@ def backward(tensors: Value | Sequence[Value], grad_tensors: Any = None, retain_
     if check_anomaly and not _MODES.get().anomaly:
         with detect_anomaly():
             return backward(tensors, grad_tensors, retain_graph, create_graph)
+    outputs: tuple[Value, ...]
+    gradients: tuple[Any, ...]
     if isinstance(tensors, Value):
         outputs, gradients = (tensors,), (grad_tensors,)
     else:
@@ -130,8 +135,10 @@ def _sum_to(g: Any, parent: Value, node: Value) -> Any:
             return sum_to(g, shape)
     except ValueError:
         pass
-    index = next(i for i, p in enumerate(node._prev) if p is parent)
-    raise RuntimeError(f"backward of '{node._op.name}' returned a gradient of shape {g.shape} for its input "
+    # the node's backward rule just ran: it is an op's result (`_op` set) whose graph is not freed yet
+    op = cast("type[Function]", node._op)
+    index = next(i for i, p in enumerate(cast("tuple[Value, ...]", node._prev)) if p is parent)
+    raise RuntimeError(f"backward of '{op.name}' returned a gradient of shape {g.shape} for its input "
                        f"{index}, which has shape {shape}; a gradient must have the input's shape (or the "
                        f"broadcast output's shape)")
 
@@ -152,7 +159,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
         grads[root] = grads[root] + seed if root in grads else seed
     anomaly = _MODES.get().anomaly
     fill_grads = inputs is None
-    wanted = set() if fill_grads else set(inputs)
+    wanted = set() if inputs is None else set(inputs)
     # With `inputs`, only nodes that are one of them or have one among their ancestors pass gradients on:
     # a wanted intermediate value still passes its gradient on to the wanted values upstream of it.
     needed = None if fill_grads else _leading_to(order, wanted)
@@ -180,7 +187,8 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                 continue
             if node._retains_grad and fill_grads:
                 _accumulate(node, g, create_graph)
-            parents = node._prev
+            # not None: _topological_order refused freed graphs, and this pass frees a node only after its visit
+            parents: tuple[Value, ...] = node._prev  # type: ignore[assignment]
             args = node._args
             if create_graph:
                 local = op.backward(g, node, *parents, **args) if args else op.backward(g, node, *parents)
@@ -217,7 +225,8 @@ def _check_local(node: Value, local: tuple) -> None:
                                                "run it inside `with detect_anomaly():` to record where)")
     for g in local:
         if g is not None:
-            check_finite(g.data if isinstance(g, Value) else g, "backward", node._op.name, where)
+            check_finite(g.data if isinstance(g, Value) else g, "backward", cast("type[Function]", node._op).name,
+                         where)
 
 
 def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
@@ -284,7 +293,7 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
         roots.append(out)
         seeds.append(_seed_gradient(out, g, "grad()") if not (create_graph and isinstance(g, Value)) else g)
     keep = create_graph if retain_graph is None else retain_graph
-    found = _run_backward(roots, seeds, keep, create_graph, inputs)
+    found = cast("dict[Value, Any]", _run_backward(roots, seeds, keep, create_graph, inputs))  # with inputs: a dict
     result = []
     for i, v in enumerate(inputs):
         g = found.get(v)

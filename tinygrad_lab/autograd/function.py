@@ -89,12 +89,17 @@ class Function:
             OPS[cls.name] = cls
 
     @staticmethod
-    def forward(*arrays: np.ndarray, **args: Any) -> np.ndarray:  # pragma: no cover - abstract
-        """The op on NumPy arrays (static arguments as keywords)."""
+    def forward(*arrays: Any, **args: Any) -> Any:  # pragma: no cover - abstract
+        """The op on NumPy arrays (static arguments as keywords); returns an array (or a NumPy scalar).
+
+        Typed loosely on purpose: subclasses declare their own arrays and static arguments (or set `forward`
+        to a NumPy function or an `operator` function), and the library's dispatchers may pass the static
+        arguments positionally.
+        """
         raise NotImplementedError("a Function subclass must define forward(*arrays)")
 
     @staticmethod
-    def backward(g: Any, out: Any, *inputs: Any, **args: Any) -> tuple:  # pragma: no cover - abstract
+    def backward(g: Any, out: Any, /, *inputs: Any, **args: Any) -> tuple[Any, ...]:  # pragma: no cover - abstract
         """One gradient per input (None for inputs without one), given the output's gradient `g`."""
         raise NotImplementedError("a Function subclass must define backward(g, out, *inputs)")
 

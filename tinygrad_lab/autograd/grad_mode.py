@@ -142,6 +142,12 @@ class _DecoratorContextManager:
 
         return decorate_context  # type: ignore[return-value]
 
+    def __enter__(self) -> None:  # pragma: no cover - every subclass defines it (as torch's)
+        raise NotImplementedError
+
+    def __exit__(self, *exc: object) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
     def clone(self) -> _DecoratorContextManager:
         """A new context manager of the same kind (one per decorated call)."""
         return self.__class__()

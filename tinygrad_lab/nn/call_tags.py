@@ -86,4 +86,4 @@ class CallInputs(ref):
                     break
             else:
                 call = call or (module, cls.of(args))
-                v._calls += (call,)  # type: ignore[attr-defined]  # Value's private slots are unannotated
+                v._calls += (call,)

@@ -377,7 +377,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
         return _soft_cross_entropy(x, target, w, axis, c, reduction, label_smoothing)
     t = _class_targets(target, x, axis, c, ignore_index, fn)
     rows, flat = _rows(x, t, axis)
-    args = dict(target=flat, weight=w, ignore_index=ignore_index, reduction=reduction,
+    args: dict[str, Any] = dict(target=flat, weight=w, ignore_index=ignore_index, reduction=reduction,
                 label_smoothing=float(label_smoothing))
     loss: Value | np.ndarray
     if isinstance(rows, Value):

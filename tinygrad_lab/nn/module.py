@@ -107,7 +107,7 @@ class Module:
         out = forward_with_hooks(self, args, kwargs) if self._hooks_active else self.forward(*args, **kwargs)
         # tag the values this call made with (module, inputs), for drawings; the common case inline
         if type(out) is Value and len(args) == 1 and type(args[0]) is Value and args[0] is not out:
-            out._calls += ((self, CallInputs(args[0])),)  # type: ignore[attr-defined]  # Value's private slots are unannotated
+            out._calls += ((self, CallInputs(args[0])),)
         elif isinstance(out, (Value, tuple)):
             CallInputs.tag(self, args, out)
         return out

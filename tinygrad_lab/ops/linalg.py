@@ -7,6 +7,7 @@ Example:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -36,11 +37,11 @@ class MatMul(Function):
     name = "matmul"
 
     @staticmethod
-    def forward(a, b):
+    def forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a @ b
 
     @staticmethod
-    def backward(g, out, a, b):
+    def backward(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
         return matmul(g, _swap_last(b)), matmul(_swap_last(a), g)
 
 
@@ -93,14 +94,15 @@ class Linear(Function):
     needs_input_grad_hint = True
 
     @staticmethod
-    def forward(x, weight, bias=None):
+    def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
         y = x @ weight.T
         if bias is not None:
             y += bias
         return y
 
     @staticmethod
-    def backward(g, out, x, weight, bias=None, needs_input_grad=None):
+    def backward(g: Any, out: Any, x: Any, weight: Any, bias: Any = None,
+                 needs_input_grad: Sequence[bool] | None = None) -> tuple[Any, ...]:
         gx = g @ weight if needs_input_grad is None or needs_input_grad[0] else None  # not for a first layer
         if x.ndim == 2:   # arrays: ndarray.sum's Python wrapper costs more than the sum of a small batch
             return gx, g.T @ x, np.add.reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)

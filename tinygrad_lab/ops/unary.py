@@ -12,7 +12,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from ..autograd.function import Function, make_node
 from ..autograd.value import Value, unwrap
 from ..utils.fperrors import ignore_overflow, restore_errors
 from ._dispatch import _array
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "log_sigmoid", "relu", "leaky_relu", "clip", "cast",
@@ -38,11 +41,11 @@ class Exp(Function):
     name = "exp"
 
     @staticmethod
-    def forward(x):
+    def forward(x: np.ndarray) -> np.ndarray:
         return np.exp(x)
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         return (g * out,)
 
 
@@ -67,11 +70,11 @@ class Log(Function):
     name = "log"
 
     @staticmethod
-    def forward(x):
+    def forward(x: np.ndarray) -> np.ndarray:
         return np.log(x)
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         return (g / x,)
 
 
@@ -96,11 +99,11 @@ class Sqrt(Function):
     name = "sqrt"
 
     @staticmethod
-    def forward(x):
+    def forward(x: np.ndarray) -> np.ndarray:
         return np.sqrt(x)
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         return (g / (2 * out),)
 
 
@@ -125,11 +128,11 @@ class Abs(Function):
     name = "abs"
 
     @staticmethod
-    def forward(x):
+    def forward(x: np.ndarray) -> np.ndarray:
         return np.abs(x)
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         return (g * np.sign(unwrap(x)),)
 
 
@@ -154,11 +157,11 @@ class Tanh(Function):
     name = "tanh"
 
     @staticmethod
-    def forward(x):
+    def forward(x: np.ndarray) -> np.ndarray:
         return np.tanh(x)
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         return (g * (1 - out * out),)
 
 
@@ -186,7 +189,7 @@ class Sigmoid(Function):
     name = "sigmoid"
 
     @staticmethod
-    def forward(x):
+    def forward(x: np.ndarray) -> np.ndarray:
         if x.dtype.char == "e":   # float16 (a cheaper test than comparing dtypes)
             return Sigmoid.forward(x.astype(np.float32)).astype(np.float16)
         token = ignore_overflow()
@@ -201,7 +204,7 @@ class Sigmoid(Function):
             restore_errors(token)
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         return (g * out * (1 - out),)
 
 
@@ -228,11 +231,11 @@ class LogSigmoid(Function):
     name = "log_sigmoid"
 
     @staticmethod
-    def forward(x):
+    def forward(x: np.ndarray) -> np.ndarray:
         return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         return (g * sigmoid(-x),)
 
 
@@ -257,11 +260,11 @@ class ReLU(Function):
     name = "relu"
 
     @staticmethod
-    def forward(x):
+    def forward(x: np.ndarray) -> np.ndarray:
         return np.maximum(x, 0)
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         return (g * (unwrap(x) > 0),)
 
 
@@ -286,11 +289,11 @@ class LeakyReLU(Function):
     name = "leaky_relu"
 
     @staticmethod
-    def forward(x, negative_slope):
+    def forward(x: np.ndarray, negative_slope: float) -> np.ndarray:
         return np.where(x > 0, x, x * negative_slope)
 
     @staticmethod
-    def backward(g, out, x, negative_slope):
+    def backward(g: Any, out: Any, x: Any, negative_slope: float) -> tuple[Any, ...]:
         return (g * np.where(unwrap(x) > 0, 1.0, negative_slope).astype(unwrap(x).dtype),)
 
 
@@ -317,11 +320,11 @@ class Clip(Function):
     name = "clip"
 
     @staticmethod
-    def forward(x, min, max):
+    def forward(x: ArrayLike, min: float | None, max: float | None) -> np.ndarray:
         return np.clip(x, min, max)
 
     @staticmethod
-    def backward(g, out, x, min, max):
+    def backward(g: Any, out: Any, x: Any, min: float | None, max: float | None) -> tuple[Any, ...]:
         xd = unwrap(x)
         inside = np.ones(xd.shape, dtype=bool)
         if min is not None:
@@ -366,11 +369,11 @@ class Cast(Function):
     name = "cast"
 
     @staticmethod
-    def forward(x, dtype):
+    def forward(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return x.astype(dtype)
 
     @staticmethod
-    def backward(g, out, x, dtype):
+    def backward(g: Any, out: Any, x: Any, dtype: np.dtype) -> tuple[Any, ...]:
         return (cast(g, unwrap(x).dtype),)
 
 

@@ -189,7 +189,7 @@ def _where(location: SourceLine | None) -> str:
 def _recorded(node: Value) -> tuple[type[Function] | None, tuple[Value, ...] | None, dict[str, Any] | None]:
     """(op, parents, op arguments) that `make_node` recorded in `node`: (None, (), None) for a leaf; the parents
     are None once `backward()` freed the graph."""
-    return node._op, node._prev, node._args  # type: ignore[attr-defined]  # Value's private slots are unannotated
+    return node._op, node._prev, node._args
 
 
 def graph_nodes(outputs: Sequence[Value], limit: float = math.inf) -> list[Value]:
