@@ -44,6 +44,10 @@ def test_bad_arguments_are_explained():
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="strided"):
         nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="Conv2d: padding must be >= 0"):   # at construction, not at the first call
+        nn.Conv2d(1, 1, 3, padding=(1, -1))
+    with pytest.raises(ValueError, match="Conv1d: padding must be an int, a tuple, 'valid' or 'same'"):
+        nn.Conv1d(1, 1, 3, padding="full")
     with pytest.raises(NotImplementedError, match="padding_mode"):
         nn.Conv2d(1, 1, 3, padding_mode="reflect")
     conv = nn.Conv2d(3, 4, 3)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import conv1d, conv2d
+from ..ops.convolution import padding_pairs
 from ..utils.checks import int_tuple, is_integer
 from . import init
 from .module import Module, Parameter
@@ -54,14 +55,8 @@ class _ConvNd(Module):
             raise ValueError(f"{layer}: kernel_size must be positive, got {kernel_size!r}")
         self.stride = int_tuple(stride, n, "stride", layer)
         self.dilation = int_tuple(dilation, n, "dilation", layer)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"{layer}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
-            if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError(f"{layer}: padding='same' is not supported for strided convolutions")
-            self.padding: Any = padding
-        else:
-            self.padding = int_tuple(padding, n, "padding", layer)
+        padding_pairs(padding, n, self.kernel_size, self.stride, self.dilation, layer)   # the functions' check
+        self.padding: Any = padding if isinstance(padding, str) else int_tuple(padding, n, "padding", layer)
         self.padding_mode = padding_mode
         dtype = np.dtype(np.float64 if dtype is None else dtype)
         self.weight = Parameter(np.empty((out_channels, in_channels // groups, *self.kernel_size), dtype=dtype))
