@@ -110,6 +110,8 @@ class Value:
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_args", "_retains_grad",
                  "_seq", "_calls", "_origin", "__weakref__")
     __array_priority__ = 1000
+    #: True on `nn.Parameter`: layers below nn (drawings) tell weights apart without importing nn
+    _is_parameter = False
     # the public slots' types, for type checkers (make_node fills them)
     data: np.ndarray
     grad: Value | None

@@ -26,6 +26,7 @@ class Parameter(Value):
     """
 
     __slots__ = ()
+    _is_parameter = True
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None,
                  label: str | None = None) -> None:
