@@ -77,7 +77,7 @@ class Mean(Function):
     @staticmethod
     def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
         if x.size == 0:   # a mean over no elements is nan, quietly as in PyTorch (NumPy warns)
-            empty_sum = np.add.reduce(x, axis=axis, keepdims=keepdims)
+            empty_sum = x.sum(axis=axis, keepdims=keepdims)
             return np.full_like(empty_sum, np.nan, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
         return x.mean(axis=axis, keepdims=keepdims)
 
