@@ -705,22 +705,48 @@ def _compile(capture: _Capture) -> None:
     _eliminate_dead_code(capture)
     _eliminate_copies(capture)
     _reuse_buffers(capture)
-    calls: list[Callable[[], Any]] = []
-    for fn, args, kwargs in capture.program:
-        if isinstance(fn, np.ufunc):
-            outs = kwargs.get("out")
-            rest = {k: v for k, v in kwargs.items() if k != "out"}
-            if outs is not None and len(outs) == 1 and outs[0] is not None and outs[0].dtype.kind == "f":
-                dtype = outs[0].dtype
-                if all(a.dtype == dtype for a in args if isinstance(a, np.ndarray)):
-                    # a Python number is converted to the arrays' dtype by NumPy anyway: do it once
-                    args = tuple(np.array(a, dtype=dtype) if type(a) in (int, float) else a for a in args)
-            if outs:
-                rest["out"] = outs
-            calls.append(functools.partial(fn, *args, **rest))
-        else:
-            calls.append(functools.partial(fn, *args, **kwargs))
-    capture.calls = calls
+    capture.calls = [_bind(fn, args, kwargs) for fn, args, kwargs in capture.program]
+
+
+_REDUCE_DEFAULTS = {"dtype": None, "keepdims": False, "where": True}
+
+
+def _as_operand(a: Any, dtype: np.dtype) -> Any:
+    """A Python or NumPy number as a 0-d array of ``dtype`` (what NumPy converts it to anyway, done once)."""
+    if type(a) in (int, float) or (isinstance(a, np.generic) and a.dtype == dtype):
+        return np.array(a, dtype=dtype)
+    return a
+
+
+def _bind(fn: Callable, args: tuple, kwargs: dict) -> Callable[[], Any]:
+    """One recorded call as a zero-argument callable, in the cheapest form NumPy accepts for it.
+
+    A ufunc's outputs go as positional arguments (keyword parsing costs more than the call on small
+    arrays), a reduction's defaults are dropped, and numbers are converted to the arrays' dtype once.
+    """
+    outs = kwargs.get("out")
+    if isinstance(fn, np.ufunc) and outs is not None and all(o is not None for o in outs):
+        rest = {k: v for k, v in kwargs.items() if k != "out"}
+        dtype = outs[0].dtype
+        if (len(outs) == 1 and dtype.kind == "f"
+                and all(a.dtype == dtype for a in args if isinstance(a, np.ndarray))):
+            args = tuple(_as_operand(a, dtype) for a in args)
+        if not rest and len(args) == fn.nin and len(outs) == fn.nout:
+            return functools.partial(fn, *args, *outs)
+        rest["out"] = outs
+        return functools.partial(fn, *args, **rest)
+    ufunc = getattr(fn, "__self__", None)
+    if (isinstance(ufunc, np.ufunc) and getattr(fn, "__name__", "") == "reduce" and outs is not None
+            and len(outs) == 1 and len(args) == 1):
+        rest = {k: v for k, v in kwargs.items() if k != "out"}
+        for k, default in _REDUCE_DEFAULTS.items():
+            if k in rest and rest[k] is default:
+                del rest[k]
+        if set(rest) <= {"axis", "keepdims"}:    # reduce(array, axis, dtype, out, keepdims): all positional
+            return functools.partial(fn, args[0], rest.get("axis", 0), None, outs[0], rest.get("keepdims", False))
+        rest["out"] = outs
+        return functools.partial(fn, *args, **rest)
+    return functools.partial(fn, *args, **kwargs)
 
 
 def _full_view_of(a: Any, root: np.ndarray) -> bool:
