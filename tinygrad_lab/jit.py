@@ -708,6 +708,8 @@ def _compile(capture: _Capture) -> None:
     capture.calls = [_bind(fn, args, kwargs) for fn, args, kwargs in capture.program]
 
 
+#: ufuncs whose outputs must be given by keyword (NumPy deprecates a third positional argument to them)
+_OUT_BY_KEYWORD = frozenset({np.maximum, np.minimum, np.fmax, np.fmin})
 _REDUCE_DEFAULTS = {"dtype": None, "keepdims": False, "where": True}
 
 
@@ -731,7 +733,7 @@ def _bind(fn: Callable, args: tuple, kwargs: dict) -> Callable[[], Any]:
         if (len(outs) == 1 and dtype.kind == "f"
                 and all(a.dtype == dtype for a in args if isinstance(a, np.ndarray))):
             args = tuple(_as_operand(a, dtype) for a in args)
-        if not rest and len(args) == fn.nin and len(outs) == fn.nout:
+        if not rest and len(args) == fn.nin and len(outs) == fn.nout and fn not in _OUT_BY_KEYWORD:
             return functools.partial(fn, *args, *outs)
         rest["out"] = outs
         return functools.partial(fn, *args, **rest)
