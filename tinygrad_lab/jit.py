@@ -326,7 +326,7 @@ class _Recorder:
         traced = tuple(b.view(_Traced) for b in bufs)
         return traced if isinstance(result, tuple) else traced[0]
 
-    def _fresh(self, kind: str, name: str, compute: Callable, args: tuple, kwargs: dict, result: Any,
+    def _fresh(self, kind: str, name: str, func: Callable, args: tuple, kwargs: dict, result: Any,
                sources: list[np.ndarray]) -> Any:
         """A result that is a view of an input needs nothing; a new array becomes a buffer refreshed by copy."""
         if isinstance(result, np.ndarray) and result.base is not None:
@@ -339,43 +339,30 @@ class _Recorder:
         signature = (kind, name, self._describe(args), self._describe(kwargs), (buf.shape, buf.dtype.str))
         if kind == "method" and name in ("copy", "astype"):
             self._add(_assign_all, (buf, sources[0]), {}, signature, reads=sources)
-        else:
-            self._add(_refresh, (buf, compute), {}, signature, reads=sources)
+        else:   # the call's arrays stay visible in the entry (not in a closure): the passes can see and rebind them
+            self._add(_refresh, (buf, func, *args), kwargs, signature, reads=_arrays_in(args) + _arrays_in(kwargs))
         return buf.view(_Traced)
 
     def function(self, func: Any, args: tuple, kwargs: dict, result: Any) -> Any:
         if isinstance(result, (tuple, list)) and any(isinstance(r, np.ndarray) for r in result):
             raise JitError(f"tinygrad_lab.jit cannot record numpy.{func.__name__} (it returns several arrays); "
                            "run this step without jit")
-        return self._fresh("function", func.__name__, lambda: func(*args, **kwargs), args, kwargs, result,
-                           _arrays_in(args) + _arrays_in(kwargs))
+        return self._fresh("function", func.__name__, func, args, kwargs, result, _arrays_in(args) + _arrays_in(kwargs))
 
     def method(self, name: str, plain: np.ndarray, args: tuple, kwargs: dict, result: Any) -> Any:
-        method = getattr(np.ndarray, name)
-
-        def compute() -> Any:
-            return method(plain, *args, **kwargs)
-        return self._fresh("method", name, compute, (plain, *args), kwargs, result, [plain])
+        return self._fresh("method", name, getattr(np.ndarray, name), (plain, *args), kwargs, result, [plain])
 
     def setitem(self, plain: np.ndarray, index: Any, value: Any) -> None:
         if not self._is_ours(plain):
             self.writes_external = True
-
-        def assign() -> None:
-            plain[index] = value
-
-        self._add(assign, (), {}, ("setitem", self._describe(plain), self._describe(index), self._describe(value)),
+        self._add(_setitem, (plain, index, value), {},
+                  ("setitem", self._describe(plain), self._describe(index), self._describe(value)),
                   reads=[plain] + _arrays_in(index) + _arrays_in(value))
 
     def guard(self, plain: np.ndarray, value: bool) -> None:
         self.guard_positions.append((len(self.program), self.writes_external))
-        writes = self.writes_external
-
-        def check() -> None:
-            if bool(plain) != value:
-                raise _GuardFailed(writes)
-
-        self._add(check, (), {}, ("guard", self._describe(plain), value), reads=[plain])
+        self._add(_check, (plain, value, self.writes_external), {}, ("guard", self._describe(plain), value),
+                  reads=[plain])
 
     def leaf_grad(self, leaf: Value) -> None:
         if not self.suspended:
@@ -696,8 +683,18 @@ def _assign_all(buf: np.ndarray, src: np.ndarray) -> None:
     buf[...] = src
 
 
-def _refresh(buf: np.ndarray, compute: Callable) -> None:
-    buf[...] = compute()
+def _refresh(buf: np.ndarray, func: Callable, /, *args: Any, **kwargs: Any) -> None:
+    buf[...] = func(*args, **kwargs)
+
+
+def _setitem(buf: np.ndarray, index: Any, value: Any) -> None:
+    buf[index] = value
+
+
+def _check(data: np.ndarray, value: bool, after_writes: bool) -> None:
+    """A recorded Python branch on data: stop the replay if it would go the other way."""
+    if bool(data) != value:
+        raise _GuardFailed(after_writes)
 
 
 def _compile(capture: _Capture) -> None:
