@@ -260,3 +260,64 @@ def test_a_computation_on_parameters_alone_is_not_frozen(data):
             b.backward()
             ref_opt.step()
             assert a.data.item() == b.data.item()
+
+
+def test_arguments_passed_again_are_read_in_place(data):
+    """The same argument arrays at every call (full-batch training): read in place, new contents seen."""
+    x, y = data
+    eager_model, jit_model = make(5), make(5)
+    eager = trainer(eager_model, optim.SGD(eager_model.parameters(), lr=1.0))
+    jitted = jit(trainer(jit_model, optim.SGD(jit_model.parameters(), lr=1.0)))
+    xv, yv = Value(x.copy()), Value(y.copy())
+    for i in range(10):
+        if i in (5, 7):
+            xv.data[...] = x[::-1] * (i / 5)       # new contents, same array: the replay must read them
+        assert eager(Value(xv.data), Value(yv.data)).data.item() == jitted(xv, yv).data.item()
+    assert jitted.replays == 7
+    np.testing.assert_array_equal(xv.data, x[::-1] * 1.4)     # the caller's arrays are never written
+    np.testing.assert_array_equal(yv.data, y)
+    for p, q in zip(eager_model.parameters(), jit_model.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_arguments_that_change_between_calls_are_copied_in(data):
+    """New arrays at some calls, then the same ones again: each call sees its own data."""
+    x, y = data
+    rng = np.random.default_rng(3)
+    eager_model, jit_model = make(6), make(6)
+    eager = trainer(eager_model, optim.SGD(eager_model.parameters(), lr=1.0))
+    jitted = jit(trainer(jit_model, optim.SGD(jit_model.parameters(), lr=1.0)))
+    fixed = Value(x.copy())
+    for i in range(14):
+        xv = fixed if i % 4 < 2 else Value(rng.uniform(size=x.shape))
+        yv = Value(y)
+        assert eager(Value(xv.data), yv).data.item() == jitted(xv, yv).data.item()
+    assert jitted.replays == 11
+
+
+def test_an_argument_the_step_returns_is_not_shared(data):
+    x, _ = data
+    f = jit(lambda a: (a, a * 2.0))
+    xv = Value(x.copy())
+    for _ in range(5):
+        a, b = f(xv)
+        np.testing.assert_array_equal(b.data, x * 2.0)
+    a.data[...] = 0.0                      # changing a returned array changes nothing of the caller's
+    np.testing.assert_array_equal(xv.data, x)
+    np.testing.assert_array_equal(f(xv)[1].data, x * 2.0)
+
+
+def test_replay_of_relu_and_cross_entropy_warns_nothing():
+    """Every replayed call in a form NumPy accepts without deprecation warnings (maximum keeps out=)."""
+    import warnings
+    rng = np.random.default_rng(4)
+    x = Value(rng.standard_normal((6, 3)))
+    labels = rng.integers(0, 2, size=6)
+    tl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+    step = jit(trainer(model, optim.Adam(model.parameters(), lr=0.01), nn.CrossEntropyLoss()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(6):
+            step(x, labels)
+    assert step.replays == 3

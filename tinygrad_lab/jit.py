@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -424,6 +425,13 @@ class _Capture:
         self.reads: list[list[np.ndarray]] = recorder.reads
         self.live_roots: set[int] = set()
         self.calls: list[Callable[[], Any]] = []
+        # arguments read in place: (position, the caller's array) bound into `direct_calls`, the others copied
+        self.copies = [(i, buf) for i, buf in enumerate(arg_buffers) if buf is not None]
+        self.bound: list[tuple[int, np.ndarray]] = []
+        self.direct_calls: list[Callable[[], Any]] = []
+        self.direct_copies: list[tuple[int, np.ndarray]] = self.copies
+        self.fast: tuple | None = None        # (array, shape, dtype) per argument when every one is bound
+        self.last_arrays: tuple = ()
 
 
 def _output_layout(result: Any) -> Any:
@@ -493,6 +501,7 @@ class JitFunction:
         self.captures = 0
         self.replays = 0
         self._state: dict[Any, Any] = {}
+        self._fast: _Capture | None = None     # the capture whose arguments are read in place, for a quick match
 
     def reset(self) -> None:
         """Forget every capture: the next calls run eagerly and capture again.
@@ -502,6 +511,7 @@ class JitFunction:
             0
         """
         self._state.clear()
+        self._fast = None
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         return self if obj is None else functools.partial(self.__call__, obj)
@@ -509,18 +519,29 @@ class JitFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if recorder() is not None:                 # a jitted function inside another capture: just run it
             return self.fn(*args, **kwargs)
+        fast = self._fast
+        if fast is not None and not kwargs and len(args) == len(fast.fast):
+            # the arrays the replay reads in place, passed again: nothing to look up, nothing to copy
+            for x, (a, shape, dtype) in zip(args, fast.fast):
+                if type(x) is Value:
+                    if x.data is not a or x.requires_grad:
+                        break
+                elif x is not a:
+                    break
+                if a.shape != shape or a.dtype is not dtype:
+                    break
+            else:
+                try:
+                    return self._run(fast, fast.direct_calls, (), args)
+                except _GuardFailed as failed:
+                    return self._guard_failed(failed, self._key(args, kwargs), args, kwargs)
         key = self._key(args, kwargs)
         state = self._state.get(key)
         if isinstance(state, _Capture):
             try:
                 return self._replay(state, args, kwargs)
             except _GuardFailed as failed:
-                if failed.args[0]:
-                    raise JitError("tinygrad_lab.jit: a Python branch on data went the other way during a replay, "
-                                   "after the step had already changed parameters in place; the step cannot be "
-                                   "replayed safely: run it without jit") from None
-                self._state[key] = None          # run eagerly now, capture again next time
-                return self._discover(key, args, kwargs)
+                return self._guard_failed(failed, key, args, kwargs)
         if state is None:
             return self._discover(key, args, kwargs)
         if state is _EAGER:
@@ -542,7 +563,34 @@ class JitFunction:
                 return result
             _compile(capture)
             self._state[key] = capture
+            self._bind_arguments(capture, self._arrays(args, kwargs), quick=not kwargs)
         return result
+
+    def _guard_failed(self, failed: _GuardFailed, key: Any, args: tuple, kwargs: dict) -> Any:
+        if failed.args[0]:
+            raise JitError("tinygrad_lab.jit: a Python branch on data went the other way during a replay, "
+                           "after the step had already changed parameters in place; the step cannot be "
+                           "replayed safely: run it without jit") from None
+        self._fast = None
+        self._state[key] = None          # run eagerly now, capture again next time
+        return self._discover(key, args, kwargs)
+
+    @staticmethod
+    def _arrays(args: tuple, kwargs: dict) -> tuple:
+        values = list(args) + [kwargs[k] for k in sorted(kwargs)] if kwargs else args
+        return tuple(x.data if isinstance(x, Value) else x if isinstance(x, np.ndarray) else None for x in values)
+
+    def _bind_arguments(self, capture: _Capture, arrays: tuple, quick: bool) -> None:
+        """Let the replay read the caller's arrays in place (see `_direct_program`).
+
+        ``quick``: the call had positional arguments only; when all of them are read in place, the next
+        calls with the same arrays skip the signature look-up.
+        """
+        _direct_program(capture, arrays)
+        self._fast = None
+        if quick and capture.bound and len(capture.bound) == len(arrays) and not capture.direct_copies:
+            capture.fast = tuple((a, a.shape, a.dtype) for a in arrays)
+            self._fast = capture
 
     # -- the three phases
     def _discover(self, key: Any, args: tuple, kwargs: dict) -> Any:
@@ -636,18 +684,35 @@ class JitFunction:
                            "return Values or arrays instead (e.g. the loss Value, not float(loss))")
 
     def _replay(self, capture: _Capture, args: tuple, kwargs: dict) -> Any:
+        values = list(args) + [kwargs[k] for k in sorted(kwargs)] if kwargs else args
+        calls, copies = capture.direct_calls, capture.direct_copies
+        for i, a in capture.bound:
+            x = values[i]
+            if (x.data if isinstance(x, Value) else x) is not a:
+                calls, copies = capture.calls, capture.copies
+                arrays = self._arrays(args, kwargs)
+                last = capture.last_arrays
+                if len(last) == len(arrays) and all(map(operator.is_, arrays, last)):
+                    # the same arrays twice in a row: read them in place from now on
+                    self._bind_arguments(capture, arrays, quick=not kwargs)
+                    calls, copies = capture.direct_calls, capture.direct_copies
+                capture.last_arrays = arrays
+                break
+        return self._run(capture, calls, copies, values)
+
+    def _run(self, capture: _Capture, calls: list[Callable[[], Any]], copies: Iterable[tuple[int, np.ndarray]],
+             values: tuple | list) -> Any:
         for p, data in capture.params:
             if p.data is not data:               # replaced, not updated in place: capture again
                 raise _GuardFailed(False)
-        values = list(args) + [kwargs[k] for k in sorted(kwargs)] if kwargs else args
-        for buf, x in zip(capture.arg_buffers, values, strict=True):
-            if buf is not None:
-                buf[...] = x.data if isinstance(x, Value) else x
+        for i, buf in copies:
+            x = values[i]
+            buf[...] = x.data if isinstance(x, Value) else x
         for p, g in capture.grads:
             p.grad = g
         token = ignore_overflow()      # as the eager step's sigmoid does (warnings are capture-time side effects)
         try:
-            for call in capture.calls:
+            for call in calls:
                 call()
         finally:
             restore_errors(token)
@@ -746,6 +811,91 @@ def _bind(fn: Callable, args: tuple, kwargs: dict) -> Callable[[], Any]:
         rest["out"] = outs
         return functools.partial(fn, *args, **rest)
     return functools.partial(fn, *args, **kwargs)
+
+
+def _ufunc_of(fn: Any) -> np.ufunc | None:
+    """The ufunc of a recorded call (a ufunc, or one of its methods such as ``np.add.reduce``), else None."""
+    if isinstance(fn, np.ufunc):
+        return fn
+    owner = getattr(fn, "__self__", None)
+    return owner if isinstance(owner, np.ufunc) else None
+
+
+def _written_roots(program: list[tuple[Callable, tuple, dict]]) -> set[int]:
+    """id() of every buffer some recorded call writes (any array a call of unknown kind gets counts)."""
+    written: set[int] = set()
+    for fn, args, kwargs in program:
+        if _ufunc_of(fn) is not None:
+            written.update(id(_root(o)) for o in kwargs.get("out") or () if isinstance(o, np.ndarray))
+            if getattr(fn, "__name__", "") == "at":
+                written.add(id(_root(args[0])))
+        elif fn in (_assign_all, _refresh, _setitem):
+            written.add(id(_root(args[0])))
+        elif fn is not _check:
+            written.update(id(_root(a)) for a in _arrays_in(args) + _arrays_in(kwargs))
+    return written
+
+
+class _NotRebased(Exception):
+    """A view of an argument buffer that cannot be made on the caller's array the same way."""
+
+
+def _rebase(x: Any, mapping: dict[int, tuple[np.ndarray, np.ndarray]]) -> Any:
+    """``x`` with every view of a buffer in ``mapping`` (id(buffer) -> (buffer, array)) made on the array."""
+    if isinstance(x, np.ndarray):
+        hit = mapping.get(id(_root(x)))
+        if hit is None:
+            return x
+        buf, array = hit
+        if x is buf:
+            return array
+        offset = x.__array_interface__["data"][0] - buf.__array_interface__["data"][0]
+        if x.dtype != buf.dtype or offset % buf.itemsize:
+            raise _NotRebased
+        flat = array.ravel(order="K")[offset // buf.itemsize:]      # the array in memory order, from the offset
+        return np.lib.stride_tricks.as_strided(flat, x.shape, x.strides, writeable=False)
+    if isinstance(x, tuple):
+        return tuple(_rebase(v, mapping) for v in x)
+    if isinstance(x, list):
+        return [_rebase(v, mapping) for v in x]
+    if isinstance(x, dict):
+        return {k: _rebase(v, mapping) for k, v in x.items()}
+    return x
+
+
+def _direct_program(capture: _Capture, arrays: tuple) -> None:
+    """Bind the caller's argument arrays into a second list of calls, which then reads them in place.
+
+    An argument qualifies when the step never writes its buffer nor returns it, the caller's array
+    has the buffer's exact layout, and it shares no memory with a buffer, parameter or optimizer state
+    the replay writes. The others are still copied in. The eager step reads the caller's arrays too.
+    """
+    capture.bound, capture.direct_calls, capture.direct_copies = [], capture.calls, capture.copies
+    capture.last_arrays = arrays
+    written = _written_roots(capture.program)
+    guarded = [b for b in capture.recorder.buffers if id(b) not in capture.recorder.args]
+    guarded += [p.data for p, _ in capture.params]
+    for opt in capture.recorder.optimizers:
+        for state in getattr(opt, "state", {}).values():
+            guarded += [a for a in state.values() if isinstance(a, np.ndarray)] if isinstance(state, dict) else []
+    mapping: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for i, buf in capture.copies:
+        a = arrays[i] if i < len(arrays) else None
+        if (type(a) is not np.ndarray or a.shape != buf.shape or a.dtype != buf.dtype or a.strides != buf.strides
+                or not (a.flags.c_contiguous or a.flags.f_contiguous)
+                or id(buf) in written or id(buf) in capture.live_roots
+                or any(np.may_share_memory(a, g) for g in guarded)):
+            continue
+        mapping[id(buf)] = (buf, a)
+    if not mapping:
+        return
+    try:
+        program = [(fn, _rebase(args, mapping), _rebase(kwargs, mapping)) for fn, args, kwargs in capture.program]
+    except _NotRebased:
+        return
+    capture.direct_calls = [_bind(fn, args, kwargs) for fn, args, kwargs in program]
+    capture.bound = [(i, mapping[id(buf)][1]) for i, buf in capture.copies if id(buf) in mapping]
+    capture.direct_copies = [(i, buf) for i, buf in capture.copies if id(buf) not in mapping]
 
 
 def _full_view_of(a: Any, root: np.ndarray) -> bool:
