@@ -321,3 +321,22 @@ def test_replay_of_relu_and_cross_entropy_warns_nothing():
         for _ in range(6):
             step(x, labels)
     assert step.replays == 3
+
+
+def test_repeated_calls_are_shared_only_while_their_inputs_are_unchanged():
+    """`t + 1` twice reads one result, unless `t` was written in between (then it is computed again)."""
+    def f(a):
+        t = a * 3.0
+        u = (t + 1.0) * (t + 1.0)
+        t[0] = -7.0                                  # t changes: the next `t + 1` must see it
+        v = (t + 1.0) * 2.0
+        return u, v
+
+    step = jit(f)
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        a = rng.uniform(size=3)
+        u, v = step(a)
+        expected_u, expected_v = f(a.copy())
+        assert u.tolist() == expected_u.tolist() and v.tolist() == expected_v.tolist()
+    assert step.replays == 3

@@ -766,6 +766,7 @@ def _compile(capture: _Capture) -> None:
     """Dead-code elimination, copy elimination, then one zero-argument callable per NumPy call."""
     _eliminate_dead_code(capture)
     _eliminate_copies(capture)
+    _eliminate_common_calls(capture)
     _reuse_buffers(capture)
     capture.calls = [_bind(fn, args, kwargs) for fn, args, kwargs in capture.program]
 
@@ -821,46 +822,120 @@ def _ufunc_of(fn: Any) -> np.ufunc | None:
     return owner if isinstance(owner, np.ufunc) else None
 
 
+def _writes_of(fn: Any, args: tuple, kwargs: dict) -> list[np.ndarray] | None:
+    """The arrays a recorded call writes; None for a call of unknown effect (an optimizer's step)."""
+    if _ufunc_of(fn) is not None:
+        written = [o for o in kwargs.get("out") or () if isinstance(o, np.ndarray)]
+        return written + [args[0]] if getattr(fn, "__name__", "") == "at" else written
+    if fn in (_assign_all, _refresh, _setitem):
+        return [args[0]]
+    if fn is _check:
+        return []
+    return None
+
+
 def _written_roots(program: list[tuple[Callable, tuple, dict]]) -> set[int]:
-    """id() of every buffer some recorded call writes (any array a call of unknown kind gets counts)."""
+    """id() of every buffer some recorded call writes (any array a call of unknown effect gets counts)."""
     written: set[int] = set()
     for fn, args, kwargs in program:
-        if _ufunc_of(fn) is not None:
-            written.update(id(_root(o)) for o in kwargs.get("out") or () if isinstance(o, np.ndarray))
-            if getattr(fn, "__name__", "") == "at":
-                written.add(id(_root(args[0])))
-        elif fn in (_assign_all, _refresh, _setitem):
-            written.add(id(_root(args[0])))
-        elif fn is not _check:
-            written.update(id(_root(a)) for a in _arrays_in(args) + _arrays_in(kwargs))
+        arrays = _writes_of(fn, args, kwargs)
+        written.update(id(_root(a)) for a in (_arrays_in(args) + _arrays_in(kwargs) if arrays is None else arrays))
     return written
 
 
 class _NotRebased(Exception):
-    """A view of an argument buffer that cannot be made on the caller's array the same way."""
+    """A view of a buffer that cannot be made on another array the same way."""
 
 
-def _rebase(x: Any, mapping: dict[int, tuple[np.ndarray, np.ndarray]]) -> Any:
-    """``x`` with every view of a buffer in ``mapping`` (id(buffer) -> (buffer, array)) made on the array."""
+def _rebase(x: Any, mapping: dict[int, tuple[np.ndarray, np.ndarray]], readonly: bool = False) -> Any:
+    """``x`` with every view of a buffer in ``mapping`` (id(buffer) -> (buffer, array of the same layout))
+    made the same way on the array (``readonly``: views that cannot write)."""
     if isinstance(x, np.ndarray):
         hit = mapping.get(id(_root(x)))
         if hit is None:
             return x
         buf, array = hit
-        if x is buf:
+        if x is buf and not readonly:
             return array
         offset = x.__array_interface__["data"][0] - buf.__array_interface__["data"][0]
-        if x.dtype != buf.dtype or offset % buf.itemsize:
+        if x.dtype != buf.dtype or offset < 0 or any(st < 0 for st in buf.strides):
             raise _NotRebased
-        flat = array.ravel(order="K")[offset // buf.itemsize:]      # the array in memory order, from the offset
-        return np.lib.stride_tricks.as_strided(flat, x.shape, x.strides, writeable=False)
+        view = np.ndarray(x.shape, x.dtype, buffer=array.ravel(order="K"), offset=offset, strides=x.strides)
+        if readonly:
+            view.flags.writeable = False
+        return view
     if isinstance(x, tuple):
-        return tuple(_rebase(v, mapping) for v in x)
+        return tuple(_rebase(v, mapping, readonly) for v in x)
     if isinstance(x, list):
-        return [_rebase(v, mapping) for v in x]
+        return [_rebase(v, mapping, readonly) for v in x]
     if isinstance(x, dict):
-        return {k: _rebase(v, mapping) for k, v in x.items()}
+        return {k: _rebase(v, mapping, readonly) for k, v in x.items()}
     return x
+
+
+def _call_key(x: Any, version: dict[int, int]) -> Any:
+    """What a call's operand is, for finding repeated calls: an array by its memory, layout and how many
+    writes its buffer has had so far; a number by its type and exact digits (0.0 and -0.0 differ)."""
+    if isinstance(x, np.ndarray):
+        root = _root(x)
+        return ("a", id(root), x.__array_interface__["data"][0], x.shape, x.strides, x.dtype.str,
+                version.get(id(root), 0))
+    if isinstance(x, (tuple, list)):
+        return (type(x).__name__, tuple(_call_key(v, version) for v in x))
+    if isinstance(x, dict):
+        return ("dict", tuple((k, _call_key(v, version)) for k, v in sorted(x.items())))
+    if x is None or isinstance(x, (bool, int, float, complex, str, np.generic, np.dtype)):
+        return (type(x).__name__, repr(x))
+    return ("obj", id(x))
+
+
+def _eliminate_common_calls(capture: _Capture) -> None:
+    """A ufunc call repeating an earlier one on unchanged inputs: later calls read the earlier result.
+
+    E.g. MSE's ``output - target``, computed by its forward and again by its backward; the softmax
+    cross-entropy's backward recomputes from the logits. Both results must be buffers written once.
+    """
+    program, reads = capture.program, capture.reads
+    ours, live = capture.recorder.buffers_by_id, capture.live_roots
+    write_count: dict[int, int] = {}
+    for fn, args, kwargs in program:
+        for a in _writes_of(fn, args, kwargs) or ():
+            write_count[id(_root(a))] = write_count.get(id(_root(a)), 0) + 1
+    version: dict[int, int] = {}
+    seen: dict[Any, np.ndarray] = {}
+    mapping: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    keep = [True] * len(program)
+    for i, (fn, args, kwargs) in enumerate(program):
+        if mapping:
+            args, kwargs = _rebase(args, mapping), _rebase(kwargs, mapping)
+            program[i] = (fn, args, kwargs)
+            reads[i] = _rebase(reads[i], mapping)
+        writes = _writes_of(fn, args, kwargs)
+        if writes is None:                      # an optimizer's step: anything may have changed
+            seen.clear()
+            continue
+        outs = kwargs.get("out")
+        key = None
+        if (_ufunc_of(fn) is not None and getattr(fn, "__name__", "") != "at" and outs is not None
+                and len(outs) == 1 and isinstance(outs[0], np.ndarray)):
+            out = outs[0]
+            if id(out) in ours and write_count.get(id(out)) == 1 and id(out) not in live:
+                rest = {k: v for k, v in kwargs.items() if k != "out"}
+                key = (fn, _call_key(args, version), _call_key(rest, version), out.shape, out.strides,
+                       out.dtype.str)
+        for a in writes:
+            version[id(_root(a))] = version.get(id(_root(a)), 0) + 1
+        if key is None:
+            continue
+        earlier = seen.get(key)
+        if earlier is None:
+            seen[key] = outs[0]
+        else:
+            mapping[id(outs[0])] = (outs[0], earlier)
+            keep[i] = False
+    if not all(keep):
+        capture.program = [e for e, k in zip(program, keep, strict=True) if k]
+        capture.reads = [r for r, k in zip(reads, keep, strict=True) if k]
 
 
 def _direct_program(capture: _Capture, arrays: tuple) -> None:
@@ -890,7 +965,8 @@ def _direct_program(capture: _Capture, arrays: tuple) -> None:
     if not mapping:
         return
     try:
-        program = [(fn, _rebase(args, mapping), _rebase(kwargs, mapping)) for fn, args, kwargs in capture.program]
+        program = [(fn, _rebase(args, mapping, readonly=True), _rebase(kwargs, mapping, readonly=True))
+                   for fn, args, kwargs in capture.program]
     except _NotRebased:
         return
     capture.direct_calls = [_bind(fn, args, kwargs) for fn, args, kwargs in program]
