@@ -61,6 +61,7 @@ import numpy as np
 
 from .autograd import Value
 from .autograd.function import constant as _const
+from .autograd.function import make_node as _make_node
 from .utils.capture import TRACED_TYPES, recorder, set_recorder
 from .utils.fperrors import ignore_overflow, restore_errors
 from .utils.frames import user_location
@@ -422,6 +423,7 @@ class _Capture:
         self.params = params
         self.grads = grads
         self.outputs = outputs
+        self.rebuild = _rebuilder(outputs)
         self.reads: list[list[np.ndarray]] = recorder.reads
         self.live_roots: set[int] = set()
         self.calls: list[Callable[[], Any]] = []
@@ -448,6 +450,14 @@ def _output_layout(result: Any) -> Any:
     if isinstance(result, dict):
         return ("dict", {k: _output_layout(v) for k, v in result.items()})
     return ("const", result)
+
+
+def _rebuilder(layout: Any) -> Callable[[], Any]:
+    """`_rebuild` of ``layout`` as a callable, quicker for the usual result, one Value."""
+    if layout[0] == "value":
+        buf = layout[1]
+        return lambda: _make_node(None, buf.copy())
+    return functools.partial(_rebuild, layout)
 
 
 def _rebuild(layout: Any) -> Any:
@@ -717,7 +727,7 @@ class JitFunction:
         finally:
             restore_errors(token)
         self.replays += 1
-        return _rebuild(capture.outputs)
+        return capture.rebuild()
 
     def _key(self, args: tuple, kwargs: dict) -> Any:
         if not kwargs:                                   # the common case: Values only
