@@ -3,9 +3,10 @@
 A function decorated with :func:`jit` runs eagerly on its first call. The next two calls run it
 eagerly too, but record every NumPy call it makes (forward, loss, backward: each ufunc, reduction,
 copy and indexing, with the arrays it read and wrote) and check that both recordings are the same
-program. From then on a call with arguments of the same shapes and dtypes copies the arguments'
-data into the recorded input buffers and replays the flat list of NumPy calls into the recorded
-(preallocated) buffers: no Values, no graph, no Python logic of the model. An optimizer's
+program. From then on a call with arguments of the same shapes and dtypes replays the flat list of
+NumPy calls into the recorded (preallocated) buffers: no Values, no graph, no Python logic of the
+model. Argument arrays passed again (full-batch training) are read in place, new ones (mini-batches)
+are copied into the recorded input buffers. An optimizer's
 ``step()`` is recorded as one call and made for real at each replay (so learning-rate schedules and
 Adam's step counter work); parameters and optimizer state are updated in place, so eager code sees
 them. The results are those of the eager function, bit for bit.
@@ -28,7 +29,8 @@ as with ``jax.jit``; return Values (copies of the results are returned at every 
 
 This file is one pipeline read top to bottom: the traced array type and the recorder, the capture of
 two recordings, `JitFunction` (signatures, guards, replay), then the passes run once on a recording
-(buffer reuse, copy and dead-call elimination).
+(dead-call, copy and repeated-call elimination, buffer reuse, binding each call in its cheapest form,
+binding the caller's arrays).
 
 Example:
     >>> from tinygrad_lab import Value, nn, optim
