@@ -340,3 +340,42 @@ def test_repeated_calls_are_shared_only_while_their_inputs_are_unchanged():
         expected_u, expected_v = f(a.copy())
         assert u.tolist() == expected_u.tolist() and v.tolist() == expected_v.tolist()
     assert step.replays == 3
+
+
+def test_labels_read_in_place_by_the_indexing_of_cross_entropy():
+    """Integer labels passed again are read in place by the recorded indexing: new contents are seen."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((8, 4))
+    labels = rng.integers(0, 3, size=8)
+    models = []
+    for _ in range(2):
+        tl.manual_seed(3)
+        models.append(nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3)))
+    eager = trainer(models[0], optim.SGD(models[0].parameters(), lr=0.5), nn.CrossEntropyLoss())
+    jitted = jit(trainer(models[1], optim.SGD(models[1].parameters(), lr=0.5), nn.CrossEntropyLoss()))
+    xv = Value(x)
+    for i in range(9):
+        if i == 6:
+            labels[:] = (labels + 1) % 3                    # the same array, new labels
+        assert eager(Value(x), labels.copy()).data.item() == jitted(xv, labels).data.item()
+    assert jitted.replays == 6
+
+
+def test_an_argument_sharing_memory_with_a_parameter_is_copied_in(data):
+    """A parameter's own array passed as data: never bound in place (the step updates it), results as eager."""
+    x, _ = data
+    results = []
+    for use_jit in (False, True):
+        tl.manual_seed(7)
+        layer = nn.Linear(2, 2)
+        opt = optim.SGD(layer.parameters(), lr=0.1)
+
+        def step(a, layer=layer, opt=opt):
+            opt.zero_grad()
+            loss = (layer(a) * layer(a)).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        step = jit(step) if use_jit else step
+        results.append([step(layer.weight.data).data.item() for _ in range(7)])
+    assert results[0] == results[1]
