@@ -379,3 +379,28 @@ def test_an_argument_sharing_memory_with_a_parameter_is_copied_in(data):
         step = jit(step) if use_jit else step
         results.append([step(layer.weight.data).data.item() for _ in range(7)])
     assert results[0] == results[1]
+
+
+def test_a_branch_flipped_by_new_contents_of_the_same_array(data):
+    """The guard of a branch on data also holds when the argument is read in place (its contents change)."""
+    x, y = data
+
+    def build():
+        model = make(8)
+        opt = optim.SGD(model.parameters(), lr=2.0)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.MSELoss()(model(x), y)
+            if x.sum() > 10.0:
+                loss = loss * 2.0
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+    eager, jitted = build(), jit(build())
+    xv, yv = Value(x.copy()), Value(y)
+    for scale in [1.0] * 5 + [0.5] * 5 + [1.0] * 5:
+        xv.data[...] = x * scale
+        assert eager(Value(x * scale), Value(y)).data.item() == jitted(xv, yv).data.item()
+    assert jitted.captures == 6 and jitted.replays == 2 + 2 + 2
