@@ -775,7 +775,7 @@ def _check(data: np.ndarray, value: bool, after_writes: bool) -> None:
 
 
 def _compile(capture: _Capture) -> None:
-    """Dead-code elimination, copy elimination, then one zero-argument callable per NumPy call."""
+    """The passes (dead calls, copies, repeated calls, buffer reuse), then one zero-argument callable per call."""
     _eliminate_dead_code(capture)
     _eliminate_copies(capture)
     _eliminate_common_calls(capture)
@@ -907,7 +907,14 @@ def _eliminate_common_calls(capture: _Capture) -> None:
     E.g. MSE's ``output - target``, computed by its forward and again by its backward; the softmax
     cross-entropy's backward recomputes from the logits. Both results must be buffers written once.
     """
-    program, reads = capture.program, capture.reads
+    try:
+        program, reads = _common_calls_dropped(capture, list(capture.program), list(capture.reads))
+    except _NotRebased:          # a view of a repeated result that cannot be made on the earlier one: keep both
+        return
+    capture.program, capture.reads = program, reads
+
+
+def _common_calls_dropped(capture: _Capture, program: list, reads: list) -> tuple[list, list]:
     ours, live = capture.recorder.buffers_by_id, capture.live_roots
     write_count: dict[int, int] = {}
     for fn, args, kwargs in program:
@@ -945,9 +952,8 @@ def _eliminate_common_calls(capture: _Capture) -> None:
         else:
             mapping[id(outs[0])] = (outs[0], earlier)
             keep[i] = False
-    if not all(keep):
-        capture.program = [e for e, k in zip(program, keep, strict=True) if k]
-        capture.reads = [r for r, k in zip(reads, keep, strict=True) if k]
+    return ([e for e, k in zip(program, keep, strict=True) if k],
+            [r for r, k in zip(reads, keep, strict=True) if k])
 
 
 def _direct_program(capture: _Capture, arrays: tuple) -> None:
