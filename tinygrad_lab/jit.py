@@ -434,7 +434,7 @@ class _Capture:
         self.bound: list[tuple[int, np.ndarray]] = []
         self.direct_calls: list[Callable[[], Any]] = []
         self.direct_copies: list[tuple[int, np.ndarray]] = self.copies
-        self.fast: tuple | None = None        # (array, shape, dtype) per argument when every one is bound
+        self.fast: tuple = ()                 # (array, shape, dtype) per argument when every one is bound
         self.last_arrays: tuple = ()
 
 
