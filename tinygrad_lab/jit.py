@@ -3,9 +3,10 @@
 A function decorated with :func:`jit` runs eagerly on its first call. The next two calls run it
 eagerly too, but record every NumPy call it makes (forward, loss, backward: each ufunc, reduction,
 copy and indexing, with the arrays it read and wrote) and check that both recordings are the same
-program. From then on a call with arguments of the same shapes and dtypes copies the arguments'
-data into the recorded input buffers and replays the flat list of NumPy calls into the recorded
-(preallocated) buffers: no Values, no graph, no Python logic of the model. An optimizer's
+program. From then on a call with arguments of the same shapes and dtypes replays the flat list of
+NumPy calls into the recorded (preallocated) buffers: no Values, no graph, no Python logic of the
+model. Argument arrays passed again (full-batch training) are read in place, new ones (mini-batches)
+are copied into the recorded input buffers. An optimizer's
 ``step()`` is recorded as one call and made for real at each replay (so learning-rate schedules and
 Adam's step counter work); parameters and optimizer state are updated in place, so eager code sees
 them. The results are those of the eager function, bit for bit.
@@ -28,7 +29,8 @@ as with ``jax.jit``; return Values (copies of the results are returned at every 
 
 This file is one pipeline read top to bottom: the traced array type and the recorder, the capture of
 two recordings, `JitFunction` (signatures, guards, replay), then the passes run once on a recording
-(buffer reuse, copy and dead-call elimination).
+(dead-call, copy and repeated-call elimination, buffer reuse, binding each call in its cheapest form,
+binding the caller's arrays).
 
 Example:
     >>> from tinygrad_lab import Value, nn, optim
@@ -52,6 +54,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -60,6 +63,7 @@ import numpy as np
 
 from .autograd import Value
 from .autograd.function import constant as _const
+from .autograd.function import make_node as _make_node
 from .utils.capture import TRACED_TYPES, recorder, set_recorder
 from .utils.fperrors import ignore_overflow, restore_errors
 from .utils.frames import user_location
@@ -326,7 +330,7 @@ class _Recorder:
         traced = tuple(b.view(_Traced) for b in bufs)
         return traced if isinstance(result, tuple) else traced[0]
 
-    def _fresh(self, kind: str, name: str, compute: Callable, args: tuple, kwargs: dict, result: Any,
+    def _fresh(self, kind: str, name: str, func: Callable, args: tuple, kwargs: dict, result: Any,
                sources: list[np.ndarray]) -> Any:
         """A result that is a view of an input needs nothing; a new array becomes a buffer refreshed by copy."""
         if isinstance(result, np.ndarray) and result.base is not None:
@@ -339,43 +343,30 @@ class _Recorder:
         signature = (kind, name, self._describe(args), self._describe(kwargs), (buf.shape, buf.dtype.str))
         if kind == "method" and name in ("copy", "astype"):
             self._add(_assign_all, (buf, sources[0]), {}, signature, reads=sources)
-        else:
-            self._add(_refresh, (buf, compute), {}, signature, reads=sources)
+        else:   # the call's arrays stay visible in the entry (not in a closure): the passes can see and rebind them
+            self._add(_refresh, (buf, func, *args), kwargs, signature, reads=_arrays_in(args) + _arrays_in(kwargs))
         return buf.view(_Traced)
 
     def function(self, func: Any, args: tuple, kwargs: dict, result: Any) -> Any:
         if isinstance(result, (tuple, list)) and any(isinstance(r, np.ndarray) for r in result):
             raise JitError(f"tinygrad_lab.jit cannot record numpy.{func.__name__} (it returns several arrays); "
                            "run this step without jit")
-        return self._fresh("function", func.__name__, lambda: func(*args, **kwargs), args, kwargs, result,
-                           _arrays_in(args) + _arrays_in(kwargs))
+        return self._fresh("function", func.__name__, func, args, kwargs, result, _arrays_in(args) + _arrays_in(kwargs))
 
     def method(self, name: str, plain: np.ndarray, args: tuple, kwargs: dict, result: Any) -> Any:
-        method = getattr(np.ndarray, name)
-
-        def compute() -> Any:
-            return method(plain, *args, **kwargs)
-        return self._fresh("method", name, compute, (plain, *args), kwargs, result, [plain])
+        return self._fresh("method", name, getattr(np.ndarray, name), (plain, *args), kwargs, result, [plain])
 
     def setitem(self, plain: np.ndarray, index: Any, value: Any) -> None:
         if not self._is_ours(plain):
             self.writes_external = True
-
-        def assign() -> None:
-            plain[index] = value
-
-        self._add(assign, (), {}, ("setitem", self._describe(plain), self._describe(index), self._describe(value)),
+        self._add(_setitem, (plain, index, value), {},
+                  ("setitem", self._describe(plain), self._describe(index), self._describe(value)),
                   reads=[plain] + _arrays_in(index) + _arrays_in(value))
 
     def guard(self, plain: np.ndarray, value: bool) -> None:
         self.guard_positions.append((len(self.program), self.writes_external))
-        writes = self.writes_external
-
-        def check() -> None:
-            if bool(plain) != value:
-                raise _GuardFailed(writes)
-
-        self._add(check, (), {}, ("guard", self._describe(plain), value), reads=[plain])
+        self._add(_check, (plain, value, self.writes_external), {}, ("guard", self._describe(plain), value),
+                  reads=[plain])
 
     def leaf_grad(self, leaf: Value) -> None:
         if not self.suspended:
@@ -434,9 +425,17 @@ class _Capture:
         self.params = params
         self.grads = grads
         self.outputs = outputs
+        self.rebuild = _rebuilder(outputs)
         self.reads: list[list[np.ndarray]] = recorder.reads
         self.live_roots: set[int] = set()
         self.calls: list[Callable[[], Any]] = []
+        # arguments read in place: (position, the caller's array) bound into `direct_calls`, the others copied
+        self.copies = [(i, buf) for i, buf in enumerate(arg_buffers) if buf is not None]
+        self.bound: list[tuple[int, np.ndarray]] = []
+        self.direct_calls: list[Callable[[], Any]] = []
+        self.direct_copies: list[tuple[int, np.ndarray]] = self.copies
+        self.fast: tuple = ()                 # (array, shape, dtype) per argument when every one is bound
+        self.last_arrays: tuple = ()
 
 
 def _output_layout(result: Any) -> Any:
@@ -453,6 +452,14 @@ def _output_layout(result: Any) -> Any:
     if isinstance(result, dict):
         return ("dict", {k: _output_layout(v) for k, v in result.items()})
     return ("const", result)
+
+
+def _rebuilder(layout: Any) -> Callable[[], Any]:
+    """`_rebuild` of ``layout`` as a callable, quicker for the usual result, one Value."""
+    if layout[0] == "value":
+        buf = layout[1]
+        return lambda: _make_node(None, buf.copy())
+    return functools.partial(_rebuild, layout)
 
 
 def _rebuild(layout: Any) -> Any:
@@ -506,6 +513,7 @@ class JitFunction:
         self.captures = 0
         self.replays = 0
         self._state: dict[Any, Any] = {}
+        self._fast: _Capture | None = None     # the capture whose arguments are read in place, for a quick match
 
     def reset(self) -> None:
         """Forget every capture: the next calls run eagerly and capture again.
@@ -515,6 +523,7 @@ class JitFunction:
             0
         """
         self._state.clear()
+        self._fast = None
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         return self if obj is None else functools.partial(self.__call__, obj)
@@ -522,18 +531,29 @@ class JitFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if recorder() is not None:                 # a jitted function inside another capture: just run it
             return self.fn(*args, **kwargs)
+        fast = self._fast
+        if fast is not None and not kwargs and len(args) == len(fast.fast):
+            # the arrays the replay reads in place, passed again: nothing to look up, nothing to copy
+            for x, (a, shape, dtype) in zip(args, fast.fast):
+                if type(x) is Value:
+                    if x.data is not a or x.requires_grad:
+                        break
+                elif x is not a:
+                    break
+                if a.shape != shape or a.dtype is not dtype:
+                    break
+            else:
+                try:
+                    return self._run(fast, fast.direct_calls, (), args)
+                except _GuardFailed as failed:
+                    return self._guard_failed(failed, self._key(args, kwargs), args, kwargs)
         key = self._key(args, kwargs)
         state = self._state.get(key)
         if isinstance(state, _Capture):
             try:
                 return self._replay(state, args, kwargs)
             except _GuardFailed as failed:
-                if failed.args[0]:
-                    raise JitError("tinygrad_lab.jit: a Python branch on data went the other way during a replay, "
-                                   "after the step had already changed parameters in place; the step cannot be "
-                                   "replayed safely: run it without jit") from None
-                self._state[key] = None          # run eagerly now, capture again next time
-                return self._discover(key, args, kwargs)
+                return self._guard_failed(failed, key, args, kwargs)
         if state is None:
             return self._discover(key, args, kwargs)
         if state is _EAGER:
@@ -555,7 +575,34 @@ class JitFunction:
                 return result
             _compile(capture)
             self._state[key] = capture
+            self._bind_arguments(capture, self._arrays(args, kwargs), quick=not kwargs)
         return result
+
+    def _guard_failed(self, failed: _GuardFailed, key: Any, args: tuple, kwargs: dict) -> Any:
+        if failed.args[0]:
+            raise JitError("tinygrad_lab.jit: a Python branch on data went the other way during a replay, "
+                           "after the step had already changed parameters in place; the step cannot be "
+                           "replayed safely: run it without jit") from None
+        self._fast = None
+        self._state[key] = None          # run eagerly now, capture again next time
+        return self._discover(key, args, kwargs)
+
+    @staticmethod
+    def _arrays(args: tuple, kwargs: dict) -> tuple:
+        values = list(args) + [kwargs[k] for k in sorted(kwargs)] if kwargs else args
+        return tuple(x.data if isinstance(x, Value) else x if isinstance(x, np.ndarray) else None for x in values)
+
+    def _bind_arguments(self, capture: _Capture, arrays: tuple, quick: bool) -> None:
+        """Let the replay read the caller's arrays in place (see `_direct_program`).
+
+        ``quick``: the call had positional arguments only; when all of them are read in place, the next
+        calls with the same arrays skip the signature look-up.
+        """
+        _direct_program(capture, arrays)
+        self._fast = None
+        if quick and capture.bound and len(capture.bound) == len(arrays) and not capture.direct_copies:
+            capture.fast = tuple((a, a.shape, a.dtype) for a in arrays)
+            self._fast = capture
 
     # -- the three phases
     def _discover(self, key: Any, args: tuple, kwargs: dict) -> Any:
@@ -649,23 +696,40 @@ class JitFunction:
                            "return Values or arrays instead (e.g. the loss Value, not float(loss))")
 
     def _replay(self, capture: _Capture, args: tuple, kwargs: dict) -> Any:
+        values = list(args) + [kwargs[k] for k in sorted(kwargs)] if kwargs else args
+        calls, copies = capture.direct_calls, capture.direct_copies
+        for i, a in capture.bound:
+            x = values[i]
+            if (x.data if isinstance(x, Value) else x) is not a:
+                calls, copies = capture.calls, capture.copies
+                arrays = self._arrays(args, kwargs)
+                last = capture.last_arrays
+                if len(last) == len(arrays) and all(map(operator.is_, arrays, last)):
+                    # the same arrays twice in a row: read them in place from now on
+                    self._bind_arguments(capture, arrays, quick=not kwargs)
+                    calls, copies = capture.direct_calls, capture.direct_copies
+                capture.last_arrays = arrays
+                break
+        return self._run(capture, calls, copies, values)
+
+    def _run(self, capture: _Capture, calls: list[Callable[[], Any]], copies: Iterable[tuple[int, np.ndarray]],
+             values: tuple | list) -> Any:
         for p, data in capture.params:
             if p.data is not data:               # replaced, not updated in place: capture again
                 raise _GuardFailed(False)
-        values = list(args) + [kwargs[k] for k in sorted(kwargs)] if kwargs else args
-        for buf, x in zip(capture.arg_buffers, values, strict=True):
-            if buf is not None:
-                buf[...] = x.data if isinstance(x, Value) else x
+        for i, buf in copies:
+            x = values[i]
+            buf[...] = x.data if isinstance(x, Value) else x
         for p, g in capture.grads:
             p.grad = g
         token = ignore_overflow()      # as the eager step's sigmoid does (warnings are capture-time side effects)
         try:
-            for call in capture.calls:
+            for call in calls:
                 call()
         finally:
             restore_errors(token)
         self.replays += 1
-        return _rebuild(capture.outputs)
+        return capture.rebuild()
 
     def _key(self, args: tuple, kwargs: dict) -> Any:
         if not kwargs:                                   # the common case: Values only
@@ -696,31 +760,236 @@ def _assign_all(buf: np.ndarray, src: np.ndarray) -> None:
     buf[...] = src
 
 
-def _refresh(buf: np.ndarray, compute: Callable) -> None:
-    buf[...] = compute()
+def _refresh(buf: np.ndarray, func: Callable, /, *args: Any, **kwargs: Any) -> None:
+    buf[...] = func(*args, **kwargs)
+
+
+def _setitem(buf: np.ndarray, index: Any, value: Any) -> None:
+    buf[index] = value
+
+
+def _check(data: np.ndarray, value: bool, after_writes: bool) -> None:
+    """A recorded Python branch on data: stop the replay if it would go the other way."""
+    if bool(data) != value:
+        raise _GuardFailed(after_writes)
 
 
 def _compile(capture: _Capture) -> None:
-    """Dead-code elimination, copy elimination, then one zero-argument callable per NumPy call."""
+    """The passes (dead calls, copies, repeated calls, buffer reuse), then one zero-argument callable per call."""
     _eliminate_dead_code(capture)
     _eliminate_copies(capture)
+    _eliminate_common_calls(capture)
     _reuse_buffers(capture)
-    calls: list[Callable[[], Any]] = []
-    for fn, args, kwargs in capture.program:
-        if isinstance(fn, np.ufunc):
-            outs = kwargs.get("out")
-            rest = {k: v for k, v in kwargs.items() if k != "out"}
-            if outs is not None and len(outs) == 1 and outs[0] is not None and outs[0].dtype.kind == "f":
-                dtype = outs[0].dtype
-                if all(a.dtype == dtype for a in args if isinstance(a, np.ndarray)):
-                    # a Python number is converted to the arrays' dtype by NumPy anyway: do it once
-                    args = tuple(np.array(a, dtype=dtype) if type(a) in (int, float) else a for a in args)
-            if outs:
-                rest["out"] = outs
-            calls.append(functools.partial(fn, *args, **rest))
+    capture.calls = [_bind(fn, args, kwargs) for fn, args, kwargs in capture.program]
+
+
+#: ufuncs whose outputs must be given by keyword (NumPy deprecates a third positional argument to them)
+_OUT_BY_KEYWORD = frozenset({np.maximum, np.minimum, np.fmax, np.fmin})
+_REDUCE_DEFAULTS = {"dtype": None, "keepdims": False, "where": True}
+
+
+def _as_operand(a: Any, dtype: np.dtype) -> Any:
+    """A Python or NumPy number as a 0-d array of ``dtype`` (what NumPy converts it to anyway, done once)."""
+    if type(a) in (int, float) or (isinstance(a, np.generic) and a.dtype == dtype):
+        return np.array(a, dtype=dtype)
+    return a
+
+
+def _bind(fn: Callable, args: tuple, kwargs: dict) -> Callable[[], Any]:
+    """One recorded call as a zero-argument callable, in the cheapest form NumPy accepts for it.
+
+    A ufunc's outputs go as positional arguments (keyword parsing costs more than the call on small
+    arrays), a reduction's defaults are dropped, and numbers are converted to the arrays' dtype once.
+    """
+    outs = kwargs.get("out")
+    if isinstance(fn, np.ufunc) and outs is not None and all(o is not None for o in outs):
+        rest = {k: v for k, v in kwargs.items() if k != "out"}
+        dtype = outs[0].dtype
+        if (len(outs) == 1 and dtype.kind == "f"
+                and all(a.dtype == dtype for a in args if isinstance(a, np.ndarray))):
+            args = tuple(_as_operand(a, dtype) for a in args)
+        if not rest and len(args) == fn.nin and len(outs) == fn.nout and fn not in _OUT_BY_KEYWORD:
+            return functools.partial(fn, *args, *outs)
+        rest["out"] = outs
+        return functools.partial(fn, *args, **rest)
+    ufunc = getattr(fn, "__self__", None)
+    if (isinstance(ufunc, np.ufunc) and getattr(fn, "__name__", "") == "reduce" and outs is not None
+            and len(outs) == 1 and len(args) == 1):
+        rest = {k: v for k, v in kwargs.items() if k != "out"}
+        for k, default in _REDUCE_DEFAULTS.items():
+            if k in rest and rest[k] is default:
+                del rest[k]
+        if set(rest) <= {"axis", "keepdims"}:    # reduce(array, axis, dtype, out, keepdims): all positional
+            return functools.partial(fn, args[0], rest.get("axis", 0), None, outs[0], rest.get("keepdims", False))
+        rest["out"] = outs
+        return functools.partial(fn, *args, **rest)
+    return functools.partial(fn, *args, **kwargs)
+
+
+def _ufunc_of(fn: Any) -> np.ufunc | None:
+    """The ufunc of a recorded call (a ufunc, or one of its methods such as ``np.add.reduce``), else None."""
+    if isinstance(fn, np.ufunc):
+        return fn
+    owner = getattr(fn, "__self__", None)
+    return owner if isinstance(owner, np.ufunc) else None
+
+
+def _writes_of(fn: Any, args: tuple, kwargs: dict) -> list[np.ndarray] | None:
+    """The arrays a recorded call writes; None for a call of unknown effect (an optimizer's step)."""
+    if _ufunc_of(fn) is not None:
+        written = [o for o in kwargs.get("out") or () if isinstance(o, np.ndarray)]
+        return written + [args[0]] if getattr(fn, "__name__", "") == "at" else written
+    if fn in (_assign_all, _refresh, _setitem):
+        return [args[0]]
+    if fn is _check:
+        return []
+    return None
+
+
+def _written_roots(program: list[tuple[Callable, tuple, dict]]) -> set[int]:
+    """id() of every buffer some recorded call writes (any array a call of unknown effect gets counts)."""
+    written: set[int] = set()
+    for fn, args, kwargs in program:
+        arrays = _writes_of(fn, args, kwargs)
+        written.update(id(_root(a)) for a in (_arrays_in(args) + _arrays_in(kwargs) if arrays is None else arrays))
+    return written
+
+
+class _NotRebased(Exception):
+    """A view of a buffer that cannot be made on another array the same way."""
+
+
+def _rebase(x: Any, mapping: dict[int, tuple[np.ndarray, np.ndarray]], readonly: bool = False) -> Any:
+    """``x`` with every view of a buffer in ``mapping`` (id(buffer) -> (buffer, array of the same layout))
+    made the same way on the array (``readonly``: views that cannot write)."""
+    if isinstance(x, np.ndarray):
+        hit = mapping.get(id(_root(x)))
+        if hit is None:
+            return x
+        buf, array = hit
+        if x is buf and not readonly:
+            return array
+        offset = x.__array_interface__["data"][0] - buf.__array_interface__["data"][0]
+        if x.dtype != buf.dtype or offset < 0 or any(st < 0 for st in buf.strides):
+            raise _NotRebased
+        view = np.ndarray(x.shape, x.dtype, buffer=array.ravel(order="K"), offset=offset, strides=x.strides)
+        if readonly:
+            view.flags.writeable = False
+        return view
+    if isinstance(x, tuple):
+        return tuple(_rebase(v, mapping, readonly) for v in x)
+    if isinstance(x, list):
+        return [_rebase(v, mapping, readonly) for v in x]
+    if isinstance(x, dict):
+        return {k: _rebase(v, mapping, readonly) for k, v in x.items()}
+    return x
+
+
+def _call_key(x: Any, version: dict[int, int]) -> Any:
+    """What a call's operand is, for finding repeated calls: an array by its memory, layout and how many
+    writes its buffer has had so far; a number by its type and exact digits (0.0 and -0.0 differ)."""
+    if isinstance(x, np.ndarray):
+        root = _root(x)
+        return ("a", id(root), x.__array_interface__["data"][0], x.shape, x.strides, x.dtype.str,
+                version.get(id(root), 0))
+    if isinstance(x, (tuple, list)):
+        return (type(x).__name__, tuple(_call_key(v, version) for v in x))
+    if isinstance(x, dict):
+        return ("dict", tuple((k, _call_key(v, version)) for k, v in sorted(x.items())))
+    if x is None or isinstance(x, (bool, int, float, complex, str, np.generic, np.dtype)):
+        return (type(x).__name__, repr(x))
+    return ("obj", id(x))
+
+
+def _eliminate_common_calls(capture: _Capture) -> None:
+    """A ufunc call repeating an earlier one on unchanged inputs: later calls read the earlier result.
+
+    E.g. MSE's ``output - target``, computed by its forward and again by its backward; the softmax
+    cross-entropy's backward recomputes from the logits. Both results must be buffers written once.
+    """
+    try:
+        program, reads = _common_calls_dropped(capture, list(capture.program), list(capture.reads))
+    except _NotRebased:          # a view of a repeated result that cannot be made on the earlier one: keep both
+        return
+    capture.program, capture.reads = program, reads
+
+
+def _common_calls_dropped(capture: _Capture, program: list, reads: list) -> tuple[list, list]:
+    ours, live = capture.recorder.buffers_by_id, capture.live_roots
+    write_count: dict[int, int] = {}
+    for fn, args, kwargs in program:
+        for a in _writes_of(fn, args, kwargs) or ():
+            write_count[id(_root(a))] = write_count.get(id(_root(a)), 0) + 1
+    version: dict[int, int] = {}
+    seen: dict[Any, np.ndarray] = {}
+    mapping: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    keep = [True] * len(program)
+    for i, (fn, args, kwargs) in enumerate(program):
+        if mapping:
+            args, kwargs = _rebase(args, mapping), _rebase(kwargs, mapping)
+            program[i] = (fn, args, kwargs)
+            reads[i] = _rebase(reads[i], mapping)
+        writes = _writes_of(fn, args, kwargs)
+        if writes is None:                      # an optimizer's step: anything may have changed
+            seen.clear()
+            continue
+        outs = kwargs.get("out")
+        key = None
+        if (_ufunc_of(fn) is not None and getattr(fn, "__name__", "") != "at" and outs is not None
+                and len(outs) == 1 and isinstance(outs[0], np.ndarray)):
+            out = outs[0]
+            if id(out) in ours and write_count.get(id(out)) == 1 and id(out) not in live:
+                rest = {k: v for k, v in kwargs.items() if k != "out"}
+                key = (fn, _call_key(args, version), _call_key(rest, version), out.shape, out.strides,
+                       out.dtype.str)
+        for a in writes:
+            version[id(_root(a))] = version.get(id(_root(a)), 0) + 1
+        if key is None:
+            continue
+        earlier = seen.get(key)
+        if earlier is None:
+            seen[key] = outs[0]
         else:
-            calls.append(functools.partial(fn, *args, **kwargs))
-    capture.calls = calls
+            mapping[id(outs[0])] = (outs[0], earlier)
+            keep[i] = False
+    return ([e for e, k in zip(program, keep, strict=True) if k],
+            [r for r, k in zip(reads, keep, strict=True) if k])
+
+
+def _direct_program(capture: _Capture, arrays: tuple) -> None:
+    """Bind the caller's argument arrays into a second list of calls, which then reads them in place.
+
+    An argument qualifies when the step never writes its buffer nor returns it, the caller's array
+    has the buffer's exact layout, and it shares no memory with a buffer, parameter or optimizer state
+    the replay writes. The others are still copied in. The eager step reads the caller's arrays too.
+    """
+    capture.bound, capture.direct_calls, capture.direct_copies = [], capture.calls, capture.copies
+    capture.last_arrays = arrays
+    written = _written_roots(capture.program)
+    guarded = [b for b in capture.recorder.buffers if id(b) not in capture.recorder.args]
+    guarded += [p.data for p, _ in capture.params]
+    for opt in capture.recorder.optimizers:
+        for state in getattr(opt, "state", {}).values():
+            guarded += [a for a in state.values() if isinstance(a, np.ndarray)] if isinstance(state, dict) else []
+    mapping: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for i, buf in capture.copies:
+        a = arrays[i] if i < len(arrays) else None
+        if (type(a) is not np.ndarray or a.shape != buf.shape or a.dtype != buf.dtype or a.strides != buf.strides
+                or not (a.flags.c_contiguous or a.flags.f_contiguous)
+                or id(buf) in written or id(buf) in capture.live_roots
+                or any(np.may_share_memory(a, g) for g in guarded)):
+            continue
+        mapping[id(buf)] = (buf, a)
+    if not mapping:
+        return
+    try:
+        program = [(fn, _rebase(args, mapping, readonly=True), _rebase(kwargs, mapping, readonly=True))
+                   for fn, args, kwargs in capture.program]
+    except _NotRebased:
+        return
+    capture.direct_calls = [_bind(fn, args, kwargs) for fn, args, kwargs in program]
+    capture.bound = [(i, mapping[id(buf)][1]) for i, buf in capture.copies if id(buf) in mapping]
+    capture.direct_copies = [(i, buf) for i, buf in capture.copies if id(buf) not in mapping]
 
 
 def _full_view_of(a: Any, root: np.ndarray) -> bool:
