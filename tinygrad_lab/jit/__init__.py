@@ -61,12 +61,12 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Value
-from .autograd.function import constant as _const
-from .autograd.function import make_node as _make_node
-from .utils.capture import TRACED_TYPES, recorder, set_recorder
-from .utils.fperrors import ignore_overflow, restore_errors
-from .utils.frames import user_location
+from ..autograd import Value
+from ..autograd.function import constant as _const
+from ..autograd.function import make_node as _make_node
+from ..utils.capture import TRACED_TYPES, recorder, set_recorder
+from ..utils.fperrors import ignore_overflow, restore_errors
+from ..utils.frames import user_location
 
 __all__ = ["jit", "JitFunction", "JitError", "JitWarning"]
 
