@@ -67,6 +67,10 @@ class _StackedLinearOp(Function):
       than its transposed one on 4x4 blocks; both give the FMA chain over the inputs, in order); a batch of
       one row keeps the transposed view, since NumPy calls a matrix-vector routine there, whose rounding
       depends on the layout;
+    * the bias is added as a contiguous array (BLAS repeats ``bias[s]`` on every row: ``[1 0] @ [bias; 0]``),
+      not by broadcasting, which makes NumPy loop over rows of ``out`` (e.g. 4) numbers;
+    * a layer with one output takes its input gradient from BLAS (``[dy 0] @ [weight; 0]``) rather than
+      NumPy's own loop for products over one term (the same exact products);
     * the bias gradient is ``dy[s].T @ ones``: BLAS's chain of fused multiply-adds by 1.0 adds the rows
       one after another, as NumPy's ``dy[s].sum(axis=0)`` does, at a tenth of the cost of NumPy's
       reduction over the middle axis of ``(members, batch, out)`` (a pass of ``out``, e.g. 4, numbers per row).
@@ -87,7 +91,15 @@ class _StackedLinearOp(Function):
             wt = wt.copy()
         y = np.matmul(x, wt)
         if bias is not None:
-            y += bias
+            rows, width = y.shape[-2:]
+            if rows > 1 and width > 1:
+                # bias[s] repeated on every row by BLAS ([1 0] rows @ [bias; 0]: each entry 1 * b + 0 * 0, exact),
+                # then one contiguous addition: the broadcast addition would make a pass of `width` numbers per row
+                ones = np.zeros((rows, 2), dtype=y.dtype)
+                ones[:, 0] = 1.0
+                y += np.matmul(ones, np.concatenate((bias, np.zeros(bias.shape, dtype=bias.dtype)), axis=1))
+            else:
+                y += bias
         return y
 
     @staticmethod
@@ -95,7 +107,15 @@ class _StackedLinearOp(Function):
         if isinstance(g, Value):       # create_graph: the same products written with ops (gradients of gradients)
             gb = None if bias is None else g.sum(axis=-2, keepdims=True)
             return matmul(g, weight), matmul(g.transpose(-1, -2), x), gb
-        gx = np.matmul(g, weight) if needs_input_grad is None or needs_input_grad[0] else None
+        gx = None
+        if needs_input_grad is None or needs_input_grad[0]:
+            if g.shape[-1] == 1 and g.shape[-2] > 1 and weight.shape[-1] > 1:
+                # one output: NumPy multiplies dy[s] @ weight[s] (an outer product) in a slow loop of its own;
+                # [dy 0] @ [weight; 0] is BLAS's dy * w + 0 * 0, the same numbers (exact products, +0 for -0)
+                gx = np.matmul(np.concatenate((g, np.zeros(g.shape, dtype=g.dtype)), axis=2),
+                               np.concatenate((weight, np.zeros(weight.shape, dtype=weight.dtype)), axis=1))
+            else:
+                gx = np.matmul(g, weight)
         gw = np.matmul(g.transpose(0, 2, 1), x)
         gb = None
         if bias is not None:
