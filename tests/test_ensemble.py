@@ -183,3 +183,100 @@ def test_online_updates_stay_bit_identical_until_the_stopping_epoch():
     for got, config in zip(run_seeds(configs), configs, strict=True):
         alone = run(config, quiet=True).history
         assert got.history.loss == alone.loss and got.history.epochs == alone.epochs
+
+
+# ----------------------------------------------------------------------------------------------------
+# the stacked linear op: each member's numbers bit for bit those of its own nn.Linear
+# ----------------------------------------------------------------------------------------------------
+
+def _members_and_stack(rng, members, n_in, n_out, bias=True):
+    layers = [nn.Linear(n_in, n_out, bias=bias, generator=int(s)) for s in rng.integers(0, 2**31, size=members)]
+    if bias:
+        for layer in layers:   # non-zero biases of varied size (the lab starts them at zero)
+            layer.bias.data = rng.standard_normal(n_out) * rng.uniform(0.1, 10.0)
+    return layers, ensemble.StackedLinear.from_linears(layers)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 21, 100])
+@pytest.mark.parametrize("n_in, n_out", [(2, 4), (4, 4), (4, 1), (3, 5), (1, 3)])
+@pytest.mark.parametrize("shared", [False, True])
+def test_stacked_linear_forward_and_gradients_are_each_members_own_bit_for_bit(rows, n_in, n_out, shared):
+    """Output and the three gradients of every member equal nn.Linear's alone, to the last bit (signs of zeros
+    aside), for the stacked op's fast paths: one row, one output, shared or per-member inputs."""
+    rng = np.random.default_rng(rows * 100 + n_in * 10 + n_out + shared)
+    members = 6
+    layers, big = _members_and_stack(rng, members, n_in, n_out)
+    xs = rng.standard_normal((members, rows, n_in)) * rng.uniform(0.01, 100.0, size=(members, rows, n_in))
+    if shared:
+        xs[:] = xs[0]
+    x_big = Value(xs[0] if shared else xs, requires_grad=True)
+    out = big(x_big)
+    g = rng.standard_normal(out.shape)
+    g[:, ::3] = 0.0                                   # exact zeros in the incoming gradient
+    out.backward(g)
+    for s, layer in enumerate(layers):
+        x = Value(xs[s], requires_grad=True)
+        y = layer(x)
+        y.backward(g[s])
+        np.testing.assert_array_equal(out.data[s], y.data)
+        np.testing.assert_array_equal(big.weight.grad.data[s], layer.weight.grad.data)
+        np.testing.assert_array_equal(big.bias.grad.data[s, 0], layer.bias.grad.data)
+        if not shared:
+            np.testing.assert_array_equal(x_big.grad.data[s], x.grad.data)
+    if shared:   # a shared input's gradient is the sum of the members' own
+        lone = sum(g[s] @ layers[s].weight.data for s in range(members))
+        np.testing.assert_allclose(x_big.grad.data, lone, rtol=1e-12, atol=1e-12)
+
+
+def test_stacked_linear_keeps_infinities_and_nans_where_each_member_has_them():
+    """The BLAS-made bias rows and padded products multiply nothing by a non-finite number: an infinite bias
+    gives an infinite output (not NaN), as nn.Linear does."""
+    rng = np.random.default_rng(5)
+    layers, big = _members_and_stack(rng, 3, 2, 4)
+    layers[1].bias.data[2] = np.inf
+    layers[2].bias.data[0] = np.nan
+    big = ensemble.StackedLinear.from_linears(layers)
+    x = rng.standard_normal((3, 7, 2))
+    with np.errstate(all="ignore"):
+        out = big(Value(x)).data
+        for s, layer in enumerate(layers):
+            np.testing.assert_array_equal(out[s], layer(Value(x[s])).data)
+    assert np.isinf(out[1, :, 2]).all() and np.isnan(out[2, :, 0]).all() and np.isfinite(out[0]).all()
+
+
+def test_stacked_linear_gradients_match_finite_differences_and_second_order():
+    from tinygrad_lab.testing import gradcheck, gradgradcheck
+    rng = np.random.default_rng(11)
+    _, big = _members_and_stack(rng, 3, 3, 2)
+    w = Value(big.weight.data.copy(), requires_grad=True)
+    b = Value(big.bias.data.copy(), requires_grad=True)
+    x = Value(rng.standard_normal((3, 4, 3)), requires_grad=True)
+
+    def f(x, w, b):
+        return ensemble._StackedLinearOp.apply(x, w, b).tanh()
+
+    shared = Value(rng.standard_normal((4, 3)), requires_grad=True)    # one input for every member
+    for inputs in ((x, w, b), (shared, w, b)):
+        assert gradcheck(f, inputs)
+        assert gradgradcheck(f, inputs)
+
+
+def test_stacked_linear_refuses_inputs_of_the_wrong_shape_or_dtype():
+    _, big = _members_and_stack(np.random.default_rng(0), 3, 2, 4)
+    with pytest.raises(ValueError, match=r"members=3, batch, 2"):
+        big(Value(np.zeros((2, 5, 2))))
+    with pytest.raises(ValueError, match=r"\(batch, 2\)"):
+        big(Value(np.zeros((5, 3))))
+    with pytest.raises(TypeError, match="float32"):
+        big(Value(np.zeros((5, 2), dtype=np.float32)))
+
+
+@pytest.mark.parametrize("base", [XOR_BASE, LINEAR_BASE], ids=["xor (shared inputs)", "linear (data per seed)"])
+def test_full_batch_runs_stay_bit_identical_to_lone_runs(base):
+    """Full-batch training, the demo's setting: every epoch's loss and the final weights equal, bit for bit."""
+    configs = [base.replace(seed=s, epochs=300) for s in (1, 4, 9)]
+    for got, config in zip(run_seeds(configs), configs, strict=True):
+        alone = run(config, quiet=True)
+        assert got.history.loss == alone.history.loss
+        for p, q in zip(got.model.parameters(), alone.model.parameters(), strict=True):
+            np.testing.assert_array_equal(p.data, q.data)
