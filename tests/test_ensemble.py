@@ -280,3 +280,43 @@ def test_full_batch_runs_stay_bit_identical_to_lone_runs(base):
         assert got.history.loss == alone.history.loss
         for p, q in zip(got.model.parameters(), alone.model.parameters(), strict=True):
             np.testing.assert_array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("rows", [2, 21, 100])
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_first_layer_fed_a_column_of_ones_computes_each_members_numbers_bit_for_bit(rows, shared):
+    """ensemble.fit's full-batch first layer: input [x 1], bias as the product's last term, weight and bias
+    gradients from one product; the same numbers as each member's nn.Linear on x."""
+    rng = np.random.default_rng(rows + shared)
+    layers, big = _members_and_stack(rng, 5, 2, 4)
+    big._ones_column = True
+    xs = rng.standard_normal((5, rows, 2)) * 10.0
+    if shared:
+        xs[:] = xs[0]
+    x = xs[0] if shared else xs
+    out = big(Value(np.concatenate((x, np.ones(x.shape[:-1] + (1,))), axis=-1)))
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    for s, layer in enumerate(layers):
+        y = layer(Value(xs[s]))
+        y.backward(g[s])
+        np.testing.assert_array_equal(out.data[s], y.data)
+        np.testing.assert_array_equal(big.weight.grad.data[s], layer.weight.grad.data)
+        np.testing.assert_array_equal(big.bias.grad.data[s, 0], layer.bias.grad.data)
+    with pytest.raises(ValueError, match="batch, 3"):
+        big(Value(x))                      # the ones column is missing
+
+
+def test_the_ones_column_layer_gradients_match_finite_differences_and_second_order():
+    from tinygrad_lab.testing import gradcheck, gradgradcheck
+    rng = np.random.default_rng(12)
+    _, big = _members_and_stack(rng, 3, 2, 3)
+    w = Value(big.weight.data.copy(), requires_grad=True)
+    b = Value(big.bias.data.copy(), requires_grad=True)
+    x = Value(np.concatenate((rng.standard_normal((3, 4, 2)), np.ones((3, 4, 1))), axis=-1))
+
+    def f(w, b):
+        return ensemble._StackedLinearOp.apply(x, w, b, ones_column=True).tanh()
+
+    assert gradcheck(f, (w, b))
+    assert gradgradcheck(f, (w, b))

@@ -71,6 +71,10 @@ class _StackedLinearOp(Function):
       not by broadcasting, which makes NumPy loop over rows of ``out`` (e.g. 4) numbers;
     * a layer with one output takes its input gradient from BLAS (``[dy 0] @ [weight; 0]``) rather than
       NumPy's own loop for products over one term (the same exact products);
+    * ``ensemble.fit`` gives the first layer its (constant) full-batch input with a column of ones
+      appended (``ones_column=True``): the bias then enters the product as its last term
+      (``[x 1] @ [weight.T; bias]``, the sum's last fused multiply-add adding ``1 * bias``, as ``y += bias``
+      does) and the weight and bias gradients are one product ``dy.T @ [x 1]``;
     * the bias gradient is ``dy[s].T @ ones``: BLAS's chain of fused multiply-adds by 1.0 adds the rows
       one after another, as NumPy's ``dy[s].sum(axis=0)`` does, at a tenth of the cost of NumPy's
       reduction over the middle axis of ``(members, batch, out)`` (a pass of ``out``, e.g. 4, numbers per row).
@@ -85,7 +89,9 @@ class _StackedLinearOp(Function):
     needs_input_grad_hint = True
 
     @staticmethod
-    def forward(x, weight, bias=None):
+    def forward(x, weight, bias=None, ones_column=False):
+        if ones_column:     # x ends with a column of ones: [x 1] @ [weight.T; bias], the bias the chain's last term
+            return np.matmul(x, np.concatenate((weight.transpose(0, 2, 1).copy(), bias), axis=1))  # C order
         wt = weight.transpose(0, 2, 1)
         if x.shape[-2] > 1 and wt.shape[-1] > 1:
             wt = wt.copy()
@@ -103,7 +109,13 @@ class _StackedLinearOp(Function):
         return y
 
     @staticmethod
-    def backward(g, out, x, weight, bias=None, needs_input_grad=None):
+    def backward(g, out, x, weight, bias=None, needs_input_grad=None, ones_column=False):
+        if ones_column:     # [dweight dbias] = dy.T @ [x 1]; x is data (ensemble.fit's own input): no gradient
+            if isinstance(g, Value):
+                both = matmul(g.transpose(-1, -2), x)
+                return None, both[..., :-1], both[..., -1:].transpose(-1, -2)
+            both = np.matmul(g.transpose(0, 2, 1), x)
+            return None, both[:, :, :-1], both[:, :, -1].reshape(g.shape[0], 1, g.shape[2])
         if isinstance(g, Value):       # create_graph: the same products written with ops (gradients of gradients)
             gb = None if bias is None else g.sum(axis=-2, keepdims=True)
             return matmul(g, weight), matmul(g.transpose(-1, -2), x), gb
@@ -151,6 +163,8 @@ class StackedLinear(nn.Module):
                  dtype: Any = None) -> None:
         super().__init__()
         self.members, self.in_features, self.out_features = members, in_features, out_features
+        #: ensemble.fit's own switch: its input ends with a column of ones (see _StackedLinearOp)
+        self._ones_column = False
         dtype = np.dtype(np.float64 if dtype is None else dtype)
         self.weight = nn.Parameter(np.zeros((members, out_features, in_features), dtype=dtype))
         if bias:
@@ -179,14 +193,18 @@ class StackedLinear(nn.Module):
     def forward(self, input: Any) -> Any:
         x = input if isinstance(input, Value) else Value(input)
         members = self.weight.shape[0]       # fewer than self.members once ensemble.fit took stopped members out
-        if x.ndim not in (2, 3) or x.shape[-1] != self.in_features or (x.ndim == 3 and x.shape[0] != members):
+        width = self.in_features + self._ones_column
+        if x.ndim not in (2, 3) or x.shape[-1] != width or (x.ndim == 3 and x.shape[0] != members):
             raise ValueError(f"StackedLinear: expected an input of shape (members={members}, batch, "
-                             f"{self.in_features}) or (batch, {self.in_features}), got {x.shape}")
+                             f"{width}) or (batch, {width}), got {x.shape}")
         wdtype = self.weight.data.dtype
         if x.data.dtype != wdtype and x.data.dtype.kind == "f":
             raise TypeError(f"StackedLinear: the input is {x.data.dtype} but the weights are {wdtype}; "
                             "convert one (x.double(), x.float())")
         parents = (x, self.weight) if self.bias is None else (x, self.weight, self.bias)
+        if self._ones_column:
+            return make_node(_StackedLinearOp, _StackedLinearOp.forward(*[p.data for p in parents], ones_column=True),
+                             parents, {"ones_column": True})
         return make_node(_StackedLinearOp, _StackedLinearOp.forward(*[p.data for p in parents]), parents)
 
     def extra_repr(self) -> str:
@@ -487,6 +505,15 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         return out, losses
 
     step = JitFunction(train_step, warn=False) if use_jit else train_step
+    first = model[0]
+    assert isinstance(first, StackedLinear)      # stack() makes it so
+    # full batch: the first layer gets its constant input with a column of ones (bias and gradients in one product
+    # each); not for one row or one output, where NumPy calls matrix-vector routines of their own rounding
+    first._ones_column = bool(full_batch and first.bias is not None and n > 1 and first.out_features > 1)
+
+    def with_ones(x: np.ndarray) -> np.ndarray:
+        return np.concatenate((x, np.ones(x.shape[:-1] + (1,), dtype=x.dtype)), axis=-1)
+
     inputs_value: Value | None = None
     targets_value: Value | None = None
     start = time.perf_counter()
@@ -500,7 +527,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         acc = None
         if full_batch:
             if inputs_value is None:
-                inputs_value, targets_value = Value(x_all), Value(y_all)
+                inputs_value, targets_value = Value(with_ones(x_all) if first._ones_column else x_all), Value(y_all)
             before = [p.data.copy() for p in params]     # a member that stops keeps these
             out, losses = step(inputs_value, targets_value)  # type: ignore[arg-type]  # set just above
             epoch_loss = np.array(losses.data, dtype=np.float64)
