@@ -492,9 +492,10 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
             shadows = [s for s, k in zip(shadows, keep, strict=True) if k]
 
     def accuracy(out: np.ndarray) -> np.ndarray:
-        predicted = out.argmax(axis=-1) if multi else (out > threshold).astype(np.float64)
+        # what train.fit computes: the mean of the right answers (a count over the member's points, divided)
+        predicted = out.argmax(axis=-1) if multi else out > threshold     # a bool compares as 0.0 / 1.0
         correct = predicted == target_classes
-        return correct.mean(axis=tuple(range(1, correct.ndim)))
+        return np.add.reduce(correct, axis=tuple(range(1, correct.ndim)), dtype=np.intp) / correct[0].size
 
     def train_step(x: Value, y: Value) -> tuple[Value, Value]:
         opt.zero_grad()
