@@ -220,30 +220,35 @@ def test_online_updates_stay_bit_identical_until_the_stopping_epoch():
 # the stacked linear op: each member's numbers bit for bit those of its own nn.Linear
 # ----------------------------------------------------------------------------------------------------
 
-def _members_and_stack(rng, members, n_in, n_out, bias=True):
-    layers = [nn.Linear(n_in, n_out, bias=bias, generator=int(s)) for s in rng.integers(0, 2**31, size=members)]
+def _members_and_stack(rng, members, n_in, n_out, bias=True, dtype=np.float64):
+    layers = [nn.Linear(n_in, n_out, bias=bias, generator=int(s), dtype=dtype)
+              for s in rng.integers(0, 2**31, size=members)]
     if bias:
         for layer in layers:   # non-zero biases of varied size (the lab starts them at zero)
-            layer.bias.data = rng.standard_normal(n_out) * rng.uniform(0.1, 10.0)
+            layer.bias.data = (rng.standard_normal(n_out) * rng.uniform(0.1, 10.0)).astype(dtype)
     return layers, ensemble.StackedLinear.from_linears(layers)
 
 
 @pytest.mark.parametrize("rows", [1, 2, 21, 100])
 @pytest.mark.parametrize("n_in, n_out", [(2, 4), (4, 4), (4, 1), (3, 5), (1, 3)])
 @pytest.mark.parametrize("shared", [False, True])
-def test_stacked_linear_forward_and_gradients_are_each_members_own_bit_for_bit(rows, n_in, n_out, shared):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_stacked_linear_forward_and_gradients_are_each_members_own_bit_for_bit(rows, n_in, n_out, shared, dtype):
     """Output and the three gradients of every member equal nn.Linear's alone, to the last bit (signs of zeros
     aside; to round-off with a BLAS that does not chain its sums in order), for the stacked op's fast paths:
-    one row, one output, shared or per-member inputs."""
+    one row, one output, shared or per-member inputs, each float dtype (float16 takes the plain products)."""
+    if dtype is not np.float64 and not blas_chains_in_order():
+        pytest.skip("this BLAS does not chain its sums in order: float64 is checked to round-off instead")
     rng = np.random.default_rng(rows * 100 + n_in * 10 + n_out + shared)
     members = 6
-    layers, big = _members_and_stack(rng, members, n_in, n_out)
-    xs = rng.standard_normal((members, rows, n_in)) * rng.uniform(0.01, 100.0, size=(members, rows, n_in))
+    layers, big = _members_and_stack(rng, members, n_in, n_out, dtype=dtype)
+    xs = (rng.standard_normal((members, rows, n_in)) * rng.uniform(0.01, 100.0, size=(members, rows, n_in))
+          ).astype(dtype)
     if shared:
         xs[:] = xs[0]
     x_big = Value(xs[0] if shared else xs, requires_grad=True)
     out = big(x_big)
-    g = rng.standard_normal(out.shape)
+    g = rng.standard_normal(out.shape).astype(dtype)
     g[:, ::3] = 0.0                                   # exact zeros in the incoming gradient
     out.backward(g)
     for s, layer in enumerate(layers):
@@ -257,7 +262,7 @@ def test_stacked_linear_forward_and_gradients_are_each_members_own_bit_for_bit(r
             same(x_big.grad.data[s], x.grad.data)
     if shared:   # a shared input's gradient is the sum of the members' own
         lone = sum(g[s] @ layers[s].weight.data for s in range(members))
-        np.testing.assert_allclose(x_big.grad.data, lone, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(x_big.grad.data, lone, rtol=1e-12 if dtype is np.float64 else 1e-2, atol=1e-12)
 
 
 def test_stacked_linear_keeps_infinities_and_nans_where_each_member_has_them():

@@ -50,6 +50,9 @@ from .utils.checks import is_real
 
 __all__ = ["StackedLinear", "stack", "unstack", "member_losses", "fit"]
 
+#: The dtypes NumPy multiplies with BLAS (float64, float32): the stacked products' rearrangements are for these.
+_BLAS_TYPES = "df"
+
 #: Modules that act elementwise (so a member axis in front changes nothing): shared by all members.
 _ELEMENTWISE = (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.Identity)
 
@@ -61,7 +64,8 @@ class _StackedLinearOp(Function):
     ``dbias[s] = dy[s].sum(axis=0)`` (for an ``x`` shared by the members the engine sums ``dx`` over them).
 
     Every member's numbers are those of ``nn.Linear`` on its slice: the same BLAS routine per member and
-    the same order of additions, arranged to be fast on stacks of tiny layers:
+    the same order of additions, arranged to be fast on stacks of tiny layers (float64 and float32; float16,
+    which NumPy multiplies without BLAS, takes the plain products):
 
     * forward: the product reads a contiguous copy of ``weight[s].T`` (BLAS's plain kernel is ~3x faster
       than its transposed one on 4x4 blocks; both give the FMA chain over the inputs, in order); a batch of
@@ -98,7 +102,7 @@ class _StackedLinearOp(Function):
         y = np.matmul(x, wt)
         if bias is not None:
             rows, width = y.shape[-2:]
-            if rows > 1 and width > 1:
+            if rows > 1 and width > 1 and y.dtype.char in _BLAS_TYPES:
                 # bias[s] repeated on every row by BLAS ([1 0] rows @ [bias; 0]: each entry 1 * b + 0 * 0, exact),
                 # then one contiguous addition: the broadcast addition would make a pass of `width` numbers per row
                 ones = np.zeros((rows, 2), dtype=y.dtype)
@@ -121,7 +125,7 @@ class _StackedLinearOp(Function):
             return matmul(g, weight), matmul(g.transpose(-1, -2), x), gb
         gx = None
         if needs_input_grad is None or needs_input_grad[0]:
-            if g.shape[-1] == 1 and g.shape[-2] > 1 and weight.shape[-1] > 1:
+            if g.shape[-1] == 1 and g.shape[-2] > 1 and weight.shape[-1] > 1 and g.dtype.char in _BLAS_TYPES:
                 # one output: NumPy multiplies dy[s] @ weight[s] (an outer product) in a slow loop of its own;
                 # [dy 0] @ [weight; 0] is BLAS's dy * w + 0 * 0, the same numbers (exact products, +0 for -0)
                 gx = np.matmul(np.concatenate((g, np.zeros(g.shape, dtype=g.dtype)), axis=2),
@@ -131,8 +135,9 @@ class _StackedLinearOp(Function):
         gw = np.matmul(g.transpose(0, 2, 1), x)
         gb = None
         if bias is not None:
-            if g.shape[-1] == 1 or g.shape[1] == 1:
-                # one output: NumPy's sum of a contiguous column (pairwise), exactly as dy[s].sum(axis=0)
+            if g.shape[-1] == 1 or g.shape[1] == 1 or g.dtype.char not in _BLAS_TYPES:
+                # one output: NumPy's sum of a contiguous column (pairwise), exactly as dy[s].sum(axis=0); and
+                # float16, which NumPy multiplies without BLAS, summing in float32
                 gb = g.sum(axis=1, keepdims=True)
             else:
                 # dy[s].T @ ones: BLAS's chain of fused multiply-adds by 1.0 is the row-by-row sum of dy[s]
@@ -510,7 +515,8 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
     assert isinstance(first, StackedLinear)      # stack() makes it so
     # full batch: the first layer gets its constant input with a column of ones (bias and gradients in one product
     # each); not for one row or one output, where NumPy calls matrix-vector routines of their own rounding
-    first._ones_column = bool(full_batch and first.bias is not None and n > 1 and first.out_features > 1)
+    first._ones_column = bool(full_batch and first.bias is not None and n > 1 and first.out_features > 1
+                              and dtype.char in _BLAS_TYPES)
 
     def with_ones(x: np.ndarray) -> np.ndarray:
         return np.concatenate((x, np.ones(x.shape[:-1] + (1,), dtype=x.dtype)), axis=-1)
