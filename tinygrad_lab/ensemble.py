@@ -93,8 +93,10 @@ class _StackedLinearOp(Function):
     needs_input_grad_hint = True
 
     @staticmethod
-    def forward(x, weight, bias=None, ones_column=False):
+    def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
+                ones_column: bool = False) -> np.ndarray:
         if ones_column:     # x ends with a column of ones: [x 1] @ [weight.T; bias], the bias the chain's last term
+            assert bias is not None   # fit() adds the column only to layers with a bias
             return np.matmul(x, np.concatenate((weight.transpose(0, 2, 1).copy(), bias), axis=1))  # C order
         wt = weight.transpose(0, 2, 1)
         if x.shape[-2] > 1 and wt.shape[-1] > 1:
@@ -113,7 +115,8 @@ class _StackedLinearOp(Function):
         return y
 
     @staticmethod
-    def backward(g, out, x, weight, bias=None, needs_input_grad=None, ones_column=False):
+    def backward(g: Any, out: Any, x: Any, weight: Any, bias: Any = None, needs_input_grad: Any = None,
+                 ones_column: bool = False) -> tuple[Any, ...]:
         if ones_column:     # [dweight dbias] = dy.T @ [x 1]; x is data (ensemble.fit's own input): no gradient
             if isinstance(g, Value):
                 both = matmul(g.transpose(-1, -2), x)
@@ -207,10 +210,11 @@ class StackedLinear(nn.Module):
             raise TypeError(f"StackedLinear: the input is {x.data.dtype} but the weights are {wdtype}; "
                             "convert one (x.double(), x.float())")
         parents = (x, self.weight) if self.bias is None else (x, self.weight, self.bias)
+        bias = None if self.bias is None else self.bias.data
         if self._ones_column:
-            return make_node(_StackedLinearOp, _StackedLinearOp.forward(*[p.data for p in parents], ones_column=True),
-                             parents, {"ones_column": True})
-        return make_node(_StackedLinearOp, _StackedLinearOp.forward(*[p.data for p in parents]), parents)
+            data = _StackedLinearOp.forward(x.data, self.weight.data, bias, ones_column=True)
+            return make_node(_StackedLinearOp, data, parents, {"ones_column": True})
+        return make_node(_StackedLinearOp, _StackedLinearOp.forward(x.data, self.weight.data, bias), parents)
 
     def extra_repr(self) -> str:
         return (f"members={self.members}, in_features={self.in_features}, out_features={self.out_features}, "

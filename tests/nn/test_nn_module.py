@@ -175,10 +175,11 @@ def test_call_tags_outputs_innermost_first():
     out = model(x)
     calls = out._calls
     assert [type(m).__name__ for m, _ in calls] == ["Sigmoid", "Sequential"]
-    assert calls[1][1] == (x,) or calls[1][1][0] is x
-    hidden = calls[0][1][0]
-    assert [type(m).__name__ for m, _ in hidden._calls] == ["Linear"]
-    assert hidden._calls[0][1][0] is x
+    (_, sigmoid_start), (_, model_start) = calls
+    assert x._seq < model_start < sigmoid_start < out._seq   # the model's call encloses the Sigmoid's
+    hidden = out._prev[0]
+    assert [type(m).__name__ for m, _ in hidden._calls] == ["Linear", "Sequential"][:len(hidden._calls)]
+    assert model_start < hidden._calls[0][1] < hidden._seq < sigmoid_start
 
 
 def test_call_does_not_tag_inputs_passed_through():
@@ -205,11 +206,11 @@ def test_call_never_tags_parameters_returned_by_forward():
     assert getattr(module.b, "_calls", ()) == ()
 
 
-def test_loss_modules_tag_with_prediction_and_target():
+def test_loss_modules_tag_the_loss_they_made_after_their_inputs():
     pred, target = Value([1.0, 2.0], requires_grad=True), Value([0.0, 0.0])
     loss = nn.MSELoss()(pred, target)
-    (module, inputs), = loss._calls
-    assert isinstance(module, nn.MSELoss) and inputs[0] is pred and inputs[1] is target
+    (module, start), = loss._calls
+    assert isinstance(module, nn.MSELoss) and pred._seq < start and target._seq < start < loss._seq
 
 
 # ---------------------------------------------------------------------------- modes and gradients

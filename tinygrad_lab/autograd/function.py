@@ -190,6 +190,9 @@ def constant(x: Any, like: np.ndarray) -> Value:
 
 _new_value = object.__new__
 _next_seq = itertools.count().__next__  # creation order: always a topological order of the graph
+# For the package (not user API): take a creation number without making a node. A module call takes one
+# before its forward, so the values it makes are exactly those numbered after it (nn.call_tags).
+next_creation_number = _next_seq
 
 creation_order = operator.attrgetter("_seq")
 """Sort key of nodes in creation order (parents before children), as the engine and drawings use.

@@ -117,7 +117,7 @@ class Value:
     _args: dict[str, Any] | None           # the op's static arguments
     _retains_grad: bool
     _seq: int                              # creation order
-    _calls: tuple[tuple[Any, Any], ...]    # (module, inputs) tags of the module calls that made it (nn)
+    _calls: tuple[tuple[Any, int], ...]    # (module, start) tags of the module calls that made it (nn.call_tags)
     _origin: str                           # under detect_anomaly(): where the forward pass made it
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,

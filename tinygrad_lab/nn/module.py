@@ -32,10 +32,11 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 
 from ..autograd import Value, unwrap
+from ..autograd.function import next_creation_number
 from ..serialization import load_state, save_state
 from ..utils.checks import check_bool
 from ..utils.hooks import RemovableHandle
-from .call_tags import CallInputs
+from .call_tags import tag_outputs
 from .hooks import add_forward_hook, forward_with_hooks
 from .parameter import Parameter
 from .summary import summarize
@@ -104,12 +105,16 @@ class Module:
                                   'function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        out = forward_with_hooks(self, args, kwargs) if self._hooks_active else self.forward(*args, **kwargs)
-        # tag the values this call made with (module, inputs), for drawings; the common case inline
-        if type(out) is Value and len(args) == 1 and type(args[0]) is Value and args[0] is not out:
-            out._calls += ((self, CallInputs(args[0])),)
+        start = next_creation_number()   # the values this call makes are numbered after it (drawings' tags)
+        if self._hooks_active:
+            out = forward_with_hooks(self, args, kwargs)
+        else:
+            out = self.forward(*args, **kwargs) if kwargs else self.forward(*args)
+        if type(out) is Value:   # the common case inline: tag it if this call made it (see call_tags)
+            if out._seq > start:
+                out._calls += ((self, start),)
         elif isinstance(out, (Value, tuple)):
-            CallInputs.tag(self, args, out)
+            tag_outputs(self, start, out)
         return out
 
 

@@ -2,10 +2,11 @@
 and parameter names.
 
 Modules are read through a neutral interface (duck typing), so viz never imports
-`tinygrad_lab.nn`: a call is any `(module, inputs)` pair a `Module.__call__` left in
-`Value._calls` (innermost call first; `inputs` yields the call's `Value` inputs, or None for
-one that is gone); names come from any object with `named_parameters()` /
-`named_modules()`, a mapping name -> Value or `(name, Value)` pairs.
+`tinygrad_lab.nn`: a call is any `(module, start)` pair a `Module.__call__` left in
+`Value._calls` (innermost call first; `start` is the creation number the call took before
+its forward, so the values it made are those created after it); names come from any object
+with `named_parameters()` / `named_modules()`, a mapping name -> Value or `(name, Value)`
+pairs.
 
 Example:
     >>> from tinygrad_lab import nn
@@ -28,13 +29,13 @@ _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 class _Call:
     """One call of an ``nn.Module`` seen in the graph: its output nodes and the nodes it computed."""
 
-    __slots__ = ("number", "module", "inputs", "outputs", "positions", "members", "parent", "level",
+    __slots__ = ("number", "module", "start", "outputs", "positions", "members", "parent", "level",
                  "label", "children")
 
-    def __init__(self, number: int, module: Any, inputs: tuple):
+    def __init__(self, number: int, module: Any, start: int):
         self.number = number
         self.module = module
-        self.inputs = inputs
+        self.start = start
         self.outputs: list[int] = []
         self.positions: list[int] = []
         self.members: set[int] = set()
@@ -49,15 +50,11 @@ def _find_calls(tr: GraphTrace) -> tuple[list[_Call], dict[int, list[_Call]]]:
     calls: list[_Call] = []
     by_key: dict[tuple[int, int], _Call] = {}
     for i, value in enumerate(tr.nodes):
-        for position, entry in enumerate(getattr(value, "_calls", None) or ()):
-            module, inputs = entry
-            # one call's outputs share its entry (and its inputs); an empty tuple of inputs may be
-            # shared by everyone, so calls without Value inputs are told apart by their entry
-            key = (id(module), id(inputs) if inputs else id(entry))
-            inputs = tuple(x for x in inputs if x is not None)  # a freed input is in no graph
+        for position, (module, start) in enumerate(getattr(value, "_calls", None) or ()):
+            key = (id(module), start)   # one call's outputs share its creation number
             call = by_key.get(key)
             if call is None:
-                call = by_key[key] = _Call(len(calls), module, inputs)
+                call = by_key[key] = _Call(len(calls), module, start)
                 calls.append(call)
             call.outputs.append(i)
             call.positions.append(position)
@@ -83,16 +80,17 @@ def _find_calls(tr: GraphTrace) -> tuple[list[_Call], dict[int, list[_Call]]]:
 
 
 def _call_members(tr: GraphTrace, call: _Call) -> set[int]:
-    """The ancestors of the call's outputs down to, but excluding, its inputs."""
-    stop = {tr._index[id(x)] for x in call.inputs if id(x) in tr._index}
+    """The ancestors of the call's outputs that the call made (created after its start), its outputs included,
+    and the parameters its ops read (a parameter shared by several calls is a member of each)."""
+    made = [value._seq > call.start or (value._op is None and value._is_parameter) for value in tr.nodes]
     members: set[int] = set()
-    stack = [o for o in call.outputs if o not in stop]
+    stack = [o for o in call.outputs if made[o]]
     while stack:
         node = stack.pop()
         if node in members:
             continue
         members.add(node)
-        stack.extend(p for p in tr.parents[node] if p not in stop and p not in members)
+        stack.extend(p for p in tr.parents[node] if made[p] and p not in members)
     return members
 
 
