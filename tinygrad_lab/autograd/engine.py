@@ -159,21 +159,30 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     anomaly = modes.anomaly
     fill_grads = inputs is None
     value_hooks = VALUE_HOOKS   # Value.register_hook: usually empty
+    # Ids of leaf gradients that are new arrays nothing else holds (from a rule with `fresh_grads`, or sums made
+    # here): a leaf adopts such an array as its `.grad` instead of copying it. None: no adopting in this pass.
+    owned: set[int] | None = set() if fill_grads and not create_graph and not _capture_active[0] else None
     was_enabled, modes.grad_enabled = modes.grad_enabled, create_graph
     try:
-        for node in reversed(order):
+        while order:
+            node = order.pop()   # children first; popped, so a node the pass has used can be freed
             key = id(node)
             g = grads.pop(key, None)
             if g is None:
                 continue
             if value_hooks and key in value_hooks:
+                if owned:
+                    owned.discard(id(g))   # a hook may keep g: never adopted
                 g = run_value_hooks(node, g, create_graph)
             if key in wanted:
                 found[key] = g
             op = node._op
             if op is None or node._retains_grad:
                 if fill_grads:
-                    _accumulate(node, g, create_graph)
+                    adopt = op is None and bool(owned) and id(g) in owned
+                    if adopt:
+                        owned.remove(id(g))
+                    _accumulate(node, g, create_graph, adopt)
                 if op is None:
                     continue
             if needed is not None and key not in needed:
@@ -193,6 +202,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                 local = tuple(local) if isinstance(local, list) else (local,)
             if anomaly:
                 _check_local(node, local)
+            fresh = owned is not None and op.fresh_grads
             for parent, gp in zip(parents, local):
                 if gp is None or not parent.requires_grad:
                     continue
@@ -200,7 +210,15 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                     gp = _sum_to(gp, parent, node)
                 pkey = id(parent)
                 prev = grads.get(pkey)
-                grads[pkey] = gp if prev is None else prev + gp
+                if prev is None:
+                    grads[pkey] = gp
+                    if fresh and parent._op is None:
+                        owned.add(id(gp))
+                else:
+                    grads[pkey] = total = prev + gp
+                    if owned is not None and parent._op is None:   # the sum is new; prev may be freed
+                        owned.discard(id(prev))
+                        owned.add(id(total))
             if not retain_graph:
                 node._prev = None
     finally:
@@ -216,15 +234,20 @@ def _check_local(node: Value, local: tuple) -> None:
             check_finite(g.data if isinstance(g, Value) else g, "backward", node._op.name, where)
 
 
-def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
-    """Add `g` into `node.grad` (a Value); a fresh array, never a view shared with another gradient."""
+def _accumulate(node: Value, g: Any, create_graph: bool, adopt: bool = False) -> None:
+    """Add `g` into `node.grad` (a Value); a fresh array, never a view shared with another gradient.
+
+    `adopt`: g is a new array nothing else holds (the engine knows), kept as it is when it has the node's dtype.
+    """
     if create_graph:
         node.grad = g if node.grad is None else node.grad + g
         return
     if isinstance(g, Value):
         g = g.data
     if node.grad is None:
-        g = g.copy() if isinstance(g, np.ndarray) and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
+        if not (adopt and type(g) is np.ndarray and g.dtype == node.data.dtype and g.flags.c_contiguous
+                and g.flags.writeable):
+            g = g.copy() if isinstance(g, np.ndarray) and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
         node.grad = make_node(None, g)  # g: a fresh array of the node's dtype
     else:
         node.grad.data = node.grad.data + g

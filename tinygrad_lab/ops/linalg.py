@@ -89,6 +89,7 @@ class Linear(Function):
 
     name = "linear"
     needs_input_grad_hint = True
+    fresh_grads = True      # three matrix products and a sum: new arrays
 
     @staticmethod
     def forward(x, weight, bias=None):
