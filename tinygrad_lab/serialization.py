@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +53,8 @@ def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None
         >>> write_npz(path, {"x": np.arange(3)}); read_npz(path)["x"].tolist()
         [0, 1, 2]
     """
+    import zipfile  # here, not at import: `import tinygrad_lab` stays light
+
     with atomic_path(path, make_parents=False) as tmp, open(tmp, "xb") as f:
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
             for key, array in arrays.items():
@@ -75,6 +76,8 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         ...
         tinygrad_lab.serialization.StateFileError: ... is not an .npz state file ...
     """
+    import zipfile  # here, not at import: `import tinygrad_lab` stays light
+
     path = os.fspath(path)
     try:
         archive = np.load(path, allow_pickle=False)
