@@ -137,3 +137,34 @@ def test_a_training_step_of_a_small_network_leaves_no_shared_gradients(rng):
     model(x).sum().backward()
     grads = [p.grad.data for p in model.parameters()]
     assert _arrays_apart(*grads, *(p.data for p in model.parameters()))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("net", ["tanh-sigmoid-mse", "relu-cross-entropy"])
+def test_every_gradient_of_a_training_step_keeps_the_networks_dtype(rng, dtype, net):
+    """No hidden up-cast: the gradient reaching each intermediate Value has the network's dtype (a leaf's
+    gradient is cast to its dtype anyway, so the intermediates are the ones that show one)."""
+    from tinygrad_lab.nn import functional as F
+
+    x = Value(rng.standard_normal((8, 5)).astype(dtype))
+    layers = [nn.Linear(5, 6, dtype=dtype), nn.Linear(6, 6, dtype=dtype), nn.Linear(6, 3, dtype=dtype)]
+    seen: list[tuple[str, np.dtype]] = []
+    h = x
+    for i, layer in enumerate(layers):
+        z = layer(h)
+        z.register_hook(lambda g, i=i: seen.append((f"z{i}", g.dtype)))
+        if i < 2:
+            h = tanh(z) if net == "tanh-sigmoid-mse" else F.relu(z)
+            h.register_hook(lambda g, i=i: seen.append((f"h{i}", g.dtype)))
+    if net == "tanh-sigmoid-mse":
+        out = sigmoid(z)
+        out.register_hook(lambda g: seen.append(("out", g.dtype)))
+        loss = F.mse_loss(out, Value(rng.uniform(size=(8, 3)).astype(dtype)))
+    else:
+        loss = F.cross_entropy(z, rng.integers(0, 3, size=8))
+    assert loss.dtype == dtype
+    loss.backward()
+    assert len(seen) >= 5 and all(d == dtype for _, d in seen), seen
+    opt = optim.Adam([p for layer in layers for p in layer.parameters()], lr=0.1)
+    opt.step()
+    assert all(p.data.dtype == dtype and p.grad.dtype == dtype for layer in layers for p in layer.parameters())
