@@ -49,7 +49,11 @@ from .ops import (
 )
 from .jit import JitError, jit
 from .random import manual_seed
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # loaded on first use (see __getattr__ below); named here for type checkers and the docs
+    from .checkpoint import load, save
+    from .testing import gradcheck, gradgradcheck
 
 from ._version import __version__ as __version__  # the one place the version is written
 
