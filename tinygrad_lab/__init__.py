@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # loaded on first use (see __getattr__ below); named here for type checkers and the docs
     from .checkpoint import load, save
-    from .testing import gradcheck, gradgradcheck
+    from .testing.gradcheck import gradcheck, gradgradcheck
 
 from ._version import __version__ as __version__  # the one place the version is written
 
