@@ -168,3 +168,30 @@ def test_every_gradient_of_a_training_step_keeps_the_networks_dtype(rng, dtype, 
     opt = optim.Adam([p for layer in layers for p in layer.parameters()], lr=0.1)
     opt.step()
     assert all(p.data.dtype == dtype and p.grad.dtype == dtype for layer in layers for p in layer.parameters())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outer_products_in_linear_are_the_matrix_products_bit_for_bit(rng, dtype):
+    """A layer with one output (or one input, or a batch of one) makes outer products; they are computed as
+    broadcast products and must be the GEMM's numbers exactly, signs of zeros, infinities and NaNs included."""
+    n, features = 300, 40
+    x = Value(rng.standard_normal((n, features)).astype(dtype), requires_grad=True)
+    w = Value(rng.standard_normal((1, features)).astype(dtype), requires_grad=True)
+    b = Value(np.zeros(1, dtype=dtype), requires_grad=True)
+    w.data[0, :4] = [0.0, -0.0, np.inf, 1e-30]
+    seed = rng.standard_normal((n, 1)).astype(dtype)
+    seed[:3, 0] = [-0.0, 0.0, -1e-30]
+    with np.errstate(all="ignore"):
+        linear(x, w, b).backward(gradient=seed)
+        expected = seed @ w.data
+    assert x.grad.data.tobytes() == expected.tobytes()
+    one = Value(rng.standard_normal((1, 70)).astype(dtype), requires_grad=True)         # a batch of one
+    wide = Value(rng.standard_normal((90, 70)).astype(dtype), requires_grad=True)
+    g = rng.standard_normal((1, 90)).astype(dtype)
+    g[0, :2] = [-0.0, 0.0]
+    linear(one, wide).backward(gradient=g)
+    assert wide.grad.data.tobytes() == (g.T @ one.data).tobytes()
+    column = rng.standard_normal((200, 1)).astype(dtype)                                # one input feature
+    column[:2, 0] = [-0.0, 0.0]
+    weight = rng.standard_normal((50, 1)).astype(dtype)
+    assert linear(Value(column), Value(weight)).data.tobytes() == (column @ weight.T).tobytes()
