@@ -43,6 +43,7 @@ def measure_step(make: Any, workload: Any, repeats: int) -> dict[str, float]:
 
     Tracing starts before the trainer is built, so its parameters, optimizer state and data count.
     """
+    make(workload).step()   # once untraced: modules imported on first use (numpy.random, ...) are not counted
     gc.collect()
     tracemalloc.start()
     try:
