@@ -347,7 +347,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         for _ in range(members):
             from .optim import SGD
             shadow_opt = SGD([nn.Parameter(np.zeros(1))], lr=base_lr)
-            shadow_opt._opt_called = True  # type: ignore[attr-defined]  # stepped by the stacked optimizer
+            shadow_opt._opt_called = True  # stepped by the stacked optimizer
             shadows.append(_Shadow(shadow_opt, scheduler(shadow_opt)))
 
     with no_grad():

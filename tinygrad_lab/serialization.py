@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Value
+from .autograd import unwrap
 from .utils.files import atomic_path
 
 __all__ = ["StateFileError", "write_npz", "read_npz", "save_state", "load_state", "json_entry",
@@ -118,7 +118,7 @@ def save_state(state: Mapping[str, Any], path: str | os.PathLike) -> None:
     for key, value in state.items():
         if not isinstance(key, str) or not key:
             raise TypeError(f"state keys must be non-empty strings, got {key!r}")
-        array = np.asarray(value.data if isinstance(value, Value) else value)
+        array = np.asarray(unwrap(value))
         if array.dtype.kind not in "biufc":
             raise TypeError(f"cannot save '{key}': dtype {array.dtype} is not numeric (files never use "
                             "pickle)")

@@ -142,6 +142,34 @@ def test_set_grad_enabled_in_a_thread_leaves_the_main_thread_alone():
     assert is_grad_enabled()
 
 
+def test_no_grad_in_one_asyncio_task_does_not_leak_into_another_across_an_await():
+    """The switches live in a context variable: each task has its own copy, so a no_grad block that spans
+    an await in one task never turns recording off for another task running meanwhile on the same thread."""
+    import asyncio
+
+    w = Value([1.0, 2.0], requires_grad=True)
+    seen = {}
+
+    async def quiet(inside, leave):
+        with no_grad():
+            inside.set()
+            await leave.wait()
+            seen["quiet"] = (w * 2).requires_grad
+
+    async def recording(inside, leave):
+        await inside.wait()
+        seen["recording"] = (w * 2).requires_grad
+        leave.set()
+
+    async def main():
+        inside, leave = asyncio.Event(), asyncio.Event()
+        await asyncio.gather(quiet(inside, leave), recording(inside, leave))
+
+    asyncio.run(main())
+    assert seen == {"quiet": False, "recording": True}
+    assert is_grad_enabled()
+
+
 def test_set_grad_enabled_as_a_function_call():
     try:
         set_grad_enabled(False)

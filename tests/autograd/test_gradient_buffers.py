@@ -74,9 +74,10 @@ def test_a_retained_intermediate_gradient_is_not_shared_with_its_inputs_gradient
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_tanh_and_sigmoid_gradients_are_the_formulas_and_leave_the_seed_alone(rng, dtype):
-    x = Value(rng.standard_normal((6, 4)).astype(dtype), requires_grad=True)
-    seed = rng.standard_normal((6, 4)).astype(dtype)
+@pytest.mark.parametrize("shape", [(6, 4), (80, 64)])     # small arrays, and large ones (worked on in place)
+def test_tanh_and_sigmoid_gradients_are_the_formulas_and_leave_the_seed_alone(rng, dtype, shape):
+    x = Value(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    seed = rng.standard_normal(shape).astype(dtype)
     kept = seed.copy()
     y = tanh(x)
     y.backward(gradient=seed)
@@ -89,9 +90,9 @@ def test_tanh_and_sigmoid_gradients_are_the_formulas_and_leave_the_seed_alone(rn
 
 
 def test_tanh_gradient_of_another_dtype_keeps_numpys_promotion(rng):
-    x = Value(rng.standard_normal(4).astype(np.float32))
+    x = Value(rng.standard_normal(5000).astype(np.float32))
     y = tanh(x)
-    seed = rng.standard_normal(4)                          # float64: the rule's product is float64, as before
+    seed = rng.standard_normal(5000)                       # float64: the rule's product is float64, as before
     (g,) = Tanh.backward(seed, y.data, x.data)
     assert g.dtype == np.float64 and np.array_equal(g, seed * (1 - y.data * y.data))
 

@@ -1,6 +1,6 @@
 """Automatic differentiation: `Value`, the `Function` op protocol, `backward`/`grad` and the modes.
 
-Layout (as `torch/autograd`): `grad_mode.py` (thread-local `no_grad`,
+Layout (as `torch/autograd`): `grad_mode.py` (per-thread `no_grad`,
 `enable_grad`, `set_grad_enabled`), `anomaly_mode.py` (`detect_anomaly`),
 `function.py` (`Function`, the `OPS` registry, `make_node`), `value.py`
 (`Value`, which dispatches to the ops of `tinygrad_lab.ops`) and `engine.py`

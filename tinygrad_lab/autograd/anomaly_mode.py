@@ -3,7 +3,7 @@
 Inside `detect_anomaly()` every op's output, and every gradient an op's
 backward returns, is checked; the first non-finite one raises `AnomalyError`
 naming the op and the line of the user's code that created the node. The
-switch is thread-local, like grad mode.
+switch is per thread (and asyncio task), like grad mode, in the same context variable.
 
 Example:
     >>> from tinygrad_lab import Value
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import _local
+from .grad_mode import _MODES, set_modes
 
 __all__ = ["AnomalyError", "detect_anomaly", "is_anomaly_enabled", "check_finite"]
 
@@ -50,13 +50,12 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self) -> detect_anomaly:
-        modes = _local.modes
-        self.prev = modes.anomaly
-        modes.anomaly = bool(self.check_nan)
+        self.prev = _MODES.get().anomaly
+        set_modes(anomaly=bool(self.check_nan))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _local.modes.anomaly = self.prev
+        set_modes(anomaly=self.prev)
 
 
 def is_anomaly_enabled() -> bool:
@@ -66,7 +65,7 @@ def is_anomaly_enabled() -> bool:
         >>> is_anomaly_enabled()
         False
     """
-    return _local.modes.anomaly
+    return _MODES.get().anomaly
 
 
 def check_finite(array: Any, what: str, op_name: str, where: str) -> None:

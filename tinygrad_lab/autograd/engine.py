@@ -17,8 +17,9 @@ Example:
 """
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -26,9 +27,12 @@ from ..utils.capture import _active as _capture_active
 from ..utils.capture import recorder as _capture_recorder
 from .anomaly_mode import check_finite, detect_anomaly
 from .function import constant, creation_order, make_node
-from .grad_mode import _local
+from .grad_mode import _ALL_MODES, _MODES
 from .hooks import VALUE_HOOKS, run_value_hooks
 from .value import Value
+
+if TYPE_CHECKING:
+    from .function import Function
 
 __all__ = ["backward", "grad"]
 
@@ -48,9 +52,11 @@ def backward(tensors: Value | Sequence[Value], grad_tensors: Any = None, retain_
         >>> backward([x * x, 2 * x]); float(x.grad.data)    # 2x + 2
         8.0
     """
-    if check_anomaly and not _local.modes.anomaly:
+    if check_anomaly and not _MODES.get().anomaly:
         with detect_anomaly():
             return backward(tensors, grad_tensors, retain_graph, create_graph)
+    outputs: tuple[Value, ...]
+    gradients: tuple[Any, ...]
     if isinstance(tensors, Value):
         outputs, gradients = (tensors,), (grad_tensors,)
     else:
@@ -77,7 +83,8 @@ def _seed_gradient(out: Value, gradient: Any, caller: str) -> Any:
             raise RuntimeError(f"{caller} on a non-scalar output of shape {out.shape} needs `gradient` (the "
                                f"vector of the vector-Jacobian product), e.g. loss.sum().backward() or "
                                f"out.backward(gradient=np.ones({out.shape}))")
-        return np.ones(out.shape, dtype=out.data.dtype)
+        data = out.data   # a 0-d output's seed is a NumPy scalar: the rules' arithmetic on it skips the ufuncs
+        return data.dtype.type(1) if data.ndim == 0 else np.ones(data.shape, dtype=data.dtype)
     g = gradient.data if isinstance(gradient, Value) else np.asarray(gradient, dtype=out.data.dtype)
     if g.shape != out.shape:
         raise ValueError(f"{caller}: gradient has shape {g.shape}, but the output has shape {out.shape}")
@@ -90,34 +97,33 @@ _FREED = ("this graph was already freed by an earlier backward(): to backward th
           "grad() twice), pass retain_graph=True to the first backward()/grad()")
 
 
-def _topological_order(roots: Sequence[Value], stops: set[int]) -> list[Value]:
+def _topological_order(roots: Sequence[Value]) -> list[Value]:
     """Nodes that require grad reachable from `roots`, parents before children.
 
     An iterative search collects the nodes; creation order (`_seq`) sorts them,
-    since an op's inputs always exist before its output.
+    since an op's inputs always exist before its output. Values hash by
+    identity, so they are their own keys.
     """
-    found = {id(r): r for r in roots}
+    found = set(roots)
     stack = list(roots)
+    push, pop, add = stack.append, stack.pop, found.add
     while stack:
-        node = stack.pop()
-        parents = node._prev
+        parents = pop()._prev
         if parents is None:
             raise RuntimeError(_FREED)
-        if stops and id(node) in stops:
-            continue
         for parent in parents:
-            if parent.requires_grad and id(parent) not in found:
-                found[id(parent)] = parent
-                stack.append(parent)
-    return sorted(found.values(), key=creation_order)
+            if parent.requires_grad and parent not in found:
+                add(parent)
+                push(parent)
+    return sorted(found, key=creation_order)
 
 
-def _leading_to(order: Sequence[Value], wanted: set[int]) -> set[int]:
-    """Ids of the nodes of `order` (parents first) that are wanted or have a wanted ancestor."""
-    leading: set[int] = set()
+def _leading_to(order: Sequence[Value], wanted: set[Value]) -> set[Value]:
+    """The nodes of `order` (parents first) that are wanted or have a wanted ancestor."""
+    leading: set[Value] = set()
     for node in order:
-        if id(node) in wanted or any(id(p) in leading for p in node._prev or ()):
-            leading.add(id(node))
+        if node in wanted or any(p in leading for p in node._prev or ()):
+            leading.add(node)
     return leading
 
 
@@ -129,101 +135,109 @@ def _sum_to(g: Any, parent: Value, node: Value) -> Any:
             return sum_to(g, shape)
     except ValueError:
         pass
-    index = next(i for i, p in enumerate(node._prev) if p is parent)
-    raise RuntimeError(f"backward of '{node._op.name}' returned a gradient of shape {g.shape} for its input "
+    # the node's backward rule just ran: it is an op's result (`_op` set) whose graph is not freed yet
+    op = cast("type[Function]", node._op)
+    index = next(i for i, p in enumerate(cast("tuple[Value, ...]", node._prev)) if p is parent)
+    raise RuntimeError(f"backward of '{op.name}' returned a gradient of shape {g.shape} for its input "
                        f"{index}, which has shape {shape}; a gradient must have the input's shape (or the "
                        f"broadcast output's shape)")
 
 
 def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bool, create_graph: bool,
-                  inputs: Sequence[Value] | None) -> dict[int, Any] | None:
+                  inputs: Sequence[Value] | None) -> dict[Value, Any] | None:
     """The chain rule over the graph. With `inputs`, return their gradients instead of filling `.grad`.
 
     Nodes are visited children first; each op's rule turns the gradient of its
     output into gradients of its inputs, which add up per input. Arrays flow
     through the rules unless `create_graph`, when Values do (recording the pass).
     """
-    wanted = {id(v) for v in inputs} if inputs is not None else set()
-    order = _topological_order(roots, set())
-    # With `inputs`, only nodes that are one of them or have one among their ancestors pass gradients on:
-    # a wanted intermediate value still passes its gradient on to the wanted values upstream of it.
-    needed = _leading_to(order, wanted) if inputs is not None else None
-    grads: dict[int, Any] = {}
+    order = _topological_order(roots)
+    grads: dict[Value, Any] = {}
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Value):
             seed = constant(seed, root.data)
-        key = id(root)
-        grads[key] = grads[key] + seed if key in grads else seed
-    found: dict[int, Any] = {}
-    modes = _local.modes   # this thread's switches only: other threads keep their grad mode
-    anomaly = modes.anomaly
+        grads[root] = grads[root] + seed if root in grads else seed
+    anomaly = _MODES.get().anomaly
     fill_grads = inputs is None
+    wanted = set() if inputs is None else set(inputs)
+    # With `inputs`, only nodes that are one of them or have one among their ancestors pass gradients on:
+    # a wanted intermediate value still passes its gradient on to the wanted values upstream of it.
+    needed = None if fill_grads else _leading_to(order, wanted)
+    found: dict[Value, Any] = {}
     value_hooks = VALUE_HOOKS   # Value.register_hook: usually empty
+    special = bool(value_hooks) or not fill_grads   # the usual pass skips the per-node checks below
     # Ids of leaf gradients that are new arrays nothing else holds (from a rule with `fresh_grads`, or sums made
-    # here): a leaf adopts such an array as its `.grad` instead of copying it. None: no adopting in this pass.
-    owned: set[int] | None = set() if fill_grads and not create_graph and not _capture_active[0] else None
-    was_enabled, modes.grad_enabled = modes.grad_enabled, create_graph
+    # here): a leaf adopts such an array as its `.grad` instead of copying it (not under create_graph or a jit
+    # capture, nor when a hook has seen the array).
+    adopting = fill_grads and not create_graph and not _capture_active[0]
+    owned: set[int] = set()
+    # the pass records only for create_graph, in this thread only: other threads keep their grad mode
+    token = _MODES.set(_ALL_MODES[bool(create_graph), anomaly])
     try:
         while order:
             node = order.pop()   # children first; popped, so a node the pass has used can be freed
-            key = id(node)
-            g = grads.pop(key, None)
+            g = grads.pop(node, None)
             if g is None:
                 continue
-            if value_hooks and key in value_hooks:
-                if owned:
+            if special:
+                if value_hooks and id(node) in value_hooks:
                     owned.discard(id(g))   # a hook may keep g: never adopted
-                g = run_value_hooks(node, g, create_graph)
-            if key in wanted:
-                found[key] = g
-            op = node._op
-            if op is None or node._retains_grad:
-                if fill_grads:
-                    adopt = op is None and bool(owned) and id(g) in owned
-                    if adopt:
-                        owned.remove(id(g))
-                    _accumulate(node, g, create_graph, adopt)
-                if op is None:
+                    g = run_value_hooks(node, g, create_graph)
+                if node in wanted:
+                    found[node] = g
+                if needed is not None and node not in needed:
                     continue
-            if needed is not None and key not in needed:
+            op = node._op
+            if op is None:
+                if fill_grads:
+                    if owned and id(g) in owned:
+                        owned.remove(id(g))
+                        _accumulate(node, g, create_graph, adopt=True)
+                    else:
+                        _accumulate(node, g, create_graph)
                 continue
-            parents = node._prev
+            if node._retains_grad and fill_grads:
+                _accumulate(node, g, create_graph)
+            # not None: _topological_order refused freed graphs, and this pass frees a node only after its visit
+            parents: tuple[Value, ...] = node._prev  # type: ignore[assignment]
             args = node._args
             if create_graph:
                 local = op.backward(g, node, *parents, **args) if args else op.backward(g, node, *parents)
             elif op.needs_input_grad_hint and not parents[0].requires_grad:   # e.g. a first layer's input
-                local = op.backward(g, node.data, *[p.data for p in parents],
+                local = op.backward(g, node.data, *map(_data, parents),
                                     needs_input_grad=[p.requires_grad for p in parents], **(args or {}))
             elif args:
-                local = op.backward(g, node.data, *[p.data for p in parents], **args)
+                local = op.backward(g, node.data, *map(_data, parents), **args)
             else:
-                local = op.backward(g, node.data, *[p.data for p in parents])
+                local = op.backward(g, node.data, *map(_data, parents))
             if type(local) is not tuple:
                 local = tuple(local) if isinstance(local, list) else (local,)
             if anomaly:
                 _check_local(node, local)
-            fresh = owned is not None and op.fresh_grads
+            fresh = adopting and op.fresh_grads
             for parent, gp in zip(parents, local):
                 if gp is None or not parent.requires_grad:
                     continue
                 if gp.shape != parent.data.shape:
                     gp = _sum_to(gp, parent, node)
-                pkey = id(parent)
-                prev = grads.get(pkey)
+                prev = grads.get(parent)
                 if prev is None:
-                    grads[pkey] = gp
+                    grads[parent] = gp
                     if fresh and parent._op is None:
                         owned.add(id(gp))
                 else:
-                    grads[pkey] = total = prev + gp
-                    if owned is not None and parent._op is None:   # the sum is new; prev may be freed
+                    grads[parent] = total = prev + gp
+                    if adopting and parent._op is None:   # the sum is new; prev may be freed
                         owned.discard(id(prev))
                         owned.add(id(total))
             if not retain_graph:
                 node._prev = None
     finally:
-        modes.grad_enabled = was_enabled
-    return found if inputs is not None else None
+        _MODES.reset(token)
+    return None if fill_grads else found
+
+
+_data = operator.attrgetter("data")   # a parent's array (map with it: no comprehension frame per node)
 
 
 def _check_local(node: Value, local: tuple) -> None:
@@ -231,7 +245,8 @@ def _check_local(node: Value, local: tuple) -> None:
                                                "run it inside `with detect_anomaly():` to record where)")
     for g in local:
         if g is not None:
-            check_finite(g.data if isinstance(g, Value) else g, "backward", node._op.name, where)
+            check_finite(g.data if isinstance(g, Value) else g, "backward", cast("type[Function]", node._op).name,
+                         where)
 
 
 def _accumulate(node: Value, g: Any, create_graph: bool, adopt: bool = False) -> None:
@@ -245,9 +260,9 @@ def _accumulate(node: Value, g: Any, create_graph: bool, adopt: bool = False) ->
     if isinstance(g, Value):
         g = g.data
     if node.grad is None:
-        if not (adopt and type(g) is np.ndarray and g.dtype == node.data.dtype and g.flags.c_contiguous
-                and g.flags.writeable):
-            g = g.copy() if isinstance(g, np.ndarray) and g.dtype == node.data.dtype else np.array(g, node.data.dtype)
+        dtype = node.data.dtype
+        if not (adopt and type(g) is np.ndarray and g.dtype == dtype and g.flags.c_contiguous and g.flags.writeable):
+            g = g.copy() if isinstance(g, np.ndarray) and (g.dtype is dtype or g.dtype == dtype) else np.array(g, dtype)
         node.grad = make_node(None, g)  # g: a fresh array of the node's dtype
     else:
         node.grad.data = node.grad.data + g
@@ -302,10 +317,10 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
         roots.append(out)
         seeds.append(_seed_gradient(out, g, "grad()") if not (create_graph and isinstance(g, Value)) else g)
     keep = create_graph if retain_graph is None else retain_graph
-    found = _run_backward(roots, seeds, keep, create_graph, inputs)
+    found = cast("dict[Value, Any]", _run_backward(roots, seeds, keep, create_graph, inputs))  # with inputs: a dict
     result = []
     for i, v in enumerate(inputs):
-        g = found.get(id(v))
+        g = found.get(v)
         if g is None and not allow_unused:
             raise RuntimeError(f"grad(): input {i} was not used to compute the outputs; pass allow_unused=True "
                                "to get None for it")

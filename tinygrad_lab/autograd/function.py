@@ -31,7 +31,7 @@ import numpy as np
 
 from ..utils.frames import user_location
 from .anomaly_mode import check_finite
-from .grad_mode import _local
+from .grad_mode import _MODES
 
 __all__ = ["Function", "OPS", "make_node", "constant", "creation_order"]
 
@@ -92,12 +92,17 @@ class Function:
             OPS[cls.name] = cls
 
     @staticmethod
-    def forward(*arrays: np.ndarray, **args: Any) -> np.ndarray:  # pragma: no cover - abstract
-        """The op on NumPy arrays (static arguments as keywords)."""
+    def forward(*arrays: Any, **args: Any) -> Any:  # pragma: no cover - abstract
+        """The op on NumPy arrays (static arguments as keywords); returns an array (or a NumPy scalar).
+
+        Typed loosely on purpose: subclasses declare their own arrays and static arguments (or set `forward`
+        to a NumPy function or an `operator` function), and the library's dispatchers may pass the static
+        arguments positionally.
+        """
         raise NotImplementedError("a Function subclass must define forward(*arrays)")
 
     @staticmethod
-    def backward(g: Any, out: Any, *inputs: Any, **args: Any) -> tuple:  # pragma: no cover - abstract
+    def backward(g: Any, out: Any, /, *inputs: Any, **args: Any) -> tuple[Any, ...]:  # pragma: no cover - abstract
         """One gradient per input (None for inputs without one), given the output's gradient `g`."""
         raise NotImplementedError("a Function subclass must define backward(g, out, *inputs)")
 
@@ -149,7 +154,7 @@ def make_node(op: type[Function] | None, data: Any, parents: tuple = (), args: d
         out._prev = ()
         out._args = None
         return out
-    modes = _local.modes  # one thread-local read per op
+    modes = _MODES.get()  # both switches of this thread in one read per op
     record = False
     if modes.grad_enabled:
         for p in parents:

@@ -73,7 +73,7 @@ def run_value_hooks(node: Any, g: Any, create_graph: bool) -> Any:
         result = hook(g if isinstance(g, Value) else constant(g, node.data))
         if result is None:
             continue
-        shape = np.shape(result.data if isinstance(result, Value) else result)
+        shape = np.shape(unwrap(result))
         if shape != node.data.shape:
             raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape {shape}, but "
                                f"the Value has shape {node.data.shape}; a hook may change the gradient's values, "
@@ -81,9 +81,9 @@ def run_value_hooks(node: Any, g: Any, create_graph: bool) -> Any:
         if create_graph:
             g = result if isinstance(result, Value) else constant(np.asarray(result, node.data.dtype), node.data)
         else:
-            g = np.asarray(result.data if isinstance(result, Value) else result, dtype=node.data.dtype)
+            g = np.asarray(unwrap(result), dtype=node.data.dtype)
     return g
 
 
 from .function import constant  # noqa: E402  (function and value import this module's table)
-from .value import Value  # noqa: E402
+from .value import Value, unwrap  # noqa: E402

@@ -18,7 +18,8 @@ Example:
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import builtins
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -114,6 +115,14 @@ class Value:
     grad: Value | None
     requires_grad: bool
     label: str | None
+    # the private slots (make_node fills them; the engine and drawings read them)
+    _op: type[Function] | None             # the op that made this node, None for leaves and constants
+    _prev: tuple[Value, ...] | None        # its inputs; None once backward() has freed the graph
+    _args: dict[str, Any] | None           # the op's static arguments
+    _retains_grad: bool
+    _seq: int                              # creation order
+    _calls: tuple[tuple[Any, Any], ...]    # (module, inputs) tags of the module calls that made it (nn)
+    _origin: str                           # under detect_anomaly(): where the forward pass made it
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
                  label: str | None = None) -> None:
@@ -170,7 +179,7 @@ class Value:
     def __int__(self) -> int:
         return int(self.item())
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Value]:
         return (self[i] for i in range(len(self)))
 
     __hash__ = object.__hash__
@@ -290,7 +299,7 @@ class Value:
         """max(self, 0) elementwise."""
         return _ops.relu(self)
 
-    def clip(self, min: float | None = None, max: float | None = None) -> Value:
+    def clip(self, min: builtins.float | None = None, max: builtins.float | None = None) -> Value:
         """Limit to [min, max] (gradient 1 inside, 0 outside), as `Tensor.clamp`."""
         return _ops.clip(self, min, max)
 
@@ -376,12 +385,12 @@ class Value:
         """self ** exponent."""
         return _ops.pow(self, exponent)
 
-    def var(self, axis: Any = None, correction: float | None = 1, keepdims: bool = False,
+    def var(self, axis: Any = None, correction: builtins.float | None = 1, keepdims: bool = False,
             **torch_names: Any) -> Value:
         """Variance over `axis` with `correction` (1 by default), as `Tensor.var`."""
         return _ops.var(self, axis, correction, keepdims, **torch_names)
 
-    def std(self, axis: Any = None, correction: float | None = 1, keepdims: bool = False,
+    def std(self, axis: Any = None, correction: builtins.float | None = 1, keepdims: bool = False,
             **torch_names: Any) -> Value:
         """Standard deviation over `axis` with `correction` (1 by default), as `Tensor.std`."""
         return _ops.std(self, axis, correction, keepdims, **torch_names)
@@ -406,7 +415,7 @@ class Value:
         """A copy with `src` added at `index` along `dim`, as `Tensor.scatter_add`."""
         return _ops.scatter_add(self, dim, index, src)
 
-    def masked_fill(self, mask: Any, value: float) -> Value:
+    def masked_fill(self, mask: Any, value: builtins.float) -> Value:
         """`value` where `mask` is True, as `Tensor.masked_fill`."""
         return _ops.masked_fill(self, mask, value)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..utils.files import write_atomic
+from ..utils.tables import markdown_table
 from .grid import EXPERIMENT_DATASET_NAMES, GROUPS
 
 if TYPE_CHECKING:
@@ -64,9 +65,7 @@ def _nan_median_curve(runs: Sequence[RunSummary]) -> np.ndarray:
 
 
 def _group_table(group_runs: dict[tuple[str, str], list[RunSummary]], variants: Sequence[str]) -> list[str]:
-    lines = ["| variant | data | converged | training accuracy | held-out accuracy | final loss | "
-             "epochs to converge: median (IQR) | time per run |",
-             "|---|---|---|---|---|---|---|---|"]
+    rows = []
     for variant in variants:
         for dataset in EXPERIMENT_DATASET_NAMES:
             runs = group_runs.get((variant, dataset))
@@ -75,13 +74,12 @@ def _group_table(group_runs: dict[tuple[str, str], list[RunSummary]], variants: 
             ok, n = _share(runs)
             diverged = sum(r.stop_reason == "diverged" for r in runs)
             conv = f"**{ok}/{n}** ({100 * ok / n:.0f}%)" + (f", {diverged} diverged" if diverged else "")
-            lines.append(
-                f"| {variant} | {dataset} | {conv} | {_mean_sd([r.train_accuracy for r in runs], True)} | "
-                f"{_mean_sd([r.test_accuracy for r in runs], True)} | "
-                f"{_mean_sd([r.final_loss for r in runs])} | "
-                f"{_median_iqr([r.epochs_to_converge for r in runs if r.converged])} | "
-                f"{np.mean([r.seconds for r in runs]):.2f} s |")
-    return lines
+            rows.append([variant, dataset, conv, _mean_sd([r.train_accuracy for r in runs], True),
+                         _mean_sd([r.test_accuracy for r in runs], True), _mean_sd([r.final_loss for r in runs]),
+                         _median_iqr([r.epochs_to_converge for r in runs if r.converged]),
+                         f"{np.mean([r.seconds for r in runs]):.2f} s"])
+    return markdown_table(["variant", "data", "converged", "training accuracy", "held-out accuracy", "final loss",
+                           "epochs to converge: median (IQR)", "time per run"], rows)
 
 
 def _finding(group_runs: dict[tuple[str, str], list[RunSummary]], variants: Sequence[str]) -> str:
@@ -181,18 +179,17 @@ def _scale_section(summaries: Sequence[RunSummary], out: Path) -> list[str]:
              "The linear set grown by 100 points at a time (fresh points for each seed, the demo's linear "
              "setting, lr 1), each run stopped at the first epoch with zero training errors. More points "
              "means points closer to the true boundary x = y, so the network must place its boundary more "
-             f"precisely and needs more epochs. Budget: {budget} epochs.", "",
-             "| training points | reached zero errors | epochs to zero errors: median (IQR) | "
-             "held-out accuracy | time per run |", "|---|---|---|---|---|"]
-    per_size = []
+             f"precisely and needs more epochs. Budget: {budget} epochs.", ""]
+    rows, per_size = [], []
     for size in sizes:
         group = [r for r in runs if r.n_points == size]
         ok, n = _share(group)
-        lines.append(f"| {size} | {ok}/{n} | {_median_iqr([r.epochs_to_converge for r in group])} | "
-                     f"{_mean_sd([r.test_accuracy for r in group], True)} | "
-                     f"{np.mean([r.seconds for r in group]):.2f} s |")
+        rows.append([str(size), f"{ok}/{n}", _median_iqr([r.epochs_to_converge for r in group]),
+                     _mean_sd([r.test_accuracy for r in group], True), f"{np.mean([r.seconds for r in group]):.2f} s"])
         per_size.append([math.nan if r.epochs_to_converge is None else float(r.epochs_to_converge)
                          for r in group])
+    lines += markdown_table(["training points", "reached zero errors", "epochs to zero errors: median (IQR)",
+                             "held-out accuracy", "time per run"], rows)
     figure = plots.plot_scale_study(sizes, per_size, out / "data_scale.png", budget=budget)
     lines += ["", f"![epochs to zero errors vs training-set size]({figure.name})", ""]
     return lines

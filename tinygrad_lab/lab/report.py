@@ -17,6 +17,7 @@ from typing import Any
 
 from ..data import load_dataset
 from ..utils.files import write_atomic
+from ..utils.tables import markdown_table
 from .config import LabConfig
 from .run import RunResult
 from .views import accuracy_line
@@ -51,8 +52,7 @@ def demo_note(configs: Sequence[LabConfig]) -> str:
 def _config_table(configs: Sequence[LabConfig]) -> list[str]:
     keys = ["dataset", "n_points", "hidden", "activation", "loss", "optimizer", "lr", "epochs", "batch_size",
             "init", "init_gain", "bias", "scale_inputs", "lr_schedule", "seed", "target_loss"]
-    lines = ["| setting | " + " | ".join(c.name for c in configs) + " |",
-             "|---|" + "---|" * len(configs)]
+    rows = []
     for key in keys:
         cells = []
         for c in configs:
@@ -66,8 +66,8 @@ def _config_table(configs: Sequence[LabConfig]) -> list[str]:
             elif key == "n_points" and value is None:
                 value = len(load_dataset(c.dataset, None, seed=0)[0])
             cells.append(str(value))
-        lines.append(f"| {key} | " + " | ".join(cells) + " |")
-    return lines
+        rows.append([key, *cells])
+    return markdown_table(["setting", *(c.name for c in configs)], rows)
 
 
 def _result_section(result: RunResult, out: Path) -> list[str]:
@@ -112,13 +112,10 @@ def write_report(results: Sequence[RunResult], out_dir: str | os.PathLike, title
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     lines = [f"# {title}", "", *intro, "", "## Configuration", "", *_config_table([r.config for r in results]), ""]
-    lines += ["## Results", "", "| run | epochs | final loss | training accuracy | held-out accuracy |",
-              "|---|---|---|---|---|"]
-    for r in results:
-        test = "-" if r.test is None else f"{100 * r.test.accuracy:.2f}%"
-        lines.append(f"| {r.config.name} | {r.history.epochs} | {r.history.final_loss:.6f} | "
-                     f"{100 * r.train.accuracy:.2f}% | {test} |")
-    lines.append("")
+    rows = [[r.config.name, str(r.history.epochs), f"{r.history.final_loss:.6f}", f"{100 * r.train.accuracy:.2f}%",
+             "-" if r.test is None else f"{100 * r.test.accuracy:.2f}%"] for r in results]
+    lines += ["## Results", "", *markdown_table(["run", "epochs", "final loss", "training accuracy",
+                                                 "held-out accuracy"], rows), ""]
     for r in results:
         lines += _result_section(r, out)
     path = out / "report.md"

@@ -15,11 +15,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import ref
 
 from ..autograd import Value
 from .parameter import Parameter
+
+if TYPE_CHECKING:
+    from .module import Module
 
 __all__ = ["CallInputs"]
 
@@ -35,6 +38,7 @@ class CallInputs(ref):
     """
 
     __slots__ = ("more",)
+    more: tuple[CallInputs, ...]  # weak references to the inputs after the first
 
     def __len__(self) -> int:
         return 1 + len(getattr(self, "more", ()))
@@ -54,7 +58,7 @@ class CallInputs(ref):
         return tuple, (tuple(self),)
 
     @classmethod
-    def of(cls, args: tuple) -> Any:
+    def of(cls, args: tuple) -> CallInputs | tuple[()]:
         """The `Value`s among `args`, held weakly (an empty tuple when there are none)."""
         inputs = None
         for arg in args:
@@ -67,13 +71,13 @@ class CallInputs(ref):
         return () if inputs is None else inputs
 
     @classmethod
-    def tag(cls, module: Any, args: tuple, out: Any) -> None:
+    def tag(cls, module: Module, args: tuple, out: Any) -> None:
         """Tag the new `Value`s in `out` (a Value or a tuple of them) with one shared `(module, inputs)`.
 
         Inputs passed through (`Identity`) and Parameters stay untagged: tags cannot pile up on
         long-lived values. The shared tag tells a call's outputs apart from other calls'.
         """
-        call = None
+        call: tuple[Module, CallInputs | tuple[()]] | None = None
         for v in (out if type(out) is tuple else (out,)):
             if not isinstance(v, Value) or isinstance(v, Parameter):
                 continue

@@ -11,9 +11,12 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .module import Module, _addindent
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
@@ -37,6 +40,9 @@ def _check_module(module: Any, container: str) -> Module:
 
 class _IndexedContainer(Module):
     """Shared code of Sequential and ModuleList: children named '0', '1', ... in order."""
+
+    # a container holds Modules only (its methods check each one), as PyTorch's containers declare
+    _modules: dict[str, Module]  # type: ignore[assignment]
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -63,12 +69,12 @@ class _IndexedContainer(Module):
         key = list(self._modules)[_index(idx, len(self), type(self).__name__)]
         setattr(self, key, module)
 
-    def append(self, module: Module) -> _IndexedContainer:
+    def append(self, module: Module) -> Self:
         """Add `module` at the end; return self."""
         self.add_module(str(len(self)), _check_module(module, type(self).__name__))
         return self
 
-    def extend(self, modules: Iterable[Module]) -> _IndexedContainer:
+    def extend(self, modules: Iterable[Module]) -> Self:
         """Add each of `modules` at the end; return self."""
         for module in modules:
             self.append(module)
@@ -182,6 +188,9 @@ class ModuleDict(Module):
         >>> list(heads.keys()), [n for n, _ in heads.named_parameters()][:2]
         (['mean', 'scale'], ['mean.weight', 'mean.bias'])
     """
+
+    # a container holds Modules only (its methods check each one), as PyTorch's containers declare
+    _modules: dict[str, Module]  # type: ignore[assignment]
 
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()

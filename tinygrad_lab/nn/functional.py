@@ -146,6 +146,7 @@ def _input(x: Any) -> Any:
 def _float_target(target: Any, input: Any, fn: str) -> Any:
     """A real-valued target of exactly the input's shape (Value kept; arrays cast to the input's dtype)."""
     dtype = _data(input).dtype
+    t: Value | np.ndarray
     if isinstance(target, Value):
         t = target
     else:
@@ -161,10 +162,8 @@ def _float_target(target: Any, input: Any, fn: str) -> Any:
     return t
 
 
-def _constant(x: Any, what: str, fn: str, dtype: np.dtype, shape: tuple | None = None) -> np.ndarray | None:
-    """An optional weight as a float array of `dtype`, broadcastable to `shape`."""
-    if x is None:
-        return None
+def _constant(x: Any, what: str, fn: str, dtype: np.dtype, shape: tuple | None = None) -> np.ndarray:
+    """A weight (not None) as a float array of `dtype`, broadcastable to `shape`."""
     array = np.asarray(_data(x))
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{fn}: {what} must be numeric, got dtype {array.dtype}")
@@ -259,7 +258,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *, reducti
                          f"{np.nanmin(y) if not np.isnan(y).all() else 'nan'}, max "
                          f"{np.nanmax(y) if not np.isnan(y).all() else 'nan'}"
                          f"{', with NaN' if np.isnan(y).any() else ''}), as PyTorch requires")
-    w = _constant(weight, "weight", "binary_cross_entropy", x.dtype, x.shape)
+    w = None if weight is None else _constant(weight, "weight", "binary_cross_entropy", x.dtype, x.shape)
     return _apply(BinaryCrossEntropy, input, target, weight=w, reduction=reduction,
                   target_grad=_needs_grad(target))
 
@@ -280,8 +279,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     input = _input(input)
     target = _float_target(target, input, fn)
     dtype, shape = _data(input).dtype, input.shape
-    w = _constant(weight, "weight", fn, dtype, shape)
-    pw = _constant(pos_weight, "pos_weight", fn, dtype, shape)
+    w = None if weight is None else _constant(weight, "weight", fn, dtype, shape)
+    pw = None if pos_weight is None else _constant(pos_weight, "pos_weight", fn, dtype, shape)
     return _apply(BinaryCrossEntropyWithLogits, input, target, weight=w, pos_weight=pw, reduction=reduction,
                   target_grad=_needs_grad(target))
 
@@ -378,8 +377,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
         return _soft_cross_entropy(x, target, w, axis, c, reduction, label_smoothing)
     t = _class_targets(target, x, axis, c, ignore_index, fn)
     rows, flat = _rows(x, t, axis)
-    args = dict(target=flat, weight=w, ignore_index=ignore_index, reduction=reduction,
+    args: dict[str, Any] = dict(target=flat, weight=w, ignore_index=ignore_index, reduction=reduction,
                 label_smoothing=float(label_smoothing))
+    loss: Value | np.ndarray
     if isinstance(rows, Value):
         loss = CrossEntropy.apply(rows, **args)
     else:

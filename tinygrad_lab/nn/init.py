@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..autograd import Value
+from ..autograd import unwrap
 from ..random import resolve_generator
 from ..utils.checks import is_real
 
@@ -39,7 +39,7 @@ _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv
 
 def _array(tensor: Any) -> np.ndarray:
     """The array to fill in place (a Value's data, or the array itself)."""
-    array = tensor.data if isinstance(tensor, Value) else tensor
+    array = unwrap(tensor)
     if not isinstance(array, np.ndarray):
         raise TypeError("initialisers fill a Parameter, a Value or a NumPy array in place, got "
                         f"{type(tensor).__name__}")
@@ -97,7 +97,7 @@ def _calculate_fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
         >>> _calculate_fan_in_and_fan_out(np.empty((4, 2)))
         (2, 4)
     """
-    shape = np.shape(tensor.data if isinstance(tensor, Value) else tensor)
+    shape = np.shape(unwrap(tensor))
     if len(shape) < 2:
         raise ValueError("Fan in and fan out can not be computed for a tensor with fewer than 2 dimensions "
                          f"(shape {tuple(shape)})")

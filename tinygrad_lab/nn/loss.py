@@ -34,6 +34,8 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
+    weight: np.ndarray | None  # a buffer (register_buffer)
+
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.register_buffer("weight", _as_array(weight))
@@ -86,6 +88,8 @@ class BCEWithLogitsLoss(_WeightedLoss):
         >>> round(BCEWithLogitsLoss()(Value([0.0]), np.array([0.0])).item(), 6)   # log 2
         0.693147
     """
+
+    pos_weight: np.ndarray | None  # a buffer (register_buffer)
 
     def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None) -> None:
         super().__init__(weight, reduction)

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
-from ..autograd import Value
+from ..autograd import Value, unwrap
 from ..serialization import load_state, save_state
 from ..utils.checks import is_bool
 from ..utils.hooks import RemovableHandle
@@ -82,6 +82,11 @@ class Module:
     """
 
     training: bool
+    # the registries (filled in __init__, kept by __setattr__): None marks a declared-but-absent entry
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, np.ndarray | Value | None]
+    _non_persistent_buffers: set[str]
+    _modules: dict[str, Module | None]
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -360,7 +365,7 @@ class Module:
         module: Module = self
         if target == "":
             return module
-        walked = []
+        walked: list[str] = []
         for part in target.split("."):
             child = module._modules.get(part)
             if child is None:
@@ -462,7 +467,7 @@ class Module:
             if keep_vars:
                 state[key] = value
             else:
-                state[key] = np.array(value.data if isinstance(value, Value) else value, copy=True)
+                state[key] = np.array(unwrap(value), copy=True)
         return state
 
     def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, Module, str, Any]]:
@@ -515,13 +520,12 @@ class Module:
         for key, owner, kind, current in entries:
             if key not in state_dict:
                 continue
-            problem, array = _checked_array(key, state_dict[key], np.asarray(current.data if
-                                                                             isinstance(current, Value)
-                                                                             else current))
-            if problem:
-                errors.append(problem)
+            checked = _checked_array(key, state_dict[key], np.asarray(current.data if isinstance(current, Value)
+                                                                       else current))
+            if isinstance(checked, str):
+                errors.append(checked)
             else:
-                updates.append((owner, key.rsplit(".", 1)[-1], kind, array))
+                updates.append((owner, key.rsplit(".", 1)[-1], kind, checked))
         if errors:
             raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                  + "\n\t".join(errors))
@@ -597,26 +601,26 @@ class Module:
 
 # ---------------------------------------------------------------------- helpers
 
-def _checked_array(key: str, value: Any, current: np.ndarray) -> tuple[str | None, np.ndarray | None]:
-    """(error message, None) or (None, the array to copy) for one state-dict entry."""
+def _checked_array(key: str, value: Any, current: np.ndarray) -> str | np.ndarray:
+    """The error message (a str), or the array to copy, for one state-dict entry."""
     try:
-        array = np.asarray(value.data if isinstance(value, Value) else value)
+        array = np.asarray(unwrap(value))
     except Exception as err:  # noqa: BLE001 - report any conversion failure in the user's terms
-        return f"value for {key} is not an array ({type(value).__name__}: {err}).", None
+        return f"value for {key} is not an array ({type(value).__name__}: {err})."
     if array.dtype.kind not in "biuf":
         return (f"value for {key} has dtype {array.dtype}, which cannot be loaded into a "
-                f"{current.dtype} array."), None
+                f"{current.dtype} array.")
     if array.shape != current.shape:
         return (f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from checkpoint, "
-                f"the shape in current model is {tuple(current.shape)}."), None
+                f"the shape in current model is {tuple(current.shape)}.")
     if not np.can_cast(array.dtype, current.dtype, casting="same_kind"):
-        return f"value for {key} has dtype {array.dtype}, which cannot be cast to {current.dtype}.", None
-    return None, array
+        return f"value for {key} has dtype {array.dtype}, which cannot be cast to {current.dtype}."
+    return array
 
 
 def _copy_into(owner: Module, name: str, kind: str, array: np.ndarray) -> None:
     if kind == "parameter":
-        param = owner._parameters[name]
+        param = cast(Parameter, owner._parameters[name])  # a state entry: present, not None
         if param.data.flags.writeable:
             np.copyto(param.data, array, casting="same_kind")
         else:

@@ -15,7 +15,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -32,6 +32,10 @@ class _BatchNorm(Module):
     """Shared state and forward of the batch-norm layers (the subclasses check the input's rank)."""
 
     _ranks: tuple[int, ...] = ()
+    # buffers (register_buffer): arrays while track_running_stats, else None
+    running_mean: np.ndarray | None
+    running_var: np.ndarray | None
+    num_batches_tracked: np.ndarray | None
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
@@ -70,10 +74,10 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches tracked."""
-        if self.track_running_stats:
-            self.running_mean[...] = 0
-            self.running_var[...] = 1
-            self.num_batches_tracked[...] = 0
+        if self.track_running_stats:  # then the buffers are arrays
+            cast(np.ndarray, self.running_mean)[...] = 0
+            cast(np.ndarray, self.running_var)[...] = 1
+            cast(np.ndarray, self.num_batches_tracked)[...] = 0
 
     def reset_parameters(self) -> None:
         """Reset the running statistics, weight to 1 and bias to 0."""

@@ -31,6 +31,9 @@ Example:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from .activation import erf, gelu, silu
@@ -109,7 +112,7 @@ __all__ = [
     "BinaryCrossEntropyWithLogits", "CrossEntropy",
 ]
 
-UFUNCS = {
+UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.add: add, np.subtract: sub, np.multiply: mul, np.true_divide: div, np.negative: neg,
     np.power: pow, np.matmul: matmul, np.exp: exp, np.log: log, np.sqrt: sqrt, np.absolute: abs,
     np.tanh: tanh, np.maximum: maximum, np.minimum: minimum,

@@ -47,7 +47,7 @@ class Erf(Function):
     forward = staticmethod(_erf_array)
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         return (g * exp(-(x * x)) * _TWO_OVER_SQRT_PI,)
 
 
@@ -69,13 +69,13 @@ class GELU(Function):
     name = "gelu"
 
     @staticmethod
-    def forward(x, approximate):
+    def forward(x: np.ndarray, approximate: str) -> np.ndarray:
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)))
         return x * 0.5 * (1 + _erf_array(x * _SQRT_HALF))
 
     @staticmethod
-    def backward(g, out, x, approximate):
+    def backward(g: Any, out: Any, x: Any, approximate: str) -> tuple[Any, ...]:
         if approximate == "tanh":
             t = tanh((x + x * x * x * _KAPPA) * _SQRT_2_OVER_PI)
             du = (x * x * (3 * _KAPPA) + 1) * _SQRT_2_OVER_PI
@@ -105,11 +105,11 @@ class SiLU(Function):
     name = "silu"
 
     @staticmethod
-    def forward(x):
+    def forward(x: np.ndarray) -> np.ndarray:
         return x * Sigmoid.forward(x)
 
     @staticmethod
-    def backward(g, out, x):
+    def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
         s = sigmoid(x)
         return (g * s * (x * (1 - s) + 1),)
 

@@ -38,7 +38,7 @@ class Add(Function):
     forward = staticmethod(operator.add)
 
     @staticmethod
-    def backward(g, out, a, b):
+    def backward(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
         return g, g
 
 
@@ -54,7 +54,7 @@ class Sub(Function):
     forward = staticmethod(operator.sub)
 
     @staticmethod
-    def backward(g, out, a, b):
+    def backward(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
         return g, -g
 
 
@@ -70,7 +70,7 @@ class Mul(Function):
     forward = staticmethod(operator.mul)
 
     @staticmethod
-    def backward(g, out, a, b):
+    def backward(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
         return g * b, g * a
 
 
@@ -86,7 +86,7 @@ class Div(Function):
     forward = staticmethod(operator.truediv)
 
     @staticmethod
-    def backward(g, out, a, b):
+    def backward(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
         gb = g / b
         return gb, -gb * out
 
@@ -103,7 +103,7 @@ class Neg(Function):
     forward = staticmethod(operator.neg)
 
     @staticmethod
-    def backward(g, out, a):
+    def backward(g: Any, out: Any, a: Any) -> tuple[Any, ...]:
         return (-g,)
 
 
@@ -169,11 +169,11 @@ class Pow(Function):
     name = "pow"
 
     @staticmethod
-    def forward(x, exponent):
+    def forward(x: Any, exponent: Any) -> np.ndarray:
         return x ** exponent
 
     @staticmethod
-    def backward(g, out, x, exponent):
+    def backward(g: Any, out: Any, x: Any, exponent: Any) -> tuple[Any, ...]:
         if np.ndim(exponent) == 0:
             return (g * exponent * pow(x, exponent - 1),) if exponent != 0 else (where(True, 0.0, g),)
         zero = np.equal(exponent, 0)           # x ** (p - 1) there would be inf at x = 0: use p - 1 -> 1
@@ -194,11 +194,11 @@ class PowValueExponent(Function):
     name = "pow_value_exponent"
 
     @staticmethod
-    def forward(a, b):
+    def forward(a: Any, b: Any) -> np.ndarray:
         return a ** b
 
     @staticmethod
-    def backward(g, out, a, b):
+    def backward(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
         log_a = log(where(unwrap(a) == 0, 1.0, a))
         zero = (unwrap(a) == 0) & (unwrap(b) == 0)     # 0 * 0 ** -1 = 0 * inf: the gradient is 0 there
         if not zero.any():                               # (elsewhere the formula is 0 at b = 0 by itself and

@@ -149,11 +149,13 @@ class Conv2d(Function):
     name = "conv2d"
 
     @staticmethod
-    def forward(x, weight, bias=None, *, stride, padding, dilation, groups, input_grad=True):
+    def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *, stride: tuple, padding: tuple,
+                dilation: tuple, groups: int, input_grad: bool = True) -> np.ndarray:
         return _conv_array(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
-    def backward(g, out, x, weight, bias=None, *, stride, padding, dilation, groups, input_grad=True):
+    def backward(g: Any, out: Any, x: Any, weight: Any, bias: Any = None, *, stride: tuple, padding: tuple,
+                 dilation: tuple, groups: int, input_grad: bool = True) -> tuple[Any, ...]:
         geometry = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
         gx = _conv2d_input(g, weight, tuple(x.shape), geometry) if input_grad else None
         gw = _conv2d_weight(x, g, tuple(weight.shape), geometry)
@@ -169,11 +171,13 @@ class Conv2dInput(Function):
     name = "conv2d_input"
 
     @staticmethod
-    def forward(g, weight, *, input_shape, stride, padding, dilation, groups):
+    def forward(g: np.ndarray, weight: np.ndarray, *, input_shape: tuple, stride: tuple, padding: tuple,
+                dilation: tuple, groups: int) -> np.ndarray:
         return _conv_input_array(g, weight, input_shape, stride, padding, dilation, groups)
 
     @staticmethod
-    def backward(gy, out, g, weight, *, input_shape, stride, padding, dilation, groups):
+    def backward(gy: Any, out: Any, g: Any, weight: Any, *, input_shape: tuple, stride: tuple, padding: tuple,
+                 dilation: tuple, groups: int) -> tuple[Any, ...]:
         geometry = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
         return _conv2d(gy, weight, None, geometry), _conv2d_weight(gy, g, tuple(weight.shape), geometry)
 
@@ -185,11 +189,13 @@ class Conv2dWeight(Function):
     name = "conv2d_weight"
 
     @staticmethod
-    def forward(x, g, *, weight_shape, stride, padding, dilation, groups):
+    def forward(x: np.ndarray, g: np.ndarray, *, weight_shape: tuple, stride: tuple, padding: tuple, dilation: tuple,
+                groups: int) -> np.ndarray:
         return _conv_weight_array(x, g, weight_shape, stride, padding, dilation, groups)
 
     @staticmethod
-    def backward(gy, out, x, g, *, weight_shape, stride, padding, dilation, groups):
+    def backward(gy: Any, out: Any, x: Any, g: Any, *, weight_shape: tuple, stride: tuple, padding: tuple,
+                 dilation: tuple, groups: int) -> tuple[Any, ...]:
         geometry = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
         return _conv2d_input(g, gy, tuple(x.shape), geometry), _conv2d(x, gy, None, geometry)
 

@@ -48,11 +48,11 @@ class GetItem(Function):
     name = "getitem"
 
     @staticmethod
-    def forward(x, index):
+    def forward(x: np.ndarray, index: Any) -> np.ndarray:
         return x[index]
 
     @staticmethod
-    def backward(g, out, x, index):
+    def backward(g: Any, out: Any, x: Any, index: Any) -> tuple[Any, ...]:
         return (index_add(g, index, x.shape),)
 
 
@@ -84,7 +84,7 @@ class IndexAdd(Function):
     name = "index_add"
 
     @staticmethod
-    def forward(x, index, shape):
+    def forward(x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
         out = np.zeros(shape, dtype=x.dtype)
         if _is_basic(index):
             out[index] = x
@@ -93,7 +93,7 @@ class IndexAdd(Function):
         return out
 
     @staticmethod
-    def backward(g, out, x, index, shape):
+    def backward(g: Any, out: Any, x: Any, index: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
         return (getitem(g, index),)
 
 
@@ -146,11 +146,11 @@ class Gather(Function):
     name = "gather"
 
     @staticmethod
-    def forward(x, dim, index):
+    def forward(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
         return x[_positions(dim, index)]
 
     @staticmethod
-    def backward(g, out, x, dim, index):
+    def backward(g: Any, out: Any, x: Any, dim: int, index: np.ndarray) -> tuple[Any, ...]:
         zeros = np.zeros(x.shape, dtype=unwrap(g).dtype)
         return (scatter_add(zeros, dim, index, g),)
 
@@ -176,7 +176,7 @@ class ScatterAdd(Function):
     name = "scatter_add"
 
     @staticmethod
-    def forward(x, src, dim, index):
+    def forward(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
         out = np.array(x, copy=True)
         src = src[tuple(slice(0, s) for s in index.shape)]
         if out.dtype.kind == "f" and out.size:   # np.bincount sums like np.add.at, much faster (in float64)
@@ -187,7 +187,7 @@ class ScatterAdd(Function):
         return out
 
     @staticmethod
-    def backward(g, out, x, src, dim, index):
+    def backward(g: Any, out: Any, x: Any, src: Any, dim: int, index: np.ndarray) -> tuple[Any, ...]:
         taken = gather(g, dim, index)
         if taken.shape != src.shape:
             taken = pad_widths(taken, tuple((0, s - t) for s, t in zip(src.shape, taken.shape)))
@@ -269,11 +269,11 @@ class Embedding(Function):
     name = "embedding"
 
     @staticmethod
-    def forward(weight, indices, padding_idx):
+    def forward(weight: np.ndarray, indices: np.ndarray, padding_idx: int | None) -> np.ndarray:
         return weight[indices]
 
     @staticmethod
-    def backward(g, out, weight, indices, padding_idx):
+    def backward(g: Any, out: Any, weight: Any, indices: np.ndarray, padding_idx: int | None) -> tuple[Any, ...]:
         if padding_idx is not None:
             g = g * (indices != padding_idx)[..., None].astype(unwrap(g).dtype)
         return (index_add(g, indices, weight.shape),)

@@ -7,6 +7,7 @@ Example:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -36,11 +37,11 @@ class MatMul(Function):
     name = "matmul"
 
     @staticmethod
-    def forward(a, b):
+    def forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a @ b
 
     @staticmethod
-    def backward(g, out, a, b):
+    def backward(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
         return matmul(g, _swap_last(b)), matmul(_swap_last(a), g)
 
 
@@ -82,6 +83,7 @@ def matmul(a: Any, b: Any) -> Any:
 
 
 _OUTER_MIN_SIZE = 4096
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _product(a: Any, b: Any) -> Any:
@@ -103,9 +105,6 @@ def _product(a: Any, b: Any) -> Any:
     return a @ b
 
 
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 class Linear(Function):
     """y = x @ W^T + b (one node for `nn.Linear`);  dx = dy @ W,  dW = dy^T @ x,  db = sum of dy.
 
@@ -119,17 +118,18 @@ class Linear(Function):
     fresh_grads = True      # three matrix products and a sum: new arrays
 
     @staticmethod
-    def forward(x, weight, bias=None):
+    def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
         y = _product(x, weight.T)
         if bias is not None:
             y += bias
         return y
 
     @staticmethod
-    def backward(g, out, x, weight, bias=None, needs_input_grad=None):
+    def backward(g: Any, out: Any, x: Any, weight: Any, bias: Any = None,
+                 needs_input_grad: Sequence[bool] | None = None) -> tuple[Any, ...]:
         gx = _product(g, weight) if needs_input_grad is None or needs_input_grad[0] else None  # not for a first layer
-        if x.ndim == 2:
-            return gx, _product(g.T, x), g.sum(axis=0)
+        if x.ndim == 2:   # arrays: ndarray.sum's Python wrapper costs more than the sum of a small batch
+            return gx, _product(g.T, x), np.add.reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
         rows = reshape(g, (-1, g.shape[-1]))
         return gx, _product(rows.T, reshape(x, (-1, x.shape[-1]))), rows.sum(axis=0)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -37,11 +37,11 @@ class Reshape(Function):
     name = "reshape"
 
     @staticmethod
-    def forward(x, shape):
+    def forward(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return x.reshape(shape)
 
     @staticmethod
-    def backward(g, out, x, shape):
+    def backward(g: Any, out: Any, x: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
         return (reshape(g, x.shape),)
 
 
@@ -77,11 +77,11 @@ class Permute(Function):
     name = "permute"
 
     @staticmethod
-    def forward(x, axes):
+    def forward(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
         return x.transpose(axes)
 
     @staticmethod
-    def backward(g, out, x, axes):
+    def backward(g: Any, out: Any, x: Any, axes: tuple[int, ...]) -> tuple[Any, ...]:
         return (permute(g, tuple(np.argsort(axes))),)
 
 
@@ -110,6 +110,7 @@ def transpose(x: Any, dim0: int | None = None, dim1: int | None = None) -> Any:
         (4, 3, 2)
     """
     ndim = np.ndim(unwrap(x))
+    axes: tuple[int, ...] | list[int]
     if dim0 is None and dim1 is None:
         axes = tuple(reversed(range(ndim)))
     elif dim0 is None or dim1 is None:
@@ -133,11 +134,11 @@ class BroadcastTo(Function):
     name = "broadcast_to"
 
     @staticmethod
-    def forward(x, shape):
+    def forward(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return _broadcast_array(x, shape)
 
     @staticmethod
-    def backward(g, out, x, shape):
+    def backward(g: Any, out: Any, x: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
         return (sum_to(g, x.shape),)
 
 
@@ -197,11 +198,11 @@ class SumTo(Function):
     name = "sum_to"
 
     @staticmethod
-    def forward(x, shape):
+    def forward(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return _sum_to_array(x, shape)
 
     @staticmethod
-    def backward(g, out, x, shape):
+    def backward(g: Any, out: Any, x: Any, shape: tuple[int, ...]) -> tuple[Any, ...]:
         return (broadcast_to(g, x.shape),)
 
 
@@ -242,11 +243,11 @@ class Concat(Function):
     name = "concat"
 
     @staticmethod
-    def forward(*xs, axis):
+    def forward(*xs: np.ndarray, axis: int) -> np.ndarray:
         return np.concatenate(xs, axis=axis)
 
     @staticmethod
-    def backward(g, out, *xs, axis):
+    def backward(g: Any, out: Any, *xs: Any, axis: int) -> tuple[Any, ...]:
         grads, start = [], 0
         lead = (slice(None),) * _norm_axis(axis, g.ndim)
         for x in xs:
@@ -268,11 +269,11 @@ class Stack(Function):
     name = "stack"
 
     @staticmethod
-    def forward(*xs, axis):
+    def forward(*xs: np.ndarray, axis: int) -> np.ndarray:
         return np.stack(xs, axis=axis)
 
     @staticmethod
-    def backward(g, out, *xs, axis):
+    def backward(g: Any, out: Any, *xs: Any, axis: int) -> tuple[Any, ...]:
         lead = (slice(None),) * _norm_axis(axis, g.ndim)
         return tuple(getitem(g, (*lead, i)) for i in range(len(xs)))
 
@@ -342,11 +343,11 @@ class Flip(Function):
     name = "flip"
 
     @staticmethod
-    def forward(x, dims):
+    def forward(x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
         return np.flip(x, dims).copy()
 
     @staticmethod
-    def backward(g, out, x, dims):
+    def backward(g: Any, out: Any, x: Any, dims: tuple[int, ...]) -> tuple[Any, ...]:
         return (flip(g, dims),)
 
 
@@ -374,11 +375,11 @@ class Repeat(Function):
     name = "repeat"
 
     @staticmethod
-    def forward(x, repeats):
+    def forward(x: np.ndarray, repeats: tuple[int, ...]) -> np.ndarray:
         return np.tile(x, repeats)
 
     @staticmethod
-    def backward(g, out, x, repeats):
+    def backward(g: Any, out: Any, x: Any, repeats: tuple[int, ...]) -> tuple[Any, ...]:
         shape = (1,) * (len(repeats) - x.ndim) + tuple(x.shape)
         blocks = tuple(v for pair in zip(repeats, shape) for v in pair)   # (r0, s0, r1, s1, ...)
         summed = _sum(reshape(g, blocks), axis=tuple(range(0, 2 * len(shape), 2)))
@@ -452,12 +453,12 @@ def split(x: Any, split_size_or_sections: int | Sequence[int], dim: int = 0) -> 
     axis = _norm_axis(_int(dim, "dim"), len(shape))
     n = shape[axis]
     if is_integer(split_size_or_sections):
-        size = int(split_size_or_sections)
+        size = int(cast(int, split_size_or_sections))   # is_integer held (mypy cannot see it)
         if size < 0 or (size == 0 and n > 0):
             raise ValueError(f"split: split_size must be positive (0 only for an empty dimension), got {size}")
         sections = [min(size, n - start) for start in range(0, n, size)] if n else [0]
     else:
-        sections = [_int(s, "split sizes") for s in split_size_or_sections]
+        sections = [_int(s, "split sizes") for s in cast("Sequence[Any]", split_size_or_sections)]
         if sum(sections) != n or any(s < 0 for s in sections):
             raise ValueError(f"split: the sizes {sections} must be >= 0 and add up to {n}, the size of dimension "
                              f"{dim}")
@@ -493,7 +494,7 @@ class Pad(Function):
     name = "pad"
 
     @staticmethod
-    def forward(x, widths, value):
+    def forward(x: np.ndarray, widths: tuple[tuple[int, int], ...], value: float) -> np.ndarray:
         shape = tuple(s + b + a for s, (b, a) in zip(x.shape, widths))
         out = np.full(shape, value, dtype=x.dtype)
         src = tuple(slice(max(-b, 0), s - max(-a, 0)) for s, (b, a) in zip(x.shape, widths))
@@ -503,7 +504,7 @@ class Pad(Function):
         return out
 
     @staticmethod
-    def backward(g, out, x, widths, value):
+    def backward(g: Any, out: Any, x: Any, widths: tuple[tuple[int, int], ...], value: float) -> tuple[Any, ...]:
         return (pad_widths(g, tuple((-b, -a) for b, a in widths)),)
 
 

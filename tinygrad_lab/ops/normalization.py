@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -76,13 +76,15 @@ class BatchNorm(Function):
     name = "batch_norm"
 
     @staticmethod
-    def forward(x, weight=None, bias=None, *, axes, shape, eps, has_weight):
+    def forward(x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None, *,
+                axes: tuple[int, ...], shape: tuple[int, ...], eps: float, has_weight: bool) -> np.ndarray:
         if not has_weight:
             weight, bias = None, weight
         return _affine(_normalized(x, axes, eps), weight, bias, shape)
 
     @staticmethod
-    def backward(g, out, x, weight=None, bias=None, *, axes, shape, eps, has_weight):
+    def backward(g: Any, out: Any, x: Any, weight: Any = None, bias: Any = None, *, axes: tuple[int, ...],
+                 shape: tuple[int, ...], eps: float, has_weight: bool) -> tuple[Any, ...]:
         if not has_weight:
             weight, bias = None, weight
         return _backward(g, x, weight, bias, axes, axes, shape, eps)
@@ -96,13 +98,15 @@ class LayerNorm(Function):
     name = "layer_norm"
 
     @staticmethod
-    def forward(x, weight=None, bias=None, *, axes, eps, has_weight):
+    def forward(x: np.ndarray, weight: np.ndarray | None = None, bias: np.ndarray | None = None, *,
+                axes: tuple[int, ...], eps: float, has_weight: bool) -> np.ndarray:
         if not has_weight:
             weight, bias = None, weight
         return _affine(_normalized(x, axes, eps), weight, bias, x.shape[x.ndim - len(axes):])
 
     @staticmethod
-    def backward(g, out, x, weight=None, bias=None, *, axes, eps, has_weight):
+    def backward(g: Any, out: Any, x: Any, weight: Any = None, bias: Any = None, *, axes: tuple[int, ...], eps: float,
+                 has_weight: bool) -> tuple[Any, ...]:
         if not has_weight:
             weight, bias = None, weight
         lead = tuple(range(x.ndim - len(axes)))
@@ -214,7 +218,7 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = 
     fn = "layer_norm"
     eps = check_eps(fn, eps)
     if is_integer(normalized_shape):
-        norm_shape: tuple = (int(normalized_shape),)
+        norm_shape: tuple = (int(cast(int, normalized_shape)),)   # is_integer held (mypy cannot see it)
     elif isinstance(normalized_shape, (tuple, list)) and all(is_integer(s) for s in normalized_shape):
         norm_shape = tuple(int(s) for s in normalized_shape)
     else:

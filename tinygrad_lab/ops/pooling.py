@@ -128,11 +128,13 @@ class MaxPool2d(Function):
     name = "max_pool2d"
 
     @staticmethod
-    def forward(x, kernel, stride, dilation, padding, out_size):
+    def forward(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+                out_size: tuple) -> np.ndarray:
         return _max_array(x, kernel, stride, dilation, padding, out_size)
 
     @staticmethod
-    def backward(g, out, x, kernel, stride, dilation, padding, out_size):
+    def backward(g: Any, out: Any, x: Any, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+                 out_size: tuple) -> tuple[Any, ...]:
         xd = unwrap(x)
         if not isinstance(g, Value):   # the same sum, one masked add per kernel offset (fast)
             return (_max_spread(g, xd, unwrap(out), kernel, stride, dilation, padding, out_size),)
@@ -249,12 +251,14 @@ class AvgPool2d(Function):
     name = "avg_pool2d"
 
     @staticmethod
-    def forward(x, kernel, stride, padding, out_size, divisor):
+    def forward(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_size: tuple,
+                divisor: np.ndarray) -> np.ndarray:
         win = _pooled_windows(x, kernel, stride, (1, 1), padding, out_size, 0.0)
         return win.sum(axis=(4, 5)) / divisor
 
     @staticmethod
-    def backward(g, out, x, kernel, stride, padding, out_size, divisor):
+    def backward(g: Any, out: Any, x: Any, kernel: tuple, stride: tuple, padding: tuple, out_size: tuple,
+                 divisor: np.ndarray) -> tuple[Any, ...]:
         n, c = x.shape[:2]
         ones = np.ones((c, 1, *kernel), dtype=unwrap(g).dtype)
         geometry = {"stride": stride, "padding": padding, "dilation": (1, 1), "groups": c}

@@ -41,11 +41,11 @@ class Sum(Function):
     name = "sum"
 
     @staticmethod
-    def forward(x, axis, keepdims):
+    def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
         return x.sum(axis=axis, keepdims=keepdims)
 
     @staticmethod
-    def backward(g, out, x, axis, keepdims):
+    def backward(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> tuple[Any, ...]:
         return (_unreduce(g, x.shape, axis, keepdims),)
 
 
@@ -78,11 +78,11 @@ class Mean(Function):
     name = "mean"
 
     @staticmethod
-    def forward(x, axis, keepdims):
+    def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
         return x.mean(axis=axis, keepdims=keepdims)
 
     @staticmethod
-    def backward(g, out, x, axis, keepdims):
+    def backward(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> tuple[Any, ...]:
         n = x.size // _max(out.size, 1) if out.size else 1
         return (_unreduce(g / n, x.shape, axis, keepdims),)
 
@@ -126,7 +126,7 @@ class Max(Function):
     name = "max"
 
     @staticmethod
-    def forward(x, axis, keepdims):
+    def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
         return x.max(axis=axis, keepdims=keepdims)
 
     backward = staticmethod(_extreme_backward)
@@ -143,7 +143,7 @@ class Min(Function):
     name = "min"
 
     @staticmethod
-    def forward(x, axis, keepdims):
+    def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
         return x.min(axis=axis, keepdims=keepdims)
 
     backward = staticmethod(_extreme_backward)
@@ -191,14 +191,14 @@ class LogSumExp(Function):
     name = "logsumexp"
 
     @staticmethod
-    def forward(x, axis, keepdims):
+    def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
         m = x.max(axis=axis, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
         y = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
         return y if keepdims else y.reshape(np.sum(x, axis=axis).shape)
 
     @staticmethod
-    def backward(g, out, x, axis, keepdims):
+    def backward(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> tuple[Any, ...]:
         kept = _kept_shape(x.shape, axis)
         return (_unreduce(g, x.shape, axis, keepdims) * exp(x - reshape(out, kept)),)
 

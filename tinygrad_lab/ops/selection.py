@@ -7,13 +7,16 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..autograd.function import Function, constant, make_node
 from ..autograd.value import Value, as_value, unwrap
 from ._dispatch import _binary, _is_value
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["maximum", "minimum", "where", "Maximum", "Minimum", "Where"]
 
@@ -34,11 +37,11 @@ class Maximum(Function):
     name = "maximum"
 
     @staticmethod
-    def forward(a, b):
+    def forward(a: ArrayLike, b: ArrayLike) -> np.ndarray:
         return np.maximum(a, b)
 
     @staticmethod
-    def backward(g, out, a, b):
+    def backward(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
         share = _tie_split(unwrap(a), unwrap(b)).astype(unwrap(out).dtype)
         return g * share, g * (1 - share)
 
@@ -54,11 +57,11 @@ class Minimum(Function):
     name = "minimum"
 
     @staticmethod
-    def forward(a, b):
+    def forward(a: ArrayLike, b: ArrayLike) -> np.ndarray:
         return np.minimum(a, b)
 
     @staticmethod
-    def backward(g, out, a, b):
+    def backward(g: Any, out: Any, a: Any, b: Any) -> tuple[Any, ...]:
         share = _tie_split(unwrap(b), unwrap(a)).astype(unwrap(out).dtype)
         return g * share, g * (1 - share)
 
@@ -94,11 +97,11 @@ class Where(Function):
     name = "where"
 
     @staticmethod
-    def forward(cond, a, b):
+    def forward(cond: ArrayLike, a: ArrayLike, b: ArrayLike) -> np.ndarray:
         return np.where(cond, a, b)
 
     @staticmethod
-    def backward(g, out, cond, a, b):
+    def backward(g: Any, out: Any, cond: Any, a: Any, b: Any) -> tuple[Any, ...]:
         c = unwrap(cond)
         return None, where(c, g, 0.0), where(c, 0.0, g)
 

@@ -28,12 +28,12 @@ class Softmax(Function):
     name = "softmax"
 
     @staticmethod
-    def forward(x, axis):
+    def forward(x: np.ndarray, axis: int) -> np.ndarray:
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
     @staticmethod
-    def backward(g, out, x, axis):
+    def backward(g: Any, out: Any, x: Any, axis: int) -> tuple[Any, ...]:
         return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
@@ -48,12 +48,12 @@ class LogSoftmax(Function):
     name = "log_softmax"
 
     @staticmethod
-    def forward(x, axis):
+    def forward(x: np.ndarray, axis: int) -> np.ndarray:
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
     @staticmethod
-    def backward(g, out, x, axis):
+    def backward(g: Any, out: Any, x: Any, axis: int) -> tuple[Any, ...]:
         return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
 
 

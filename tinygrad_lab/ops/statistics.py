@@ -42,12 +42,12 @@ class Var(Function):
     name = "var"
 
     @staticmethod
-    def forward(x, axis, correction, keepdims):
+    def forward(x: np.ndarray, axis: Any, correction: float, keepdims: bool) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.var(x, axis=axis, ddof=correction, keepdims=keepdims)
 
     @staticmethod
-    def backward(g, out, x, axis, correction, keepdims):
+    def backward(g: Any, out: Any, x: Any, axis: Any, correction: float, keepdims: bool) -> tuple[Any, ...]:
         factor = 2 * _dof_factor(_count(x.shape, axis), correction, unwrap(x).dtype)
         centred = x - mean(x, axis, keepdims=True)
         return (_unreduce(g, x.shape, axis, keepdims) * centred * factor,)
@@ -59,12 +59,12 @@ class Std(Function):
     name = "std"
 
     @staticmethod
-    def forward(x, axis, correction, keepdims):
+    def forward(x: np.ndarray, axis: Any, correction: float, keepdims: bool) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.std(x, axis=axis, ddof=correction, keepdims=keepdims)
 
     @staticmethod
-    def backward(g, out, x, axis, correction, keepdims):
+    def backward(g: Any, out: Any, x: Any, axis: Any, correction: float, keepdims: bool) -> tuple[Any, ...]:
         factor = _dof_factor(_count(x.shape, axis), correction, unwrap(x).dtype)
         zero = unwrap(out) == 0
         scaled = where(zero, 0.0, g / where(zero, 1.0, out)) * factor
@@ -116,11 +116,11 @@ class CumSum(Function):
     name = "cumsum"
 
     @staticmethod
-    def forward(x, axis):
+    def forward(x: np.ndarray, axis: int) -> np.ndarray:
         return np.cumsum(x, axis=axis)
 
     @staticmethod
-    def backward(g, out, x, axis):
+    def backward(g: Any, out: Any, x: Any, axis: int) -> tuple[Any, ...]:
         return (flip(cumsum(flip(g, axis), axis), axis),)
 
 

@@ -21,7 +21,7 @@ import types
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -39,17 +39,17 @@ def _track_optimizer_steps(optimizer: Optimizer) -> None:
     """Wrap `optimizer.step` once so schedulers can warn when they are stepped before it (as PyTorch)."""
     if getattr(optimizer.step, "_wrapped_by_lr_sched", False):
         return
-    method = optimizer.step
+    method = cast(types.MethodType, optimizer.step)  # bound to the optimizer (a class's step, perhaps jit-wrapped)
     func, ref = method.__func__, weakref.ref(optimizer)
 
     @functools.wraps(func)
     def step(*args: Any, **kwargs: Any) -> Any:
         opt = ref()
-        opt._opt_called = True
+        opt._opt_called = True  # type: ignore[union-attr]  # alive: the optimizer holds this wrapper
         return func(opt, *args, **kwargs)
 
-    step._wrapped_by_lr_sched = True
-    optimizer.step = step
+    step._wrapped_by_lr_sched = True  # type: ignore[attr-defined]  # marks the wrapper (as PyTorch)
+    optimizer.step = step  # type: ignore[method-assign]  # on this instance only (as PyTorch)
 
 
 def _check_optimizer(optimizer: Any) -> None:

@@ -102,11 +102,13 @@ class Optimizer:
     state_keys: tuple[str, ...] = ()
     #: Entries a saved per-parameter state may have besides `state_keys` (None values are dropped on load).
     optional_state_keys: tuple[str, ...] = ()
+    # set by a learning-rate scheduler's wrapper of `step` when it runs (absent until then)
+    _opt_called: bool
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:   # tinygrad_lab.jit replays a step as one call (its Python logic runs)
-            cls.step = opaque(cls.__dict__["step"])
+            cls.step = opaque(cls.__dict__["step"])  # type: ignore[method-assign]  # wrapped once per class
 
     def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -116,11 +118,10 @@ class Optimizer:
         if isinstance(params, (Value, dict)):
             raise TypeError("params argument given to the optimizer should be an iterable of Values or "
                             f"dicts, but got {type(params).__name__} (wrap a single one in a list)")
-        groups = list(params)
-        if not groups:
+        items: list[Any] = list(params)  # Values, or dicts (add_param_group checks each)
+        if not items:
             raise ValueError("optimizer got an empty parameter list")
-        if not isinstance(groups[0], dict):
-            groups = [{"params": groups}]
+        groups = items if isinstance(items[0], dict) else [{"params": items}]
         for group in groups:
             self.add_param_group(group)
 
@@ -157,9 +158,10 @@ class Optimizer:
             if not isinstance(p, Value):
                 raise TypeError(f"optimizer can only optimize Values, but parameter {i} of the group is a "
                                 f"{type(p).__name__}")
-            if not p.is_leaf:
+            op = p.grad_fn
+            if op is not None:
                 raise ValueError(f"can't optimize a non-leaf Value (parameter {i} of the group was computed "
-                                 f"by '{p._op.name}'); optimize the leaf it came from")
+                                 f"by '{op.name}'); optimize the leaf it came from")
         if len({id(p) for p in params}) != len(params):
             raise ValueError("a parameter group lists the same parameter more than once (it would be updated "
                              "twice per step)")
@@ -362,7 +364,8 @@ class Optimizer:
             1
         """
         state = self.state_dict()
-        arrays, plain = {}, {}
+        arrays: dict[str, np.ndarray] = {}
+        plain: dict[str, dict[str, Any]] = {}
         for index, values in state["state"].items():
             for name, value in values.items():
                 if isinstance(value, np.ndarray):

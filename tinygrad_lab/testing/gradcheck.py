@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Value, detect_anomaly
+from ..autograd import Value, detect_anomaly, unwrap
 from ..utils.checks import is_integer
 from ..utils.frames import user_stacklevel
 from .errors import GradcheckError, GradcheckFailure, GradcheckWarning
@@ -63,10 +64,14 @@ def _explaining_float64_copies(notes: list[str], caller: str) -> Iterator[None]:
         yield
     except Exception as error:
         if notes:
-            error.add_note(f"{caller} called func with float64 copies of its lower-precision float inputs, so that "
-                           "finite differences are computed in float64; Values that func uses without taking them "
-                           "as inputs keep their dtype: pass them as inputs too (or check a module with "
-                           "gradcheck_module, which converts its parameters)")
+            note = (f"{caller} called func with float64 copies of its lower-precision float inputs, so that "
+                    "finite differences are computed in float64; Values that func uses without taking them as "
+                    "inputs keep their dtype: pass them as inputs too (or check a module with gradcheck_module, "
+                    "which converts its parameters)")
+            if sys.version_info >= (3, 11):
+                error.add_note(note)
+            else:  # Python 3.10 has no add_note: set what it sets (PEP 678's __notes__, which pytest shows)
+                error.__notes__ = [*getattr(error, "__notes__", ()), note]  # type: ignore[attr-defined]
         raise
 
 
@@ -249,7 +254,7 @@ def _float64_copy_of(module: Any) -> Iterator[None]:
                 param.data = param.data.astype(np.float64)  # always a copy: the user's array is never touched
     for sub in module.modules() if hasattr(module, "modules") else [module]:
         for name, buffer in dict(getattr(sub, "_buffers", None) or {}).items():
-            array = buffer.data if isinstance(buffer, Value) else buffer
+            array = unwrap(buffer)
             buffers.append((sub, name, buffer, array.copy() if isinstance(array, np.ndarray) else None))
     try:
         yield
@@ -260,14 +265,14 @@ def _float64_copy_of(module: Any) -> Iterator[None]:
         for sub, name, buffer, contents in reversed(buffers):
             if getattr(sub, name, None) is not buffer:
                 setattr(sub, name, buffer)
-            array = buffer.data if isinstance(buffer, Value) else buffer
+            array = unwrap(buffer)
             if contents is not None and isinstance(array, np.ndarray) and array.flags.writeable:
                 np.copyto(array, contents)
 
 
 def _float64_input(x: Any, checked: bool) -> Any:
     """A float input as a new float64 Value (requiring grad when `checked`, else a constant); others unchanged."""
-    data = x.data if isinstance(x, Value) else x
+    data = unwrap(x)
     if isinstance(data, (np.ndarray, list, float)) and np.asarray(data).dtype.kind == "f":
         return Value(np.array(data, dtype=np.float64), requires_grad=checked, label=getattr(x, "label", None))
     return x

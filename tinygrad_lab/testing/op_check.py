@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function, Value
+from ..autograd import Function, Value, unwrap
 from .diagnosis import JacobianPair, diagnose, shape_mismatch
 from .errors import GradcheckFailure
 from .tolerance import Tolerance
@@ -186,6 +186,12 @@ def _where(location: SourceLine | None) -> str:
 # ----------------------------------------------------------------------------- the graph's ops
 
 
+def _recorded(node: Value) -> tuple[type[Function] | None, tuple[Value, ...] | None, dict[str, Any] | None]:
+    """(op, parents, op arguments) that `make_node` recorded in `node`: (None, (), None) for a leaf; the parents
+    are None once `backward()` freed the graph."""
+    return node._op, node._prev, node._args
+
+
 def graph_nodes(outputs: Sequence[Value], limit: float = math.inf) -> list[Value]:
     """The op nodes (not leaves) behind `outputs` through Values that require grad, depth first.
 
@@ -199,11 +205,12 @@ def graph_nodes(outputs: Sequence[Value], limit: float = math.inf) -> list[Value
     stack = [out for out in outputs if out.requires_grad]
     while stack and len(nodes) < limit:
         node = stack.pop()
-        if id(node) in seen or node._op is None or not node._prev:
+        op, parents, _ = _recorded(node)
+        if id(node) in seen or op is None or not parents:
             continue
         seen.add(id(node))
         nodes.append(node)
-        stack.extend(p for p in node._prev if p.requires_grad)
+        stack.extend(p for p in parents if p.requires_grad)
     return nodes
 
 
@@ -235,20 +242,21 @@ def audit_backward_shapes(outputs: Sequence[Value]) -> list[GradcheckFailure]:
     """
     failures = []
     for node in graph_nodes(outputs):
-        op, parents = node._op, node._prev or ()
+        op, recorded_parents, args = _recorded(node)
+        parents = recorded_parents or ()
         assert op is not None  # graph_nodes gives op nodes only
         seed = np.ones(node.shape, dtype=node.dtype)
         datas = [p.data for p in parents]
         try:
-            local = call_backward(op, seed, node.data, datas, node._args)
+            local = call_backward(op, seed, node.data, datas, args)
         except Exception:  # the real backward below reports it with its own traceback
             continue
         for index, (parent, g) in enumerate(zip(parents, local)):
             if g is None or not parent.requires_grad:
                 continue
-            grad_shape = tuple(np.shape(g.data if isinstance(g, Value) else g))
+            grad_shape = tuple(np.shape(unwrap(g)))
             if grad_shape != parent.shape and not _reducible(grad_shape, parent.shape):
-                where = _where(backward_location(op, seed, node.data, datas, node._args))
+                where = _where(backward_location(op, seed, node.data, datas, args))
                 summary = (f"backward of op '{op.name}' ({where}) returned a gradient of shape {grad_shape} for "
                            f"its input {index} of shape {parent.shape}")
                 failures.append(GradcheckFailure(f"op '{op.name}'", f"its input {index}", grad_shape, parent.shape,
@@ -291,7 +299,7 @@ def _local_gradients(op: type[Function], seed: np.ndarray, out: np.ndarray, data
     grads: dict[int, np.ndarray | None] = {}
     for i in checked:
         g = local[i] if i < len(local) else None
-        g = np.zeros(datas[i].shape) if g is None else np.asarray(g.data if isinstance(g, Value) else g, float)
+        g = np.zeros(datas[i].shape) if g is None else np.asarray(unwrap(g), float)
         if g.shape != datas[i].shape:
             g = _sum_to_shape(g, datas[i].shape) if _reducible(g.shape, datas[i].shape) else None
         grads[i] = g
@@ -351,7 +359,8 @@ def check_op(node: Value, tol: Tolerance) -> list[Culprit]:
         >>> check_op(x.tanh(), Tolerance())
         []
     """
-    op, args, parents = node._op, node._args or {}, node._prev or ()
+    op, recorded_parents, recorded_args = _recorded(node)
+    args, parents = recorded_args or {}, recorded_parents or ()
     if op is None:
         return []  # a leaf: nothing to check
     datas = [np.array(p.data, dtype=np.float64) if p.data.dtype.kind == "f" else p.data for p in parents]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -91,7 +91,7 @@ def matmul_shapes(
     signature = "(m?,n),(n,p?)->(m?,p?)" if vectors else "(m,n),(n,p)->(m,p)"
     return hnp.mutually_broadcastable_shapes(
         signature=signature, min_dims=0, max_dims=max_batch_dims, min_side=min_side, max_side=max_side
-    ).map(lambda s: s.input_shapes)
+    ).map(lambda s: (s.input_shapes[0], s.input_shapes[1]))  # the signature's two operands
 
 
 def _as_shape_strategy(shape: ShapeArg) -> st.SearchStrategy:
@@ -180,7 +180,7 @@ def arrays(
         return shape_strategy.flatmap(
             lambda s: _distinct_arrays(s, dtype, min_value, max_value, avoid, min_gap)
         )
-    width = 32 if dtype == np.float32 else 64
+    width: Literal[32, 64] = 32 if dtype == np.float32 else 64
     elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width)
     if avoid:
         elements = elements.map(_away_from(avoid, min_gap, min_value, max_value)).filter(

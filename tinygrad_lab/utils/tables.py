@@ -1,4 +1,5 @@
-"""Plain-text tables for terminal views (`Module.summary`, `print_graph`, reports printed by the lab).
+"""Tables: plain text for terminal views (`Module.summary`, `print_graph`, reports printed by the lab) and
+Markdown for the reports the lab and the experiments write.
 
 Example:
     >>> print(format_table([["name", "size"], ["weight", "12"], ["bias", "4"]], rule_after_header=True))
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["format_table"]
+__all__ = ["format_table", "markdown_table"]
 
 
 def format_table(rows: Sequence[Sequence[str] | None], rule_after_header: bool = False,
@@ -37,3 +38,21 @@ def format_table(rows: Sequence[Sequence[str] | None], rule_after_header: bool =
         if i == 0 and rule_after_header:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """The lines of a Markdown table: the header, its rule, one line per row (cells as given).
+
+    Example:
+        >>> print("\\n".join(markdown_table(["run", "loss"], [["a", "0.1"], ["b", "0.2"]])))
+        | run | loss |
+        |---|---|
+        | a | 0.1 |
+        | b | 0.2 |
+    """
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"a row has {len(row)} cells, but the header has {len(header)}")
+        lines.append("| " + " | ".join(row) + " |")
+    return lines

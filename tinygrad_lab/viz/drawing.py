@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import shutil
+from collections.abc import Container
 from typing import Any
 
 _INSTALL_HINT = (
@@ -49,7 +50,8 @@ def _drawing_class() -> type:
             return ("Graphviz's 'dot' program was not found, so this graph is shown as DOT text. "
                     f"{_INSTALL_HINT}\n\n{self.source}")
 
-        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        def _repr_mimebundle_(self, include: Container[str] | None = None, exclude: Container[str] | None = None,
+                              **kwargs: Any) -> dict[str, Any]:
             if shutil.which("dot") is None:
                 return {"text/plain": self._fallback_text()}
             try:
