@@ -23,12 +23,16 @@ def _arrays_apart(*arrays: np.ndarray) -> bool:
     return not any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:])
 
 
+SIZES = [(5, 3, 4), (60, 40, 50)]   # (batch, in, out): gradients copied, and large enough to be adopted
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_linear_leaf_gradients_are_separate_arrays_with_the_formulas_values(rng, dtype):
-    x = Value(rng.standard_normal((5, 3)).astype(dtype), requires_grad=True)
-    w = Value(rng.standard_normal((4, 3)).astype(dtype), requires_grad=True)
-    b = Value(rng.standard_normal(4).astype(dtype), requires_grad=True)
-    seed = rng.standard_normal((5, 4)).astype(dtype)
+@pytest.mark.parametrize("n, fan_in, fan_out", SIZES)
+def test_linear_leaf_gradients_are_separate_arrays_with_the_formulas_values(rng, dtype, n, fan_in, fan_out):
+    x = Value(rng.standard_normal((n, fan_in)).astype(dtype), requires_grad=True)
+    w = Value(rng.standard_normal((fan_out, fan_in)).astype(dtype), requires_grad=True)
+    b = Value(rng.standard_normal(fan_out).astype(dtype), requires_grad=True)
+    seed = rng.standard_normal((n, fan_out)).astype(dtype)
     kept = seed.copy()
     linear(x, w, b).backward(gradient=seed)
     assert np.array_equal(x.grad.data, seed @ w.data)
@@ -40,12 +44,13 @@ def test_linear_leaf_gradients_are_separate_arrays_with_the_formulas_values(rng,
     assert np.array_equal(seed, kept) and np.array_equal(b.grad.data, seed.sum(axis=0))
 
 
-def test_a_weight_used_twice_gets_the_sum_as_an_array_of_its_own(rng):
-    w = Value(rng.standard_normal((3, 3)), requires_grad=True)
-    x = Value(rng.standard_normal((2, 3)))
+@pytest.mark.parametrize("n, width", [(2, 3), (20, 40)])
+def test_a_weight_used_twice_gets_the_sum_as_an_array_of_its_own(rng, n, width):
+    w = Value(rng.standard_normal((width, width)), requires_grad=True)
+    x = Value(rng.standard_normal((n, width)))
     h = linear(x, w)
     out = linear(h, w)
-    g = rng.standard_normal((2, 3))
+    g = rng.standard_normal((n, width))
     out.backward(gradient=g)
     expected = g.T @ h.data + (g @ w.data).T @ x.data      # second use + first use, as the engine adds them
     np.testing.assert_allclose(w.grad.data, expected, rtol=1e-13)
@@ -55,21 +60,23 @@ def test_a_weight_used_twice_gets_the_sum_as_an_array_of_its_own(rng):
     np.testing.assert_allclose(w.grad.data, 2 * expected, rtol=1e-13)
 
 
-def test_a_gradient_a_leaf_hook_keeps_is_not_the_leafs_gradient(rng):
-    w = Value(rng.standard_normal((2, 3)), requires_grad=True)
+@pytest.mark.parametrize("n, fan_in, fan_out", SIZES)
+def test_a_gradient_a_leaf_hook_keeps_is_not_the_leafs_gradient(rng, n, fan_in, fan_out):
+    w = Value(rng.standard_normal((fan_out, fan_in)), requires_grad=True)
     kept = []
     w.register_hook(lambda g: kept.append(g))
-    linear(Value(rng.standard_normal((4, 3))), w).sum().backward()
+    linear(Value(rng.standard_normal((n, fan_in))), w).sum().backward()
     assert len(kept) == 1 and np.array_equal(kept[0], w.grad.data)
     assert not np.shares_memory(kept[0], w.grad.data)
 
 
-def test_a_retained_intermediate_gradient_is_not_shared_with_its_inputs_gradients(rng):
-    w = Value(rng.standard_normal((2, 3)), requires_grad=True)
-    h = linear(Value(rng.standard_normal((4, 3))), w)
+@pytest.mark.parametrize("n, fan_in, fan_out", SIZES)
+def test_a_retained_intermediate_gradient_is_not_shared_with_its_inputs_gradients(rng, n, fan_in, fan_out):
+    w = Value(rng.standard_normal((fan_out, fan_in)), requires_grad=True)
+    h = linear(Value(rng.standard_normal((n, fan_in))), w)
     h.retain_grad()
     (h + 0.0).sum().backward()
-    assert np.array_equal(h.grad.data, np.ones((4, 2)))
+    assert np.array_equal(h.grad.data, np.ones((n, fan_out)))
     assert _arrays_apart(h.grad.data, w.grad.data)
 
 
@@ -132,8 +139,9 @@ def test_adam_gives_the_formulas_numbers_bit_for_bit(rng, dtype, shape, amsgrad)
     assert np.array_equal(p.grad.data, grads[-1])           # the gradient is left alone
 
 
-def test_a_training_step_of_a_small_network_leaves_no_shared_gradients(rng):
-    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+@pytest.mark.parametrize("width", [4, 64])
+def test_a_training_step_of_a_network_leaves_no_shared_gradients(rng, width):
+    model = nn.Sequential(nn.Linear(3, width), nn.Tanh(), nn.Linear(width, width), nn.Tanh(), nn.Linear(width, 2))
     x = Value(rng.standard_normal((5, 3)))
     model(x).sum().backward()
     grads = [p.grad.data for p in model.parameters()]

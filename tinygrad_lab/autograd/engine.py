@@ -223,11 +223,11 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                 prev = grads.get(parent)
                 if prev is None:
                     grads[parent] = gp
-                    if fresh and parent._op is None:
+                    if fresh and gp.size >= _ADOPT_MIN_SIZE and parent._op is None:
                         owned.add(id(gp))
                 else:
                     grads[parent] = total = prev + gp
-                    if adopting and parent._op is None:   # the sum is new; prev may be freed
+                    if adopting and total.size >= _ADOPT_MIN_SIZE and parent._op is None:   # new; prev may be freed
                         owned.discard(id(prev))
                         owned.add(id(total))
             if not retain_graph:
@@ -236,6 +236,9 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
         _MODES.reset(token)
     return None if fill_grads else found
 
+
+_ADOPT_MIN_SIZE = 1024
+"""Leaf gradients from this size on are adopted instead of copied; below it a copy costs less than the checks."""
 
 _data = operator.attrgetter("data")   # a parent's array (map with it: no comprehension frame per node)
 
