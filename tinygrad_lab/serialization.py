@@ -17,7 +17,6 @@ Example:
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -145,6 +144,8 @@ def json_entry(obj: Any, what: str = "this state") -> np.ndarray:
         >>> str(json_entry({"lr": 0.1}))
         '{"lr": 0.1}'
     """
+    import json  # here, not at import: `import tinygrad_lab` stays light
+
     try:
         return np.array(json.dumps(obj))
     except (TypeError, ValueError) as err:
@@ -158,6 +159,8 @@ def read_json_entry(arrays: Mapping[str, np.ndarray], name: str, path: str | os.
         >>> read_json_entry({"h.json": json_entry([1, 2])}, "h.json", "f.npz")
         [1, 2]
     """
+    import json  # here, not at import: `import tinygrad_lab` stays light
+
     array = arrays[name]
     if array.dtype.kind != "U" or array.ndim != 0:
         raise StateFileError(f"{os.fspath(path)}: entry '{name}' should be JSON text, got an array of dtype "
