@@ -260,3 +260,147 @@ def test_a_computation_on_parameters_alone_is_not_frozen(data):
             b.backward()
             ref_opt.step()
             assert a.data.item() == b.data.item()
+
+
+def test_arguments_passed_again_are_read_in_place(data):
+    """The same argument arrays at every call (full-batch training): read in place, new contents seen."""
+    x, y = data
+    eager_model, jit_model = make(5), make(5)
+    eager = trainer(eager_model, optim.SGD(eager_model.parameters(), lr=1.0))
+    jitted = jit(trainer(jit_model, optim.SGD(jit_model.parameters(), lr=1.0)))
+    xv, yv = Value(x.copy()), Value(y.copy())
+    for i in range(10):
+        if i in (5, 7):
+            xv.data[...] = x[::-1] * (i / 5)       # new contents, same array: the replay must read them
+        assert eager(Value(xv.data), Value(yv.data)).data.item() == jitted(xv, yv).data.item()
+    assert jitted.replays == 7
+    np.testing.assert_array_equal(xv.data, x[::-1] * 1.4)     # the caller's arrays are never written
+    np.testing.assert_array_equal(yv.data, y)
+    for p, q in zip(eager_model.parameters(), jit_model.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_arguments_that_change_between_calls_are_copied_in(data):
+    """New arrays at some calls, then the same ones again: each call sees its own data."""
+    x, y = data
+    rng = np.random.default_rng(3)
+    eager_model, jit_model = make(6), make(6)
+    eager = trainer(eager_model, optim.SGD(eager_model.parameters(), lr=1.0))
+    jitted = jit(trainer(jit_model, optim.SGD(jit_model.parameters(), lr=1.0)))
+    fixed = Value(x.copy())
+    for i in range(14):
+        xv = fixed if i % 4 < 2 else Value(rng.uniform(size=x.shape))
+        yv = Value(y)
+        assert eager(Value(xv.data), yv).data.item() == jitted(xv, yv).data.item()
+    assert jitted.replays == 11
+
+
+def test_an_argument_the_step_returns_is_not_shared(data):
+    x, _ = data
+    f = jit(lambda a: (a, a * 2.0))
+    xv = Value(x.copy())
+    for _ in range(5):
+        a, b = f(xv)
+        np.testing.assert_array_equal(b.data, x * 2.0)
+    a.data[...] = 0.0                      # changing a returned array changes nothing of the caller's
+    np.testing.assert_array_equal(xv.data, x)
+    np.testing.assert_array_equal(f(xv)[1].data, x * 2.0)
+
+
+def test_replay_of_relu_and_cross_entropy_warns_nothing():
+    """Every replayed call in a form NumPy accepts without deprecation warnings (maximum keeps out=)."""
+    import warnings
+    rng = np.random.default_rng(4)
+    x = Value(rng.standard_normal((6, 3)))
+    labels = rng.integers(0, 2, size=6)
+    tl.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+    step = jit(trainer(model, optim.Adam(model.parameters(), lr=0.01), nn.CrossEntropyLoss()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(6):
+            step(x, labels)
+    assert step.replays == 3
+
+
+def test_repeated_calls_are_shared_only_while_their_inputs_are_unchanged():
+    """`t + 1` twice reads one result, unless `t` was written in between (then it is computed again)."""
+    def f(a):
+        t = a * 3.0
+        u = (t + 1.0) * (t + 1.0)
+        t[0] = -7.0                                  # t changes: the next `t + 1` must see it
+        v = (t + 1.0) * 2.0
+        return u, v
+
+    step = jit(f)
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        a = rng.uniform(size=3)
+        u, v = step(a)
+        expected_u, expected_v = f(a.copy())
+        assert u.tolist() == expected_u.tolist() and v.tolist() == expected_v.tolist()
+    assert step.replays == 3
+
+
+def test_labels_read_in_place_by_the_indexing_of_cross_entropy():
+    """Integer labels passed again are read in place by the recorded indexing: new contents are seen."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((8, 4))
+    labels = rng.integers(0, 3, size=8)
+    models = []
+    for _ in range(2):
+        tl.manual_seed(3)
+        models.append(nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3)))
+    eager = trainer(models[0], optim.SGD(models[0].parameters(), lr=0.5), nn.CrossEntropyLoss())
+    jitted = jit(trainer(models[1], optim.SGD(models[1].parameters(), lr=0.5), nn.CrossEntropyLoss()))
+    xv = Value(x)
+    for i in range(9):
+        if i == 6:
+            labels[:] = (labels + 1) % 3                    # the same array, new labels
+        assert eager(Value(x), labels.copy()).data.item() == jitted(xv, labels).data.item()
+    assert jitted.replays == 6
+
+
+def test_an_argument_sharing_memory_with_a_parameter_is_copied_in(data):
+    """A parameter's own array passed as data: never bound in place (the step updates it), results as eager."""
+    x, _ = data
+    results = []
+    for use_jit in (False, True):
+        tl.manual_seed(7)
+        layer = nn.Linear(2, 2)
+        opt = optim.SGD(layer.parameters(), lr=0.1)
+
+        def step(a, layer=layer, opt=opt):
+            opt.zero_grad()
+            loss = (layer(a) * layer(a)).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        step = jit(step) if use_jit else step
+        results.append([step(layer.weight.data).data.item() for _ in range(7)])
+    assert results[0] == results[1]
+
+
+def test_a_branch_flipped_by_new_contents_of_the_same_array(data):
+    """The guard of a branch on data also holds when the argument is read in place (its contents change)."""
+    x, y = data
+
+    def build():
+        model = make(8)
+        opt = optim.SGD(model.parameters(), lr=2.0)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.MSELoss()(model(x), y)
+            if x.sum() > 10.0:
+                loss = loss * 2.0
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+    eager, jitted = build(), jit(build())
+    xv, yv = Value(x.copy()), Value(y)
+    for scale in [1.0] * 5 + [0.5] * 5 + [1.0] * 5:
+        xv.data[...] = x * scale
+        assert eager(Value(x * scale), Value(y)).data.item() == jitted(xv, yv).data.item()
+    assert jitted.captures == 6 and jitted.replays == 2 + 2 + 2

@@ -376,3 +376,18 @@ def test_default_axes_are_pytorchs():
     a, b = Value(np.ones((3, 4))), Value(np.zeros((3, 4)))
     assert ops.concat([a, b]).shape == (6, 4) and ops.stack([a, b]).shape == (2, 3, 4)
     assert ops.min(a).shape == () and ops.max(a).shape == () and ops.sum(a).shape == ()
+
+
+@pytest.mark.parametrize(("shape", "axis", "keepdims"), [((0, 3), 0, False), ((0, 3), 1, False), ((2, 0), 1, True),
+                                                         ((0,), None, False), ((0, 2), None, True)])
+def test_a_mean_over_no_elements_is_nan_without_a_warning(shape, axis, keepdims):
+    """PyTorch returns nan quietly; NumPy's own mean would warn "Mean of empty slice". An empty result stays empty."""
+    x = Value(np.zeros(shape, dtype=np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = x.mean(axis=axis, keepdims=keepdims)
+        out.sum().backward()
+    expected_shape = np.zeros(shape).sum(axis=axis, keepdims=keepdims).shape
+    assert out.shape == expected_shape and out.dtype == np.float32
+    assert np.isnan(out.data).all()
+    assert x.grad.shape == shape

@@ -459,6 +459,18 @@ def _pad_inputs():
     return shapes(1, 3).flatmap(build)
 
 
+def _pad_mode_inputs():
+    """Widths within what each mode allows (reflect: < size; circular: <= size), the last axes first."""
+    def build(s, mode):
+        limit = [d - 1 if mode == "reflect" else d if mode == "circular" else 3 for d in reversed(s)]
+        k = st.integers(1, len(s))
+        return k.flatmap(lambda k: st.tuples(floats(s), st.tuples(*[
+            st.tuples(st.integers(0, limit[i]), st.integers(0, limit[i])) for i in range(k)]).map(
+            lambda pairs: tuple(v for p in pairs for v in p)), st.just(mode)).filter(lambda d: any(d[1])))
+    return st.tuples(shapes(1, 3).filter(lambda s: min(s) >= 2), st.sampled_from(["reflect", "replicate", "circular"])
+                     ).flatmap(lambda sm: build(*sm))
+
+
 def _gather_inputs():
     def build(s, dim):
         index_shape = st.tuples(*[st.integers(1, 4) if d == dim else st.integers(1, s[d]) for d in range(len(s))])
@@ -541,6 +553,7 @@ CASES_ISSUE_11: list[Case] = [
     Case("flip", lambda a, dims: a.flip(dims), _flip_inputs()),
     Case("repeat", lambda a, reps: a.repeat(*reps), _repeat_inputs()),
     Case("pad", lambda a, widths: _NN.pad(a, widths, value=0.5), _pad_inputs()),
+    Case("getitem", lambda a, widths, mode: _NN.pad(a, widths, mode=mode), _pad_mode_inputs()),  # pad's copy modes
     Case("gather", lambda a, dim, index: a.gather(dim, index), _gather_inputs()),
     Case("scatter_add", lambda a, src, dim, index: a.scatter_add(dim, index, src), _scatter_inputs(), 2),
     Case("embedding", lambda w, idx, pad: _NN.embedding(idx, w, pad), _embedding_inputs()),

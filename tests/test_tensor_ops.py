@@ -84,6 +84,30 @@ def test_pad_order_is_last_axis_first_and_negative_crops():
         F.pad(x, (1, 2, 3))
 
 
+def test_pad_modes_copy_from_the_input_and_send_each_copy_gradient_back():
+    """Conventions without PyTorch: reflect mirrors without repeating the edge, replicate repeats it, circular
+    wraps; each padded element is a copy, so its gradient adds into the element it copies."""
+    x = Value([1.0, 2.0, 3.0], requires_grad=True)
+    assert F.pad(x, (2, 1), mode="reflect").tolist() == [3.0, 2.0, 1.0, 2.0, 3.0, 2.0]
+    assert F.pad(x, (2, 1), mode="replicate").tolist() == [1.0, 1.0, 1.0, 2.0, 3.0, 3.0]
+    assert F.pad(x, (2, 1), mode="circular").tolist() == [2.0, 3.0, 1.0, 2.0, 3.0, 1.0]
+    F.pad(x, (2, 1), mode="reflect").sum().backward()
+    assert x.grad.tolist() == [1.0, 3.0, 2.0]   # 2 is copied twice (left of 1, right of 3), 3 once
+    grid = Value(np.arange(6.0).reshape(2, 3))
+    assert F.pad(grid, (1, 0, 0, 1), mode="replicate").tolist() == [[0, 0, 1, 2], [3, 3, 4, 5], [3, 3, 4, 5]]
+
+
+@pytest.mark.parametrize(("widths", "mode", "message"), [
+    ((3, 0), "reflect", "less than the axis size"), ((4, 0), "circular", "at most the axis size"),
+    ((-1, 0), "replicate", "non-negative widths"), ((1, 1), "wrap", "mode must be one of"),
+])
+def test_pad_modes_refuse_what_pytorch_refuses(widths, mode, message):
+    with pytest.raises(ValueError, match=message):
+        F.pad(Value(np.zeros((2, 3))), widths, mode=mode)
+    with pytest.raises(ValueError, match="no `value` argument"):
+        F.pad(Value(np.zeros((2, 3))), (1, 1), mode="reflect", value=1.0)
+
+
 def test_one_hot_and_errors():
     assert F.one_hot(np.array([2, 0])).tolist() == [[0, 0, 1], [1, 0, 0]]
     with pytest.raises(ValueError, match="too large"):
@@ -186,6 +210,14 @@ def test_movement_ops_match_torch(rng):
 def test_pad_matches_torch(rng, widths):
     x = rng.normal(size=(2, 3, 4))
     compare(lambda a: F.pad(a, widths, value=0.7), lambda a: torch.nn.functional.pad(a, widths, value=0.7), [x])
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("widths", [(1, 2), (0, 1, 2, 0), (1, 1, 2, 1, 0, 1), (3, 3)])
+def test_pad_modes_match_torch(rng, mode, widths):
+    x = rng.normal(size=(2, 3, 4, 5, 4)[:len(widths) // 2 + 2])   # torch: batch and channel axes, then the padded
+    compare(lambda a: F.pad(a, widths, mode=mode), lambda a: torch.nn.functional.pad(a, widths, mode=mode), [x])
 
 
 @needs_torch

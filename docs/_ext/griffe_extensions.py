@@ -6,7 +6,8 @@
 * ``ExportedNamesOverSubmodules``: ``from .gradcheck import gradcheck`` in a package makes the package's
   ``gradcheck`` the function, but Griffe lists the submodule of that name instead, so the function would be
   missing from the reference. A name in a module's ``__all__`` that Griffe holds as a submodule while Python
-  holds something else becomes an alias to that object.
+  holds something else becomes an alias to that object; the submodule stays reachable as ``_<name>_module``
+  (``::: tinygrad_lab._jit_module`` documents the module ``tinygrad_lab.jit``).
 """
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ class ExportedNamesOverSubmodules(griffe.Extension):
                 if value is None or inspect.ismodule(value) or name not in member.members:
                     continue
                 module.set_member(name, griffe.Alias(name, member.members[name], parent=module))
+                # the submodule itself stays documentable, by a name nothing exports (`::: tinygrad_lab._jit_module`
+                # documents the module `tinygrad_lab.jit`, with its own anchors)
+                module.members[f"_{name}_module"] = member
 
 
 def _modules(module: griffe.Module) -> list[griffe.Module]:

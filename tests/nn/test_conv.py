@@ -11,6 +11,7 @@ import pytest
 
 import tinygrad_lab as tg
 from tinygrad_lab import Value, nn
+from tinygrad_lab.nn import functional as F
 
 
 @pytest.fixture
@@ -44,8 +45,12 @@ def test_bad_arguments_are_explained():
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="strided"):
         nn.Conv2d(1, 1, 3, stride=2, padding="same")
-    with pytest.raises(NotImplementedError, match="padding_mode"):
-        nn.Conv2d(1, 1, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="Conv2d: padding must be >= 0"):   # at construction, not at the first call
+        nn.Conv2d(1, 1, 3, padding=(1, -1))
+    with pytest.raises(ValueError, match="Conv1d: padding must be an int, a tuple, 'valid' or 'same'"):
+        nn.Conv1d(1, 1, 3, padding="full")
+    with pytest.raises(ValueError, match="padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular'"):
+        nn.Conv2d(1, 1, 3, padding_mode="mirror")
     conv = nn.Conv2d(3, 4, 3)
     with pytest.raises(ValueError, match="has 2 channels.*expects 3"):
         conv(Value(np.zeros((1, 2, 5, 5))))
@@ -117,6 +122,38 @@ def test_conv1d_matches_torch(rng, stride, padding, dilation, groups):
     ours = nn.Conv1d(3, 6, 4, **args, generator=2)
     theirs = torch.nn.Conv1d(3, 6, 4, **args).double()
     check_layer(ours, theirs, rng.normal(size=(2, 3, 13)), rng)
+
+
+def test_padding_modes_pad_the_input_then_convolve_without_padding(rng):
+    """padding_mode='reflect' (and the others) is the 'zeros' convolution of the input padded by F.pad's mode."""
+    x = Value(rng.normal(size=(1, 2, 5, 4)))
+    for mode in ("reflect", "replicate", "circular"):
+        layer = nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode, generator=4)
+        plain = nn.Conv2d(2, 3, 3, padding=0, generator=4)
+        padded = F.pad(x, (2, 2, 1, 1), mode=mode)
+        np.testing.assert_array_equal(layer(x).data, plain(padded).data)
+        assert f"padding_mode={mode}" in repr(layer)
+    with pytest.raises(ValueError, match="less than the axis size"):   # reflect needs padding < size
+        nn.Conv1d(1, 1, 3, padding=3, padding_mode="reflect")(Value(np.zeros((1, 1, 3))))
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding, stride, dilation", [(1, 1, 1), ((2, 1), 2, 1), ("same", 1, (2, 1))])
+def test_conv2d_padding_modes_match_torch(rng, mode, padding, stride, dilation):
+    args = dict(padding=padding, stride=stride, dilation=dilation, padding_mode=mode)
+    ours = nn.Conv2d(3, 4, (3, 2), **args, generator=5)
+    theirs = torch.nn.Conv2d(3, 4, (3, 2), **args).double()
+    assert repr(ours) == repr(theirs)
+    check_layer(ours, theirs, rng.normal(size=(2, 3, 7, 6)), rng)
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv1d_padding_modes_match_torch(rng, mode):
+    ours = nn.Conv1d(2, 3, 4, padding=2, padding_mode=mode, generator=6)
+    theirs = torch.nn.Conv1d(2, 3, 4, padding=2, padding_mode=mode).double()
+    check_layer(ours, theirs, rng.normal(size=(2, 2, 9)), rng)
 
 
 @needs_torch

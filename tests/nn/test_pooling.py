@@ -116,3 +116,21 @@ def test_avg_pool1d_matches_torch(rng, kernel, stride, padding, ceil_mode, count
 def test_adaptive_avg_pool2d_matches_torch(rng, output_size):
     check(nn.AdaptiveAvgPool2d(output_size), torch.nn.AdaptiveAvgPool2d(output_size),
           rng.normal(size=(2, 3, 7, 8)), rng)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda x4, x3: nn.MaxPool2d(2, ceil_mode="no")(x4), "max_pool2d: ceil_mode must be True or False, got str 'no'"),
+    (lambda x4, x3: nn.MaxPool1d(2, return_indices=1)(x3), "max_pool1d: return_indices must be True or False"),
+    (lambda x4, x3: nn.AvgPool2d(2, count_include_pad="no")(x4), "avg_pool2d: count_include_pad must be True or"),
+    (lambda x4, x3: nn.AvgPool1d(2, ceil_mode=None)(x3), "avg_pool1d: ceil_mode must be True or False"),
+])
+def test_pooling_flags_must_be_bools(call, message):
+    """A string such as "no" is truthy: taken as a flag it would silently turn ceil mode (or the rest) on."""
+    x4, x3 = Value(np.zeros((1, 1, 5, 5))), Value(np.zeros((1, 1, 5)))
+    with pytest.raises(TypeError, match=message):
+        call(x4, x3)
+
+
+def test_pooling_flags_accept_numpy_bools():
+    x = Value(np.arange(25.0).reshape(1, 1, 5, 5))
+    assert nn.MaxPool2d(2, ceil_mode=np.bool_(True))(x).shape == (1, 1, 3, 3)

@@ -40,6 +40,36 @@ def test_from_pretrained_is_frozen_by_default():
     assert not emb.weight.requires_grad and emb(np.array([1])).tolist() == [[0.0, 1.0, 0.0]]
 
 
+def test_max_norm_rescales_the_rows_looked_up_in_place_and_only_those():
+    weight = np.array([[3.0, 4.0], [0.3, 0.4], [6.0, 8.0], [0.0, 5.0]])
+    emb = nn.Embedding.from_pretrained(weight, max_norm=1.0)
+    out = emb(np.array([0, 1, 0]))
+    scale = 1.0 / (5.0 + 1e-7)          # PyTorch's max_norm / (norm + 1e-7), applied to row 0 only (norm 5)
+    np.testing.assert_allclose(emb.weight.data[0], [3.0 * scale, 4.0 * scale], rtol=1e-15)
+    assert emb.weight.data[1:].tolist() == weight[1:].tolist()   # row 1 is within the norm; rows 2, 3 unused
+    np.testing.assert_array_equal(out.data, emb.weight.data[[0, 1, 0]])
+    assert "max_norm=1.0" in repr(emb)
+
+
+def test_scale_grad_by_freq_divides_each_rows_gradient_by_its_count_in_the_batch():
+    emb = nn.Embedding(4, 2, scale_grad_by_freq=True, generator=0)
+    emb(np.array([[2, 2, 2], [1, 3, 2]])).sum().backward()
+    assert emb.weight.grad.data[:, 0].tolist() == [0.0, 1.0, 1.0, 1.0]   # row 2: 4 occurrences of 1/4 each
+
+
+def test_bad_embedding_options_are_refused_before_the_weight_changes():
+    emb = nn.Embedding.from_pretrained(np.full((3, 2), 10.0))
+    with pytest.raises(ValueError, match="max_norm must be a positive number"):
+        nn.Embedding(3, 2, max_norm=-1.0)
+    with pytest.raises(NotImplementedError, match="sparse gradients do not exist here"):
+        nn.Embedding(3, 2, sparse=True)
+    with pytest.raises(TypeError, match="scale_grad_by_freq must be True or False"):
+        nn.Embedding(3, 2, scale_grad_by_freq="yes")
+    with pytest.raises(IndexError, match="out of range"):
+        tg.nn.functional.embedding(np.array([0, 5]), emb.weight, max_norm=1.0)
+    assert (emb.weight.data == 10.0).all()   # the bad index was found before any row was rescaled
+
+
 try:
     import torch
 except ImportError:   # the PyTorch comparisons below skip; everything above runs without torch
@@ -60,3 +90,22 @@ def test_embedding_matches_torch(rng, padding_idx):
     (out * weights).sum().backward()
     (ref * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-13)
+
+
+@needs_torch
+@pytest.mark.parametrize("options", [dict(max_norm=1.0), dict(max_norm=1.5, norm_type=1.0),
+                                     dict(scale_grad_by_freq=True), dict(padding_idx=1, max_norm=2.0,
+                                                                         scale_grad_by_freq=True)])
+def test_embedding_options_match_torch(rng, options):
+    weight = rng.normal(size=(6, 3)) * 2
+    ours = nn.Embedding.from_pretrained(weight, freeze=False, **options)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(weight), freeze=False, **options)
+    idx = np.array([[1, 2, 1], [5, 1, 0]])
+    out, ref = ours(idx), theirs(torch.tensor(idx))
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), rtol=1e-14)   # renormed alike
+    weights = rng.normal(size=ref.shape)
+    (out * weights).sum().backward()
+    (ref * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), rtol=1e-13)
+    assert repr(ours) == repr(theirs)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..utils.checks import is_bool
+from ..utils.checks import check_bool
 
 __all__ = ["Value", "unwrap", "as_value"]
 
@@ -42,12 +42,6 @@ def _dim(dim: Any, size: int, name: str) -> int:
         raise IndexError(f"Dimension out of range (expected {name} to be in range of [{-size}, {size - 1}], "
                          f"but got {dim})")
     return int(dim) % size
-
-
-def _check_flag(requires_grad: Any, where: str) -> None:
-    if not is_bool(requires_grad):
-        raise TypeError(f"{where}: requires_grad must be True or False, got {type(requires_grad).__name__} "
-                        f"{requires_grad!r}")
 
 
 def _not_numeric(data: Any, dtype: Any) -> TypeError:
@@ -110,6 +104,8 @@ class Value:
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_args", "_retains_grad",
                  "_seq", "_calls", "_origin", "__weakref__")
     __array_priority__ = 1000
+    #: True on `nn.Parameter`: layers below nn (drawings) tell weights apart without importing nn
+    _is_parameter = False
     # the public slots' types, for type checkers (make_node fills them)
     data: np.ndarray
     grad: Value | None
@@ -126,7 +122,7 @@ class Value:
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None,
                  label: str | None = None) -> None:
-        _check_flag(requires_grad, "Value()")
+        check_bool(requires_grad, "requires_grad", "Value()")
         array = _as_array(data, dtype)
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(f"only real floating-point Values can require gradients, but this one has dtype "
@@ -222,7 +218,7 @@ class Value:
         """Set `requires_grad` on a leaf in place and return it."""
         if not self.is_leaf:
             raise RuntimeError("requires_grad_() can only change leaves; use detach() first")
-        _check_flag(requires_grad, "requires_grad_()")
+        check_bool(requires_grad, "requires_grad", "requires_grad_()")
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"only real floating-point Values can require gradients, not dtype {self.data.dtype}")
         self.requires_grad = bool(requires_grad)

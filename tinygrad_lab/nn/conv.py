@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import conv1d, conv2d
+from ..ops import conv1d, conv2d, pad
+from ..ops.convolution import padding_pairs
 from ..utils.checks import int_tuple, is_integer
 from . import init
 from .module import Module, Parameter
@@ -41,9 +42,7 @@ class _ConvNd(Module):
             raise ValueError(f"{layer}: in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
             raise ValueError(f"{layer}: out_channels ({out_channels}) must be divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            if padding_mode in ("reflect", "replicate", "circular"):
-                raise NotImplementedError(f"{layer}: padding_mode={padding_mode!r} is not supported; only 'zeros'")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"{layer}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got "
                              f"{padding_mode!r}")
         if device not in (None, "cpu"):
@@ -54,15 +53,11 @@ class _ConvNd(Module):
             raise ValueError(f"{layer}: kernel_size must be positive, got {kernel_size!r}")
         self.stride = int_tuple(stride, n, "stride", layer)
         self.dilation = int_tuple(dilation, n, "dilation", layer)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"{layer}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
-            if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError(f"{layer}: padding='same' is not supported for strided convolutions")
-            self.padding: Any = padding
-        else:
-            self.padding = int_tuple(padding, n, "padding", layer)
+        pairs = padding_pairs(padding, n, self.kernel_size, self.stride, self.dilation, layer)  # the functions' check
+        self.padding: Any = padding if isinstance(padding, str) else int_tuple(padding, n, "padding", layer)
         self.padding_mode = padding_mode
+        # other modes pad the input first (F.pad's widths: the last axis first), then convolve without padding
+        self._pad_widths = tuple(w for pair in reversed(pairs) for w in pair)
         dtype = np.dtype(np.float64 if dtype is None else dtype)
         self.weight = Parameter(np.empty((out_channels, in_channels // groups, *self.kernel_size), dtype=dtype))
         if bias:
@@ -76,6 +71,9 @@ class _ConvNd(Module):
         init.default_weight_and_bias_(self.weight, self.bias, generator)
 
     def forward(self, input: Any) -> Any:
+        if self.padding_mode != "zeros":
+            return type(self)._functional(pad(input, self._pad_widths, mode=self.padding_mode), self.weight,
+                                          self.bias, self.stride, 0, self.dilation, self.groups)
         return type(self)._functional(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                                       self.groups)
 
@@ -90,6 +88,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..autograd import Value, unwrap
 from ..serialization import load_state, save_state
-from ..utils.checks import is_bool
+from ..utils.checks import check_bool
 from ..utils.hooks import RemovableHandle
 from .call_tags import CallInputs
 from .hooks import add_forward_hook, forward_with_hooks
@@ -502,9 +502,7 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError("load_state_dict() expects a mapping of name -> array, got "
                             f"{type(state_dict).__name__}")
-        if not is_bool(strict):
-            raise TypeError(f"load_state_dict(): strict must be True or False, got {type(strict).__name__} "
-                            f"{strict!r}")
+        check_bool(strict, "strict", "load_state_dict()")
         entries = list(self._state_entries())
         expected = {key for key, *_ in entries}
         missing = [key for key, *_ in entries if key not in state_dict]

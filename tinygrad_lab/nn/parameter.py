@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Value
-from ..utils.checks import is_bool
+from ..utils.checks import check_bool
 
 __all__ = ["Parameter"]
 
@@ -26,12 +26,11 @@ class Parameter(Value):
     """
 
     __slots__ = ()
+    _is_parameter = True
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None,
                  label: str | None = None) -> None:
-        if not is_bool(requires_grad):
-            raise TypeError(f"Parameter(): requires_grad must be True or False, got {type(requires_grad).__name__} "
-                            f"{requires_grad!r}")
+        check_bool(requires_grad, "requires_grad", "Parameter()")
         super().__init__(data, requires_grad=False, dtype=dtype, label=label)
         if self.data.dtype.kind != "f":
             raise TypeError(f"Parameter needs floating-point data, got dtype {self.data.dtype}; convert it "

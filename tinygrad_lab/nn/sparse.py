@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import embedding
+from ..ops.indexing import embedding_options
 from ..random import resolve_generator
 from ..utils.checks import is_integer
 from . import init
@@ -43,17 +44,10 @@ class Embedding(Module):
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not is_integer(value) or value < 0:
                 raise ValueError(f"Embedding: {name} must be a non-negative integer, got {value!r}")
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported")
         if device not in (None, "cpu"):
             raise ValueError(f"Embedding: only device='cpu' exists here, got {device!r}")
-        if padding_idx is not None:
-            if not is_integer(padding_idx):
-                raise TypeError(f"Embedding: padding_idx must be an int or None, got {padding_idx!r}")
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}), got "
-                                 f"{padding_idx}")
-            padding_idx = int(padding_idx) % num_embeddings
+        padding_idx, _, _, scale_grad_by_freq = embedding_options(   # max_norm and norm_type kept as given
+            int(num_embeddings), padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, "Embedding")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
@@ -97,5 +91,13 @@ class Embedding(Module):
                          self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
-        text = f"{self.num_embeddings}, {self.embedding_dim}"
-        return text + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+        text = f"{self.num_embeddings}, {self.embedding_dim}"   # the options torch.nn.Embedding shows
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        return text

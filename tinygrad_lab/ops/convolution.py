@@ -230,8 +230,16 @@ def _conv2d_weight(x: Any, g: Any, weight_shape: tuple, geometry: Geometry) -> A
 
 # ---------------------------------------------------------------------------- argument handling
 
-def _padding(padding: Any, n: int, kernel: tuple, stride: tuple, dilation: tuple, fn: str) -> tuple:
-    """Padding as ((before, after), ...) per spatial axis; 'same' pads (d (k - 1)) split as PyTorch does."""
+def padding_pairs(padding: Any, n: int, kernel: tuple, stride: tuple, dilation: tuple, fn: str) -> tuple:
+    """Padding as ((before, after), ...) per spatial axis; 'same' pads (d (k - 1)) split as PyTorch does.
+
+    The one check of a convolution's padding: the functions call it, and `nn.Conv1d`/`nn.Conv2d` at
+    construction.
+
+    Example:
+        >>> padding_pairs("same", 2, (3, 3), (1, 1), (1, 1), "conv2d")
+        ((1, 1), (1, 1))
+    """
     if isinstance(padding, str):
         if padding == "valid":
             return ((0, 0),) * n
@@ -300,7 +308,7 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     kernel = tuple(np.shape(unwrap(weight))[2:])
     stride_ = int_tuple(stride, 2, "stride", "conv2d", 1)
     dilation_ = int_tuple(dilation, 2, "dilation", "conv2d", 1)
-    padding_ = _padding(padding, 2, kernel, stride_, dilation_, "conv2d")
+    padding_ = padding_pairs(padding, 2, kernel, stride_, dilation_, "conv2d")
     if not batched:
         input = reshape(input, (1, *np.shape(unwrap(input))))
     _check_fits("conv2d", np.shape(unwrap(input))[2:], kernel, padding_, dilation_)
@@ -323,7 +331,7 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     kernel = tuple(np.shape(unwrap(weight))[2:])
     stride_ = int_tuple(stride, 1, "stride", "conv1d", 1)
     dilation_ = int_tuple(dilation, 1, "dilation", "conv1d", 1)
-    padding_ = _padding(padding, 1, kernel, stride_, dilation_, "conv1d")
+    padding_ = padding_pairs(padding, 1, kernel, stride_, dilation_, "conv1d")
     shape = np.shape(unwrap(input))
     if not batched:
         shape = (1, *shape)
@@ -340,7 +348,7 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
 def _geometry(fn: str, stride: Any, padding: Any, dilation: Any, groups: int, kernel: tuple) -> Geometry:
     stride_ = int_tuple(stride, 2, "stride", fn, 1)
     dilation_ = int_tuple(dilation, 2, "dilation", fn, 1)
-    return {"stride": stride_, "padding": _padding(padding, 2, kernel, stride_, dilation_, fn),
+    return {"stride": stride_, "padding": padding_pairs(padding, 2, kernel, stride_, dilation_, fn),
             "dilation": dilation_, "groups": int(groups)}
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value, unwrap
-from ..utils.checks import is_integer
+from ..utils.checks import check_bool, is_integer, is_real
 from ._dispatch import _array, _norm_axis
 from .selection import where
 
@@ -264,35 +264,81 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Any:
 
 
 class Embedding(Function):
-    """y = weight[indices] (rows);  dweight = g added into the rows `indices` (nothing into `padding_idx`)."""
+    """y = weight[indices] (rows);  dweight = g added into the rows `indices` (nothing into `padding_idx`),
+    each row's share divided by how often it occurs in `indices` when `scale_grad_by_freq`."""
 
     name = "embedding"
 
     @staticmethod
-    def forward(weight: np.ndarray, indices: np.ndarray, padding_idx: int | None) -> np.ndarray:
+    def forward(weight: np.ndarray, indices: np.ndarray, padding_idx: int | None,
+                scale_grad_by_freq: bool = False) -> np.ndarray:
         return weight[indices]
 
     @staticmethod
-    def backward(g: Any, out: Any, weight: Any, indices: np.ndarray, padding_idx: int | None) -> tuple[Any, ...]:
+    def backward(g: Any, out: Any, weight: Any, indices: np.ndarray, padding_idx: int | None,
+                 scale_grad_by_freq: bool = False) -> tuple[Any, ...]:
+        dtype = unwrap(g).dtype
         if padding_idx is not None:
-            g = g * (indices != padding_idx)[..., None].astype(unwrap(g).dtype)
+            g = g * (indices != padding_idx)[..., None].astype(dtype)
+        if scale_grad_by_freq:   # PyTorch's rule: each occurrence's gradient times 1 / (occurrences in the batch)
+            counts = np.bincount(indices.ravel(), minlength=weight.shape[0])
+            g = g * (1.0 / counts[indices])[..., None].astype(dtype)
         return (index_add(g, indices, weight.shape),)
+
+
+def embedding_options(n: int, padding_idx: Any, max_norm: Any, norm_type: Any, scale_grad_by_freq: Any, sparse: Any,
+                      where: str) -> tuple[int | None, float | None, float, bool]:
+    """Check `embedding`'s options for `n` rows in the user's terms: (padding_idx in 0..n-1 or None, max_norm,
+    norm_type, scale_grad_by_freq). `nn.Embedding` checks them at construction with the same function.
+
+    Example:
+        >>> embedding_options(5, -1, None, 2.0, False, False, "embedding")
+        (4, None, 2.0, False)
+    """
+    if padding_idx is not None:
+        if not is_integer(padding_idx):
+            raise TypeError(f"{where}: padding_idx must be an int or None, got {padding_idx!r}")
+        if not -n <= padding_idx < n:
+            raise ValueError(f"{where}: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
+        padding_idx = int(padding_idx) % n
+    if max_norm is not None and (not is_real(max_norm, finite=True) or max_norm <= 0):
+        raise ValueError(f"{where}: max_norm must be a positive number or None, got {max_norm!r}")
+    if not is_real(norm_type) or norm_type <= 0:
+        raise ValueError(f"{where}: norm_type must be a positive number (the p of the p-norm), got {norm_type!r}")
+    scale = check_bool(scale_grad_by_freq, "scale_grad_by_freq", where)
+    if check_bool(sparse, "sparse", where):
+        raise NotImplementedError(f"{where}: sparse gradients do not exist here (every gradient is a dense array); "
+                                  "use sparse=False")
+    return padding_idx, None if max_norm is None else float(max_norm), float(norm_type), scale
+
+
+def _renorm_rows(weight: np.ndarray, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """PyTorch's `embedding_renorm_`: each row used whose p-norm exceeds `max_norm` is scaled in place to
+    max_norm / (norm + 1e-7) of itself (outside the graph)."""
+    rows = np.unique(indices)
+    norms = np.linalg.norm(weight[rows], ord=norm_type, axis=1)
+    over = norms > max_norm
+    if over.any():
+        weight[rows[over]] *= (max_norm / (norms[over] + 1e-7))[:, None].astype(weight.dtype)
 
 
 def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Any:
     """Rows of `weight` (num_embeddings, dim) at the integer `input` indices (`F.embedding`).
 
-    The row `padding_idx` gets no gradient. `max_norm`, `scale_grad_by_freq` and
-    `sparse` are not supported (they raise).
+    The row `padding_idx` gets no gradient. With `max_norm`, each row looked up
+    whose `norm_type`-norm exceeds it is first rescaled IN PLACE to that norm
+    (as PyTorch does: the weight changes). `scale_grad_by_freq` divides each
+    occurrence's gradient by how often its index occurs in `input`. `sparse`
+    gradients do not exist here (it raises).
 
     Example:
         >>> w = Value([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]], requires_grad=True)
         >>> embedding(np.array([[1, 2, 1]]), w).shape
         (1, 3, 2)
+        >>> embedding(np.array([2]), w, max_norm=1.0).data.round(6).tolist(), w.data[2].round(6).tolist()
+        ([[0.6, 0.8]], [0.6, 0.8])
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     indices = np.asarray(unwrap(input))
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers (int64), got dtype {indices.dtype}; convert them "
@@ -301,19 +347,20 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
     if w.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {w.shape}")
     n = w.shape[0]
+    padding_idx, max_norm, norm_type, scale = embedding_options(n, padding_idx, max_norm, norm_type,
+                                                                scale_grad_by_freq, sparse, "embedding")
     if indices.size and (indices.min() < 0 or indices.max() >= n):
         bad = indices[(indices < 0) | (indices >= n)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (valid: 0..{n - 1})")
-    if padding_idx is not None:
-        if not is_integer(padding_idx):
-            raise TypeError(f"embedding: padding_idx must be an int or None, got {padding_idx!r}")
-        if not -n <= padding_idx < n:
-            raise ValueError(f"embedding: padding_idx must be within num_embeddings ({n}), got {padding_idx}")
-        padding_idx = int(padding_idx) % n
     indices = indices.astype(np.int64, copy=False)
+    if max_norm is not None and indices.size:   # every check passed: only now is the weight changed
+        _renorm_rows(unwrap(w), indices, max_norm, norm_type)
     if not isinstance(w, Value):
         return w[indices]
-    return Embedding.apply(w, indices=indices, padding_idx=padding_idx)
+    args: dict[str, Any] = {"indices": indices, "padding_idx": padding_idx}
+    if scale:
+        args["scale_grad_by_freq"] = True
+    return Embedding.apply(w, **args)
 
 
 from .movement import pad_widths  # noqa: E402  (movement's rules use getitem from here)

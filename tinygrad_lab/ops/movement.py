@@ -517,19 +517,29 @@ def pad_widths(x: Any, widths: tuple, value: float = 0.0) -> Any:
     return Pad.apply(x, widths=widths, value=value)
 
 
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Any:
-    """Pad with a constant, PyTorch's way: `pad` lists (before, after) pairs from the LAST axis backwards.
+    """Pad PyTorch's way (`torch.nn.functional.pad`): `pad` lists (before, after) pairs from the LAST axis backwards.
 
     `pad(x, (1, 2))` adds 1 in front of and 2 behind the last axis; `(1, 1, 2, 2)`
-    also adds 2 rows above and below. Negative widths crop. Only `mode='constant'`.
+    also adds 2 rows above and below. `mode='constant'` fills with `value` (0 by
+    default; negative widths crop). The other modes take their values from `x`:
+    'reflect' mirrors it without repeating the edge (widths < the axis size),
+    'replicate' repeats the edge, 'circular' wraps around (widths <= the axis
+    size). Their gradient adds each copy's gradient back into the element it
+    came from (they are integer-array reads of `x`).
 
     Example:
         >>> pad(Value([[1.0, 2.0]]), (1, 0, 0, 1), value=9.0)
         Value([[9., 1., 2.],
                [9., 9., 9.]])
+        >>> pad(Value([1.0, 2.0, 3.0]), (2, 1), mode="reflect")
+        Value([3., 2., 1., 2., 3., 2.])
     """
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only mode='constant' is")
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {', '.join(map(repr, _PAD_MODES))}, got {mode!r}")
     widths_flat = [_int(p, "pad widths") for p in pad]
     ndim = np.ndim(unwrap(input))
     if len(widths_flat) % 2 or len(widths_flat) // 2 > ndim:
@@ -539,10 +549,39 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
     for i in range(len(widths_flat) // 2):
         widths[ndim - 1 - i] = (widths_flat[2 * i], widths_flat[2 * i + 1])
     shape = np.shape(unwrap(input))
+    if mode == "constant":
+        for axis, (s, (b, a)) in enumerate(zip(shape, widths)):
+            if s + b + a < 0:
+                raise ValueError(f"pad: the widths ({b}, {a}) would give axis {axis} of size {s} a negative size")
+        return pad_widths(input, tuple(widths), 0.0 if value is None else value)
+    if value is not None:
+        raise ValueError(f"pad: mode {mode!r} takes its values from the input; it has no `value` argument")
+    out = input
     for axis, (s, (b, a)) in enumerate(zip(shape, widths)):
-        if s + b + a < 0:
-            raise ValueError(f"pad: the widths ({b}, {a}) would give axis {axis} of size {s} a negative size")
-    return pad_widths(input, tuple(widths), 0.0 if value is None else value)
+        if b == 0 and a == 0:
+            continue
+        out = getitem(out, (slice(None),) * axis + (_pad_source(mode, s, b, a, axis),))
+    return out
+
+
+def _pad_source(mode: str, size: int, before: int, after: int, axis: int) -> np.ndarray:
+    """For each position of a padded axis, the index of the element of `x` it copies ('reflect', 'replicate',
+    'circular'), with the widths checked as PyTorch checks them."""
+    if before < 0 or after < 0:
+        raise ValueError(f"pad: mode {mode!r} needs non-negative widths, got ({before}, {after}) for axis {axis}")
+    if mode == "replicate":
+        if size == 0:
+            raise ValueError(f"pad: mode 'replicate' repeats the edge, but axis {axis} is empty")
+    elif max(before, after) > (size - 1 if mode == "reflect" else size):
+        which = "less than" if mode == "reflect" else "at most"
+        raise ValueError(f"pad: with mode {mode!r} the widths must be {which} the axis size, but axis {axis} has "
+                         f"size {size} and the widths are ({before}, {after})")
+    positions = np.arange(-before, size + after)
+    if mode == "replicate":
+        return np.clip(positions, 0, size - 1)
+    if mode == "circular":
+        return positions % size
+    return (size - 1) - np.abs((size - 1) - np.abs(positions))   # reflect: mirror at 0 and at size - 1
 
 
 from .indexing import getitem  # noqa: E402  (the backward rules use it)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, unwrap
-from ..utils.checks import int_tuple, is_integer
+from ..utils.checks import check_bool, int_tuple, is_integer
 from .convolution import _conv2d_input, _pad2d, _windows
 from .indexing import scatter_add
 from .linalg import matmul
@@ -50,6 +50,7 @@ def _pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, fn: s
 def _geometry(fn: str, shape: tuple, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
               ceil_mode: bool) -> dict:
     kernel = int_tuple(kernel_size, 2, "kernel_size", fn, 1)
+    ceil_mode = check_bool(ceil_mode, "ceil_mode", fn)
     stride_ = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
         int_tuple(stride, 2, "stride", fn, 1)
     pad = int_tuple(padding, 2, "padding", fn, 0)
@@ -189,6 +190,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         [[4.0, 5.0], [7.0, 8.0]]
     """
     x, batched = _unbatched("max_pool2d", input, 2)
+    return_indices = check_bool(return_indices, "return_indices", "max_pool2d")
     geometry = _geometry("max_pool2d", np.shape(unwrap(x)), kernel_size, stride, padding, dilation, ceil_mode)
     y, indices = _run_max_pool(x, geometry, return_indices)
     if not batched:
@@ -215,6 +217,7 @@ def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     n, c, length = np.shape(unwrap(x))
     k = _single(kernel_size, "kernel_size", "max_pool1d", 1)
     s = k if stride is None else _single(stride, "stride", "max_pool1d", 1)
+    return_indices = check_bool(return_indices, "return_indices", "max_pool1d")
     geometry = _geometry("max_pool1d", (n, c, 1, length), (1, k), (1, s), (0, _single(padding, "padding",
                                                                                        "max_pool1d", 0)),
                          (1, _single(dilation, "dilation", "max_pool1d", 1)), ceil_mode)
@@ -287,6 +290,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     if divisor_override is not None and (not is_integer(divisor_override) or divisor_override == 0):
         raise ValueError(f"avg_pool2d: divisor_override must be a non-zero integer, got {divisor_override!r}")
     x, batched = _unbatched("avg_pool2d", input, 2)
+    count_include_pad = check_bool(count_include_pad, "count_include_pad", "avg_pool2d")
     geometry = _geometry("avg_pool2d", np.shape(unwrap(x)), kernel_size, stride, padding, 1, ceil_mode)
     y = _run_avg_pool(x, geometry, count_include_pad, divisor_override)
     return y if batched else reshape(y, np.shape(unwrap(y))[1:])
@@ -305,6 +309,7 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     k = _single(kernel_size, "kernel_size", "avg_pool1d", 1)
     s = k if stride is None else _single(stride, "stride", "avg_pool1d", 1)
     p = _single(padding, "padding", "avg_pool1d", 0)
+    count_include_pad = check_bool(count_include_pad, "count_include_pad", "avg_pool1d")
     geometry = _geometry("avg_pool1d", (n, c, 1, length), (1, k), (1, s), (0, p), 1, ceil_mode)
     y = _run_avg_pool(reshape(x, (n, c, 1, length)), geometry, count_include_pad, None)
     return reshape(y, (n, c, geometry["out"][1]) if batched else (c, geometry["out"][1]))

@@ -8,7 +8,6 @@ Example:
 """
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 import numpy as np
@@ -18,8 +17,6 @@ from ..autograd.value import Value, unwrap
 from ._dispatch import _array, _axes, _kept_shape, _reduction_args
 
 __all__ = ["sum", "mean", "max", "min", "logsumexp", "Sum", "Mean", "Max", "Min", "LogSumExp"]
-
-_max = builtins.max
 
 
 def _unreduce(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
@@ -79,11 +76,14 @@ class Mean(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+        if x.size == 0:   # a mean over no elements is nan, quietly as in PyTorch (NumPy warns)
+            empty_sum = x.sum(axis=axis, keepdims=keepdims)
+            return np.full_like(empty_sum, np.nan, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
         return x.mean(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> tuple[Any, ...]:
-        n = x.size // _max(out.size, 1) if out.size else 1
+        n = x.size // out.size if out.size and x.size else 1   # no elements: an empty gradient, whatever n
         return (_unreduce(g / n, x.shape, axis, keepdims),)
 
 

@@ -81,33 +81,59 @@ class Adam(Optimizer):
                         p.data *= 1 - lr * weight_decay
                     else:
                         grad = grad + weight_decay * p.data
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                lerp_(exp_avg, grad, 1 - beta1)
-                exp_avg_sq *= beta2
-                # The arithmetic of `exp_avg_sq += (1 - beta2) * grad * grad` and of
-                # `p += (-step_size * exp_avg) / (sqrt(v) / bias_correction2_sqrt + eps)`, operation for
-                # operation, in two temporaries instead of seven (the same numbers).
-                scratch = np.multiply(1 - beta2, grad)   # grad's dtype and shape (a NumPy scalar if 0-d)
-                scratch *= grad
-                exp_avg_sq += scratch
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 step_size = lr / bias_correction1
+                max_sq = None
                 if amsgrad:
                     max_sq = state.get("max_exp_avg_sq")
                     if max_sq is None:   # amsgrad switched on after the first steps
                         max_sq = state["max_exp_avg_sq"] = np.zeros_like(p.data)
-                    np.maximum(max_sq, exp_avg_sq, out=max_sq)
-                    denom = np.sqrt(max_sq)
-                else:
-                    denom = np.sqrt(exp_avg_sq)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                reuse = isinstance(scratch, np.ndarray) and scratch.dtype == exp_avg.dtype
-                update = np.multiply(-step_size, exp_avg, out=scratch if reuse else None)
-                update /= denom
-                p.data += update
+                # elementwise only: block by block (each block's passes stay in cache), the same numbers
+                blocks = _blocks(p.data, grad, state["exp_avg"], state["exp_avg_sq"], max_sq)
+                for param, g, exp_avg, exp_avg_sq, v_max in blocks:
+                    lerp_(exp_avg, g, 1 - beta1)
+                    exp_avg_sq *= beta2
+                    # The arithmetic of `exp_avg_sq += (1 - beta2) * g * g` and of
+                    # `param += (-step_size * exp_avg) / (sqrt(v) / bias_correction2_sqrt + eps)`, operation for
+                    # operation, in two temporaries instead of seven (the same numbers).
+                    scratch = np.multiply(1 - beta2, g)   # g's dtype and shape (a NumPy scalar if 0-d)
+                    scratch *= g
+                    exp_avg_sq += scratch
+                    if v_max is not None:
+                        np.maximum(v_max, exp_avg_sq, out=v_max)
+                        denom = np.sqrt(v_max)
+                    else:
+                        denom = np.sqrt(exp_avg_sq)
+                    denom /= bias_correction2_sqrt
+                    denom += eps
+                    reuse = isinstance(scratch, np.ndarray) and scratch.dtype == exp_avg.dtype
+                    update = np.multiply(-step_size, exp_avg, out=scratch if reuse else None)
+                    update /= denom
+                    param += update
+                if len(blocks) == 1:
+                    p.data = param      # in place for an array; a NumPy scalar's update is a new scalar
         return loss
+
+
+#: elements per block of `_blocks`: 256 KiB of float32 (the arrays of one block and its temporaries fit in L2)
+BLOCK = 1 << 16
+
+
+def _blocks(*arrays: Any) -> list[tuple]:
+    """Matching blocks of same-shaped C-contiguous arrays (None entries stay None), or the arrays whole.
+
+    Example:
+        >>> [a.shape for a, _ in _blocks(np.zeros(BLOCK + 1), None)]
+        [(65536,), (1,)]
+    """
+    first = arrays[0]
+    if (not isinstance(first, np.ndarray) or first.size <= BLOCK
+            or not all(a is None or (isinstance(a, np.ndarray) and a.shape == first.shape and a.flags.c_contiguous)
+                       for a in arrays)):
+        return [arrays]
+    flat = [None if a is None else a.reshape(-1) for a in arrays]
+    return [tuple(None if f is None else f[i:i + BLOCK] for f in flat) for i in range(0, first.size, BLOCK)]
 
 
 class AdamW(Adam):

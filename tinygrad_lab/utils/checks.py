@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["is_bool", "is_integer", "is_real", "int_tuple"]
+__all__ = ["is_bool", "check_bool", "is_integer", "is_real", "int_tuple"]
 
 
 def is_bool(value: Any) -> bool:
@@ -30,6 +30,22 @@ def is_bool(value: Any) -> bool:
         (True, True, False, False)
     """
     return isinstance(value, (bool, np.bool_))
+
+
+def check_bool(value: Any, name: str, where: str) -> bool:
+    """`value` as a bool if it is one (`is_bool`); a TypeError naming `where` and `name` otherwise (a string such
+    as "no" is truthy: taking it would silently turn the flag on).
+
+    Example:
+        >>> check_bool(False, "ceil_mode", "max_pool2d")
+        False
+        >>> check_bool("no", "ceil_mode", "max_pool2d")
+        Traceback (most recent call last):
+        TypeError: max_pool2d: ceil_mode must be True or False, got str 'no'
+    """
+    if not is_bool(value):
+        raise TypeError(f"{where}: {name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
 
 
 def is_integer(value: Any) -> bool:

@@ -19,11 +19,6 @@ from .style import _NO_GRAD_YET, _summary
 from .tracing import GraphTrace, trace  # noqa: F401 (trace: used by the example)
 
 
-def _is_parameter_type(cls: type) -> bool:
-    """True for `nn.Parameter` and its subclasses, told by the class name: viz does not import nn."""
-    return cls.__name__ == "Parameter" or any(c.__name__ == "Parameter" for c in cls.__mro__)
-
-
 class _Facts:
     """Per-graph facts shared by the drawing and the text view."""
 
@@ -44,8 +39,9 @@ class _Facts:
         return None if value.grad is None else np.asarray(value.grad.data)
 
     def is_param(self, value: Any) -> bool:
-        """A parameter: a `Parameter` (by duck typing), or a leaf named by a module call or `params`."""
-        return _is_parameter_type(type(value)) or (id(value) in self.names and value._op is None)
+        """A parameter: an `nn.Parameter` (its `_is_parameter` flag: viz does not import nn), or a leaf named by a
+        module call or `params`."""
+        return value._is_parameter or (id(value) in self.names and value._op is None)
 
     def kind(self, i: int) -> str:
         value = self.tr.nodes[i]
