@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from . import nn
-from .autograd import Value, no_grad
+from .autograd import Function, Value, make_node, no_grad
 from .data import DataLoader
 from .jit import JitFunction
 from .ops import matmul
@@ -50,8 +50,100 @@ from .utils.checks import is_real
 
 __all__ = ["StackedLinear", "stack", "unstack", "member_losses", "fit"]
 
+#: The dtypes NumPy multiplies with BLAS (float64, float32): the stacked products' rearrangements are for these.
+_BLAS_TYPES = "df"
+
 #: Modules that act elementwise (so a member axis in front changes nothing): shared by all members.
 _ELEMENTWISE = (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.Identity)
+
+
+class _StackedLinearOp(Function):
+    """``y[s] = x[s] @ weight[s].T + bias[s]`` for every member s (one node per stacked layer).
+
+    Derivatives, per member as ``nn.Linear``'s: ``dx[s] = dy[s] @ weight[s]``, ``dweight[s] = dy[s].T @ x[s]``,
+    ``dbias[s] = dy[s].sum(axis=0)`` (for an ``x`` shared by the members the engine sums ``dx`` over them).
+
+    Every member's numbers are those of ``nn.Linear`` on its slice: the same BLAS routine per member and
+    the same order of additions, arranged to be fast on stacks of tiny layers (float64 and float32; float16,
+    which NumPy multiplies without BLAS, takes the plain products):
+
+    * forward: the product reads a contiguous copy of ``weight[s].T`` (BLAS's plain kernel is ~3x faster
+      than its transposed one on 4x4 blocks; both give the FMA chain over the inputs, in order); a batch of
+      one row keeps the transposed view, since NumPy calls a matrix-vector routine there, whose rounding
+      depends on the layout;
+    * the bias is added as a contiguous array (BLAS repeats ``bias[s]`` on every row: ``[1 0] @ [bias; 0]``),
+      not by broadcasting, which makes NumPy loop over rows of ``out`` (e.g. 4) numbers;
+    * a layer with one output takes its input gradient from BLAS (``[dy 0] @ [weight; 0]``) rather than
+      NumPy's own loop for products over one term (the same exact products);
+    * ``ensemble.fit`` gives the first layer its (constant) full-batch input with a column of ones
+      appended (``ones_column=True``): the bias then enters the product as its last term
+      (``[x 1] @ [weight.T; bias]``, the sum's last fused multiply-add adding ``1 * bias``, as ``y += bias``
+      does) and the weight and bias gradients are one product ``dy.T @ [x 1]``;
+    * the bias gradient is ``dy[s].T @ ones``: BLAS's chain of fused multiply-adds by 1.0 adds the rows
+      one after another, as NumPy's ``dy[s].sum(axis=0)`` does, at a tenth of the cost of NumPy's
+      reduction over the middle axis of ``(members, batch, out)`` (a pass of ``out``, e.g. 4, numbers per row).
+
+    Example:
+        >>> x, w, b = np.ones((1, 2, 3)), np.ones((1, 4, 3)), np.zeros((1, 1, 4))
+        >>> _StackedLinearOp.forward(x, w, b).shape
+        (1, 2, 4)
+    """
+
+    name = "stacked_linear"
+    needs_input_grad_hint = True
+
+    @staticmethod
+    def forward(x, weight, bias=None, ones_column=False):
+        if ones_column:     # x ends with a column of ones: [x 1] @ [weight.T; bias], the bias the chain's last term
+            return np.matmul(x, np.concatenate((weight.transpose(0, 2, 1).copy(), bias), axis=1))  # C order
+        wt = weight.transpose(0, 2, 1)
+        if x.shape[-2] > 1 and wt.shape[-1] > 1:
+            wt = wt.copy()
+        y = np.matmul(x, wt)
+        if bias is not None:
+            rows, width = y.shape[-2:]
+            if rows > 1 and width > 1 and y.dtype.char in _BLAS_TYPES:
+                # bias[s] repeated on every row by BLAS ([1 0] rows @ [bias; 0]: each entry 1 * b + 0 * 0, exact),
+                # then one contiguous addition: the broadcast addition would make a pass of `width` numbers per row
+                ones = np.zeros((rows, 2), dtype=y.dtype)
+                ones[:, 0] = 1.0
+                y += np.matmul(ones, np.concatenate((bias, np.zeros(bias.shape, dtype=bias.dtype)), axis=1))
+            else:
+                y += bias
+        return y
+
+    @staticmethod
+    def backward(g, out, x, weight, bias=None, needs_input_grad=None, ones_column=False):
+        if ones_column:     # [dweight dbias] = dy.T @ [x 1]; x is data (ensemble.fit's own input): no gradient
+            if isinstance(g, Value):
+                both = matmul(g.transpose(-1, -2), x)
+                return None, both[..., :-1], both[..., -1:].transpose(-1, -2)
+            both = np.matmul(g.transpose(0, 2, 1), x)
+            return None, both[:, :, :-1], both[:, :, -1].reshape(g.shape[0], 1, g.shape[2])
+        if isinstance(g, Value):       # create_graph: the same products written with ops (gradients of gradients)
+            gb = None if bias is None else g.sum(axis=-2, keepdims=True)
+            return matmul(g, weight), matmul(g.transpose(-1, -2), x), gb
+        gx = None
+        if needs_input_grad is None or needs_input_grad[0]:
+            if g.shape[-1] == 1 and g.shape[-2] > 1 and weight.shape[-1] > 1 and g.dtype.char in _BLAS_TYPES:
+                # one output: NumPy multiplies dy[s] @ weight[s] (an outer product) in a slow loop of its own;
+                # [dy 0] @ [weight; 0] is BLAS's dy * w + 0 * 0, the same numbers (exact products, +0 for -0)
+                gx = np.matmul(np.concatenate((g, np.zeros(g.shape, dtype=g.dtype)), axis=2),
+                               np.concatenate((weight, np.zeros(weight.shape, dtype=weight.dtype)), axis=1))
+            else:
+                gx = np.matmul(g, weight)
+        gw = np.matmul(g.transpose(0, 2, 1), x)
+        gb = None
+        if bias is not None:
+            if g.shape[-1] == 1 or g.shape[1] == 1 or g.dtype.char not in _BLAS_TYPES:
+                # one output: NumPy's sum of a contiguous column (pairwise), exactly as dy[s].sum(axis=0); and
+                # float16, which NumPy multiplies without BLAS, summing in float32
+                gb = g.sum(axis=1, keepdims=True)
+            else:
+                # dy[s].T @ ones: BLAS's chain of fused multiply-adds by 1.0 is the row-by-row sum of dy[s]
+                ones = np.ones((g.shape[1], 2), dtype=g.dtype)
+                gb = np.matmul(g.transpose(0, 2, 1), ones)[:, :, 0].reshape(g.shape[0], 1, g.shape[2])
+        return gx, gw, gb
 
 
 class StackedLinear(nn.Module):
@@ -60,9 +152,8 @@ class StackedLinear(nn.Module):
     ``weight`` has shape ``(members, out_features, in_features)`` and ``bias`` shape
     ``(members, 1, out_features)``; the input is ``(members, batch, in_features)`` or, shared by
     every member, ``(batch, in_features)``. Build one from member layers with :meth:`from_linears`.
-    The product reads each weight through a transposed view, as ``nn.Linear`` does: the same memory
-    layout, so NumPy picks the same BLAS kernel and each member's numbers are bit for bit its own
-    (a contiguous copy would be faster but can round differently, e.g. for a batch of one row).
+    Each member's numbers are those of its own ``nn.Linear`` (see ``_StackedLinearOp`` for how the
+    stacked products are arranged to be fast without changing a member's rounding).
 
     Example:
         >>> from tinygrad_lab import nn
@@ -77,6 +168,8 @@ class StackedLinear(nn.Module):
                  dtype: Any = None) -> None:
         super().__init__()
         self.members, self.in_features, self.out_features = members, in_features, out_features
+        #: ensemble.fit's own switch: its input ends with a column of ones (see _StackedLinearOp)
+        self._ones_column = False
         dtype = np.dtype(np.float64 if dtype is None else dtype)
         self.weight = nn.Parameter(np.zeros((members, out_features, in_features), dtype=dtype))
         if bias:
@@ -103,8 +196,21 @@ class StackedLinear(nn.Module):
         return out
 
     def forward(self, input: Any) -> Any:
-        out = matmul(input, self.weight.transpose(-1, -2))
-        return out if self.bias is None else out + self.bias
+        x = input if isinstance(input, Value) else Value(input)
+        members = self.weight.shape[0]       # fewer than self.members once ensemble.fit took stopped members out
+        width = self.in_features + self._ones_column
+        if x.ndim not in (2, 3) or x.shape[-1] != width or (x.ndim == 3 and x.shape[0] != members):
+            raise ValueError(f"StackedLinear: expected an input of shape (members={members}, batch, "
+                             f"{width}) or (batch, {width}), got {x.shape}")
+        wdtype = self.weight.data.dtype
+        if x.data.dtype != wdtype and x.data.dtype.kind == "f":
+            raise TypeError(f"StackedLinear: the input is {x.data.dtype} but the weights are {wdtype}; "
+                            "convert one (x.double(), x.float())")
+        parents = (x, self.weight) if self.bias is None else (x, self.weight, self.bias)
+        if self._ones_column:
+            return make_node(_StackedLinearOp, _StackedLinearOp.forward(*[p.data for p in parents], ones_column=True),
+                             parents, {"ones_column": True})
+        return make_node(_StackedLinearOp, _StackedLinearOp.forward(*[p.data for p in parents]), parents)
 
     def extra_repr(self) -> str:
         return (f"members={self.members}, in_features={self.in_features}, out_features={self.out_features}, "
@@ -391,9 +497,10 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
             shadows = [s for s, k in zip(shadows, keep, strict=True) if k]
 
     def accuracy(out: np.ndarray) -> np.ndarray:
-        predicted = out.argmax(axis=-1) if multi else (out > threshold).astype(np.float64)
+        # what train.fit computes: the mean of the right answers (a count over the member's points, divided)
+        predicted = out.argmax(axis=-1) if multi else out > threshold     # a bool compares as 0.0 / 1.0
         correct = predicted == target_classes
-        return correct.mean(axis=tuple(range(1, correct.ndim)))
+        return np.add.reduce(correct, axis=tuple(range(1, correct.ndim)), dtype=np.intp) / correct[0].size
 
     def train_step(x: Value, y: Value) -> tuple[Value, Value]:
         opt.zero_grad()
@@ -404,6 +511,16 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         return out, losses
 
     step = JitFunction(train_step, warn=False) if use_jit else train_step
+    first = model[0]
+    assert isinstance(first, StackedLinear)      # stack() makes it so
+    # full batch: the first layer gets its constant input with a column of ones (bias and gradients in one product
+    # each); not for one row or one output, where NumPy calls matrix-vector routines of their own rounding
+    first._ones_column = bool(full_batch and first.bias is not None and n > 1 and first.out_features > 1
+                              and dtype.char in _BLAS_TYPES)
+
+    def with_ones(x: np.ndarray) -> np.ndarray:
+        return np.concatenate((x, np.ones(x.shape[:-1] + (1,), dtype=x.dtype)), axis=-1)
+
     inputs_value: Value | None = None
     targets_value: Value | None = None
     start = time.perf_counter()
@@ -417,7 +534,7 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         acc = None
         if full_batch:
             if inputs_value is None:
-                inputs_value, targets_value = Value(x_all), Value(y_all)
+                inputs_value, targets_value = Value(with_ones(x_all) if first._ones_column else x_all), Value(y_all)
             before = [p.data.copy() for p in params]     # a member that stops keeps these
             out, losses = step(inputs_value, targets_value)  # type: ignore[arg-type]  # set just above
             epoch_loss = np.array(losses.data, dtype=np.float64)
