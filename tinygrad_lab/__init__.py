@@ -19,7 +19,6 @@ from .autograd import (  # noqa: I001  (autograd first: every other layer builds
     set_grad_enabled,
 )
 from . import nn, optim, random
-from .checkpoint import load, save
 from .ops import (
     argmax,
     argmin,
@@ -50,8 +49,11 @@ from .ops import (
 )
 from .jit import JitError, jit
 from .random import manual_seed
-from .testing import gradcheck, gradgradcheck
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # loaded on first use (see __getattr__ below); named here for type checkers and the docs
+    from .checkpoint import load, save
+    from .testing.gradcheck import gradcheck, gradgradcheck
 
 from ._version import __version__ as __version__  # the one place the version is written
 
@@ -70,6 +72,25 @@ def _draw(self: Value, **options: Any) -> Any:
 
 
 Value.draw = _draw   # the package root is the one place that joins the layers
+
+# Names whose modules load on first use (PEP 562), so that `import tinygrad_lab` stays light: the
+# gradient-check toolkit and the checkpoint files. `from tinygrad_lab import gradcheck` works as before.
+_LAZY = {"gradcheck": "testing", "gradgradcheck": "testing", "load": "checkpoint", "save": "checkpoint"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tinygrad_lab' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value      # later lookups find it directly
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "Value", "Function", "AnomalyError", "grad", "no_grad", "enable_grad", "set_grad_enabled",

@@ -13,13 +13,16 @@ Example:
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .utils.checks import is_integer
 
 __all__ = ["manual_seed", "get_generator", "resolve_generator"]
 
-_generator: np.random.Generator = np.random.default_rng()
+_generator: np.random.Generator | None = None   # made on first use: `import tinygrad_lab` skips numpy.random
+_first_use = threading.Lock()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -46,6 +49,11 @@ def get_generator() -> np.random.Generator:
         >>> isinstance(get_generator(), np.random.Generator)
         True
     """
+    global _generator
+    if _generator is None:
+        with _first_use:       # one generator even when threads ask for it at the same time
+            if _generator is None:
+                _generator = np.random.default_rng()
     return _generator
 
 
@@ -70,7 +78,7 @@ def resolve_generator(generator: np.random.Generator | int | None = None, *, non
     if none not in ("global", "fresh"):
         raise ValueError(f"none must be 'global' or 'fresh', got {none!r}")
     if generator is None:
-        return _generator if none == "global" else np.random.default_rng()
+        return get_generator() if none == "global" else np.random.default_rng()
     if isinstance(generator, np.random.Generator):
         return generator
     if is_integer(generator):

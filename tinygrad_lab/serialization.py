@@ -17,9 +17,7 @@ Example:
 """
 from __future__ import annotations
 
-import json
 import os
-import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,6 +52,8 @@ def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None
         >>> write_npz(path, {"x": np.arange(3)}); read_npz(path)["x"].tolist()
         [0, 1, 2]
     """
+    import zipfile  # here, not at import: `import tinygrad_lab` stays light
+
     with atomic_path(path, make_parents=False) as tmp, open(tmp, "xb") as f:
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
             for key, array in arrays.items():
@@ -75,6 +75,8 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         ...
         tinygrad_lab.serialization.StateFileError: ... is not an .npz state file ...
     """
+    import zipfile  # here, not at import: `import tinygrad_lab` stays light
+
     path = os.fspath(path)
     try:
         archive = np.load(path, allow_pickle=False)
@@ -142,6 +144,8 @@ def json_entry(obj: Any, what: str = "this state") -> np.ndarray:
         >>> str(json_entry({"lr": 0.1}))
         '{"lr": 0.1}'
     """
+    import json  # here, not at import: `import tinygrad_lab` stays light
+
     try:
         return np.array(json.dumps(obj))
     except (TypeError, ValueError) as err:
@@ -155,6 +159,8 @@ def read_json_entry(arrays: Mapping[str, np.ndarray], name: str, path: str | os.
         >>> read_json_entry({"h.json": json_entry([1, 2])}, "h.json", "f.npz")
         [1, 2]
     """
+    import json  # here, not at import: `import tinygrad_lab` stays light
+
     array = arrays[name]
     if array.dtype.kind != "U" or array.ndim != 0:
         raise StateFileError(f"{os.fspath(path)}: entry '{name}' should be JSON text, got an array of dtype "

@@ -82,6 +82,30 @@ def matmul(a: Any, b: Any) -> Any:
     return make_node(MatMul, MatMul.forward(a.data, b.data), (a, b))
 
 
+_OUTER_MIN_SIZE = 4096
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _product(a: Any, b: Any) -> Any:
+    """a @ b, called where the inner dimension may be 1. A large outer product of 2-D float32/float64 arrays
+    (inner dimension 1: a last layer with one output, one input feature, a batch of one) is computed as a
+    broadcast product, which is 2-5x faster than OpenBLAS's GEMM with k = 1 and gives the same numbers bit
+    for bit: each entry is one rounded product either way, and
+    `+= 0.0` gives a zero product the sign the GEMM's zero-started sum gives it (+0).
+
+    Example:
+        >>> _product(np.full((64, 1), 2.0), np.full((1, 64), -0.5))[0, :3]
+        array([-1., -1., -1.])
+    """
+    if (a.shape[-1] == 1 and a.ndim == 2 and b.ndim == 2 and a.shape[0] * b.shape[1] >= _OUTER_MIN_SIZE
+            and isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+            and a.dtype in _BLAS_FLOATS):
+        out = np.multiply(a, b)
+        out += 0.0
+        return out
+    return a @ b
+
+
 class Linear(Function):
     """y = x @ W^T + b (one node for `nn.Linear`);  dx = dy @ W,  dW = dy^T @ x,  db = sum of dy.
 
@@ -92,10 +116,11 @@ class Linear(Function):
 
     name = "linear"
     needs_input_grad_hint = True
+    fresh_grads = True      # three matrix products and a sum: new arrays
 
     @staticmethod
     def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
-        y = x @ weight.T
+        y = _product(x, weight.T) if x.shape[-1] == 1 else x @ weight.T
         if bias is not None:
             y += bias
         return y
@@ -103,11 +128,14 @@ class Linear(Function):
     @staticmethod
     def backward(g: Any, out: Any, x: Any, weight: Any, bias: Any = None,
                  needs_input_grad: Sequence[bool] | None = None) -> tuple[Any, ...]:
-        gx = g @ weight if needs_input_grad is None or needs_input_grad[0] else None  # not for a first layer
+        gx = None
+        if needs_input_grad is None or needs_input_grad[0]:   # not for a first layer
+            gx = _product(g, weight) if g.shape[-1] == 1 else g @ weight
         if x.ndim == 2:   # arrays: ndarray.sum's Python wrapper costs more than the sum of a small batch
-            return gx, g.T @ x, np.add.reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
+            gw = _product(g.T, x) if g.shape[0] == 1 else g.T @ x
+            return gx, gw, np.add.reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
         rows = reshape(g, (-1, g.shape[-1]))
-        return gx, rows.T @ reshape(x, (-1, x.shape[-1])), rows.sum(axis=0)
+        return gx, _product(rows.T, reshape(x, (-1, x.shape[-1]))), rows.sum(axis=0)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:

@@ -94,13 +94,23 @@ class Adam(Optimizer):
                 for param, g, exp_avg, exp_avg_sq, v_max in blocks:
                     lerp_(exp_avg, g, 1 - beta1)
                     exp_avg_sq *= beta2
-                    exp_avg_sq += (1 - beta2) * g * g
+                    # The arithmetic of `exp_avg_sq += (1 - beta2) * g * g` and of
+                    # `param += (-step_size * exp_avg) / (sqrt(v) / bias_correction2_sqrt + eps)`, operation for
+                    # operation, in two temporaries instead of seven (the same numbers).
+                    scratch = np.multiply(1 - beta2, g)   # g's dtype and shape (a NumPy scalar if 0-d)
+                    scratch *= g
+                    exp_avg_sq += scratch
                     if v_max is not None:
                         np.maximum(v_max, exp_avg_sq, out=v_max)
-                        denom = np.sqrt(v_max) / bias_correction2_sqrt + eps
+                        denom = np.sqrt(v_max)
                     else:
-                        denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-                    param += (-step_size * exp_avg) / denom
+                        denom = np.sqrt(exp_avg_sq)
+                    denom /= bias_correction2_sqrt
+                    denom += eps
+                    reuse = isinstance(scratch, np.ndarray) and scratch.dtype == exp_avg.dtype
+                    update = np.multiply(-step_size, exp_avg, out=scratch if reuse else None)
+                    update /= denom
+                    param += update
                 if len(blocks) == 1:
                     p.data = param      # in place for an array; a NumPy scalar's update is a new scalar
         return loss

@@ -69,7 +69,12 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         [0.25, 12.5]
     """
     if abs(weight) < 0.5:
-        start += weight * (end - start)
+        step = end - start            # weight * (end - start), scaled in its own buffer: the same numbers
+        if isinstance(step, np.ndarray) and step.dtype.kind in "fc":
+            step *= weight
+        else:
+            step = weight * step
+        start += step
     else:
         start[...] = end - (end - start) * (1 - weight)
 
