@@ -120,7 +120,8 @@ class Linear(Function):
 
     @staticmethod
     def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
-        y = _product(x, weight.T) if x.shape[-1] == 1 else x @ weight.T
+        outer = x.shape[-1] == 1 and x.size * weight.shape[0] >= _OUTER_MIN_SIZE   # a large outer product
+        y = _product(x, weight.T) if outer else x @ weight.T
         if bias is not None:
             y += bias
         return y
@@ -130,9 +131,10 @@ class Linear(Function):
                  needs_input_grad: Sequence[bool] | None = None) -> tuple[Any, ...]:
         gx = None
         if needs_input_grad is None or needs_input_grad[0]:   # not for a first layer
-            gx = _product(g, weight) if g.shape[-1] == 1 else g @ weight
+            outer = g.shape[-1] == 1 and g.size * weight.shape[-1] >= _OUTER_MIN_SIZE
+            gx = _product(g, weight) if outer else g @ weight
         if x.ndim == 2:   # arrays: ndarray.sum's Python wrapper costs more than the sum of a small batch
-            gw = _product(g.T, x) if g.shape[0] == 1 else g.T @ x
+            gw = _product(g.T, x) if g.shape[0] == 1 and g.size * x.shape[-1] >= _OUTER_MIN_SIZE else g.T @ x
             return gx, gw, np.add.reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
         rows = reshape(g, (-1, g.shape[-1]))
         return gx, _product(rows.T, reshape(x, (-1, x.shape[-1]))), rows.sum(axis=0)
