@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+
+from results_file import new_results, write_json
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEAVY = ("matplotlib", "graphviz", "tqdm", "torch", "scipy", "sklearn", "dask", "distributed", "hypothesis",
@@ -111,15 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     for which, names in heavy.items():
         print(f"heavy optional modules imported by `import tinygrad_lab` ({getattr(args, which)}): "
               f"{', '.join(names) or 'none'}")
-    if args.json:
-        result: dict[str, Any] = {
-            "machine": {"platform": platform.platform(), "python": sys.version.split()[0],
-                        "cpus": os.cpu_count(), "loadavg": os.getloadavg()},
-            "date": time.strftime("%Y-%m-%d %H:%M"), "rounds": args.rounds, "path": args.path,
-            "compare": args.compare, "median_ms": medians, "minus_numpy_ms": own, "samples_ms": samples,
-            "importtime_ms": ranked, "heavy_imports": heavy}
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=1)
+    write_json(args.json, new_results(rounds=args.rounds, path=args.path, compare=args.compare, median_ms=medians,
+                                      minus_numpy_ms=own, samples_ms=samples, importtime_ms=ranked,
+                                      heavy_imports=heavy))
     return 0
 
 

@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
-import platform
 import sys
-import time
 import tracemalloc
 from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results_file import new_results, write_json  # noqa: E402  (beside this script)
 from run import WORKLOADS, EagerStep, NumpyStep  # noqa: E402  (the runner's workloads and steps)
 
 MIB = 2**20
@@ -78,9 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workloads {unknown}; choose from {', '.join(WORKLOADS)}")
-    results: dict[str, Any] = {
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0], "numpy": np.__version__},
-        "date": time.strftime("%Y-%m-%d %H:%M"), "repeats": args.repeats, "workloads": {}}
+    results = new_results(repeats=args.repeats, workloads={})
     print(f"{'workload':<16}{'framework':<10}{'peak MiB':>10}{'step peak':>11}{'after':>9}{'built':>9}"
           f"{'x numpy':>9}{'(step)':>8}")
     for name in names:
@@ -96,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['after_bytes'] / MIB:>9.2f}{row['built_bytes'] / MIB:>9.2f}"
                   f"{row['x_numpy']:>9.2f}{row['step_x_numpy']:>8.2f}")
         results["workloads"][name] = rows
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1)
+    write_json(args.json, results)
     return 0
 
 

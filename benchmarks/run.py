@@ -24,16 +24,15 @@ reference numbers of the performance issue; this runner is the quick check besid
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
 import sys
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from results_file import new_results, write_json
 
 import tinygrad_lab
 from tinygrad_lab import Value, ensemble, nn, optim
@@ -347,10 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown workloads {unknown}; choose from {', '.join(WORKLOADS)}")
     frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
-    results: dict[str, Any] = {
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0], "numpy": np.__version__,
-                    "cpus": os.cpu_count(), "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")},
-        "date": time.strftime("%Y-%m-%d %H:%M"), "members": args.members, "workloads": {}}
+    results = new_results(members=args.members, workloads={})
     print(f"{'workload':<16}{'framework':<8}{'us/step':>10}{'min':>10}{'max':>10}{'x numpy':>9}  final loss (diff)")
     for name in names:
         w = WORKLOADS[name]
@@ -362,9 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             label = fw if fw != "seeds" else f"seeds/{args.members}"
             print(f"{name:<16}{label:<8}{row['median_us']:>10.1f}{row['min_us']:>10.1f}{row['max_us']:>10.1f}"
                   f"{ratio:>9}  {row['final_loss']:.10g}{diff}")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1)
+    write_json(args.json, results)
     return 0
 
 

@@ -15,17 +15,14 @@ start, so set it in the environment), to compare kernels rather than thread pool
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import platform
 import sys
-import time
 import timeit
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from results_file import new_results, write_json
 
 
 def cases(torch: Any, dtype: str, n: int, fan_in: int, width: int) -> list[tuple[str, Callable, Callable]]:
@@ -94,11 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     shapes = {"medium f32 (256x256)": ("float32", 256, 256, 256), "medium f64 (256x256)": ("float64", 256, 256, 256),
               "wide f32 (512x784 -> 512)": ("float32", 512, 784, 512)}
-    results: dict[str, Any] = {
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0], "numpy": np.__version__,
-                    "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-                    "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"), "loadavg": os.getloadavg()},
-        "date": time.strftime("%Y-%m-%d %H:%M"), "shapes": {}}
+    results = new_results({"torch": torch.__version__, "torch_threads": torch.get_num_threads()}, shapes={})
     print(f"{'shape':<27}{'operation':<44}{'numpy us':>10}{'torch us':>10}{'torch/numpy':>13}")
     for label, (dtype, n, fan_in, width) in shapes.items():
         rows = {}
@@ -112,9 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             rows[name] = {"numpy_us": med["numpy"], "torch_us": med["torch"], "torch_x_numpy": ratio}
             print(f"{label:<27}{name:<44}{med['numpy']:>10.1f}{med['torch']:>10.1f}{ratio:>13.2f}")
         results["shapes"][label] = rows
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1)
+    write_json(args.json, results)
     return 0
 
 
