@@ -62,7 +62,7 @@ class Adam(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return the closure's loss (or None)."""
-        loss = None if closure is None else self._closure_loss(closure)
+        loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
@@ -72,8 +72,6 @@ class Adam(Optimizer):
                     state["step"] = 0
                     state["exp_avg"] = np.zeros_like(p.data)
                     state["exp_avg_sq"] = np.zeros_like(p.data)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(p.data)
                 state["step"] += 1
                 step = state["step"]
                 if weight_decay != 0:
@@ -90,7 +88,7 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 if amsgrad:
                     max_sq = state.get("max_exp_avg_sq")
-                    if max_sq is None:   # amsgrad switched on after the first steps
+                    if max_sq is None:   # the first step with amsgrad (also when switched on later)
                         max_sq = state["max_exp_avg_sq"] = np.zeros_like(p.data)
                     np.maximum(max_sq, exp_avg_sq, out=max_sq)
                     denom = np.sqrt(max_sq) / bias_correction2_sqrt + eps
