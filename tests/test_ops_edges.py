@@ -376,3 +376,122 @@ def test_default_axes_are_pytorchs():
     a, b = Value(np.ones((3, 4))), Value(np.zeros((3, 4)))
     assert ops.concat([a, b]).shape == (6, 4) and ops.stack([a, b]).shape == (2, 3, 4)
     assert ops.min(a).shape == () and ops.max(a).shape == () and ops.sum(a).shape == ()
+
+
+# ---------------------------------------------------------------------------- split, chunk, expand (PyTorch's rules)
+
+X6 = np.arange(12.0).reshape(2, 6)
+
+
+def _pieces(parts):
+    return [np.asarray(p.data if isinstance(p, Value) else p) for p in parts]
+
+
+def test_split_by_a_list_of_sizes_along_a_dim():
+    parts = _pieces(ops.split(Value(X6), [1, 3, 0, 2], dim=1))
+    assert [p.shape for p in parts] == [(2, 1), (2, 3), (2, 0), (2, 2)]         # zero-size pieces allowed
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), X6)
+    np.testing.assert_array_equal(parts[1], X6[:, 1:4])
+
+
+def test_split_by_a_size_the_last_piece_smaller():
+    parts = _pieces(ops.split(Value(X6), 4, dim=-1))
+    assert [p.shape for p in parts] == [(2, 4), (2, 2)]
+    parts = _pieces(ops.split(Value(np.arange(3.0)), 1))
+    assert [p.tolist() for p in parts] == [[0.0], [1.0], [2.0]]
+
+
+def test_split_of_an_empty_dimension_gives_one_empty_piece():
+    for size in (0, 2):                                  # size 0 is allowed only for an empty dimension
+        parts = _pieces(ops.split(Value(np.zeros((0, 3))), size))
+        assert [p.shape for p in parts] == [(0, 3)]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ops.split(Value(np.zeros(1)), 0), ValueError, "split_size must be positive"),
+    (lambda: ops.split(Value(X6), 0, dim=1), ValueError, "split_size must be positive"),
+    (lambda: ops.split(Value(X6), -1), ValueError, "split_size must be positive"),
+    (lambda: ops.split(Value(X6), [2, -1, 5], dim=1), ValueError, "must be >= 0 and add up to 6"),
+    (lambda: ops.split(Value(X6), 2, dim=0.5), TypeError, "dim must be an integer, got 0.5"),
+    (lambda: ops.split(Value(X6), [1.5, 4.5], dim=1), TypeError, "split sizes must be an integer, got 1.5"),
+    (lambda: ops.chunk(Value(X6), 2.0), TypeError, "chunks must be an integer, got 2.0"),
+    (lambda: ops.chunk(Value(X6), 2, dim="1"), TypeError, "dim must be an integer, got '1'"),
+    (lambda: ops.chunk(Value(X6), 0), ValueError, "chunks must be positive, got 0"),
+    (lambda: ops.expand(Value([1.0]), 2.5), TypeError, "expand sizes must be an integer, got 2.5"),
+    (lambda: ops.expand(Value([1.0]), -1, 1), ValueError, "new leading dimension 0 cannot be -1"),
+])
+def test_split_chunk_expand_arguments_are_named_in_errors(call, error, message):
+    with pytest.raises(error) as caught:
+        call()
+    assert message in str(caught.value)
+
+
+def test_chunk_sizes_are_ceil_n_over_chunks_along_dim():
+    assert [p.shape for p in _pieces(ops.chunk(Value(X6), 4, dim=1))] == [(2, 2), (2, 2), (2, 2)]
+    assert [p.tolist() for p in _pieces(ops.chunk(Value(np.arange(3.0)), 3))] == [[0.0], [1.0], [2.0]]
+    assert [p.shape for p in _pieces(ops.chunk(Value(X6), 1, dim=1))] == [(2, 6)]
+
+
+def test_expand_to_a_new_leading_dimension_of_size_zero():
+    assert ops.expand(Value([1.0, 2.0]), 0, 2).shape == (0, 2)
+    assert ops.expand(Value([1.0, 2.0]), (3, -1)).shape == (3, 2)
+
+
+# ---------------------------------------------------------------------------- masked_fill, one_hot, embedding
+
+def test_masked_fill_checks_its_mask_and_value():
+    x = Value(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"mask of shape \(4, 2, 3\) does not broadcast to the input shape"):
+        ops.masked_fill(x, np.ones((4, 2, 3), dtype=bool), 1.0)      # would broadcast the input up
+    with pytest.raises(ValueError, match="value must be a number"):
+        ops.masked_fill(x, np.ones(3, dtype=bool), np.array([1.0, 2.0, 3.0]))
+    out = ops.masked_fill(x, np.array([True, False, True]), Value(5.0))  # a 0-d Value is a number
+    np.testing.assert_array_equal(out.data, [[5.0, 0.0, 5.0]] * 2)
+
+
+def test_one_hot_sizes_dtypes_and_checks():
+    out = ops.one_hot(np.array([2, 0]), -1)
+    assert out.dtype == np.int64 and out.tolist() == [[0, 0, 1], [1, 0, 0]] and not isinstance(out, Value)
+    single = ops.one_hot(np.array([2]))
+    assert single.tolist() == [[0, 0, 1]]
+    wrapped = ops.one_hot(Value(np.array([1, 0])), 2)
+    assert isinstance(wrapped, Value) and wrapped.data.tolist() == [[0, 1], [1, 0]]
+    assert ops.one_hot(np.zeros(0, dtype=np.int64), 3).shape == (0, 3)
+    with pytest.raises(ValueError, match="cannot infer num_classes from an empty input"):
+        ops.one_hot(np.zeros(0, dtype=np.int64))
+    with pytest.raises(ValueError, match="num_classes must be >= 0"):
+        ops.one_hot(np.array([0]), -2)
+
+
+def test_embedding_checks_indices_and_padding_idx():
+    w = Value(np.arange(8.0).reshape(4, 2), requires_grad=True)
+    for bad, shown in (([0, 4, 1], 4), ([-1, 2], -1), ([0, 5, -2], 5)):
+        with pytest.raises(IndexError) as caught:
+            ops.embedding(np.array(bad), w)
+        assert str(caught.value).startswith(f"embedding: index {shown} is out of range for 4 embeddings")
+    with pytest.raises(ValueError, match="padding_idx must be within num_embeddings"):
+        ops.embedding(np.array([0]), w, padding_idx=4)
+    for unsupported in (dict(max_norm=1.0), dict(scale_grad_by_freq=True), dict(sparse=True)):
+        with pytest.raises(NotImplementedError):
+            ops.embedding(np.array([0]), w, **unsupported)
+    import inspect
+    assert inspect.signature(ops.embedding).parameters["norm_type"].default == 2.0   # PyTorch's signature
+
+
+@pytest.mark.parametrize("padding_idx, padded_row", [(None, None), (1, 1), (-1, 3), (-4, 0)])
+def test_embedding_padding_row_gets_no_gradient(padding_idx, padded_row):
+    w = Value(np.arange(8.0).reshape(4, 2), requires_grad=True)
+    idx = np.array([[0, 1, 3], [3, 1, 2]])
+    out = ops.embedding(idx, w, padding_idx=padding_idx)
+    np.testing.assert_array_equal(out.data, w.data[idx])
+    (out * np.array([1.0, 2.0])).sum().backward()
+    counts = np.bincount(idx.ravel(), minlength=4).astype(float)
+    if padded_row is not None:
+        counts[padded_row] = 0.0
+    np.testing.assert_array_equal(w.grad.data, counts[:, None] * [1.0, 2.0])
+
+
+def test_embedding_of_plain_arrays_and_lists():
+    weight = [[0.0, 1.0], [2.0, 3.0]]
+    out = ops.embedding(np.array([1, 0, 1]), weight)
+    assert isinstance(out, np.ndarray) and out.tolist() == [[2.0, 3.0], [0.0, 1.0], [2.0, 3.0]]
