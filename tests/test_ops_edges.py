@@ -495,3 +495,105 @@ def test_embedding_of_plain_arrays_and_lists():
     weight = [[0.0, 1.0], [2.0, 3.0]]
     out = ops.embedding(np.array([1, 0, 1]), weight)
     assert isinstance(out, np.ndarray) and out.tolist() == [[2.0, 3.0], [0.0, 1.0], [2.0, 3.0]]
+
+
+# ---------------------------------------------------------------------------- pad, flip (PyTorch's layout)
+
+def test_pad_widths_run_from_the_last_axis_and_may_crop():
+    x = np.arange(6.0).reshape(2, 3)
+    out = ops.pad(Value(x), (1, 2))                             # last axis: 1 before, 2 after
+    np.testing.assert_array_equal(out.data, np.pad(x, ((0, 0), (1, 2))))
+    out = ops.pad(Value(x), (0, -1, 1, 0), value=7.0)          # crop one column at the end, a row of 7s on top
+    np.testing.assert_array_equal(out.data, [[7.0, 7.0], [0.0, 1.0], [3.0, 4.0]])
+    out = ops.pad(Value(x), (-1, 1))                           # crop in front, pad behind
+    np.testing.assert_array_equal(out.data, [[1.0, 2.0, 0.0], [4.0, 5.0, 0.0]])
+    assert ops.pad(Value(x), (-3, 0)).shape == (2, 0)          # cropped to nothing: allowed
+    plain = ops.pad(x, (1, 1))
+    assert isinstance(plain, np.ndarray) and plain.shape == (2, 5)
+
+
+def test_pad_keeps_float32_and_sends_the_gradient_to_the_kept_part():
+    x = Value(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    out = ops.pad(x, (1, -1), value=2.0)
+    assert out.dtype == np.float32 and out.data.tolist() == [[2.0, 1.0, 1.0]] * 2
+    (out * np.arange(3.0)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[1.0, 2.0, 0.0]] * 2)
+
+
+@pytest.mark.parametrize("widths, error, message", [
+    ((1, 1, 1, 1, 1, 1), ValueError, r"even length of at most 2 \* ndim = 4"),
+    ((1, 1, 1), ValueError, "even length"),
+    ((1.5, 1), TypeError, "pad widths must be an integer, got 1.5"),
+    ((-2, -2), ValueError, r"widths \(-2, -2\) would give axis 1 of size 3 a negative size"),
+])
+def test_pad_checks_its_widths(widths, error, message):
+    with pytest.raises(error, match=message):
+        ops.pad(Value(np.zeros((2, 3))), widths)
+
+
+def test_flip_names_its_bad_dims():
+    with pytest.raises(TypeError, match="flip dims must be an integer, got 0.5"):
+        ops.flip(Value(np.zeros((2, 2))), (0.5,))
+
+
+# ---------------------------------------------------------------------------- sigmoid, clip, arithmetic, pow
+
+def test_sigmoid_of_a_large_array_matches_the_formula(rng):
+    x = rng.normal(scale=5.0, size=(80, 80))                    # 6400 elements: the one-buffer path
+    expected = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(ops.sigmoid(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(Value(x).sigmoid().data, expected, rtol=1e-15)
+    assert not np.shares_memory(ops.sigmoid(x), x)
+
+
+def test_clip_with_array_bounds_keeps_the_values_dtype():
+    x = Value(np.array([-3.0, 0.25, 3.0], dtype=np.float32))
+    out = ops.clip(x, np.array([-1.0, 0.5, -2.0]), [1.0, 1.0, 2.0])   # float64 array and a list
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, np.array([-1.0, 0.5, 2.0], dtype=np.float32))
+    out = ops.clip(Value([-3.0, 3.0]), (-1, 0), None)                  # integer bounds
+    assert out.dtype == np.float64 and out.data.tolist() == [-1.0, 3.0]
+
+
+@pytest.mark.parametrize("fn, expected", [(ops.sub, A - B), (ops.mul, A * B), (ops.div, A / B)])
+def test_a_value_on_the_left_of_an_array_is_recorded(fn, expected):
+    a = Value(A, requires_grad=True)
+    out = fn(a, B)
+    assert isinstance(out, Value)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-15)
+    out.sum().backward()
+    assert a.grad is not None
+
+
+def test_log_sigmoid_of_an_array_is_an_array():
+    out = ops.log_sigmoid(np.array([0.0, 2.0]))
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(out, -np.log1p(np.exp(-np.array([0.0, 2.0]))), rtol=1e-15)
+
+
+def test_pow_with_an_array_exponent_of_zeros_at_zero_and_infinity():
+    x = Value([0.0, 2.0, 0.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                          # no 0 ** -1 on the way
+        ops.pow(x, np.array([0.0, 3.0, 2.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 12.0, 0.0])   # d/dx x**0 = 0 (PyTorch), also at 0
+    x = Value([np.inf, 2.0], requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        ops.pow(x, np.array([0.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 12.0])          # ... and at infinity
+
+
+def test_pow_value_exponent_with_a_zero_base_and_exponent_among_others():
+    a = Value([0.0, 2.0, 0.5], requires_grad=True)
+    b = Value([0.0, 3.0, -1.0], requires_grad=True)
+    (a ** b).sum().backward()
+    np.testing.assert_allclose(a.grad.data, [0.0, 12.0, -4.0], rtol=1e-15)        # b a^(b-1); 0 at 0 ** 0
+    np.testing.assert_allclose(b.grad.data, [0.0, 8 * np.log(2.0), 2 * np.log(0.5)], rtol=1e-15)
+
+
+def test_linear_input_gradient_with_a_frozen_weight():
+    x = Value(np.ones((2, 3)), requires_grad=True)
+    w = Value(np.arange(12.0).reshape(4, 3))                    # no gradient wanted for the weight
+    ops.linear(x, w, Value(np.zeros(4), requires_grad=True)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.tile(w.data.sum(axis=0), (2, 1)))
+    assert w.grad is None
