@@ -597,3 +597,102 @@ def test_linear_input_gradient_with_a_frozen_weight():
     ops.linear(x, w, Value(np.zeros(4), requires_grad=True)).sum().backward()
     np.testing.assert_array_equal(x.grad.data, np.tile(w.data.sum(axis=0), (2, 1)))
     assert w.grad is None
+
+
+# ---------------------------------------------------------------------------- scatter_add and index checks
+
+def _scatter_add_loop(x, dim, index, src):
+    """PyTorch's definition: out[index[i][j]][j] += src[i][j] (dim 0), out[i][index[i][j]] += src[i][j] (dim 1)."""
+    out = np.array(x, copy=True)
+    for i in range(index.shape[0]):
+        for j in range(index.shape[1]):
+            target = (index[i, j], j) if dim == 0 else (i, index[i, j])
+            out[target] += src[i, j]
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scatter_add_matches_its_definition(dtype, dim, rng):
+    x = rng.integers(-5, 5, size=(3, 4)).astype(dtype)
+    index = np.array([[0, 2, 1], [2, 2, 0]]) if dim == 0 else np.array([[3, 3], [0, 1], [1, 1]])
+    src = rng.integers(-5, 5, size=(3, 4)).astype(dtype)       # larger than index: only its corner is used
+    expected, before = _scatter_add_loop(x, dim % 2, index, src), x.copy()
+    out = ops.scatter_add(x, dim, index, src)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, expected)
+    if dtype != np.int64:
+        value = ops.scatter_add(Value(x), dim, index, Value(src))
+        np.testing.assert_array_equal(value.data, expected)
+    np.testing.assert_array_equal(x, before)                    # the input is not changed in place
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ops.gather(np.zeros((2, 3)), 1, np.zeros((2, 3))), TypeError, "gather: index must hold integers"),
+    (lambda: ops.gather(np.zeros((2, 3)), 1, np.zeros(3, dtype=int)), ValueError,
+     r"gather: index must have as many dimensions as the input \(2\), got shape \(3,\)"),
+    (lambda: ops.gather(np.zeros((2, 3)), 1, np.zeros((3, 1), dtype=int)), ValueError,
+     r"gather: index shape \(3, 1\) is larger than the input shape \(2, 3\) in dimension 0"),
+    (lambda: ops.scatter_add(np.zeros((4, 3)), 0, np.zeros((2, 3), dtype=int), np.zeros((2, 2))), ValueError,
+     r"scatter_add: index shape \(2, 3\) is larger than the src shape \(2, 2\) in dimension 1"),
+    (lambda: ops.scatter_add(np.zeros((4, 3)), 0, np.zeros((2, 3), dtype=int), np.zeros(6)), ValueError,
+     "scatter_add: src must have as many dimensions as the input"),
+    (lambda: ops.gather(np.zeros((2, 3)), 1, np.array([[0, 3], [1, -1]])), IndexError,
+     "gather: index 3 is out of bounds for dimension 1 with size 3"),
+    (lambda: ops.gather(np.zeros((2, 3)), -1, np.array([[0, 1], [-1, 2]])), IndexError,
+     "gather: index -1 is out of bounds for dimension 1 with size 3"),
+])
+def test_index_checks_name_the_op_and_the_problem(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_gather_along_the_last_dim_with_an_index_smaller_than_the_input():
+    x = np.arange(12.0).reshape(3, 4)
+    index = np.array([[3, 0], [1, 1]])                          # 2 rows of 3, 2 columns of 4
+    np.testing.assert_array_equal(ops.gather(x, -1, index), [[3.0, 0.0], [5.0, 5.0]])
+    v = Value(x, requires_grad=True)
+    ops.gather(v, 1, index).sum().backward()
+    expected = np.zeros((3, 4))
+    expected[0, 3] = expected[0, 0] = 1.0
+    expected[1, 1] = 2.0
+    np.testing.assert_array_equal(v.grad.data, expected)
+
+
+# ---------------------------------------------------------------------------- NumPy operands, repeat, matmul
+
+def test_binary_ops_without_values_follow_numpys_operand_rules():
+    out = ops.add([1.0, 2.0], (3.0, 4.0))                       # lists become arrays
+    assert isinstance(out, np.ndarray) and out.tolist() == [4.0, 6.0]
+    out = ops.add(2, 3)                                         # two Python numbers: a NumPy number, as np.add
+    assert isinstance(out, np.integer) and out == 5
+    assert ops.sub(np.float32(1.5), 2.0).dtype == np.float32    # a Python number takes the array's dtype
+    assert ops.mul(0.5, np.array([1.0], dtype=np.float32)).dtype == np.float32
+    assert ops.div([3.0], np.float32(2.0)).dtype == np.float64  # a list is a float64 array
+    assert ops.matmul([[1.0, 2.0]], [[3.0], [4.0]]).tolist() == [[11.0]]
+
+
+def test_repeat_counts():
+    x = Value([[1.0, 2.0]])
+    assert ops.repeat(x, 2, 0, 1).shape == (2, 0, 2)            # an extra leading axis, a zero count
+    np.testing.assert_array_equal(ops.repeat(x, (1, 2)).data, [[1.0, 2.0, 1.0, 2.0]])
+    np.testing.assert_array_equal(ops.repeat(np.array([1, 2]), 2), [1, 2, 1, 2])
+    with pytest.raises(ValueError, match=r"the Value has 2 dimension\(s\) but 1 count\(s\) were given"):
+        ops.repeat(x, 2)
+    with pytest.raises(ValueError, match="counts must be >= 0"):
+        ops.repeat(x, 1, -1)
+    with pytest.raises(TypeError, match="repeat counts must be an integer, got 2.0"):
+        ops.repeat(x, 1, 2.0)
+
+
+def test_matmul_shapes_and_alignment_messages():
+    a, b3 = Value(np.ones(3)), Value(np.ones((2, 3, 4)))
+    assert ops.matmul(a, b3).shape == (2, 4)
+    assert ops.matmul(Value(np.ones((2, 3))), a).shape == (2,)
+    assert ops.matmul(a, a).shape == ()
+    with pytest.raises(ValueError, match=r"3 \(last dim of the left\) != 4 \(only dim of the right\)"):
+        ops.matmul(Value(np.ones((2, 3))), Value(np.ones(4)))
+    with pytest.raises(ValueError, match=r"3 \(last dim of the left\) != 4 \(second-to-last dim of the right\)"):
+        ops.matmul(Value(np.ones((2, 3))), Value(np.ones((4, 5))))
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        ops.matmul(Value(2.0), Value(np.ones(3)))
