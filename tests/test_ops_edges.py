@@ -696,3 +696,20 @@ def test_matmul_shapes_and_alignment_messages():
         ops.matmul(Value(np.ones((2, 3))), Value(np.ones((4, 5))))
     with pytest.raises(ValueError, match="at least 1 dimension"):
         ops.matmul(Value(2.0), Value(np.ones(3)))
+
+
+def test_broadcast_to_and_sum_to_refuse_impossible_shapes():
+    x = Value(np.ones((1, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"broadcast_to: cannot broadcast shape \(1, 3\) to \(3,\)"):
+        ops.broadcast_to(x, (3,))                                # would drop a leading 1 silently
+    y = Value(np.ones((2, 3)))
+    for shape in [(4, 3), (1, 2, 3), (1.0, 3), (2,)]:
+        with pytest.raises(ValueError, match=r"sum_to: shape \(2, 3\) cannot be summed to"):
+            ops.sum_to(y, shape)
+    with pytest.raises(TypeError, match="a shape must be a tuple of integers"):
+        ops.sum_to(y, (2.0, 3))
+    same = ops.sum_to(y, (2, 3))                                 # the same shape: the Value itself
+    assert same is y
+    assert ops.broadcast_to(y, (2, 3)) is y
+    np.testing.assert_array_equal(ops.sum_to(y, (1, 3)).data, [[2.0, 2.0, 2.0]])
+    np.testing.assert_array_equal(ops.sum_to(y, (3,)).data, [2.0, 2.0, 2.0])   # leading axes summed away
