@@ -713,3 +713,14 @@ def test_broadcast_to_and_sum_to_refuse_impossible_shapes():
     assert ops.broadcast_to(y, (2, 3)) is y
     np.testing.assert_array_equal(ops.sum_to(y, (1, 3)).data, [[2.0, 2.0, 2.0]])
     np.testing.assert_array_equal(ops.sum_to(y, (3,)).data, [2.0, 2.0, 2.0])   # leading axes summed away
+
+
+@pytest.mark.parametrize("fn, reduce", [(ops.sum, np.sum), (ops.mean, np.mean)])
+def test_reductions_take_pytorchs_dim_and_keepdim_and_list_axes(fn, reduce):
+    x = Value(A)
+    np.testing.assert_allclose(fn(x, dim=1).data, reduce(A, axis=1), rtol=1e-15)
+    assert fn(x, axis=1, keepdim=True).shape == (2, 1)
+    assert fn(x, dim=0, keepdim=True).shape == (1, 3)
+    np.testing.assert_allclose(fn(x, axis=[0]).data, reduce(A, axis=0), rtol=1e-15)
+    assert fn(x, axis=[1], keepdims=True).shape == (2, 1)
+    assert fn(x, axis=[0, 1]).shape == ()
