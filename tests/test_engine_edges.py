@@ -543,3 +543,43 @@ def test_reductions_of_everything_are_scalars_by_default():
     v = Value(np.arange(6.0).reshape(2, 3))
     for name in ("sum", "mean", "max", "min", "logsumexp"):
         assert getattr(v, name)().shape == (), name
+
+
+# ---------------------------------------------------------------------------- value hooks: what a hook may return
+
+def test_a_hook_may_return_an_array_or_a_list_of_another_dtype():
+    x = Value(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = x * 3
+    y.register_hook(lambda g: np.asarray(g.data, dtype=np.float64) * 2)    # float64 array for a float32 Value
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.data.tolist() == [6.0, 6.0]
+    z = Value([1.0, 2.0], requires_grad=True)
+    z.register_hook(lambda g: [5.0, 7.0])                                 # a list
+    (z * 1).sum().backward()
+    assert z.grad.data.tolist() == [5.0, 7.0]
+
+
+def test_under_create_graph_hooks_get_values_and_may_return_arrays():
+    seen = []
+    x = Value(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = x ** 2
+    y.register_hook(lambda g: seen.append(type(g)) or np.full(2, 3.0))     # an array: a constant gradient
+    (gx,) = tg.grad(y.sum(), x, create_graph=True)
+    assert seen == [Value] and isinstance(gx, Value) and gx.dtype == np.float32
+    assert gx.data.tolist() == [6.0, 12.0]                                # 3 * 2x
+    (ggx,) = tg.grad(gx.sum(), x)
+    assert ggx.data.tolist() == [6.0, 6.0]                                # d/dx (3 * 2x); the array is constant
+
+
+def test_a_hook_changing_the_shape_is_named_in_the_error():
+    x = Value([1.0, 2.0], requires_grad=True)
+    y = x * 1
+
+    def squash(g):
+        return g.sum()
+    y.register_hook(squash)
+    with pytest.raises(RuntimeError, match=r"hook 'squash' returned a gradient of shape \(\), but the Value has "
+                                           r"shape \(2,\)"):
+        y.sum().backward()
+    with pytest.raises(TypeError, match="register_hook\\(\\) takes a function"):
+        x.register_hook("not a function")
