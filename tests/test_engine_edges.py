@@ -7,6 +7,7 @@ with NumPy. Each test pins behaviour a mutation run found unchecked (docs/mutati
 from __future__ import annotations
 
 import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -583,3 +584,81 @@ def test_a_hook_changing_the_shape_is_named_in_the_error():
         y.sum().backward()
     with pytest.raises(TypeError, match="register_hook\\(\\) takes a function"):
         x.register_hook("not a function")
+
+
+# ---------------------------------------------------------------------------- second mutation pass: the Value API
+
+def test_autograd_backward_defaults_build_no_graph_and_check_nothing():
+    x = Value([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        y = x.log()                                      # -inf at 0: backward gives an inf gradient
+        tg.autograd.backward(y.sum())                    # no anomaly check by default: no error
+    assert np.isinf(x.grad.data[0]) and x.grad.data[1] == 1.0
+    assert x.grad._op is None and not x.grad.requires_grad     # create_graph=False: a plain gradient
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda v: v.flatten(start_dim=0.5), "start_dim"),
+    (lambda v: v.flatten(end_dim="1"), "end_dim"),
+    (lambda v: v.unsqueeze(1.0), "dim"),
+    (lambda v: v.squeeze(0.0), "dim"),
+])
+def test_dimension_arguments_are_named_in_type_errors(call, name):
+    with pytest.raises(TypeError, match=f"^{name} must be an integer"):
+        call(Value(np.zeros((2, 3))))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda v: v.flatten(start_dim=5), r"expected start_dim to be in range of \[-2, 1\], but got 5"),
+    (lambda v: v.flatten(end_dim=-3), r"expected end_dim to be in range of \[-2, 1\], but got -3"),
+    (lambda v: v.unsqueeze(4), r"expected dim to be in range of \[-3, 2\], but got 4"),
+    (lambda v: v.squeeze(2), r"expected dim to be in range of \[-2, 1\], but got 2"),
+])
+def test_dimension_arguments_are_named_in_index_errors(call, message):
+    with pytest.raises(IndexError, match=message):
+        call(Value(np.zeros((2, 3))))
+
+
+def test_requires_grad_flag_is_checked_and_named():
+    with pytest.raises(TypeError, match=r"requires_grad_\(\): requires_grad must be True or False, got str"):
+        Value([1.0]).requires_grad_("yes")
+
+
+def test_reflected_operators_give_python_numbers_the_values_dtype():
+    v = Value(np.array([1.0, 2.0], dtype=np.float32))
+    for out in (2.0 + v, 2.0 - v, 2.0 * v, 2.0 / v, 2.0 ** v, [[1.0, 2.0]] @ v):
+        assert out.dtype == np.float32, out
+    np.testing.assert_allclose((2.0 ** v).data, [2.0, 4.0])
+    np.testing.assert_allclose(([[1.0, 2.0]] @ v).data, [5.0])
+
+
+def test_value_methods_pass_their_arguments_on():
+    a = np.array([[1.0, 4.0, 2.0], [0.5, -1.0, 3.0]])
+    v = Value(a)
+    np.testing.assert_allclose(v.var().data, np.var(a, ddof=1), rtol=1e-14)       # correction=1 by default
+    np.testing.assert_allclose(v.std().data, np.std(a, ddof=1), rtol=1e-14)
+    assert v.var().shape == () and v.std().shape == ()                           # keepdims=False by default
+    np.testing.assert_allclose(v.var(1, 0, True).data, np.var(a, axis=1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(v.std(0, 0).data, np.std(a, axis=0), rtol=1e-14)
+    np.testing.assert_allclose(v.var(dim=1).data, np.var(a, axis=1, ddof=1), rtol=1e-14)
+    np.testing.assert_allclose(v.std(dim=0, keepdim=True).data, np.std(a, axis=0, ddof=1, keepdims=True),
+                               rtol=1e-14)
+    np.testing.assert_array_equal(v.cumsum(1).data, np.cumsum(a, axis=1))
+    np.testing.assert_array_equal(v.flip(0, 1).data, a[::-1, ::-1])
+    np.testing.assert_array_equal(v.flip(1).data, a[:, ::-1])
+
+
+def test_removing_one_of_two_hooks_keeps_the_other():
+    from tinygrad_lab.autograd.hooks import VALUE_HOOKS
+    x = Value([1.0], requires_grad=True)
+    first = x.register_hook(lambda g: g * 2)
+    second = x.register_hook(lambda g: g * 3)
+    first.remove()
+    (x * 1).sum().backward()
+    assert x.grad.item() == 3.0 and id(x) in VALUE_HOOKS
+    second.remove()
+    assert id(x) not in VALUE_HOOKS                      # the last hook gone: the table entry too
+    x.grad = None
+    (x * 1).sum().backward()
+    assert x.grad.item() == 1.0
