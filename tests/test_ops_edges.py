@@ -619,7 +619,7 @@ def test_scatter_add_matches_its_definition(dtype, dim, rng):
     src = rng.integers(-5, 5, size=(3, 4)).astype(dtype)       # larger than index: only its corner is used
     expected, before = _scatter_add_loop(x, dim % 2, index, src), x.copy()
     out = ops.scatter_add(x, dim, index, src)
-    assert out.dtype == dtype
+    assert isinstance(out, np.ndarray) and out.dtype == dtype   # arrays in, an array out
     np.testing.assert_array_equal(out, expected)
     if dtype != np.int64:
         value = ops.scatter_add(Value(x), dim, index, Value(src))
@@ -724,3 +724,47 @@ def test_reductions_take_pytorchs_dim_and_keepdim_and_list_axes(fn, reduce):
     np.testing.assert_allclose(fn(x, axis=[0]).data, reduce(A, axis=0), rtol=1e-15)
     assert fn(x, axis=[1], keepdims=True).shape == (2, 1)
     assert fn(x, axis=[0, 1]).shape == ()
+
+
+def test_scatter_add_of_a_list_into_a_float32_value_is_float32():
+    src = Value(np.array([1.0, 2.0, 3.0], dtype=np.float32), requires_grad=True)
+    out = ops.scatter_add([0.0, 0.0, 0.0], 0, np.array([0, 2, 0]), src)
+    assert out.dtype == np.float32 and out.data.tolist() == [4.0, 0.0, 2.0]
+    out = ops.scatter_add(Value(np.zeros(3, dtype=np.float32)), 0, np.array([1, 1, 0]), [1.0, 2.0, 3.0])
+    assert out.dtype == np.float32 and out.data.tolist() == [3.0, 3.0, 0.0]
+
+
+def test_an_index_equal_to_the_size_is_out_of_bounds():
+    with pytest.raises(IndexError, match="gather: index 3 is out of bounds for dimension 1 with size 3"):
+        ops.gather(np.zeros((2, 3)), 1, np.array([[0, 3]]))
+
+
+def test_padding_by_nothing_is_the_value_itself():
+    x = Value(np.ones((2, 3)))
+    assert ops.pad(x, (0, 0)) is x and ops.pad(x, (0, 0, 0, 0)) is x
+    assert ops.pad(x, (1, 0)) is not x
+
+
+def test_a_list_exponent_is_an_array_exponent():
+    x = Value([2.0, 3.0], requires_grad=True)
+    out = x ** [2, 0.5]
+    np.testing.assert_allclose(out.data, [4.0, np.sqrt(3.0)], rtol=1e-15)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [4.0, 0.5 / np.sqrt(3.0)], rtol=1e-15)
+
+
+def test_an_axis_below_minus_ndim_is_refused_for_one_dimension_too():
+    with pytest.raises(np.exceptions.AxisError, match="axis -2 is out of bounds for a Value with 1 dimension"):
+        ops.sum(Value([1.0, 2.0]), axis=-2)
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda a, b: ops.matmul(a, b.T), "matmul"),
+    (lambda a, b: ops.linear(a, b), "linear"),
+    (lambda a, b: ops.linear(a, a, Value(np.zeros(2), dtype=np.float32)), "linear"),
+])
+def test_mixed_dtype_errors_name_the_op(call, op):
+    a = Value(np.ones((2, 2)))
+    b = Value(np.ones((2, 2), dtype=np.float32))
+    with pytest.raises(TypeError, match=f"^{op}: expected both Values to have the same dtype"):
+        call(a, b)
