@@ -378,3 +378,11 @@ def test_nll_loss_of_float32_arrays_with_weights_stays_float32():
     out = F.nll_loss(x, np.array([2, 0]), weight=np.array([1.0, 2.0, 3.0]))   # float64 weights
     assert np.asarray(out).dtype == np.float32
     assert float(out) == pytest.approx(-(3 * np.log(0.5) + 1 * np.log(0.6)) / 4, rel=1e-6)
+
+
+def test_probability_targets_on_float32_arrays_stay_float32():
+    x = np.array([[2.0, 0.0, -1.0]], dtype=np.float32)
+    out = F.cross_entropy(x, np.array([[0.25, 0.5, 0.25]]))          # float64 probabilities
+    assert np.asarray(out).dtype == np.float32
+    expected = -(log_softmax_ref(x.astype(np.float64), 1) * [0.25, 0.5, 0.25]).sum()
+    assert float(out) == pytest.approx(expected, rel=1e-6)
