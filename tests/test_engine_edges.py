@@ -662,3 +662,11 @@ def test_removing_one_of_two_hooks_keeps_the_other():
     x.grad = None
     (x * 1).sum().backward()
     assert x.grad.item() == 1.0
+
+
+def test_grad_names_the_bad_output_or_input_by_position():
+    x = Value([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"grad\(\): outputs must be Values, but output 1 is list"):
+        tg.grad([x * 2, [1.0]], x)
+    with pytest.raises(TypeError, match=r"grad\(\): inputs must be Values, but input 0 is float"):
+        tg.grad(x * 2, [1.0])
