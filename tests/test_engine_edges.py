@@ -670,3 +670,14 @@ def test_grad_names_the_bad_output_or_input_by_position():
         tg.grad([x * 2, [1.0]], x)
     with pytest.raises(TypeError, match=r"grad\(\): inputs must be Values, but input 0 is float"):
         tg.grad(x * 2, [1.0])
+
+
+def test_a_hook_returning_none_passes_the_gradient_on_to_the_next_hook():
+    seen = []
+    x = Value([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y.register_hook(lambda g: seen.append(type(g)))          # looks only: returns None
+    y.register_hook(lambda g: g * 5)
+    y.sum().backward()
+    assert seen == [Value]                                   # hooks get Values in a plain backward too
+    assert x.grad.data.tolist() == [5.0, 5.0]
