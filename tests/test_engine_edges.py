@@ -645,6 +645,12 @@ def test_value_methods_pass_their_arguments_on():
     np.testing.assert_allclose(v.std(dim=0, keepdim=True).data, np.std(a, axis=0, ddof=1, keepdims=True),
                                rtol=1e-14)
     np.testing.assert_array_equal(v.cumsum(1).data, np.cumsum(a, axis=1))
+    assert v.argmax().item() == 1 and v.argmin().item() == 4                      # over all elements
+    assert v.argmax(1).data.tolist() == [1, 2] and v.argmin(0).data.tolist() == [1, 1, 0]
+    assert v.argmax(0, True).shape == (1, 3) and v.argmin(1, True).data.tolist() == [[0], [1]]
+    assert v.argmax().shape == () and v.argmin(1).shape == (2,)                   # keepdims=False by default
+    assert v.argmin(dim=1).data.tolist() == [0, 1] and v.argmax(dim=0, keepdim=True).shape == (1, 3)
+    assert v.std(0, 0, True).shape == (1, 3) and v.var(1, 0, False).shape == (2,)
     np.testing.assert_array_equal(v.flip(0, 1).data, a[::-1, ::-1])
     np.testing.assert_array_equal(v.flip(1).data, a[:, ::-1])
 
