@@ -651,6 +651,12 @@ def test_value_methods_pass_their_arguments_on():
     assert v.argmax().shape == () and v.argmin(1).shape == (2,)                   # keepdims=False by default
     assert v.argmin(dim=1).data.tolist() == [0, 1] and v.argmax(dim=0, keepdim=True).shape == (1, 3)
     assert v.std(0, 0, True).shape == (1, 3) and v.var(1, 0, False).shape == (2,)
+    assert [p.shape for p in v.chunk(2, 1)] == [(2, 2), (2, 1)]
+    col = Value([[1.0], [2.0]], requires_grad=True)
+    wide = col.expand_as(v)
+    assert wide.data.tolist() == [[1.0] * 3, [2.0] * 3]
+    wide.sum().backward()
+    assert col.grad.data.tolist() == [[3.0], [3.0]]
     np.testing.assert_array_equal(v.flip(0, 1).data, a[::-1, ::-1])
     np.testing.assert_array_equal(v.flip(1).data, a[:, ::-1])
 
