@@ -652,6 +652,7 @@ def test_value_methods_pass_their_arguments_on():
     assert v.argmin(dim=1).data.tolist() == [0, 1] and v.argmax(dim=0, keepdim=True).shape == (1, 3)
     assert v.std(0, 0, True).shape == (1, 3) and v.var(1, 0, False).shape == (2,)
     assert [p.shape for p in v.chunk(2, 1)] == [(2, 2), (2, 1)]
+    assert [p.shape for p in v.split(2, 1)] == [(2, 2), (2, 1)]
     col = Value([[1.0], [2.0]], requires_grad=True)
     wide = col.expand_as(v)
     assert wide.data.tolist() == [[1.0] * 3, [2.0] * 3]
