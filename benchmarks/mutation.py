@@ -17,8 +17,9 @@ tests), with the test extra and mutmut installed::
     .venv-notorch/bin/python benchmarks/mutation.py optim schedulers    # some targets
     .venv-notorch/bin/python benchmarks/mutation.py --list              # the targets
 
-It is slow (minutes per target on two cores; ``--jobs`` sets the parallel workers, default 2) and is not
-part of the README's test command. It prints the score per target and writes ``build/mutation/
+It is slow (from a minute for the schedulers to about 45 minutes for ``ops`` on two shared cores; ``--jobs``
+sets the parallel workers, default 2) and is not part of the README's test command; docs/mutation.md lists
+the times. It prints the score per target and writes ``build/mutation/
 <target>/survivors.txt`` with the diff of every surviving mutant.
 """
 from __future__ import annotations
@@ -42,14 +43,24 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
          "tinygrad_lab/autograd/grad_mode.py", "tinygrad_lab/autograd/anomaly_mode.py",
          "tinygrad_lab/autograd/hooks.py"],
         ["tests/test_engine.py", "tests/test_ops_grad.py", "tests/test_kinks.py", "tests/testing/test_anomaly.py",
-         "tests/test_engine_edges.py", "tests/autograd", "tests/test_hooks.py", "tests/test_numbers.py"],
+         "tests/test_engine_edges.py", "tests/autograd", "tests/test_hooks.py", "tests/test_numbers.py",
+         "tests/test_value_copy.py", "tests/test_tensor_ops.py"],
     ),
     "ops": (
         ["tinygrad_lab/ops/arithmetic.py", "tinygrad_lab/ops/unary.py", "tinygrad_lab/ops/selection.py",
          "tinygrad_lab/ops/reduce.py", "tinygrad_lab/ops/movement.py", "tinygrad_lab/ops/indexing.py",
          "tinygrad_lab/ops/linalg.py", "tinygrad_lab/ops/softmax.py", "tinygrad_lab/ops/_dispatch.py"],
         ["tests/test_ops_grad.py", "tests/test_kinks.py", "tests/test_engine.py", "tests/test_ops_edges.py",
-         "tests/test_engine_edges.py", "tests/test_tensor_ops.py", "tests/test_numbers.py"],
+         "tests/test_engine_edges.py", "tests/test_tensor_ops.py", "tests/test_numbers.py",
+         "tests/test_fuzz_layers.py", "tests/nn/test_sparse.py", "tests/autograd/test_dtype_rule.py"],
+    ),
+    # the op families that came with the layers (not in the old single-file ops.py)
+    "ops_layers": (
+        ["tinygrad_lab/ops/activation.py", "tinygrad_lab/ops/convolution.py", "tinygrad_lab/ops/normalization.py",
+         "tinygrad_lab/ops/pooling.py", "tinygrad_lab/ops/statistics.py"],
+        ["tests/test_ops_grad.py", "tests/nn/test_conv.py", "tests/nn/test_pooling.py",
+         "tests/nn/test_normalization.py", "tests/nn/test_layers_extra.py", "tests/test_tensor_ops.py",
+         "tests/test_ops_edges.py", "tests/test_fuzz_layers.py"],
     ),
     "functional": (
         ["tinygrad_lab/nn/functional.py", "tinygrad_lab/ops/loss.py"],

@@ -7,6 +7,7 @@ with NumPy. Each test pins behaviour a mutation run found unchecked (docs/mutati
 from __future__ import annotations
 
 import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -543,3 +544,153 @@ def test_reductions_of_everything_are_scalars_by_default():
     v = Value(np.arange(6.0).reshape(2, 3))
     for name in ("sum", "mean", "max", "min", "logsumexp"):
         assert getattr(v, name)().shape == (), name
+
+
+# ---------------------------------------------------------------------------- value hooks: what a hook may return
+
+def test_a_hook_may_return_an_array_or_a_list_of_another_dtype():
+    x = Value(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = x * 3
+    y.register_hook(lambda g: np.asarray(g.data, dtype=np.float64) * 2)    # float64 array for a float32 Value
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.data.tolist() == [6.0, 6.0]
+    z = Value([1.0, 2.0], requires_grad=True)
+    z.register_hook(lambda g: [5.0, 7.0])                                 # a list
+    (z * 1).sum().backward()
+    assert z.grad.data.tolist() == [5.0, 7.0]
+
+
+def test_under_create_graph_hooks_get_values_and_may_return_arrays():
+    seen = []
+    x = Value(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = x ** 2
+    y.register_hook(lambda g: seen.append(type(g)) or np.full(2, 3.0))     # an array: a constant gradient
+    (gx,) = tg.grad(y.sum(), x, create_graph=True)
+    assert seen == [Value] and isinstance(gx, Value) and gx.dtype == np.float32
+    assert gx.data.tolist() == [6.0, 12.0]                                # 3 * 2x
+    (ggx,) = tg.grad(gx.sum(), x)
+    assert ggx.data.tolist() == [6.0, 6.0]                                # d/dx (3 * 2x); the array is constant
+
+
+def test_a_hook_changing_the_shape_is_named_in_the_error():
+    x = Value([1.0, 2.0], requires_grad=True)
+    y = x * 1
+
+    def squash(g):
+        return g.sum()
+    y.register_hook(squash)
+    with pytest.raises(RuntimeError, match=r"hook 'squash' returned a gradient of shape \(\), but the Value has "
+                                           r"shape \(2,\)"):
+        y.sum().backward()
+    with pytest.raises(TypeError, match="register_hook\\(\\) takes a function"):
+        x.register_hook("not a function")
+
+
+# ---------------------------------------------------------------------------- second mutation pass: the Value API
+
+def test_autograd_backward_defaults_build_no_graph_and_check_nothing():
+    x = Value([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        y = x.log()                                      # -inf at 0: backward gives an inf gradient
+        tg.autograd.backward(y.sum())                    # no anomaly check by default: no error
+    assert np.isinf(x.grad.data[0]) and x.grad.data[1] == 1.0
+    assert x.grad._op is None and not x.grad.requires_grad     # create_graph=False: a plain gradient
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda v: v.flatten(start_dim=0.5), "start_dim"),
+    (lambda v: v.flatten(end_dim="1"), "end_dim"),
+    (lambda v: v.unsqueeze(1.0), "dim"),
+    (lambda v: v.squeeze(0.0), "dim"),
+])
+def test_dimension_arguments_are_named_in_type_errors(call, name):
+    with pytest.raises(TypeError, match=f"^{name} must be an integer"):
+        call(Value(np.zeros((2, 3))))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda v: v.flatten(start_dim=5), r"expected start_dim to be in range of \[-2, 1\], but got 5"),
+    (lambda v: v.flatten(end_dim=-3), r"expected end_dim to be in range of \[-2, 1\], but got -3"),
+    (lambda v: v.unsqueeze(4), r"expected dim to be in range of \[-3, 2\], but got 4"),
+    (lambda v: v.squeeze(2), r"expected dim to be in range of \[-2, 1\], but got 2"),
+])
+def test_dimension_arguments_are_named_in_index_errors(call, message):
+    with pytest.raises(IndexError, match=message):
+        call(Value(np.zeros((2, 3))))
+
+
+def test_requires_grad_flag_is_checked_and_named():
+    with pytest.raises(TypeError, match=r"requires_grad_\(\): requires_grad must be True or False, got str"):
+        Value([1.0]).requires_grad_("yes")
+
+
+def test_reflected_operators_give_python_numbers_the_values_dtype():
+    v = Value(np.array([1.0, 2.0], dtype=np.float32))
+    for out in (2.0 + v, 2.0 - v, 2.0 * v, 2.0 / v, 2.0 ** v, [[1.0, 2.0]] @ v):
+        assert out.dtype == np.float32, out
+    np.testing.assert_allclose((2.0 ** v).data, [2.0, 4.0])
+    np.testing.assert_allclose(([[1.0, 2.0]] @ v).data, [5.0])
+
+
+def test_value_methods_pass_their_arguments_on():
+    a = np.array([[1.0, 4.0, 2.0], [0.5, -1.0, 3.0]])
+    v = Value(a)
+    np.testing.assert_allclose(v.var().data, np.var(a, ddof=1), rtol=1e-14)       # correction=1 by default
+    np.testing.assert_allclose(v.std().data, np.std(a, ddof=1), rtol=1e-14)
+    assert v.var().shape == () and v.std().shape == ()                           # keepdims=False by default
+    np.testing.assert_allclose(v.var(1, 0, True).data, np.var(a, axis=1, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(v.std(0, 0).data, np.std(a, axis=0), rtol=1e-14)
+    np.testing.assert_allclose(v.var(dim=1).data, np.var(a, axis=1, ddof=1), rtol=1e-14)
+    np.testing.assert_allclose(v.std(dim=0, keepdim=True).data, np.std(a, axis=0, ddof=1, keepdims=True),
+                               rtol=1e-14)
+    np.testing.assert_array_equal(v.cumsum(1).data, np.cumsum(a, axis=1))
+    assert v.argmax().item() == 1 and v.argmin().item() == 4                      # over all elements
+    assert v.argmax(1).data.tolist() == [1, 2] and v.argmin(0).data.tolist() == [1, 1, 0]
+    assert v.argmax(0, True).shape == (1, 3) and v.argmin(1, True).data.tolist() == [[0], [1]]
+    assert v.argmax().shape == () and v.argmin(1).shape == (2,)                   # keepdims=False by default
+    assert v.argmin(dim=1).data.tolist() == [0, 1] and v.argmax(dim=0, keepdim=True).shape == (1, 3)
+    assert v.std(0, 0, True).shape == (1, 3) and v.var(1, 0, False).shape == (2,)
+    assert [p.shape for p in v.chunk(2, 1)] == [(2, 2), (2, 1)]
+    assert [p.shape for p in v.split(2, 1)] == [(2, 2), (2, 1)]
+    col = Value([[1.0], [2.0]], requires_grad=True)
+    wide = col.expand_as(v)
+    assert wide.data.tolist() == [[1.0] * 3, [2.0] * 3]
+    wide.sum().backward()
+    assert col.grad.data.tolist() == [[3.0], [3.0]]
+    np.testing.assert_array_equal(v.flip(0, 1).data, a[::-1, ::-1])
+    np.testing.assert_array_equal(v.flip(1).data, a[:, ::-1])
+
+
+def test_removing_one_of_two_hooks_keeps_the_other():
+    from tinygrad_lab.autograd.hooks import VALUE_HOOKS
+    x = Value([1.0], requires_grad=True)
+    first = x.register_hook(lambda g: g * 2)
+    second = x.register_hook(lambda g: g * 3)
+    first.remove()
+    (x * 1).sum().backward()
+    assert x.grad.item() == 3.0 and id(x) in VALUE_HOOKS
+    second.remove()
+    assert id(x) not in VALUE_HOOKS                      # the last hook gone: the table entry too
+    x.grad = None
+    (x * 1).sum().backward()
+    assert x.grad.item() == 1.0
+
+
+def test_grad_names_the_bad_output_or_input_by_position():
+    x = Value([1.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"grad\(\): outputs must be Values, but output 1 is list"):
+        tg.grad([x * 2, [1.0]], x)
+    with pytest.raises(TypeError, match=r"grad\(\): inputs must be Values, but input 0 is float"):
+        tg.grad(x * 2, [1.0])
+
+
+def test_a_hook_returning_none_passes_the_gradient_on_to_the_next_hook():
+    seen = []
+    x = Value([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y.register_hook(lambda g: seen.append(type(g)))          # looks only: returns None
+    y.register_hook(lambda g: g * 5)
+    y.sum().backward()
+    assert seen == [Value]                                   # hooks get Values in a plain backward too
+    assert x.grad.data.tolist() == [5.0, 5.0]

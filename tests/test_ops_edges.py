@@ -391,3 +391,394 @@ def test_a_mean_over_no_elements_is_nan_without_a_warning(shape, axis, keepdims)
     assert out.shape == expected_shape and out.dtype == np.float32
     assert np.isnan(out.data).all()
     assert x.grad.shape == shape
+
+
+# ---------------------------------------------------------------------------- split, chunk, expand (PyTorch's rules)
+
+X6 = np.arange(12.0).reshape(2, 6)
+
+
+def _pieces(parts):
+    return [np.asarray(p.data if isinstance(p, Value) else p) for p in parts]
+
+
+def test_split_by_a_list_of_sizes_along_a_dim():
+    parts = _pieces(ops.split(Value(X6), [1, 3, 0, 2], dim=1))
+    assert [p.shape for p in parts] == [(2, 1), (2, 3), (2, 0), (2, 2)]         # zero-size pieces allowed
+    np.testing.assert_array_equal(np.concatenate(parts, axis=1), X6)
+    np.testing.assert_array_equal(parts[1], X6[:, 1:4])
+
+
+def test_split_by_a_size_the_last_piece_smaller():
+    parts = _pieces(ops.split(Value(X6), 4, dim=-1))
+    assert [p.shape for p in parts] == [(2, 4), (2, 2)]
+    parts = _pieces(ops.split(Value(np.arange(3.0)), 1))
+    assert [p.tolist() for p in parts] == [[0.0], [1.0], [2.0]]
+
+
+def test_split_of_an_empty_dimension_gives_one_empty_piece():
+    for size in (0, 2):                                  # size 0 is allowed only for an empty dimension
+        parts = _pieces(ops.split(Value(np.zeros((0, 3))), size))
+        assert [p.shape for p in parts] == [(0, 3)]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ops.split(Value(np.zeros(1)), 0), ValueError, "split_size must be positive"),
+    (lambda: ops.split(Value(X6), 0, dim=1), ValueError, "split_size must be positive"),
+    (lambda: ops.split(Value(X6), -1), ValueError, "split_size must be positive"),
+    (lambda: ops.split(Value(X6), [2, -1, 5], dim=1), ValueError, "must be >= 0 and add up to 6"),
+    (lambda: ops.split(Value(X6), 2, dim=0.5), TypeError, "dim must be an integer, got 0.5"),
+    (lambda: ops.split(Value(X6), [1.5, 4.5], dim=1), TypeError, "split sizes must be an integer, got 1.5"),
+    (lambda: ops.chunk(Value(X6), 2.0), TypeError, "chunks must be an integer, got 2.0"),
+    (lambda: ops.chunk(Value(X6), 2, dim="1"), TypeError, "dim must be an integer, got '1'"),
+    (lambda: ops.chunk(Value(X6), 0), ValueError, "chunks must be positive, got 0"),
+    (lambda: ops.expand(Value([1.0]), 2.5), TypeError, "expand sizes must be an integer, got 2.5"),
+    (lambda: ops.expand(Value([1.0]), -1, 1), ValueError, "new leading dimension 0 cannot be -1"),
+])
+def test_split_chunk_expand_arguments_are_named_in_errors(call, error, message):
+    with pytest.raises(error) as caught:
+        call()
+    assert message in str(caught.value)
+
+
+def test_chunk_sizes_are_ceil_n_over_chunks_along_dim():
+    assert [p.shape for p in _pieces(ops.chunk(Value(X6), 4, dim=1))] == [(2, 2), (2, 2), (2, 2)]
+    assert [p.tolist() for p in _pieces(ops.chunk(Value(np.arange(3.0)), 3))] == [[0.0], [1.0], [2.0]]
+    assert [p.shape for p in _pieces(ops.chunk(Value(X6), 1, dim=1))] == [(2, 6)]
+
+
+def test_expand_to_a_new_leading_dimension_of_size_zero():
+    assert ops.expand(Value([1.0, 2.0]), 0, 2).shape == (0, 2)
+    assert ops.expand(Value([1.0, 2.0]), (3, -1)).shape == (3, 2)
+
+
+# ---------------------------------------------------------------------------- masked_fill, one_hot, embedding
+
+def test_masked_fill_checks_its_mask_and_value():
+    x = Value(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"mask of shape \(4, 2, 3\) does not broadcast to the input shape"):
+        ops.masked_fill(x, np.ones((4, 2, 3), dtype=bool), 1.0)      # would broadcast the input up
+    with pytest.raises(ValueError, match="value must be a number"):
+        ops.masked_fill(x, np.ones(3, dtype=bool), np.array([1.0, 2.0, 3.0]))
+    out = ops.masked_fill(x, np.array([True, False, True]), Value(5.0))  # a 0-d Value is a number
+    np.testing.assert_array_equal(out.data, [[5.0, 0.0, 5.0]] * 2)
+
+
+def test_one_hot_sizes_dtypes_and_checks():
+    out = ops.one_hot(np.array([2, 0]), -1)
+    assert out.dtype == np.int64 and out.tolist() == [[0, 0, 1], [1, 0, 0]] and not isinstance(out, Value)
+    single = ops.one_hot(np.array([2]))
+    assert single.tolist() == [[0, 0, 1]]
+    wrapped = ops.one_hot(Value(np.array([1, 0])), 2)
+    assert isinstance(wrapped, Value) and wrapped.data.tolist() == [[0, 1], [1, 0]]
+    assert ops.one_hot(np.zeros(0, dtype=np.int64), 3).shape == (0, 3)
+    with pytest.raises(ValueError, match="cannot infer num_classes from an empty input"):
+        ops.one_hot(np.zeros(0, dtype=np.int64))
+    with pytest.raises(ValueError, match="num_classes must be >= 0"):
+        ops.one_hot(np.array([0]), -2)
+
+
+def test_embedding_checks_indices_and_padding_idx():
+    w = Value(np.arange(8.0).reshape(4, 2), requires_grad=True)
+    for bad, shown in (([0, 4, 1], 4), ([-1, 2], -1), ([0, 5, -2], 5)):
+        with pytest.raises(IndexError) as caught:
+            ops.embedding(np.array(bad), w)
+        assert str(caught.value).startswith(f"embedding: index {shown} is out of range for 4 embeddings")
+    with pytest.raises(ValueError, match="padding_idx must be within num_embeddings"):
+        ops.embedding(np.array([0]), w, padding_idx=4)
+    with pytest.raises(NotImplementedError, match="sparse gradients do not exist here"):
+        ops.embedding(np.array([0]), w, sparse=True)
+    import inspect
+    assert inspect.signature(ops.embedding).parameters["norm_type"].default == 2.0   # PyTorch's signature
+
+
+@pytest.mark.parametrize("padding_idx, padded_row", [(None, None), (1, 1), (-1, 3), (-4, 0)])
+def test_embedding_padding_row_gets_no_gradient(padding_idx, padded_row):
+    w = Value(np.arange(8.0).reshape(4, 2), requires_grad=True)
+    idx = np.array([[0, 1, 3], [3, 1, 2]])
+    out = ops.embedding(idx, w, padding_idx=padding_idx)
+    np.testing.assert_array_equal(out.data, w.data[idx])
+    (out * np.array([1.0, 2.0])).sum().backward()
+    counts = np.bincount(idx.ravel(), minlength=4).astype(float)
+    if padded_row is not None:
+        counts[padded_row] = 0.0
+    np.testing.assert_array_equal(w.grad.data, counts[:, None] * [1.0, 2.0])
+
+
+def test_embedding_of_plain_arrays_and_lists():
+    weight = [[0.0, 1.0], [2.0, 3.0]]
+    out = ops.embedding(np.array([1, 0, 1]), weight)
+    assert isinstance(out, np.ndarray) and out.tolist() == [[2.0, 3.0], [0.0, 1.0], [2.0, 3.0]]
+
+
+# ---------------------------------------------------------------------------- pad, flip (PyTorch's layout)
+
+def test_pad_widths_run_from_the_last_axis_and_may_crop():
+    x = np.arange(6.0).reshape(2, 3)
+    out = ops.pad(Value(x), (1, 2))                             # last axis: 1 before, 2 after
+    np.testing.assert_array_equal(out.data, np.pad(x, ((0, 0), (1, 2))))
+    out = ops.pad(Value(x), (0, -1, 1, 0), value=7.0)          # crop one column at the end, a row of 7s on top
+    np.testing.assert_array_equal(out.data, [[7.0, 7.0], [0.0, 1.0], [3.0, 4.0]])
+    out = ops.pad(Value(x), (-1, 1))                           # crop in front, pad behind
+    np.testing.assert_array_equal(out.data, [[1.0, 2.0, 0.0], [4.0, 5.0, 0.0]])
+    assert ops.pad(Value(x), (-3, 0)).shape == (2, 0)          # cropped to nothing: allowed
+    plain = ops.pad(x, (1, 1))
+    assert isinstance(plain, np.ndarray) and plain.shape == (2, 5)
+
+
+def test_pad_keeps_float32_and_sends_the_gradient_to_the_kept_part():
+    x = Value(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    out = ops.pad(x, (1, -1), value=2.0)
+    assert out.dtype == np.float32 and out.data.tolist() == [[2.0, 1.0, 1.0]] * 2
+    (out * np.arange(3.0)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[1.0, 2.0, 0.0]] * 2)
+
+
+@pytest.mark.parametrize("widths, error, message", [
+    ((1, 1, 1, 1, 1, 1), ValueError, r"even length of at most 2 \* ndim = 4"),
+    ((1, 1, 1), ValueError, "even length"),
+    ((1.5, 1), TypeError, "pad widths must be an integer, got 1.5"),
+    ((-2, -2), ValueError, r"widths \(-2, -2\) would give axis 1 of size 3 a negative size"),
+])
+def test_pad_checks_its_widths(widths, error, message):
+    with pytest.raises(error, match=message):
+        ops.pad(Value(np.zeros((2, 3))), widths)
+
+
+def test_flip_names_its_bad_dims():
+    with pytest.raises(TypeError, match="flip dims must be an integer, got 0.5"):
+        ops.flip(Value(np.zeros((2, 2))), (0.5,))
+
+
+# ---------------------------------------------------------------------------- sigmoid, clip, arithmetic, pow
+
+def test_sigmoid_of_a_large_array_matches_the_formula(rng):
+    x = rng.normal(scale=5.0, size=(80, 80))                    # 6400 elements: the one-buffer path
+    expected = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(ops.sigmoid(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(Value(x).sigmoid().data, expected, rtol=1e-15)
+    assert not np.shares_memory(ops.sigmoid(x), x)
+
+
+def test_clip_with_array_bounds_keeps_the_values_dtype():
+    x = Value(np.array([-3.0, 0.25, 3.0], dtype=np.float32))
+    out = ops.clip(x, np.array([-1.0, 0.5, -2.0]), [1.0, 1.0, 2.0])   # float64 array and a list
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, np.array([-1.0, 0.5, 2.0], dtype=np.float32))
+    out = ops.clip(Value([-3.0, 3.0]), (-1, 0), None)                  # integer bounds
+    assert out.dtype == np.float64 and out.data.tolist() == [-1.0, 3.0]
+
+
+@pytest.mark.parametrize("fn, expected", [(ops.sub, A - B), (ops.mul, A * B), (ops.div, A / B)])
+def test_a_value_on_the_left_of_an_array_is_recorded(fn, expected):
+    a = Value(A, requires_grad=True)
+    out = fn(a, B)
+    assert isinstance(out, Value)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-15)
+    out.sum().backward()
+    assert a.grad is not None
+
+
+def test_log_sigmoid_of_an_array_is_an_array():
+    out = ops.log_sigmoid(np.array([0.0, 2.0]))
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(out, -np.log1p(np.exp(-np.array([0.0, 2.0]))), rtol=1e-15)
+
+
+def test_pow_with_an_array_exponent_of_zeros_at_zero_and_infinity():
+    x = Value([0.0, 2.0, 0.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                          # no 0 ** -1 on the way
+        ops.pow(x, np.array([0.0, 3.0, 2.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 12.0, 0.0])   # d/dx x**0 = 0 (PyTorch), also at 0
+    x = Value([np.inf, 2.0], requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        ops.pow(x, np.array([0.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 12.0])          # ... and at infinity
+
+
+def test_pow_value_exponent_with_a_zero_base_and_exponent_among_others():
+    a = Value([0.0, 2.0, 0.5], requires_grad=True)
+    b = Value([0.0, 3.0, -1.0], requires_grad=True)
+    (a ** b).sum().backward()
+    np.testing.assert_allclose(a.grad.data, [0.0, 12.0, -4.0], rtol=1e-15)        # b a^(b-1); 0 at 0 ** 0
+    np.testing.assert_allclose(b.grad.data, [0.0, 8 * np.log(2.0), 2 * np.log(0.5)], rtol=1e-15)
+
+
+def test_linear_input_gradient_with_a_frozen_weight():
+    x = Value(np.ones((2, 3)), requires_grad=True)
+    w = Value(np.arange(12.0).reshape(4, 3))                    # no gradient wanted for the weight
+    ops.linear(x, w, Value(np.zeros(4), requires_grad=True)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.tile(w.data.sum(axis=0), (2, 1)))
+    assert w.grad is None
+
+
+# ---------------------------------------------------------------------------- scatter_add and index checks
+
+def _scatter_add_loop(x, dim, index, src):
+    """PyTorch's definition: out[index[i][j]][j] += src[i][j] (dim 0), out[i][index[i][j]] += src[i][j] (dim 1)."""
+    out = np.array(x, copy=True)
+    for i in range(index.shape[0]):
+        for j in range(index.shape[1]):
+            target = (index[i, j], j) if dim == 0 else (i, index[i, j])
+            out[target] += src[i, j]
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scatter_add_matches_its_definition(dtype, dim, rng):
+    x = rng.integers(-5, 5, size=(3, 4)).astype(dtype)
+    index = np.array([[0, 2, 1], [2, 2, 0]]) if dim == 0 else np.array([[3, 3], [0, 1], [1, 1]])
+    src = rng.integers(-5, 5, size=(3, 4)).astype(dtype)       # larger than index: only its corner is used
+    expected, before = _scatter_add_loop(x, dim % 2, index, src), x.copy()
+    out = ops.scatter_add(x, dim, index, src)
+    assert isinstance(out, np.ndarray) and out.dtype == dtype   # arrays in, an array out
+    np.testing.assert_array_equal(out, expected)
+    if dtype != np.int64:
+        value = ops.scatter_add(Value(x), dim, index, Value(src))
+        np.testing.assert_array_equal(value.data, expected)
+    np.testing.assert_array_equal(x, before)                    # the input is not changed in place
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ops.gather(np.zeros((2, 3)), 1, np.zeros((2, 3))), TypeError, "gather: index must hold integers"),
+    (lambda: ops.gather(np.zeros((2, 3)), 1, np.zeros(3, dtype=int)), ValueError,
+     r"gather: index must have as many dimensions as the input \(2\), got shape \(3,\)"),
+    (lambda: ops.gather(np.zeros((2, 3)), 1, np.zeros((3, 1), dtype=int)), ValueError,
+     r"gather: index shape \(3, 1\) is larger than the input shape \(2, 3\) in dimension 0"),
+    (lambda: ops.scatter_add(np.zeros((4, 3)), 0, np.zeros((2, 3), dtype=int), np.zeros((2, 2))), ValueError,
+     r"scatter_add: index shape \(2, 3\) is larger than the src shape \(2, 2\) in dimension 1"),
+    (lambda: ops.scatter_add(np.zeros((4, 3)), 0, np.zeros((2, 3), dtype=int), np.zeros(6)), ValueError,
+     "scatter_add: src must have as many dimensions as the input"),
+    (lambda: ops.gather(np.zeros((2, 3)), 1, np.array([[0, 3], [1, -1]])), IndexError,
+     "gather: index 3 is out of bounds for dimension 1 with size 3"),
+    (lambda: ops.gather(np.zeros((2, 3)), -1, np.array([[0, 1], [-1, 2]])), IndexError,
+     "gather: index -1 is out of bounds for dimension 1 with size 3"),
+])
+def test_index_checks_name_the_op_and_the_problem(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_gather_along_the_last_dim_with_an_index_smaller_than_the_input():
+    x = np.arange(12.0).reshape(3, 4)
+    index = np.array([[3, 0], [1, 1]])                          # 2 rows of 3, 2 columns of 4
+    np.testing.assert_array_equal(ops.gather(x, -1, index), [[3.0, 0.0], [5.0, 5.0]])
+    v = Value(x, requires_grad=True)
+    ops.gather(v, 1, index).sum().backward()
+    expected = np.zeros((3, 4))
+    expected[0, 3] = expected[0, 0] = 1.0
+    expected[1, 1] = 2.0
+    np.testing.assert_array_equal(v.grad.data, expected)
+
+
+# ---------------------------------------------------------------------------- NumPy operands, repeat, matmul
+
+def test_binary_ops_without_values_follow_numpys_operand_rules():
+    out = ops.add([1.0, 2.0], (3.0, 4.0))                       # lists become arrays
+    assert isinstance(out, np.ndarray) and out.tolist() == [4.0, 6.0]
+    out = ops.add(2, 3)                                         # two Python numbers: a NumPy number, as np.add
+    assert isinstance(out, np.integer) and out == 5
+    assert ops.sub(np.float32(1.5), 2.0).dtype == np.float32    # a Python number takes the array's dtype
+    assert ops.mul(0.5, np.array([1.0], dtype=np.float32)).dtype == np.float32
+    assert ops.div([3.0], np.float32(2.0)).dtype == np.float64  # a list is a float64 array
+    assert ops.matmul([[1.0, 2.0]], [[3.0], [4.0]]).tolist() == [[11.0]]
+
+
+def test_repeat_counts():
+    x = Value([[1.0, 2.0]])
+    assert ops.repeat(x, 2, 0, 1).shape == (2, 0, 2)            # an extra leading axis, a zero count
+    np.testing.assert_array_equal(ops.repeat(x, (1, 2)).data, [[1.0, 2.0, 1.0, 2.0]])
+    np.testing.assert_array_equal(ops.repeat(np.array([1, 2]), 2), [1, 2, 1, 2])
+    with pytest.raises(ValueError, match=r"the Value has 2 dimension\(s\) but 1 count\(s\) were given"):
+        ops.repeat(x, 2)
+    with pytest.raises(ValueError, match="counts must be >= 0"):
+        ops.repeat(x, 1, -1)
+    with pytest.raises(TypeError, match="repeat counts must be an integer, got 2.0"):
+        ops.repeat(x, 1, 2.0)
+
+
+def test_matmul_shapes_and_alignment_messages():
+    a, b3 = Value(np.ones(3)), Value(np.ones((2, 3, 4)))
+    assert ops.matmul(a, b3).shape == (2, 4)
+    assert ops.matmul(Value(np.ones((2, 3))), a).shape == (2,)
+    assert ops.matmul(a, a).shape == ()
+    with pytest.raises(ValueError, match=r"3 \(last dim of the left\) != 4 \(only dim of the right\)"):
+        ops.matmul(Value(np.ones((2, 3))), Value(np.ones(4)))
+    with pytest.raises(ValueError, match=r"3 \(last dim of the left\) != 4 \(second-to-last dim of the right\)"):
+        ops.matmul(Value(np.ones((2, 3))), Value(np.ones((4, 5))))
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        ops.matmul(Value(2.0), Value(np.ones(3)))
+
+
+def test_broadcast_to_and_sum_to_refuse_impossible_shapes():
+    x = Value(np.ones((1, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"broadcast_to: cannot broadcast shape \(1, 3\) to \(3,\)"):
+        ops.broadcast_to(x, (3,))                                # would drop a leading 1 silently
+    y = Value(np.ones((2, 3)))
+    for shape in [(4, 3), (1, 2, 3), (1.0, 3), (2,)]:
+        with pytest.raises(ValueError, match=r"sum_to: shape \(2, 3\) cannot be summed to"):
+            ops.sum_to(y, shape)
+    with pytest.raises(TypeError, match="a shape must be a tuple of integers"):
+        ops.sum_to(y, (2.0, 3))
+    same = ops.sum_to(y, (2, 3))                                 # the same shape: the Value itself
+    assert same is y
+    assert ops.broadcast_to(y, (2, 3)) is y
+    np.testing.assert_array_equal(ops.sum_to(y, (1, 3)).data, [[2.0, 2.0, 2.0]])
+    np.testing.assert_array_equal(ops.sum_to(y, (3,)).data, [2.0, 2.0, 2.0])   # leading axes summed away
+
+
+@pytest.mark.parametrize("fn, reduce", [(ops.sum, np.sum), (ops.mean, np.mean)])
+def test_reductions_take_pytorchs_dim_and_keepdim_and_list_axes(fn, reduce):
+    x = Value(A)
+    np.testing.assert_allclose(fn(x, dim=1).data, reduce(A, axis=1), rtol=1e-15)
+    assert fn(x, axis=1, keepdim=True).shape == (2, 1)
+    assert fn(x, dim=0, keepdim=True).shape == (1, 3)
+    np.testing.assert_allclose(fn(x, axis=[0]).data, reduce(A, axis=0), rtol=1e-15)
+    assert fn(x, axis=[1], keepdims=True).shape == (2, 1)
+    assert fn(x, axis=[0, 1]).shape == ()
+
+
+def test_scatter_add_of_a_list_into_a_float32_value_is_float32():
+    src = Value(np.array([1.0, 2.0, 3.0], dtype=np.float32), requires_grad=True)
+    out = ops.scatter_add([0.0, 0.0, 0.0], 0, np.array([0, 2, 0]), src)
+    assert out.dtype == np.float32 and out.data.tolist() == [4.0, 0.0, 2.0]
+    out = ops.scatter_add(Value(np.zeros(3, dtype=np.float32)), 0, np.array([1, 1, 0]), [1.0, 2.0, 3.0])
+    assert out.dtype == np.float32 and out.data.tolist() == [3.0, 3.0, 0.0]
+
+
+def test_an_index_equal_to_the_size_is_out_of_bounds():
+    with pytest.raises(IndexError, match="gather: index 3 is out of bounds for dimension 1 with size 3"):
+        ops.gather(np.zeros((2, 3)), 1, np.array([[0, 3]]))
+
+
+def test_padding_by_nothing_is_the_value_itself():
+    x = Value(np.ones((2, 3)))
+    assert ops.pad(x, (0, 0)) is x and ops.pad(x, (0, 0, 0, 0)) is x
+    assert ops.pad(x, (1, 0)) is not x
+
+
+def test_a_list_exponent_is_an_array_exponent():
+    x = Value([2.0, 3.0], requires_grad=True)
+    out = x ** [2, 0.5]
+    np.testing.assert_allclose(out.data, [4.0, np.sqrt(3.0)], rtol=1e-15)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [4.0, 0.5 / np.sqrt(3.0)], rtol=1e-15)
+
+
+def test_an_axis_below_minus_ndim_is_refused_for_one_dimension_too():
+    with pytest.raises(np.exceptions.AxisError, match="axis -2 is out of bounds for a Value with 1 dimension"):
+        ops.sum(Value([1.0, 2.0]), axis=-2)
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda a, b: ops.matmul(a, b.T), "matmul"),
+    (lambda a, b: ops.linear(a, b), "linear"),
+    (lambda a, b: ops.linear(a, a, Value(np.zeros(2), dtype=np.float32)), "linear"),
+])
+def test_mixed_dtype_errors_name_the_op(call, op):
+    a = Value(np.ones((2, 2)))
+    b = Value(np.ones((2, 2), dtype=np.float32))
+    with pytest.raises(TypeError, match=f"^{op}: expected both Values to have the same dtype"):
+        call(a, b)

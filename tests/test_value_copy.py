@@ -84,3 +84,19 @@ def test_deepcopy_keeps_shared_leaves_shared():
     a = Value([1.0], requires_grad=True)
     pair = copy.deepcopy([a, a])
     assert pair[0] is pair[1] and pair[0] is not a
+
+
+@pytest.mark.parametrize("copier, what", [(copy.deepcopy, "the deepcopy protocol"), (copy.copy, "copy.copy and pickle"),
+                                          (pickle.dumps, "copy.copy and pickle")])
+def test_the_refusal_names_the_copy_that_was_asked_for(copier, what):
+    out = Value([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=f"graph leaves\\) support {what}; this one was computed by 'mul'"):
+        copier(out)
+
+
+def test_deepcopy_keeps_a_values_data_shared_with_the_array_copied_next_to_it():
+    v = Value([1.0, 2.0], requires_grad=True)
+    copied, data = copy.deepcopy([v, v.data])
+    assert copied.data is data and data is not v.data
+    both = copy.deepcopy({"a": v, "b": v})
+    assert both["a"] is both["b"]

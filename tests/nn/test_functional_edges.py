@@ -296,3 +296,93 @@ def test_bce_at_zero_and_one_without_warnings():
 def test_dropout_default_probability_is_one_half():
     out = F.dropout(np.ones(1000), generator=0)
     assert set(np.unique(out)) == {0.0, 2.0}
+
+
+# ---------------------------------------------------------------------------- second mutation pass
+
+@pytest.mark.parametrize("p", [0.5, 1.0])
+def test_dropout_of_a_float32_array_stays_float32(p):
+    out = F.dropout(np.ones((8, 8), dtype=np.float32), p, generator=0)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
+    assert set(np.unique(out)) <= {0.0, 1 / (1 - p) if p < 1 else 0.0}
+
+
+@pytest.mark.parametrize("loss", [
+    lambda x: F.mse_loss(x, np.zeros(0)),
+    lambda x: F.binary_cross_entropy(x, np.zeros(0)),
+    lambda x: F.binary_cross_entropy_with_logits(x, np.zeros(0), pos_weight=np.ones(0)),
+])
+def test_an_empty_batchs_nan_mean_has_an_empty_gradient_without_warnings(loss):
+    x = Value(np.zeros(0), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = loss(x)
+        out.backward()
+    assert np.isnan(out.item())
+    assert x.grad.shape == (0,) and x.grad.dtype == np.float64
+
+
+def test_cross_entropy_without_reduction_sends_each_rows_upstream_gradient_to_that_row(rng):
+    x = Value(rng.normal(size=(3, 3)), requires_grad=True)   # N == C: a row/column mix-up still broadcasts
+    t = np.array([2, 0, 1])
+    upstream = np.array([1.0, -2.0, 0.5])
+    (F.cross_entropy(x, t, reduction="none") * upstream).sum().backward()
+    p = np.exp(log_softmax_ref(x.data, 1))
+    np.testing.assert_allclose(x.grad.data, (p - np.eye(3)[t]) * upstream[:, None], rtol=1e-12, atol=1e-15)
+    x = Value(rng.normal(size=(2, 4)), requires_grad=True)    # N != C
+    (F.cross_entropy(x, np.array([3, 1]), reduction="none") * np.array([2.0, 0.0])).sum().backward()
+    p = np.exp(log_softmax_ref(x.data, 1))
+    np.testing.assert_allclose(x.grad.data, (p - np.eye(4)[[3, 1]]) * np.array([[2.0], [0.0]]), rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_mse_loss_takes_a_list_input_with_a_value_target():
+    y = Value([0.5, 0.5], requires_grad=True)
+    loss = F.mse_loss([1.0, -2.0], y)
+    assert loss.item() == pytest.approx((0.5 ** 2 + 2.5 ** 2) / 2, rel=1e-15)
+
+
+def _op_names(out):
+    seen, stack, names = set(), [out], []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node._op is not None:
+            names.append(node._op.name)
+        stack.extend(node._prev)
+    return names
+
+
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+def test_class_losses_of_two_dimensional_inputs_need_no_reshaping(fn):
+    x = Value(np.zeros((2, 3)), requires_grad=True)
+    names = _op_names(fn(x, np.array([0, 2])))
+    assert "permute" not in names and "reshape" not in names       # (N, C) rows are used as they are
+    names = _op_names(fn(Value(np.zeros((2, 3, 4)), requires_grad=True), np.zeros((2, 4), dtype=np.int64)))
+    assert "permute" in names and "reshape" in names               # (N, C, d): classes moved last, rows flattened
+
+
+def test_probability_targets_as_nested_lists_with_label_smoothing():
+    x = Value([[2.0, 0.0, -1.0]], requires_grad=True)
+    target = [[0.0, 1.0, 0.0]]                             # a Python list of class probabilities
+    loss = F.cross_entropy(x, target, label_smoothing=0.3)
+    smoothed = np.array(target) * 0.7 + 0.3 / 3
+    expected = -(log_softmax_ref(x.data, 1) * smoothed).sum()
+    assert loss.item() == pytest.approx(expected, rel=1e-14)
+
+
+def test_nll_loss_of_float32_arrays_with_weights_stays_float32():
+    x = np.log(np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]], dtype=np.float32))
+    out = F.nll_loss(x, np.array([2, 0]), weight=np.array([1.0, 2.0, 3.0]))   # float64 weights
+    assert np.asarray(out).dtype == np.float32
+    assert float(out) == pytest.approx(-(3 * np.log(0.5) + 1 * np.log(0.6)) / 4, rel=1e-6)
+
+
+def test_probability_targets_on_float32_arrays_stay_float32():
+    x = np.array([[2.0, 0.0, -1.0]], dtype=np.float32)
+    out = F.cross_entropy(x, np.array([[0.25, 0.5, 0.25]]))          # float64 probabilities
+    assert np.asarray(out).dtype == np.float32
+    expected = -(log_softmax_ref(x.astype(np.float64), 1) * [0.25, 0.5, 0.25]).sum()
+    assert float(out) == pytest.approx(expected, rel=1e-6)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 
 import pytest
 
@@ -222,3 +223,53 @@ def test_defaults_are_pytorchs():
     assert sched.optimizer.param_groups[0]["lr"] == pytest.approx(0.1)   # factor=0.1
     assert (sched.threshold, sched.threshold_mode, sched.mode, sched.cooldown, sched.eps) == \
         (1e-4, "rel", "min", 0, 1e-8)
+
+
+# ---------------------------------------------------------------------------- arguments checked in the user's terms
+
+def _plateau(**kwargs):
+    return ReduceLROnPlateau(make_opt(), **kwargs)
+
+
+# each bad argument: the error names the scheduler and the argument, and says what is wanted
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: StepLR(make_opt(), step_size=1, gamma="0.1"), TypeError, "StepLR: gamma must be a number, got str"),
+    (lambda: StepLR(make_opt(), step_size=1, gamma=-0.5), ValueError, "StepLR: gamma must be a finite number >= 0"),
+    (lambda: StepLR(make_opt(), step_size=1, gamma=math.inf), ValueError, "StepLR: gamma must be a finite"),
+    (lambda: ExponentialLR(make_opt(), gamma=None), TypeError, "ExponentialLR: gamma must be a number"),
+    (lambda: ExponentialLR(make_opt(), gamma=-1.0), ValueError, "ExponentialLR: gamma must be a finite number >= 0"),
+    (lambda: ExponentialLR(make_opt(), gamma=math.nan), ValueError, "ExponentialLR: gamma must be a finite"),
+    (lambda: StepLR(make_opt(), step_size=1, last_epoch=-2), ValueError, "StepLR: last_epoch must be >= -1, got -2"),
+    (lambda: ExponentialLR(make_opt(), gamma=0.5, last_epoch=0.5), TypeError,
+     "ExponentialLR: last_epoch must be an int, got float"),
+    (lambda: LambdaLR(make_opt(), lambda epoch: 1.0, last_epoch=-3), ValueError, "LambdaLR: last_epoch must be >= -1"),
+    (lambda: _plateau(factor="half"), TypeError, "ReduceLROnPlateau: factor must be a number, got str"),
+    (lambda: _plateau(factor=-0.5), ValueError, "ReduceLROnPlateau: factor must be a finite number >= 0"),
+    (lambda: _plateau(patience=1.5), TypeError, "ReduceLROnPlateau: patience must be an int, got float"),
+    (lambda: _plateau(patience=-1), ValueError, "ReduceLROnPlateau: patience must be >= 0, got -1"),
+    (lambda: _plateau(cooldown="2"), TypeError, "ReduceLROnPlateau: cooldown must be an int, got str"),
+    (lambda: _plateau(cooldown=-2), ValueError, "ReduceLROnPlateau: cooldown must be >= 0, got -2"),
+    (lambda: _plateau(threshold=None), TypeError, "ReduceLROnPlateau: threshold must be a number, got NoneType"),
+    (lambda: _plateau(threshold=-1e-4), ValueError, "ReduceLROnPlateau: threshold must be a finite number >= 0"),
+    (lambda: _plateau(eps=[1e-8]), TypeError, "ReduceLROnPlateau: eps must be a number, got list"),
+    (lambda: _plateau(eps=math.inf), ValueError, "ReduceLROnPlateau: eps must be a finite number >= 0"),
+    (lambda: _plateau(min_lr="0"), TypeError, "ReduceLROnPlateau: min_lr must be a number, got str"),
+    (lambda: _plateau(min_lr=[-0.1]), ValueError, "ReduceLROnPlateau: min_lr must be a finite number >= 0"),
+])
+def test_bad_arguments_are_named_in_the_error(make, error, message):
+    with pytest.raises(error) as caught:
+        make()
+    assert str(caught.value).startswith(message)
+
+
+def test_resuming_from_last_epoch_minus_one_is_a_fresh_start():
+    sched = StepLR(make_opt(), step_size=1, last_epoch=-1)     # the lowest last_epoch allowed
+    assert sched.last_epoch == 0
+
+
+def test_plateau_takes_any_real_number_as_the_metric():
+    sched = ReduceLROnPlateau(make_opt(), patience=0)
+    sched.step(Fraction(1, 2))                     # a numbers.Real that is not a float
+    assert sched.best == 0.5 and type(sched.best) is float
+    sched.step(Fraction(1, 2))                     # not better: a bad epoch, patience 0: a cut
+    assert lrs(sched.optimizer) == [pytest.approx(0.1)]

@@ -617,6 +617,22 @@ def _bad_entry_name(header, arrays):
     arrays["exp_avg"] = arrays.pop("state/0/exp_avg")
 
 
+def _entry_name_with_a_slash(header, arrays):
+    arrays["state/0/exp_avg/copy"] = arrays.pop("state/0/exp_avg")
+
+
+def _entry_not_under_state(header, arrays):
+    arrays["states/0/exp_avg"] = arrays.pop("state/0/exp_avg")
+
+
+def _entry_without_a_name(header, arrays):
+    arrays["state/0/"] = arrays.pop("state/0/exp_avg")
+
+
+def _entry_without_an_index(header, arrays):
+    arrays["state/exp_avg"] = arrays.pop("state/0/exp_avg")
+
+
 def _bad_beta(header, arrays):
     header["param_groups"][0]["betas"] = [0.9]
 
@@ -642,6 +658,11 @@ def _groups_not_dicts(header, arrays):
     (_bad_index, "parameter index 'zero' is not a non-negative integer"),
     (_no_groups, "'param_groups' \\(a list\\)"),
     (_bad_entry_name, "entry 'exp_avg' is not a state entry"),
+    # an entry is state/<index>/<name>; the name is everything after the second slash
+    (_entry_name_with_a_slash, "state of parameter 0 has 'exp_avg/copy', which Adam does not keep"),
+    (_entry_not_under_state, "entry 'states/0/exp_avg' is not a state entry"),
+    (_entry_without_a_name, "entry 'state/0/' is not a state entry"),
+    (_entry_without_an_index, "entry 'state/exp_avg' is not a state entry"),
     (_bad_beta, "Invalid betas"),
     (_groups_not_dicts, "must be a list of dicts"),
     (_repeated_index, "must be distinct integer indices"),
@@ -657,8 +678,9 @@ def test_a_damaged_optimizer_state_file_gives_a_clear_error_and_changes_nothing(
     _, target = _trained(MAKERS["Adam"])
     target.param_groups[0]["lr"] = 0.123
     before = _snapshot(target)
-    with pytest.raises(StateFileError, match=message):
+    with pytest.raises(StateFileError, match=message) as caught:
         target.load(path)
+    assert str(caught.value).startswith(str(path))      # the message names the file
     _assert_unchanged(target, before)
 
 

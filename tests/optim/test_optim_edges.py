@@ -303,3 +303,161 @@ def test_adamw_load_keeps_the_decay_decoupled():
     state["param_groups"][0]["decoupled_weight_decay"] = False
     opt.load_state_dict(state)
     assert opt.param_groups[0]["decoupled_weight_decay"] is True
+
+
+def _adam_with_state():
+    p = nn.Parameter([1.0, 2.0])
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = Value([0.5, -0.5])
+    opt.step()
+    return opt, p
+
+
+def _with_state_entry(opt, name, value):
+    state = opt.state_dict()
+    state["state"][0][name] = value
+    return state
+
+
+@pytest.mark.parametrize("entries, message", [
+    ({"foo": np.zeros(2), "bar": np.zeros(2)},
+     "the state of parameter 0 has 'foo', 'bar', which Adam does not keep (Adam keeps step, exp_avg, exp_avg_sq, "
+     "max_exp_avg_sq)"),
+    ({"exp_avg": None, "exp_avg_sq": None},
+     "the state of parameter 0 lacks 'exp_avg', 'exp_avg_sq' (Adam keeps"),
+])
+def test_a_state_with_unknown_or_missing_entries_names_them_and_the_optimizer(entries, message):
+    opt, p = _adam_with_state()
+    state = opt.state_dict()
+    state["state"][0].update(entries)
+    with pytest.raises(ValueError) as caught:
+        opt.load_state_dict(state)
+    assert message in str(caught.value)
+    assert opt.state[p]["step"] == 1                     # refused: nothing changed
+
+
+def test_a_group_without_a_hyper_parameter_names_the_optimizer_that_needs_it():
+    opt, _ = _adam_with_state()
+    state = opt.state_dict()
+    del state["param_groups"][0]["eps"]
+    with pytest.raises(ValueError, match="parameter group 0 has no 'eps', which Adam needs"):
+        opt.load_state_dict(state)
+
+
+@pytest.mark.parametrize("step", [-1, 2.5, np.inf, np.nan, "3", np.array([1, 2])])
+def test_a_loaded_step_must_be_a_count(step):
+    opt, p = _adam_with_state()
+    with pytest.raises(ValueError, match="'step' of parameter 0 must be a count >= 0"):
+        opt.load_state_dict(_with_state_entry(opt, "step", step))
+    assert opt.state[p]["step"] == 1
+
+
+@pytest.mark.parametrize("step", [0, 7, 7.0, np.int64(7), np.array(7), Value(np.array(7.0))])
+def test_a_loaded_step_is_any_whole_number_from_zero(step):
+    opt, p = _adam_with_state()
+    opt.load_state_dict(_with_state_entry(opt, "step", step))
+    assert opt.state[p]["step"] == int(np.asarray(step)) and type(opt.state[p]["step"]) is int
+
+
+@pytest.mark.parametrize("value", [[[1.0], [1.0, 2.0]], ["a", "b"], np.array([None, None]), {"a": 1}])
+def test_a_loaded_state_array_must_be_numeric(value):
+    opt, p = _adam_with_state()
+    with pytest.raises(ValueError, match="'exp_avg' of parameter 0 must be a numeric array"):
+        opt.load_state_dict(_with_state_entry(opt, "exp_avg", value))
+
+
+def test_loaded_state_arrays_are_copies():
+    opt, p = _adam_with_state()
+    mine = np.array([0.25, 0.5])
+    opt.load_state_dict(_with_state_entry(opt, "exp_avg", mine))
+    opt.state[p]["exp_avg"][0] = 9.0
+    assert mine[0] == 0.25                               # the caller's array is not the optimizer's
+
+
+def test_list_options_are_copied_in_and_out():
+    p = nn.Parameter([1.0])
+    opt = optim.Adam([p], lr=0.1, betas=[0.5, 0.75])      # a list is accepted as the pair
+    state = opt.state_dict()
+    state["param_groups"][0]["betas"][0] = 0.25          # editing the copy ...
+    assert opt.param_groups[0]["betas"][0] == 0.5        # ... leaves the optimizer alone
+    opt.load_state_dict(state)
+    state["param_groups"][0]["betas"][0] = 0.125         # editing the loaded dict afterwards
+    assert opt.param_groups[0]["betas"][0] == 0.25       # ... does not reach into the optimizer
+
+
+def test_save_refuses_an_option_json_cannot_hold(tmp_path):
+    opt = optim.SGD([nn.Parameter([1.0])], lr=0.1)
+    opt.param_groups[0]["note"] = object()               # extra group entries are kept (as PyTorch)
+    with pytest.raises(TypeError, match="cannot save this optimizer's state without pickle"):
+        opt.save(tmp_path / "opt.npz")
+    assert not (tmp_path / "opt.npz").exists()
+
+
+# ---------------------------------------------------------------------------- defaults, lerp, subclasses
+
+@pytest.mark.parametrize("make, lr", [(optim.SGD, 1e-3), (optim.Adam, 1e-3), (optim.AdamW, 1e-3),
+                                      (optim.RMSprop, 1e-2)])
+def test_default_learning_rates_are_pytorchs(make, lr):
+    assert make([nn.Parameter([1.0])]).param_groups[0]["lr"] == lr
+
+
+def test_lerp_is_exact_at_both_ends_and_two_sided():
+    # PyTorch's lerp: start + w (end - start) for |w| < 0.5, else end - (end - start) (1 - w)
+    start, end = np.array([0.1, 3.0]), np.array([1e-20, 0.7])
+    a = start.copy()
+    optim.optimizer.lerp_(a, end, 1.0)
+    np.testing.assert_array_equal(a, end)                # start + 1 * (end - start) would give 0.0, not 1e-20
+    a = start.copy()
+    optim.optimizer.lerp_(a, end, 0.0)
+    np.testing.assert_array_equal(a, start)
+    start, end = np.array([0.1]), np.array([0.7])
+    a = start.copy()
+    optim.optimizer.lerp_(a, end, 0.5)                   # weight 0.5 is on the end's side
+    assert a[0] == end[0] - (end[0] - start[0]) * 0.5
+    assert a[0] != start[0] + 0.5 * (end[0] - start[0])  # (the two forms differ here in the last bit)
+
+
+def test_a_users_optimizer_runs_its_python_logic_at_every_jit_replay():
+    import warnings
+
+    from tinygrad_lab import jit
+    from tinygrad_lab.jit import JitWarning
+
+    class DecayingStep(optim.Optimizer):   # defined here: the subclass hook runs when the test runs
+        """A user's optimizer: p -= lr / k * grad at its k-th step (a Python counter), no 'maximize' option."""
+
+        def __init__(self, params, lr=0.5):
+            super().__init__(params, {"lr": lr})
+            self.steps = 0
+
+        def step(self):
+            self.steps += 1
+            for group in self.param_groups:
+                for p, grad, _ in self._gradients(group):
+                    p.data -= group["lr"] / self.steps * grad
+
+    def run(jitted):
+        w = nn.Parameter([1.0, -2.0])
+        opt = DecayingStep([w])
+
+        def train_step(x):
+            opt.zero_grad()
+            loss = ((w * x) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss
+        step = jit(train_step) if jitted else train_step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", JitWarning)    # no fallback to eager: the step is replayed whole
+            losses = [float(step(Value([1.0, 0.5])).data) for _ in range(5)]
+        return losses, w.data.copy(), step
+
+    eager_losses, eager_w, _ = run(False)
+    jit_losses, jit_w, step = run(True)
+    assert step.replays == 5 - 1 - step.captures > 0     # one discovery call, the captures, then replays
+    assert eager_losses == jit_losses
+    np.testing.assert_array_equal(eager_w, jit_w)
+    expected = -2.0                                      # w2 <- w2 (1 - lr / k * 2 * 0.25) at step k
+    for k in range(1, 6):
+        expected *= 1 - 0.25 / k
+    np.testing.assert_allclose(eager_w, [0.0, expected], rtol=1e-15)   # w1: 1 - 0.5 * 2 * 1 = 0 at step 1

@@ -564,8 +564,7 @@ class Value:
         new = type(self)._from_leaf_state(copy.deepcopy(self.data, memo), self.requires_grad,
                                           None if self.grad is None else self.grad.data.copy(), self.label,
                                           copy.deepcopy(getattr(self, "__dict__", None), memo))
-        memo[id(self)] = new
-        return new
+        return new     # copy.deepcopy records it in memo
 
     def __reduce_ex__(self, protocol: Any) -> tuple:
         self._refuse_copy_of_non_leaf("copy.copy and pickle")

@@ -115,7 +115,7 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, generator: Any = 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    array = _data(input) if isinstance(input, Value) else np.asarray(input)
+    array = np.asarray(_data(input))
     dtype = array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
     if p == 1.0:
         mask = np.zeros(array.shape, dtype=dtype)
@@ -329,14 +329,14 @@ def _class_targets(target: Any, x: Any, axis: int, c: int, ignore_index: int, fn
     return t
 
 
-def _rows(x: Any, t: np.ndarray, axis: int) -> tuple[Any, np.ndarray]:
+def _rows(x: Any, t: np.ndarray) -> tuple[Any, np.ndarray]:
     """Inputs as (M, C) rows and targets as (M,): the class axis moved last and the rest flattened."""
     if x.ndim == 1:
-        return reshape(x, (1, x.shape[0])), t.reshape(1)
+        return reshape(x, (1, x.shape[0])), t.ravel()
     if x.ndim > 2:
         x = permute(x, (0, *range(2, x.ndim), 1))
         x = reshape(x, (-1, x.shape[-1]))
-    return x, t.reshape(-1)
+    return x, t.ravel()
 
 
 def _check_smoothing(label_smoothing: float, fn: str) -> None:
@@ -376,7 +376,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
                             f"shape {x.shape[:axis] + x.shape[axis + 1:]}")
         return _soft_cross_entropy(x, target, w, axis, c, reduction, label_smoothing)
     t = _class_targets(target, x, axis, c, ignore_index, fn)
-    rows, flat = _rows(x, t, axis)
+    rows, flat = _rows(x, t)
     args: dict[str, Any] = dict(target=flat, weight=w, ignore_index=ignore_index, reduction=reduction,
                 label_smoothing=float(label_smoothing))
     loss: Value | np.ndarray
@@ -421,7 +421,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     dtype = _data(x).dtype
     w = _class_weight(weight, c, dtype, fn)
     t = _class_targets(target, x, axis, c, ignore_index, fn)
-    rows, flat = _rows(x, t, axis)
+    rows, flat = _rows(x, t)
     valid = flat != ignore_index
     safe = np.where(valid, flat, 0)
     picked = rows[np.arange(flat.shape[0]), safe]

@@ -62,7 +62,7 @@ class Adam(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return the closure's loss (or None)."""
-        loss = None if closure is None else self._closure_loss(closure)
+        loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
@@ -72,8 +72,6 @@ class Adam(Optimizer):
                     state["step"] = 0
                     state["exp_avg"] = np.zeros_like(p.data)
                     state["exp_avg_sq"] = np.zeros_like(p.data)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(p.data)
                 state["step"] += 1
                 step = state["step"]
                 if weight_decay != 0:
@@ -87,7 +85,7 @@ class Adam(Optimizer):
                 max_sq = None
                 if amsgrad:
                     max_sq = state.get("max_exp_avg_sq")
-                    if max_sq is None:   # amsgrad switched on after the first steps
+                    if max_sq is None:   # the first step with amsgrad (also when switched on later)
                         max_sq = state["max_exp_avg_sq"] = np.zeros_like(p.data)
                 # elementwise only: block by block (each block's passes stay in cache), the same numbers
                 blocks = _blocks(p.data, grad, state["exp_avg"], state["exp_avg_sq"], max_sq)

@@ -276,7 +276,7 @@ class Optimizer:
                              f"optimizer has {len(self.param_groups)}")
         params_by_index: dict[Any, Value] = {}
         new_groups = []
-        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
                                  f"of optimizer's group: group {i} has {len(saved['params'])} saved "
@@ -291,7 +291,7 @@ class Optimizer:
             if flags:
                 raise ValueError(f"loaded state dict: in parameter group {i}, {', '.join(map(repr, flags))} must be "
                                  f"True or False, got {', '.join(repr(saved[key]) for key in flags)}")
-            params_by_index.update(zip(saved["params"], group["params"], strict=True))
+            params_by_index.update(zip(saved["params"], group["params"]))
             new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             new_group["params"] = group["params"]
             self._validate_group(new_group)
@@ -327,10 +327,9 @@ class Optimizer:
     @staticmethod
     def _loaded_value(p: Value, index: Any, name: str, value: Any) -> Any:
         """A state entry ready to use: `step` a count, arrays (or tensors) copied in the parameter's dtype and shape."""
-        raw = getattr(value, "data", value) if isinstance(value, Value) else value
         if name == "step":
             try:
-                step = np.asarray(raw).item()
+                step = np.asarray(value).item()
             except (TypeError, ValueError):
                 step = None
             if not is_real(step, finite=True) or step < 0 or step != int(step):
@@ -338,7 +337,7 @@ class Optimizer:
                                  f"{value!r}")
             return int(step)
         try:
-            array = np.asarray(raw).copy()
+            array = np.asarray(value)
         except Exception:  # noqa: BLE001 - any conversion failure is reported in the user's terms
             array = None
         if array is None or array.dtype.kind not in "biuf":
@@ -347,7 +346,7 @@ class Optimizer:
         if array.shape != p.data.shape:
             raise ValueError(f"loaded state dict: '{name}' of parameter {index} has shape {array.shape}, "
                              f"but the parameter has shape {p.data.shape}")
-        return array.astype(p.data.dtype, copy=False)
+        return array.astype(p.data.dtype)   # a copy, always
 
     def save(self, path: str | os.PathLike) -> None:
         """Write `state_dict()` to an .npz file (arrays as entries, the rest as JSON; no pickle, atomic).
