@@ -100,3 +100,19 @@ def test_deepcopy_keeps_a_values_data_shared_with_the_array_copied_next_to_it():
     assert copied.data is data and data is not v.data
     both = copy.deepcopy({"a": v, "b": v})
     assert both["a"] is both["b"]
+
+
+def test_a_value_subclass_with_its_own_attributes_deep_copies_and_pickles():
+    """A subclass without __slots__ has a __dict__ (another object layout than Value's): copies keep its class,
+    its attributes and requires_grad, instead of failing with "object layout differs"."""
+    import copy
+    import pickle
+
+    class Tagged(Value):
+        pass
+
+    original = Tagged([1.0, 2.0], requires_grad=True)
+    original.note = "kept"
+    for copied in (copy.deepcopy(original), pickle.loads(pickle.dumps(original))):
+        assert type(copied) is Tagged and copied.note == "kept" and copied.requires_grad
+        assert copied.data.tolist() == [1.0, 2.0] and copied.data is not original.data

@@ -576,10 +576,7 @@ class Value:
     def _from_leaf_state(cls, data: np.ndarray, requires_grad: bool, grad: np.ndarray | None, label: str | None,
                          extra: dict | None) -> Value:
         """Rebuild a leaf from `__reduce_ex__`'s state (without calling a subclass's `__init__`)."""
-        new = constant(data, data)
-        new.__class__ = cls
-        new.requires_grad = bool(requires_grad)
-        new.label = label
+        new = make_node(None, data, (), None, bool(requires_grad), label, object.__new__(cls))  # any subclass layout
         if grad is not None:
             new.grad = constant(grad, grad)
         if extra:
