@@ -102,14 +102,15 @@ def test_deepcopy_keeps_a_values_data_shared_with_the_array_copied_next_to_it():
     assert both["a"] is both["b"]
 
 
+class Tagged(Value):
+    """A user's Value subclass with attributes of its own (module level, so pickle finds it)."""
+
+
 def test_a_value_subclass_with_its_own_attributes_deep_copies_and_pickles():
     """A subclass without __slots__ has a __dict__ (another object layout than Value's): copies keep its class,
     its attributes and requires_grad, instead of failing with "object layout differs"."""
     import copy
     import pickle
-
-    class Tagged(Value):
-        pass
 
     original = Tagged([1.0, 2.0], requires_grad=True)
     original.note = "kept"
