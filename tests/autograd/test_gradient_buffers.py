@@ -1,4 +1,4 @@
-"""Gradient buffers: leaf gradients adopted without a copy stay arrays of their own; rules that work in
+"""Gradient buffers: leaf gradients are arrays of their own; rules that work in
 place on their temporaries give the numbers of the plain formulas and leave their inputs alone; Adam's step
 in two temporaries gives PyTorch's formula's numbers bit for bit.
 
@@ -23,7 +23,7 @@ def _arrays_apart(*arrays: np.ndarray) -> bool:
     return not any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:])
 
 
-SIZES = [(5, 3, 4), (60, 40, 50)]   # (batch, in, out): gradients copied, and large enough to be adopted
+SIZES = [(5, 3, 4), (60, 40, 50)]   # (batch, in, out): small and large gradients
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -166,11 +166,6 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     found: dict[Value, Any] = {}
     value_hooks = VALUE_HOOKS   # Value.register_hook: usually empty
     special = bool(value_hooks) or not fill_grads   # the usual pass skips the per-node checks below
-    # Ids of leaf gradients that are new arrays nothing else holds (from a rule with `fresh_grads`, or sums made
-    # here): a leaf adopts such an array as its `.grad` instead of copying it (not under create_graph or a jit
-    # capture, nor when a hook has seen the array).
-    adopting = fill_grads and not create_graph and not _capture_active[0]
-    owned: set[int] = set()
     # the pass records only for create_graph, in this thread only: other threads keep their grad mode
     token = _MODES.set(_ALL_MODES[bool(create_graph), anomaly])
     try:
@@ -181,7 +176,6 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                 continue
             if special:
                 if value_hooks and id(node) in value_hooks:
-                    owned.discard(id(g))   # a hook may keep g: never adopted
                     g = run_value_hooks(node, g, create_graph)
                 if node in wanted:
                     found[node] = g
@@ -190,11 +184,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
             op = node._op
             if op is None:
                 if fill_grads:
-                    if owned and id(g) in owned:
-                        owned.remove(id(g))
-                        _accumulate(node, g, create_graph, adopt=True)
-                    else:
-                        _accumulate(node, g, create_graph)
+                    _accumulate(node, g, create_graph)
                 continue
             if node._retains_grad and fill_grads:
                 _accumulate(node, g, create_graph)
@@ -214,31 +204,19 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                 local = tuple(local) if isinstance(local, list) else (local,)
             if anomaly:
                 _check_local(node, local)
-            fresh = adopting and op.fresh_grads
             for parent, gp in zip(parents, local):
                 if gp is None or not parent.requires_grad:
                     continue
                 if gp.shape != parent.data.shape:
                     gp = _sum_to(gp, parent, node)
                 prev = grads.get(parent)
-                if prev is None:
-                    grads[parent] = gp
-                    if fresh and gp.size >= _ADOPT_MIN_SIZE and parent._op is None:
-                        owned.add(id(gp))
-                else:
-                    grads[parent] = total = prev + gp
-                    if adopting and total.size >= _ADOPT_MIN_SIZE and parent._op is None:   # new; prev may be freed
-                        owned.discard(id(prev))
-                        owned.add(id(total))
+                grads[parent] = gp if prev is None else prev + gp
             if not retain_graph:
                 node._prev = None
     finally:
         _MODES.reset(token)
     return None if fill_grads else found
 
-
-_ADOPT_MIN_SIZE = 1024
-"""Leaf gradients from this size on are adopted instead of copied; below it a copy costs less than the checks."""
 
 _data = operator.attrgetter("data")   # a parent's array (map with it: no comprehension frame per node)
 
@@ -252,11 +230,8 @@ def _check_local(node: Value, local: tuple) -> None:
                          where)
 
 
-def _accumulate(node: Value, g: Any, create_graph: bool, adopt: bool = False) -> None:
-    """Add `g` into `node.grad` (a Value); a fresh array, never a view shared with another gradient.
-
-    `adopt`: g is a new array nothing else holds (the engine knows), kept as it is when it has the node's dtype.
-    """
+def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
+    """Add `g` into `node.grad` (a Value); a fresh array, never a view shared with another gradient."""
     if create_graph:
         node.grad = g if node.grad is None else node.grad + g
         return
@@ -264,8 +239,7 @@ def _accumulate(node: Value, g: Any, create_graph: bool, adopt: bool = False) ->
         g = g.data
     if node.grad is None:
         dtype = node.data.dtype
-        if not (adopt and type(g) is np.ndarray and g.dtype == dtype and g.flags.c_contiguous and g.flags.writeable):
-            g = g.copy() if isinstance(g, np.ndarray) and (g.dtype is dtype or g.dtype == dtype) else np.array(g, dtype)
+        g = g.copy() if isinstance(g, np.ndarray) and (g.dtype is dtype or g.dtype == dtype) else np.array(g, dtype)
         node.grad = make_node(None, g)  # g: a fresh array of the node's dtype
     else:
         node.grad.data = node.grad.data + g

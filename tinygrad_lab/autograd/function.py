@@ -76,9 +76,6 @@ class Function:
     #: (one bool per input, as PyTorch's ``ctx.needs_input_grad``), so the rule can skip that gradient (e.g. a
     #: first layer's input: a matrix product nobody needs).
     needs_input_grad_hint = False
-    #: True: in an ordinary backward pass every gradient the rule returns is a new array of its own (no view of
-    #: another array, none returned twice, never `g` itself), so a leaf may keep it as its `.grad` uncopied.
-    fresh_grads = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -116,7 +116,6 @@ class Linear(Function):
 
     name = "linear"
     needs_input_grad_hint = True
-    fresh_grads = True      # three matrix products and a sum: new arrays
 
     @staticmethod
     def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
