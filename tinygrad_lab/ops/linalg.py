@@ -128,12 +128,12 @@ class Linear(Function):
     @staticmethod
     def backward(g: Any, out: Any, x: Any, weight: Any, bias: Any = None,
                  needs_input_grad: Sequence[bool] | None = None) -> tuple[Any, ...]:
-        gx = None
         if needs_input_grad is None or needs_input_grad[0]:   # not for a first layer
-            outer = g.shape[-1] == 1 and g.size * weight.shape[-1] >= _OUTER_MIN_SIZE
-            gx = _product(g, weight) if outer else g @ weight
+            gx = g @ weight if g.shape[-1] != 1 or g.size * weight.shape[-1] < _OUTER_MIN_SIZE else _product(g, weight)
+        else:
+            gx = None
         if x.ndim == 2:   # arrays: ndarray.sum's Python wrapper costs more than the sum of a small batch
-            gw = _product(g.T, x) if g.shape[0] == 1 and g.size * x.shape[-1] >= _OUTER_MIN_SIZE else g.T @ x
+            gw = g.T @ x if g.shape[0] != 1 or g.size * x.shape[-1] < _OUTER_MIN_SIZE else _product(g.T, x)
             return gx, gw, np.add.reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
         rows = reshape(g, (-1, g.shape[-1]))
         return gx, _product(rows.T, reshape(x, (-1, x.shape[-1]))), rows.sum(axis=0)

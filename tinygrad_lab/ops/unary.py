@@ -181,7 +181,7 @@ class Tanh(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
-        if isinstance(out, np.ndarray) and out.size >= _IN_PLACE_MIN_SIZE:   # 1 - y^2 in one temporary, g times it
+        if out.size >= _IN_PLACE_MIN_SIZE and isinstance(out, np.ndarray):   # 1 - y^2 in one temporary, g times it
             t = np.multiply(out, out)
             return (_times_into(g, np.subtract(1, t, out=t)),)
         return (g * (1 - out * out),)
@@ -227,7 +227,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
-        if isinstance(out, np.ndarray) and out.size >= _IN_PLACE_MIN_SIZE:   # (g y) (1 - y), one temporary fewer
+        if out.size >= _IN_PLACE_MIN_SIZE and isinstance(out, np.ndarray):   # (g y) (1 - y), one temporary fewer
             return (_times_into(np.subtract(1, out), g * out),)
         return (g * out * (1 - out),)
 

@@ -49,7 +49,7 @@ class SGD(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return the closure's loss (or None)."""
-        loss = self._closure_loss(closure)
+        loss = None if closure is None else self._closure_loss(closure)
         for group in self.param_groups:
             lr = group["lr"]
             momentum, weight_decay, maximize = group["momentum"], group["weight_decay"], group["maximize"]
