@@ -782,3 +782,14 @@ def test_mixed_dtype_errors_name_the_op(call, op):
     b = Value(np.ones((2, 2), dtype=np.float32))
     with pytest.raises(TypeError, match=f"^{op}: expected both Values to have the same dtype"):
         call(a, b)
+
+
+def test_an_array_exponent_of_zero_has_a_zero_gradient_without_a_warning_at_zero_and_inf():
+    x = Value(np.array([0.0, np.inf, 2.0, -3.0]), requires_grad=True)
+    exponent = np.array([0.0, 0.0, 0.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = x ** exponent
+        y.sum().backward()
+    assert y.tolist() == [1.0, 1.0, 1.0, 9.0]
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, -6.0]   # d/dx x^0 = 0 everywhere; d/dx x^2 = 2x

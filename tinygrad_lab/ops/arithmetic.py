@@ -176,8 +176,8 @@ class Pow(Function):
     def backward(g: Any, out: Any, x: Any, exponent: Any) -> tuple[Any, ...]:
         if np.ndim(exponent) == 0:
             return (g * exponent * pow(x, exponent - 1),) if exponent != 0 else (where(True, 0.0, g),)
-        zero = np.equal(exponent, 0)           # x ** (p - 1) there would be inf at x = 0: use p - 1 -> 1
-        return (where(zero, 0.0, g * exponent * pow(x, np.where(zero, 1, exponent - 1))),)
+        zero = np.equal(exponent, 0)           # x ** (p - 1) there would be inf at x = 0: use x ** 0 = 1 (any x)
+        return (where(zero, 0.0, g * exponent * pow(x, np.where(zero, 0, exponent - 1))),)
 
 
 class PowValueExponent(Function):
