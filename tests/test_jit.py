@@ -108,24 +108,27 @@ def test_other_shapes_capture_again(data):
     assert step.replays == 3            # two at 16, one at 8... and the last 16
 
 
+def branching_step(seed):
+    """A training step of a fresh model (`make(seed)`) with a Python branch on its input's data."""
+    model = make(seed)
+    opt = optim.SGD(model.parameters(), lr=2.0)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.MSELoss()(model(x), y)
+        if x.sum() > 10.0:             # a Python branch on data
+            loss = loss * 2.0
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def test_branch_on_data_is_a_guard(data):
     """`if x.sum() > t` in the step: checked at every replay; when it flips, the call runs eagerly and re-captures."""
     x, y = data
 
-    def build():
-        model = make(3)
-        opt = optim.SGD(model.parameters(), lr=2.0)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = nn.MSELoss()(model(x), y)
-            if x.sum() > 10.0:             # a Python branch on data
-                loss = loss * 2.0
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-    eager, jitted = build(), jit(build())
+    eager, jitted = branching_step(3), jit(branching_step(3))
     for scale in [1.0] * 6 + [0.5] * 6 + [1.0] * 2:
         a, b = eager(Value(x * scale), Value(y)), jitted(Value(x * scale), Value(y))
         assert a.data.item() == b.data.item()
@@ -385,20 +388,7 @@ def test_a_branch_flipped_by_new_contents_of_the_same_array(data):
     """The guard of a branch on data also holds when the argument is read in place (its contents change)."""
     x, y = data
 
-    def build():
-        model = make(8)
-        opt = optim.SGD(model.parameters(), lr=2.0)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = nn.MSELoss()(model(x), y)
-            if x.sum() > 10.0:
-                loss = loss * 2.0
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-    eager, jitted = build(), jit(build())
+    eager, jitted = branching_step(8), jit(branching_step(8))
     xv, yv = Value(x.copy()), Value(y)
     for scale in [1.0] * 5 + [0.5] * 5 + [1.0] * 5:
         xv.data[...] = x * scale
