@@ -153,7 +153,20 @@ class _DecoratorContextManager:
         return self.__class__()
 
 
-class no_grad(_DecoratorContextManager):
+class _GradModeSwitch(_DecoratorContextManager):
+    """Grad mode set to the class's `mode` inside the block (or the decorated call), the caller's restored after."""
+
+    mode: bool
+
+    def __enter__(self) -> None:
+        self.prev = _MODES.get().grad_enabled
+        set_modes(grad_enabled=self.mode)
+
+    def __exit__(self, *exc: object) -> None:
+        set_modes(grad_enabled=self.prev)
+
+
+class no_grad(_GradModeSwitch):
     """Disable graph recording in this thread (context manager or decorator), like `torch.no_grad`.
 
     Example:
@@ -170,15 +183,10 @@ class no_grad(_DecoratorContextManager):
         False
     """
 
-    def __enter__(self) -> None:
-        self.prev = _MODES.get().grad_enabled
-        set_modes(grad_enabled=False)
-
-    def __exit__(self, *exc: object) -> None:
-        set_modes(grad_enabled=self.prev)
+    mode = False
 
 
-class enable_grad(_DecoratorContextManager):
+class enable_grad(_GradModeSwitch):
     """Re-enable graph recording in this thread inside `no_grad` (context manager or decorator).
 
     Example:
@@ -190,12 +198,7 @@ class enable_grad(_DecoratorContextManager):
         True
     """
 
-    def __enter__(self) -> None:
-        self.prev = _MODES.get().grad_enabled
-        set_modes(grad_enabled=True)
-
-    def __exit__(self, *exc: object) -> None:
-        set_modes(grad_enabled=self.prev)
+    mode = True
 
 
 class set_grad_enabled(_DecoratorContextManager):
