@@ -47,6 +47,17 @@ def test_lazy_names_are_the_modules_functions():
     assert set(tinygrad_lab.__all__) <= set(dir(tinygrad_lab))
 
 
+def test_every_public_module_names_each_export_once():
+    import importlib
+    import pkgutil
+
+    modules = ["tinygrad_lab", *(info.name for info in pkgutil.walk_packages(tinygrad_lab.__path__, "tinygrad_lab."))]
+    assert len(modules) > 50
+    for name in modules:
+        names = getattr(importlib.import_module(name), "__all__", [])
+        assert len(names) == len(set(names)), (name, sorted(n for n in set(names) if names.count(n) > 1))
+
+
 def test_an_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'gradchek'"):
         tinygrad_lab.gradchek  # noqa: B018

@@ -92,6 +92,7 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
 
+
 __all__ = [
     "Value", "Function", "AnomalyError", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "detect_anomaly", "concat", "cat", "stack", "where", "maximum", "minimum",
@@ -100,5 +101,3 @@ __all__ = [
     "var", "std", "cumsum", "argmax", "argmin", "gather", "scatter_add", "masked_fill", "split", "chunk",
     "expand", "repeat", "flip", "erf", "save", "load",
 ]
-__all__ += ["var", "std", "cumsum", "argmax", "argmin", "gather", "scatter_add", "masked_fill", "split", "chunk",
-            "expand", "repeat", "flip", "erf", "save", "load"]
