@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -85,7 +85,7 @@ def _seed_gradient(out: Value, gradient: Any, caller: str) -> Any:
                                f"out.backward(gradient=np.ones({out.shape}))")
         data = out.data   # a 0-d output's seed is a NumPy scalar: the rules' arithmetic on it skips the ufuncs
         return data.dtype.type(1) if data.ndim == 0 else np.ones(data.shape, dtype=data.dtype)
-    g = gradient.data if isinstance(gradient, Value) else np.asarray(gradient, dtype=out.data.dtype)
+    g = np.asarray(gradient, dtype=out.data.dtype)   # a Value, an array, a list or a number
     if g.shape != out.shape:
         raise ValueError(f"{caller}: gradient has shape {g.shape}, but the output has shape {out.shape}")
     return g
@@ -131,21 +131,22 @@ def _sum_to(g: Any, parent: Value, node: Value) -> Any:
     """Reduce a gradient that was broadcast to the output's shape back to its input's shape."""
     shape = parent.data.shape
     try:
-        if np.broadcast_shapes(g.shape, shape) == g.shape:
-            return sum_to(g, shape)
+        return sum_to(g, shape)   # a ValueError when broadcasting `shape` cannot give g's shape
     except ValueError:
         pass
     # the node's backward rule just ran: it is an op's result (`_op` set) whose graph is not freed yet
-    op = cast("type[Function]", node._op)
-    index = next(i for i, p in enumerate(cast("tuple[Value, ...]", node._prev)) if p is parent)
+    op: type[Function] = node._op  # type: ignore[assignment]
+    parents: tuple[Value, ...] = node._prev  # type: ignore[assignment]
+    index = next(i for i, p in enumerate(parents) if p is parent)
     raise RuntimeError(f"backward of '{op.name}' returned a gradient of shape {g.shape} for its input "
                        f"{index}, which has shape {shape}; a gradient must have the input's shape (or the "
                        f"broadcast output's shape)")
 
 
 def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bool, create_graph: bool,
-                  inputs: Sequence[Value] | None) -> dict[Value, Any] | None:
-    """The chain rule over the graph. With `inputs`, return their gradients instead of filling `.grad`.
+                  inputs: Sequence[Value] | None) -> dict[Value, Any]:
+    """The chain rule over the graph. With `inputs`, return their gradients instead of filling `.grad`
+    (without, fill `.grad` and return an empty dict).
 
     Nodes are visited children first; each op's rule turns the gradient of its
     output into gradients of its inputs, which add up per input. Arrays flow
@@ -155,7 +156,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
     grads: dict[Value, Any] = {}
     for root, seed in zip(roots, seeds):
         if create_graph and not isinstance(seed, Value):
-            seed = constant(seed, root.data)
+            seed = constant(seed)
         grads[root] = grads[root] + seed if root in grads else seed
     anomaly = _MODES.get().anomaly
     fill_grads = inputs is None
@@ -215,7 +216,7 @@ def _run_backward(roots: Sequence[Value], seeds: Sequence[Any], retain_graph: bo
                 node._prev = None
     finally:
         _MODES.reset(token)
-    return None if fill_grads else found
+    return found
 
 
 _data = operator.attrgetter("data")   # a parent's array (map with it: no comprehension frame per node)
@@ -224,10 +225,10 @@ _data = operator.attrgetter("data")   # a parent's array (map with it: no compre
 def _check_local(node: Value, local: tuple) -> None:
     where = getattr(node, "_origin", None) or ("an unknown line (the forward pass ran outside detect_anomaly(); "
                                                "run it inside `with detect_anomaly():` to record where)")
+    op: type[Function] = node._op  # type: ignore[assignment]  # the rule that just ran
     for g in local:
         if g is not None:
-            check_finite(g.data if isinstance(g, Value) else g, "backward", cast("type[Function]", node._op).name,
-                         where)
+            check_finite(g, "backward", op.name, where)   # an array, or a Value under create_graph
 
 
 def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
@@ -294,7 +295,7 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
         roots.append(out)
         seeds.append(_seed_gradient(out, g, "grad()") if not (create_graph and isinstance(g, Value)) else g)
     keep = create_graph if retain_graph is None else retain_graph
-    found = cast("dict[Value, Any]", _run_backward(roots, seeds, keep, create_graph, inputs))  # with inputs: a dict
+    found = _run_backward(roots, seeds, keep, create_graph, inputs)
     result = []
     for i, v in enumerate(inputs):
         g = found.get(v)
@@ -302,7 +303,7 @@ def grad(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
             raise RuntimeError(f"grad(): input {i} was not used to compute the outputs; pass allow_unused=True "
                                "to get None for it")
         if g is not None and not isinstance(g, Value):
-            g = constant(np.array(g, dtype=v.data.dtype), v.data)
+            g = constant(np.array(g, dtype=v.data.dtype))
         result.append(g)
     return tuple(result)
 

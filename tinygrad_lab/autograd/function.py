@@ -174,17 +174,19 @@ def make_node(op: type[Function] | None, data: Any, parents: tuple = (), args: d
     return out
 
 
-def constant(x: Any, like: np.ndarray) -> Value:
-    """`x` as a constant node; Python numbers take the float dtype of the array `like`.
+def constant(x: Any, like: np.ndarray | None = None) -> Value:
+    """`x` as a constant node; Python numbers take the float dtype of the array `like`, when given.
+
+    Arrays and NumPy scalars are kept as they are (jit's traced arrays too).
 
     Example:
-        >>> constant(2, np.zeros(1, np.float32)).dtype
-        dtype('float32')
+        >>> constant(2, np.zeros(1, np.float32)).dtype, constant(2).dtype
+        (dtype('float32'), dtype('int64'))
     """
-    if isinstance(x, (int, float)) and like.dtype.kind == "f":
+    if like is not None and isinstance(x, (int, float)) and like.dtype.kind == "f":
         data = like.dtype.type(x)
     else:
-        data = x if isinstance(x, np.ndarray) else np.asarray(x)   # arrays as they are (jit's traced ones too)
+        data = x if isinstance(x, (np.ndarray, np.generic)) else np.asarray(x)
     return make_node(None, data)
 
 

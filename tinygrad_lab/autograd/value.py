@@ -127,7 +127,7 @@ class Value:
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(f"only real floating-point Values can require gradients, but this one has dtype "
                             f"{array.dtype}; pass dtype=np.float64 (or float32) to convert it")
-        make_node(None, array, (), None, bool(requires_grad), label, self)
+        make_node(None, array, requires_grad=bool(requires_grad), label=label, node=self)
 
     # -- array-like attributes
     @property
@@ -196,7 +196,7 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf sharing `data`, cut from the graph."""
-        return constant(self.data, self.data)
+        return constant(self.data)
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf value after backward."""
@@ -210,7 +210,7 @@ class Value:
         if grad is None or set_to_none:
             self.grad = None
         elif grad.requires_grad or not isinstance(grad.data, np.ndarray) or not grad.data.flags.writeable:
-            self.grad = constant(np.zeros_like(self.data), self.data)
+            self.grad = constant(np.zeros_like(self.data))
         else:
             grad.data[...] = 0
 
@@ -234,7 +234,7 @@ class Value:
 
     def double(self) -> Value:
         """Cast to float64 (as `Tensor.double()`)."""
-        return self.astype(np.float64)
+        return self.astype("float64")
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Value(", threshold=64)
@@ -519,22 +519,22 @@ class Value:
 
     # comparisons: non-differentiable boolean Values
     def __lt__(self, other: Any) -> Value:
-        return constant(self.data < unwrap(other), self.data)
+        return constant(self.data < unwrap(other))
 
     def __le__(self, other: Any) -> Value:
-        return constant(self.data <= unwrap(other), self.data)
+        return constant(self.data <= unwrap(other))
 
     def __gt__(self, other: Any) -> Value:
-        return constant(self.data > unwrap(other), self.data)
+        return constant(self.data > unwrap(other))
 
     def __ge__(self, other: Any) -> Value:
-        return constant(self.data >= unwrap(other), self.data)
+        return constant(self.data >= unwrap(other))
 
     def __eq__(self, other: Any) -> Value:  # type: ignore[override]
-        return constant(self.data == unwrap(other), self.data)
+        return constant(self.data == unwrap(other))
 
     def __ne__(self, other: Any) -> Value:  # type: ignore[override]
-        return constant(self.data != unwrap(other), self.data)
+        return constant(self.data != unwrap(other))
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """NumPy ufuncs on Values: differentiable when the ufunc has a Value op, plain arrays otherwise."""
@@ -576,9 +576,10 @@ class Value:
     def _from_leaf_state(cls, data: np.ndarray, requires_grad: bool, grad: np.ndarray | None, label: str | None,
                          extra: dict | None) -> Value:
         """Rebuild a leaf from `__reduce_ex__`'s state (without calling a subclass's `__init__`)."""
-        new = make_node(None, data, (), None, bool(requires_grad), label, object.__new__(cls))  # any subclass layout
+        new = make_node(None, data, requires_grad=bool(requires_grad), label=label,
+                        node=object.__new__(cls))  # any subclass layout
         if grad is not None:
-            new.grad = constant(grad, grad)
+            new.grad = constant(grad)
         if extra:
             new.__dict__.update(extra)
         return new
@@ -618,21 +619,19 @@ def as_value(x: Any, like: Any) -> Value:
     """
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int:      # the common case (x * 2, 1 - p): the number takes like's dtype
-        like_data = like.data if isinstance(like, Value) else np.asarray(like)
-        if like_data.dtype.kind == "f":
-            return constant(x, like_data)
-    if isinstance(x, (int, float, np.ndarray, np.generic, list, tuple)):
-        like_data = like.data if isinstance(like, Value) else np.asarray(like)
-        value = constant(x, like_data)
-        kind = value.data.dtype.kind
-        if kind not in _NUMERIC_KINDS:
-            raise TypeError(f"unsupported operand for a Value operation: {type(x).__name__} with dtype "
-                            f"{value.data.dtype} (numbers, numeric arrays and Values only)")
-        if kind != "c" and like_data.dtype.kind == "f" and value.data.dtype != like_data.dtype:
-            value.data = np.asarray(value.data, dtype=like_data.dtype)   # a constant takes the Value's dtype
-        return value
-    raise TypeError(f"unsupported operand type for a Value operation: {type(x).__name__}")
+    like_data = like.data if isinstance(like, Value) else np.asarray(like)
+    if isinstance(x, (int, float)):      # Python numbers (x * 2, 1 - p): constant() gives them like's float dtype
+        return constant(x, like_data)
+    if not isinstance(x, (np.ndarray, np.generic, list, tuple)):
+        raise TypeError(f"unsupported operand type for a Value operation: {type(x).__name__}")
+    value = constant(x, like_data)
+    kind = value.data.dtype.kind
+    if kind not in _NUMERIC_KINDS:
+        raise TypeError(f"unsupported operand for a Value operation: {type(x).__name__} with dtype "
+                        f"{value.data.dtype} (numbers, numeric arrays and Values only)")
+    if kind != "c" and like_data.dtype.kind == "f" and value.data.dtype != like_data.dtype:
+        value.data = np.asarray(value.data, dtype=like_data.dtype)   # a constant takes the Value's dtype
+    return value
 
 
 # Value's methods call these; they import Value in turn (autograd <-> ops is the one allowed circle).
