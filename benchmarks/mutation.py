@@ -44,7 +44,7 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
          "tinygrad_lab/autograd/hooks.py"],
         ["tests/test_engine.py", "tests/test_ops_grad.py", "tests/test_kinks.py", "tests/testing/test_anomaly.py",
          "tests/test_engine_edges.py", "tests/autograd", "tests/test_hooks.py", "tests/test_numbers.py",
-         "tests/test_value_copy.py", "tests/test_tensor_ops.py"],
+         "tests/test_value_copy.py", "tests/test_tensor_ops.py", "tests/test_jit.py"],
     ),
     "ops": (
         ["tinygrad_lab/ops/arithmetic.py", "tinygrad_lab/ops/unary.py", "tinygrad_lab/ops/selection.py",
