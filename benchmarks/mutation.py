@@ -70,7 +70,7 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "optim": (
         ["tinygrad_lab/optim/optimizer.py", "tinygrad_lab/optim/sgd.py", "tinygrad_lab/optim/adam.py",
          "tinygrad_lab/optim/rmsprop.py"],
-        ["tests/optim/test_optim.py", "tests/optim/test_optim_edges.py"],
+        ["tests/optim/test_optim.py", "tests/optim/test_optim_edges.py", "tests/optim/test_adam_blocks.py"],
     ),
     "schedulers": (
         ["tinygrad_lab/optim/lr_scheduler.py"],

@@ -69,11 +69,8 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         [0.25, 12.5]
     """
     if abs(weight) < 0.5:
-        step = end - start            # weight * (end - start), scaled in its own buffer: the same numbers
-        if isinstance(step, np.ndarray) and step.dtype.kind in "fc":
-            step *= weight
-        else:
-            step = weight * step
+        step = end - start
+        step *= weight      # weight * (end - start) in step's own buffer (a new NumPy scalar if 0-d): the same numbers
         start += step
     else:
         start[...] = end - (end - start) * (1 - weight)
