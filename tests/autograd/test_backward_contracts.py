@@ -161,5 +161,13 @@ def test_deepcopy_of_a_value_subclass_keeps_shared_references_shared():
     assert a_copy.meta is shared_copy and shared_copy is not shared
 
 
+def test_arrays_mixed_into_an_op_take_the_values_float_dtype_only():
+    f32 = Value(np.array([1.0, 2.0], np.float32))
+    assert (f32 + np.array([0.5, 0.5])).dtype == np.float32                      # float64 array, float32 Value
+    assert (f32 + np.float64(0.5)).dtype == np.float32 and (f32 * np.int64(2)).dtype == np.float32
+    assert (Value(np.array([1, 2])) + np.array([0.5, 0.5])).tolist() == [1.5, 2.5]   # an integer Value: no cast
+    assert (Value([1.0]) + np.array([1j])).tolist() == [1 + 1j]                     # complex data: no cast
+
+
 def test_double_is_float64():
     assert Value(np.array([1.5], np.float32)).double().dtype == np.float64

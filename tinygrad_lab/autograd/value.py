@@ -624,7 +624,7 @@ def as_value(x: Any, like: Any) -> Value:
         return constant(x, like_data)
     if not isinstance(x, (np.ndarray, np.generic, list, tuple)):
         raise TypeError(f"unsupported operand type for a Value operation: {type(x).__name__}")
-    value = constant(x, like_data)
+    value = constant(x)     # arrays and NumPy scalars as they are; the Value's float dtype is applied below
     kind = value.data.dtype.kind
     if kind not in _NUMERIC_KINDS:
         raise TypeError(f"unsupported operand for a Value operation: {type(x).__name__} with dtype "
