@@ -606,10 +606,10 @@ def unwrap(x: Any) -> Any:
     return x.data if isinstance(x, Value) else x
 
 
-def as_value(x: Any, like: Any) -> Value:
+def as_value(x: Any, like: Value) -> Value:
     """`x` as a Value: Values as they are, numbers and arrays as constants that take `like`'s float dtype.
 
-    `like` is the other operand (a Value or an array). The dtype rule (docs/engine.md): Python numbers,
+    `like` is the op's Value operand (every dispatcher has one: without, it computes on arrays). The dtype rule (docs/engine.md): Python numbers,
     NumPy scalars and plain real arrays mixed into an op with a floating-point Value are constants of that
     Value's dtype, so a float32 model stays float32 whatever the arrays it meets.
 
@@ -619,7 +619,7 @@ def as_value(x: Any, like: Any) -> Value:
     """
     if isinstance(x, Value):
         return x
-    like_data = like.data if isinstance(like, Value) else np.asarray(like)
+    like_data = like.data
     if isinstance(x, (int, float)):      # Python numbers (x * 2, 1 - p): constant() gives them like's float dtype
         return constant(x, like_data)
     if not isinstance(x, (np.ndarray, np.generic, list, tuple)):

@@ -149,7 +149,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     if not (isinstance(x, Value) and isinstance(weight, Value) and (bias is None or isinstance(bias, Value))):
         if not _is_value(x, weight, bias):
             return Linear.forward(_array(x), _array(weight), None if bias is None else _array(bias))
-        like = weight if isinstance(weight, Value) else x
+        like = next(v for v in (weight, x, bias) if isinstance(v, Value))
         x, weight = as_value(x, like), as_value(weight, like)
         bias = None if bias is None else as_value(bias, like)
     wdtype = weight.data.dtype

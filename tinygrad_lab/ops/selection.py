@@ -118,5 +118,5 @@ def where(cond: Any, a: Any, b: Any) -> Any:
         return Where.forward(unwrap(cond), a, b)
     like = a if isinstance(a, Value) else b
     a, b = as_value(a, like), as_value(b, like)
-    cond = constant(np.asarray(unwrap(cond), dtype=bool), like.data)
+    cond = constant(np.asarray(unwrap(cond), dtype=bool))
     return make_node(Where, Where.forward(cond.data, a.data, b.data), (cond, a, b))
