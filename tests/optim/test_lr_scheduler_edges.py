@@ -273,3 +273,24 @@ def test_plateau_takes_any_real_number_as_the_metric():
     assert sched.best == 0.5 and type(sched.best) is float
     sched.step(Fraction(1, 2))                     # not better: a bad epoch, patience 0: a cut
     assert lrs(sched.optimizer) == [pytest.approx(0.1)]
+
+
+@pytest.mark.parametrize("make", [lambda opt: StepLR(opt, step_size=1, gamma=0.5),
+                                  lambda opt: ExponentialLR(opt, gamma=0.5),
+                                  lambda opt: LambdaLR(opt, lambda epoch: 0.5 ** epoch)],
+                         ids=["StepLR", "ExponentialLR", "LambdaLR"])
+def test_a_group_added_after_the_scheduler_is_an_error_and_changes_nothing(make):
+    from tinygrad_lab import Value
+
+    opt = optim.SGD([Value([1.0], requires_grad=True)], lr=0.1)
+    sched = make(opt)
+    opt.add_param_group({"params": [Value([2.0], requires_grad=True)], "lr": 0.3})
+    opt.step()
+    name = type(sched).__name__
+    with pytest.raises(ValueError, match=f"^{name}: the optimizer has 2 parameter groups, but this scheduler was "
+                                         "made for 1; make the scheduler after the last add_param_group"):
+        sched.step()
+    assert sched.last_epoch == 0 and [g["lr"] for g in opt.param_groups] == [0.1, 0.3]
+    sched = make(opt)                          # made after the group: schedules both
+    sched.step()
+    assert [g["lr"] for g in opt.param_groups] == [0.05, 0.15]

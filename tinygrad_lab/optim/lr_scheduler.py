@@ -21,7 +21,7 @@ import types
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def _track_optimizer_steps(optimizer: Optimizer) -> None:
     """Wrap `optimizer.step` once so schedulers can warn when they are stepped before it (as PyTorch)."""
     if getattr(optimizer.step, "_wrapped_by_lr_sched", False):
         return
-    method = cast(types.MethodType, optimizer.step)  # bound to the optimizer (a class's step, perhaps jit-wrapped)
+    method: types.MethodType = optimizer.step  # type: ignore[assignment]  # bound: a class's step, perhaps jit-wrapped
     func, ref = method.__func__, weakref.ref(optimizer)
 
     @functools.wraps(func)
@@ -120,6 +120,11 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and set the groups' learning rates (`epoch` is deprecated, as in PyTorch)."""
+        groups = len(self.optimizer.param_groups)
+        if groups != len(self.base_lrs):    # PyTorch leaves a group added later alone: a silent wrong schedule
+            raise ValueError(f"{type(self).__name__}: the optimizer has {groups} parameter groups, but this "
+                             f"scheduler was made for {len(self.base_lrs)}; make the scheduler after the last "
+                             f"add_param_group()")
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. Call "
                           "`optimizer.step()` first, then `lr_scheduler.step()`; otherwise the first "
@@ -134,7 +139,7 @@ class LRScheduler:
             self.last_epoch = epoch
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+        for group, lr in zip(self.optimizer.param_groups, values):      # as many as base_lrs (checked above)
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -232,7 +237,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        pairs = zip(self.lr_lambdas, self.base_lrs, strict=True)
+        pairs = zip(self.lr_lambdas, self.base_lrs)   # one per group each (step checks the groups)
         return [base_lr * fn(self.last_epoch) for fn, base_lr in pairs]
 
     def state_dict(self) -> dict[str, Any]:
