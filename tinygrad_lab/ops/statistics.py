@@ -10,6 +10,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ __all__ = ["var", "std", "cumsum", "argmax", "argmin"]
 
 def _count(shape: tuple, axis: Any) -> int:
     """How many elements one reduction over `axis` combines."""
-    return int(np.prod([shape[a] for a in _axes(axis, len(shape))], dtype=np.int64)) if shape else 1
+    return math.prod(shape[a] for a in _axes(axis, len(shape)))   # 1 for a 0-d input (an empty product)
 
 
 def _dof_factor(n: int, correction: float, dtype: np.dtype) -> Any:
