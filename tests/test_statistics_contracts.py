@@ -276,3 +276,17 @@ def test_argmax_and_argmin_errors_name_the_function(name, x, kwargs, error, mess
     f = argmax if name == "argmax" else argmin
     with pytest.raises(error, match=rf"^{name}{message}"):
         f(Value(x), **kwargs)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("dim, error, message", [
+    (1.5, TypeError, r"^axis must be None, an int or a tuple of ints, not 1\.5"),
+    (True, TypeError, r"^axis must be None, an int or a tuple of ints, not True"),
+    (2, np.exceptions.AxisError, r"^axis 2 is out of bounds for a Value with 2 dimension"),
+    ((0, -3), np.exceptions.AxisError, r"^axis -3 is out of bounds for a Value with 2 dimension"),
+])
+@pytest.mark.parametrize("as_value", [True, False], ids=["Value", "ndarray"])
+def test_var_and_std_refuse_a_bad_dim_with_the_same_message_for_arrays(name, dim, error, message, as_value):
+    x = np.zeros((2, 3))
+    with pytest.raises(error, match=message):
+        (var if name == "var" else std)(Value(x) if as_value else x, dim=dim)

@@ -299,3 +299,18 @@ def test_arrays_mixed_with_a_float32_value_take_its_dtype(rng, op, value_side):
         want = _ln_reference(x, 1, weight, bias, 1e-5)
     assert isinstance(y, Value) and y.dtype == np.float32
     np.testing.assert_allclose(y.data, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("training", [False, True], ids=["eval", "training"])
+@pytest.mark.parametrize("kind", ["Value", "ndarray", "list"])
+def test_integer_input_is_normalised_in_float64(training, kind):
+    """Integer input gives float64 output with the statistics as they are (not truncated to integers)."""
+    x = np.array([[1, 2], [3, 5], [4, 4]])
+    mean, var = np.array([0.5, 2.25]), np.array([1.5, 0.75])
+    given = {"Value": Value(x), "ndarray": x, "list": x.tolist()}[kind]
+    y = batch_norm(given, mean.copy(), var.copy(), training=training)
+    xf = x.astype(np.float64)
+    want = (_bn_reference(xf, xf.mean(axis=0), xf.var(axis=0), None, None, 1e-5) if training
+            else _bn_reference(xf, mean, var, None, None, 1e-5))
+    assert _data(y).dtype == np.float64
+    np.testing.assert_allclose(_data(y), want, rtol=1e-12)

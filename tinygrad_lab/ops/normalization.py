@@ -181,10 +181,11 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError(f"{fn}: running_mean and running_var are needed when training=False")
-        dtype = np.asarray(unwrap(input)).dtype
+        data = np.asarray(unwrap(input))    # integer input: float64 statistics (as in training), not truncated
+        dtype = data.dtype if data.dtype.kind == "f" else np.float64
         rm = np.asarray(unwrap(running_mean), dtype=dtype).reshape(bshape)
         invstd = (1 / np.sqrt(np.asarray(unwrap(running_var), dtype=dtype) + eps)).reshape(bshape)
-        y = (input - rm) * invstd if isinstance(input, Value) else (np.asarray(input) - rm) * invstd
+        y = (input - rm) * invstd     # a Value, or an array for arrays and nested lists
         if weight is not None:
             y = y * reshape(weight, bshape)
         if bias is not None:

@@ -82,10 +82,10 @@ def _spread(op: type[Function], x: Any, axis: Any, correction: Any, keepdims: bo
         correction = 1
     if not is_real(correction):
         raise TypeError(f"{op.name}(): correction must be a number (1: sample, 0: population), got {correction!r}")
+    if axis is not None:   # checked and normalised for arrays too (the same errors as for a Value)
+        axis = _axes(axis, np.ndim(unwrap(x)))
     if not isinstance(x, Value):
         return op.forward(_array(x), axis, correction, keepdims)
-    if axis is not None:
-        axis = _axes(axis, x.ndim)
     return op.apply(x, axis=axis, correction=correction, keepdims=keepdims)
 
 
