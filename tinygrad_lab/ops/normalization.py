@@ -152,10 +152,12 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
                bias: Any = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Any:
     """Batch normalisation of `input` (N, C, ...) per channel C, as `F.batch_norm`.
 
-    `training=True` uses the batch statistics and, when given, updates
-    `running_mean` / `running_var` (NumPy arrays, changed in place) by
-    `momentum`: r = (1 - momentum) r + momentum * batch statistic (the unbiased
-    variance for running_var). `training=False` uses the running statistics.
+    `training=True` uses the batch statistics and, when given (both or neither,
+    as PyTorch), updates `running_mean` / `running_var` (floating-point NumPy
+    arrays, changed in place) by `momentum`, a number in [0, 1]:
+    r = (1 - momentum) r + momentum * batch statistic (the unbiased variance for
+    running_var). `training=False` uses the running statistics (integer input
+    is normalised in float64).
 
     Example:
         >>> x = Value([[0.0], [2.0]])
@@ -215,7 +217,7 @@ def _running_array(fn: str, name: str, running: Any) -> np.ndarray:
 
 def _update(array: np.ndarray, batch: np.ndarray, momentum: float) -> None:
     array *= 1 - momentum
-    array += momentum * batch.astype(array.dtype, copy=False)
+    array += momentum * batch.astype(array.dtype)
 
 
 def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = None, bias: Any = None,
