@@ -35,7 +35,7 @@ def _erf_array(x: np.ndarray) -> np.ndarray:
     try:
         from scipy.special import erf as scipy_erf
     except ImportError:  # pragma: no cover - depends on the installation
-        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        dtype = x.dtype if x.dtype.kind == "f" else np.float64
         return np.vectorize(math.erf, otypes=[dtype])(x)
     return scipy_erf(x)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -152,10 +152,12 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
                bias: Any = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Any:
     """Batch normalisation of `input` (N, C, ...) per channel C, as `F.batch_norm`.
 
-    `training=True` uses the batch statistics and, when given, updates
-    `running_mean` / `running_var` (NumPy arrays, changed in place) by
-    `momentum`: r = (1 - momentum) r + momentum * batch statistic (the unbiased
-    variance for running_var). `training=False` uses the running statistics.
+    `training=True` uses the batch statistics and, when given (both or neither,
+    as PyTorch), updates `running_mean` / `running_var` (floating-point NumPy
+    arrays, changed in place) by `momentum`, a number in [0, 1]:
+    r = (1 - momentum) r + momentum * batch statistic (the unbiased variance for
+    running_var). `training=False` uses the running statistics (integer input
+    is normalised in float64).
 
     Example:
         >>> x = Value([[0.0], [2.0]])
@@ -165,6 +167,9 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
     fn = "batch_norm"
     eps = check_eps(fn, eps)
     if training:
+        if momentum is None:
+            raise TypeError(f"{fn}: momentum must be a number in [0, 1], got None (a BatchNorm layer's "
+                            "momentum=None, the cumulative average, is passed as 1 / num_batches_tracked)")
         check_momentum(fn, momentum)
     shape = tuple(np.shape(unwrap(input)))
     if len(shape) < 2:
@@ -178,10 +183,11 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError(f"{fn}: running_mean and running_var are needed when training=False")
-        dtype = np.asarray(unwrap(input)).dtype
+        data = np.asarray(unwrap(input))    # integer input: float64 statistics (as in training), not truncated
+        dtype = data.dtype if data.dtype.kind == "f" else np.float64
         rm = np.asarray(unwrap(running_mean), dtype=dtype).reshape(bshape)
         invstd = (1 / np.sqrt(np.asarray(unwrap(running_var), dtype=dtype) + eps)).reshape(bshape)
-        y = (input - rm) * invstd if isinstance(input, Value) else (np.asarray(input) - rm) * invstd
+        y = (input - rm) * invstd     # a Value, or an array for arrays and nested lists
         if weight is not None:
             y = y * reshape(weight, bshape)
         if bias is not None:
@@ -190,21 +196,28 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
     count = int(np.prod([shape[a] for a in axes]))
     if count <= 1:
         raise ValueError(f"{fn}: expected more than 1 value per channel when training, got input of shape {shape}")
-    if running_mean is not None or running_var is not None:
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{fn}: running_mean and running_var must both be given or both be None when training")
+    if running_mean is not None:
+        means = _running_array(fn, "running_mean", running_mean)       # both checked before either changes
+        variances = _running_array(fn, "running_var", running_var)
         x = np.asarray(unwrap(input))
-        if running_mean is not None:
-            _update(running_mean, x.mean(axis=axes), momentum, fn, "running_mean")
-        if running_var is not None:
-            _update(running_var, x.var(axis=axes, ddof=1), momentum, fn, "running_var")
+        _update(means, x.mean(axis=axes), momentum)
+        _update(variances, x.var(axis=axes, ddof=1), momentum)
     return _apply(BatchNorm, input, weight, bias, axes=axes, shape=bshape, eps=float(eps))
 
 
-def _update(running: Any, batch: np.ndarray, momentum: float, fn: str, name: str) -> None:
+def _running_array(fn: str, name: str, running: Any) -> np.ndarray:
+    """The array a running statistic is updated in, or a clear error (before any statistic changes)."""
     array = running.data if isinstance(running, Value) else running
-    if not isinstance(array, np.ndarray) or not array.flags.writeable:
-        raise TypeError(f"{fn}: {name} must be a writable NumPy array (it is updated in place)")
+    if not isinstance(array, np.ndarray) or not array.flags.writeable or array.dtype.kind != "f":
+        raise TypeError(f"{fn}: {name} must be a writable floating-point NumPy array (it is updated in place)")
+    return array
+
+
+def _update(array: np.ndarray, batch: np.ndarray, momentum: float) -> None:
     array *= 1 - momentum
-    array += momentum * batch.astype(array.dtype, copy=False)
+    array += momentum * batch.astype(array.dtype)
 
 
 def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = None, bias: Any = None,
@@ -218,14 +231,15 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = 
     fn = "layer_norm"
     eps = check_eps(fn, eps)
     if is_integer(normalized_shape):
-        norm_shape: tuple = (int(cast(int, normalized_shape)),)   # is_integer held (mypy cannot see it)
+        size: int = normalized_shape  # type: ignore[assignment]  # is_integer held (mypy cannot see it)
+        norm_shape: tuple = (int(size),)
     elif isinstance(normalized_shape, (tuple, list)) and all(is_integer(s) for s in normalized_shape):
         norm_shape = tuple(int(s) for s in normalized_shape)
     else:
         raise TypeError(f"{fn}: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}")
     shape = tuple(np.shape(unwrap(input)))
     k = len(norm_shape)
-    if k == 0 or shape[len(shape) - k:] != norm_shape or len(shape) < k:
+    if k == 0 or shape[len(shape) - k:] != norm_shape:   # (a shorter input's tail is shorter than norm_shape)
         raise ValueError(f"{fn}: the input shape {shape} must end with normalized_shape {norm_shape}")
     _check_param(fn, "weight", weight, norm_shape)
     _check_param(fn, "bias", bias, norm_shape)

@@ -10,6 +10,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ __all__ = ["var", "std", "cumsum", "argmax", "argmin"]
 
 def _count(shape: tuple, axis: Any) -> int:
     """How many elements one reduction over `axis` combines."""
-    return int(np.prod([shape[a] for a in _axes(axis, len(shape))], dtype=np.int64)) if shape else 1
+    return math.prod(shape[a] for a in _axes(axis, len(shape)))   # 1 for a 0-d input (an empty product)
 
 
 def _dof_factor(n: int, correction: float, dtype: np.dtype) -> Any:
@@ -81,10 +82,10 @@ def _spread(op: type[Function], x: Any, axis: Any, correction: Any, keepdims: bo
         correction = 1
     if not is_real(correction):
         raise TypeError(f"{op.name}(): correction must be a number (1: sample, 0: population), got {correction!r}")
+    if axis is not None:   # checked and normalised for arrays too (the same errors as for a Value)
+        axis = _axes(axis, np.ndim(unwrap(x)))
     if not isinstance(x, Value):
         return op.forward(_array(x), axis, correction, keepdims)
-    if axis is not None:
-        axis = _axes(axis, x.ndim)
     return op.apply(x, axis=axis, correction=correction, keepdims=keepdims)
 
 
