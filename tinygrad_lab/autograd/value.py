@@ -609,9 +609,10 @@ def unwrap(x: Any) -> Any:
 def as_value(x: Any, like: Value) -> Value:
     """`x` as a Value: Values as they are, numbers and arrays as constants that take `like`'s float dtype.
 
-    `like` is the op's Value operand (every dispatcher has one: without, it computes on arrays). The dtype rule (docs/engine.md): Python numbers,
-    NumPy scalars and plain real arrays mixed into an op with a floating-point Value are constants of that
-    Value's dtype, so a float32 model stays float32 whatever the arrays it meets.
+    `like` is the op's Value operand (every dispatcher has one: without, it computes on arrays). The dtype
+    rule (docs/engine.md): Python numbers, NumPy scalars and plain real arrays mixed into an op with a
+    floating-point Value are constants of that Value's dtype, so a float32 model stays float32 whatever the
+    arrays it meets.
 
     Example:
         >>> as_value(2, Value(np.float32(1.0))).dtype
