@@ -76,7 +76,10 @@ def test_outer_products_are_exact(rng, shape, out):
     assert not np.signbit(y.data[y.data == 0]).any()   # zeros are +0, as a GEMM's zero-started sum gives
 
 
-@pytest.mark.parametrize(("shape", "out"), [((4096, 1), 1), ((2, 1), 3), ((1, 64), 64), ((2, 32, 64), 64), ((1,), 4096)])
+INTEGER_SHAPES = [((4096, 1), 1), ((2, 1), 3), ((1, 64), 64), ((2, 32, 64), 64), ((1,), 4096)]
+
+
+@pytest.mark.parametrize(("shape", "out"), INTEGER_SHAPES)
 def test_integer_arrays_give_the_exact_integer_product(rng, shape, out):
     x = rng.integers(-9, 10, size=shape)
     w = rng.integers(-9, 10, size=(out, shape[-1]))
