@@ -118,3 +118,25 @@ def test_frozen_weight_or_constant_input_through_the_engine(rng, needs):
     else:
         np.testing.assert_allclose(wv.grad.data, np.einsum("no,ni->oi", g, x), rtol=1e-12)
         assert xv.grad is None
+
+
+# (input shape, weight shape, message): a weight of another rank than 2 broadcast into a wrong result (3-D) or
+# failed inside the message (1-D, IndexError) before; PyTorch refuses a 3-D weight too
+BAD_SHAPES = [
+    ((2, 3), (4, 3, 5), r"^linear: the weight must be 2-D \(out_features, in_features\), got shape \(4, 3, 5\)"),
+    ((2, 3), (3,), r"^linear: the weight must be 2-D .*got shape \(3,\); a 1-D weight .* is w.reshape\(1, -1\)"),
+    ((2, 3), (), r"^linear: the weight must be 2-D"),
+    ((2, 3), (4, 2), r"^linear: input has 3 features \(shape \(2, 3\)\), but the weight of shape \(4, 2\) expects 2"),
+    ((), (4, 2), r"^linear: input has no features \(shape \(\)\), but the weight of shape \(4, 2\) expects 2"),
+]
+
+
+@pytest.mark.parametrize(("xshape", "wshape", "message"), BAD_SHAPES, ids=[f"{r[0]}@{r[1]}" for r in BAD_SHAPES])
+@pytest.mark.parametrize("kind", ["values", "arrays", "mixed"])
+def test_weights_that_are_not_out_by_in_are_refused(xshape, wshape, message, kind):
+    x, w = np.ones(xshape), np.ones(wshape)
+    if kind != "arrays":
+        w = Value(w, requires_grad=True)
+        x = Value(x) if kind == "values" else x
+    with pytest.raises(ValueError, match=message):
+        ops.linear(x, w)

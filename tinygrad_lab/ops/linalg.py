@@ -134,6 +134,17 @@ class Linear(Function):
         return gx, _product(rows.T, reshape(x, (-1, x.shape[-1]))), rows.sum(axis=0)
 
 
+def _check_shapes(xshape: tuple[int, ...], wshape: tuple[int, ...]) -> None:
+    """ValueError unless the weight is 2-D (out_features, in_features) and the input's last dimension is
+    in_features (a weight of another rank would broadcast into a result of the wrong shape, silently)."""
+    if len(wshape) != 2:
+        raise ValueError(f"linear: the weight must be 2-D (out_features, in_features), got shape {wshape}; a 1-D "
+                         "weight of in_features is w.reshape(1, -1) (the output then has a last axis of size 1)")
+    if xshape[-1:] != wshape[1:]:
+        raise ValueError(f"linear: input has {xshape[-1] if xshape else 'no'} features (shape {xshape}), but the "
+                         f"weight of shape {wshape} expects {wshape[1]}")
+
+
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """x @ weight.T + bias, as `torch.nn.functional.linear` (weight has shape (out, in)).
 
@@ -143,7 +154,9 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """
     if not (isinstance(x, Value) and isinstance(weight, Value) and (bias is None or isinstance(bias, Value))):
         if not _is_value(x, weight, bias):
-            return Linear.forward(_array(x), _array(weight), None if bias is None else _array(bias))
+            x, weight = _array(x), _array(weight)
+            _check_shapes(x.shape, weight.shape)
+            return Linear.forward(x, weight, None if bias is None else _array(bias))
         like = next(v for v in (weight, x, bias) if isinstance(v, Value))
         x, weight = as_value(x, like), as_value(weight, like)
         bias = None if bias is None else as_value(bias, like)
@@ -152,9 +165,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         _same_float_dtype("linear", x, weight, "input", "weight")
     if bias is not None and bias.data.dtype is not wdtype:
         _same_float_dtype("linear", bias, weight, "bias", "weight")
-    if x.data.shape[-1:] != weight.data.shape[1:2]:
-        raise ValueError(f"linear: input has {x.shape[-1:] or 'no'} features (shape {x.shape}), but the weight "
-                         f"of shape {weight.shape} expects {weight.shape[1]}")
+    _check_shapes(x.data.shape, weight.data.shape)
     if bias is None:
         return make_node(Linear, Linear.forward(x.data, weight.data), (x, weight))
     return make_node(Linear, Linear.forward(x.data, weight.data, bias.data), (x, weight, bias))
