@@ -55,7 +55,9 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
         ["tests/test_ops_grad.py", "tests/test_kinks.py", "tests/test_engine.py", "tests/test_ops_edges.py",
          "tests/test_engine_edges.py", "tests/test_tensor_ops.py", "tests/test_numbers.py",
          "tests/test_fuzz_layers.py", "tests/nn/test_sparse.py", "tests/autograd/test_dtype_rule.py",
-         "tests/autograd/test_gradient_buffers.py"],
+         "tests/autograd/test_gradient_buffers.py", "tests/test_linalg_contracts.py",
+         "tests/test_indexing_contracts.py", "tests/test_pad_and_mean_contracts.py",
+         "tests/test_large_array_rules.py"],
     ),
     # the op families that came with the layers (not in the old single-file ops.py)
     "ops_layers": (

@@ -87,11 +87,11 @@ _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _product(a: Any, b: Any) -> Any:
-    """a @ b, called where the inner dimension may be 1. A large outer product of 2-D float32/float64 arrays
-    (inner dimension 1: a last layer with one output, one input feature, a batch of one) is computed as a
-    broadcast product, which is 2-5x faster than OpenBLAS's GEMM with k = 1 and gives the same numbers bit
-    for bit: each entry is one rounded product either way, and
-    `+= 0.0` gives a zero product the sign the GEMM's zero-started sum gives it (+0).
+    """a @ b, for every product of `Linear`'s rules (the one place that picks the path). A large outer product of
+    2-D float32/float64 arrays (inner dimension 1: a last layer with one output, one input feature, a batch of
+    one) is computed as a broadcast product, which is 2-5x faster than OpenBLAS's GEMM with k = 1 and gives the
+    same numbers bit for bit: each entry is one rounded product either way, and `+= 0.0` gives a zero product
+    the sign the GEMM's zero-started sum gives it (+0).
 
     Example:
         >>> _product(np.full((64, 1), 2.0), np.full((1, 64), -0.5))[0, :3]
@@ -119,8 +119,7 @@ class Linear(Function):
 
     @staticmethod
     def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
-        outer = x.shape[-1] == 1 and x.size * weight.shape[0] >= _OUTER_MIN_SIZE   # a large outer product
-        y = _product(x, weight.T) if outer else x @ weight.T
+        y = _product(x, weight.T)
         if bias is not None:
             y += bias
         return y
@@ -128,15 +127,22 @@ class Linear(Function):
     @staticmethod
     def backward(g: Any, out: Any, x: Any, weight: Any, bias: Any = None,
                  needs_input_grad: Sequence[bool] | None = None) -> tuple[Any, ...]:
-        if needs_input_grad is None or needs_input_grad[0]:   # not for a first layer
-            gx = g @ weight if g.shape[-1] != 1 or g.size * weight.shape[-1] < _OUTER_MIN_SIZE else _product(g, weight)
-        else:
-            gx = None
+        gx = _product(g, weight) if needs_input_grad is None or needs_input_grad[0] else None   # not for a first layer
         if x.ndim == 2:   # arrays: ndarray.sum's Python wrapper costs more than the sum of a small batch
-            gw = g.T @ x if g.shape[0] != 1 or g.size * x.shape[-1] < _OUTER_MIN_SIZE else _product(g.T, x)
-            return gx, gw, np.add.reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
+            return gx, _product(g.T, x), np.add.reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
         rows = reshape(g, (-1, g.shape[-1]))
         return gx, _product(rows.T, reshape(x, (-1, x.shape[-1]))), rows.sum(axis=0)
+
+
+def _check_shapes(xshape: tuple[int, ...], wshape: tuple[int, ...]) -> None:
+    """ValueError unless the weight is 2-D (out_features, in_features) and the input's last dimension is
+    in_features (a weight of another rank would broadcast into a result of the wrong shape, silently)."""
+    if len(wshape) != 2:
+        raise ValueError(f"linear: the weight must be 2-D (out_features, in_features), got shape {wshape}; a 1-D "
+                         "weight of in_features is w.reshape(1, -1) (the output then has a last axis of size 1)")
+    if xshape[-1:] != wshape[1:]:
+        raise ValueError(f"linear: input has {xshape[-1] if xshape else 'no'} features (shape {xshape}), but the "
+                         f"weight of shape {wshape} expects {wshape[1]}")
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
@@ -148,7 +154,9 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """
     if not (isinstance(x, Value) and isinstance(weight, Value) and (bias is None or isinstance(bias, Value))):
         if not _is_value(x, weight, bias):
-            return Linear.forward(_array(x), _array(weight), None if bias is None else _array(bias))
+            x, weight = _array(x), _array(weight)
+            _check_shapes(x.shape, weight.shape)
+            return Linear.forward(x, weight, None if bias is None else _array(bias))
         like = next(v for v in (weight, x, bias) if isinstance(v, Value))
         x, weight = as_value(x, like), as_value(weight, like)
         bias = None if bias is None else as_value(bias, like)
@@ -157,9 +165,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         _same_float_dtype("linear", x, weight, "input", "weight")
     if bias is not None and bias.data.dtype is not wdtype:
         _same_float_dtype("linear", bias, weight, "bias", "weight")
-    if x.data.shape[-1:] != weight.data.shape[1:2]:
-        raise ValueError(f"linear: input has {x.shape[-1:] or 'no'} features (shape {x.shape}), but the weight "
-                         f"of shape {weight.shape} expects {weight.shape[1]}")
+    _check_shapes(x.data.shape, weight.data.shape)
     if bias is None:
         return make_node(Linear, Linear.forward(x.data, weight.data), (x, weight))
     return make_node(Linear, Linear.forward(x.data, weight.data, bias.data), (x, weight, bias))
