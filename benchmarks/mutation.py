@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import fnmatch
 import json
 import os
 import re
@@ -234,8 +235,8 @@ def run_target(name: str, jobs: int, rerun: Path | None = None) -> dict:
                            stdout=handle, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - start
     status = _results(work, env)
-    if only:   # a rerun of an earlier run's survivors: the verdicts of those mutants only
-        status = {key: verdict for key, verdict in status.items() if key in set(only)}
+    if only:   # a rerun of an earlier run's survivors (names, or patterns such as f__mutmut_*): those verdicts only
+        status = {key: verdict for key, verdict in status.items() if any(fnmatch.fnmatchcase(key, n) for n in only)}
     counts: dict[str, int] = {}
     for verdict in status.values():
         counts[verdict] = counts.get(verdict, 0) + 1
