@@ -2,7 +2,7 @@
 
 Windows are strided views of the padded input (no Python loop over the batch
 or pixels). Max pooling pads with -inf and sends each window's gradient to its
-first maximum (PyTorch's choice on ties); average pooling divides by the
+first maximum among the input's elements, or its last NaN (PyTorch's choices); average pooling divides by the
 window size counted PyTorch's way (`count_include_pad`, `divisor_override`,
 `ceil_mode`); its gradient is a transposed convolution with a window of ones,
 so gradients of gradients come free. Adaptive average pooling is two matrix
@@ -86,38 +86,45 @@ def _max_array(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, pad
     return out
 
 
-def _max_spread(g: np.ndarray, x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
-                padding: tuple, out_size: tuple) -> np.ndarray:
-    """g added at each window's first maximum (row-major order), one masked strided add per kernel offset."""
-    xp = _pad2d(x, padding, -np.inf)
+def _max_choice(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+                out_size: tuple) -> np.ndarray:
+    """(N, C, Ho, Wo) the kernel offset (i * kw + j) of each window's maximum, PyTorch's rule: the first maximum
+    among the input's own elements (never the padding, even when the window holds only -inf), or the last NaN."""
+    win = _pooled_windows(x, kernel, stride, dilation, padding, out_size, -np.inf)
+    n, c, ho, wo, kh, kw = win.shape
+    flat = win.reshape(n, c, ho, wo, kh * kw)
+    inside = _pooled_windows(np.ones((1, 1, *x.shape[2:]), dtype=bool), kernel, stride, dilation, padding, out_size,
+                             False).reshape(1, 1, ho, wo, kh * kw)
+    choice = np.argmax((flat == flat.max(axis=-1, keepdims=True)) & inside, axis=-1)
+    nan = np.isnan(flat)
+    if nan.any():
+        last_nan = kh * kw - 1 - np.argmax(nan[..., ::-1], axis=-1)
+        choice = np.where(nan.any(axis=-1), last_nan, choice)
+    return choice
+
+
+def _max_spread(g: np.ndarray, x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+                out_size: tuple) -> np.ndarray:
+    """g added at each window's maximum (`_max_choice`), one masked strided add per kernel offset."""
+    choice = _max_choice(x, kernel, stride, dilation, padding, out_size)
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_size
-    dxp = np.zeros(xp.shape, dtype=g.dtype)
-    taken = np.zeros(out.shape, dtype=bool)
-    nan = np.isnan(out)
-    any_nan = bool(nan.any())
+    (pt, pb), (pl, pr) = padding
+    dxp = np.zeros((*x.shape[:2], x.shape[2] + pt + pb, x.shape[3] + pl + pr), dtype=g.dtype)
     for i in range(kh):
         rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
         for j in range(kw):
-            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-            part = xp[:, :, rows, cols]
-            hit = part == out
-            if any_nan:
-                hit |= nan & np.isnan(part)
-            hit &= ~taken
-            taken |= hit
-            dxp[:, :, rows, cols] += g * hit
-    (pt, pb), (pl, pr) = padding
-    return dxp[:, :, pt:xp.shape[2] - pb, pl:xp.shape[3] - pr]
+            dxp[:, :, rows, j * dw: j * dw + sw * (wo - 1) + 1: sw] += g * (choice == i * kw + j)
+    return dxp[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]]
 
 
 def _max_positions(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
                    out_size: tuple) -> np.ndarray:
-    """(N, C, Ho*Wo) flat positions in the padded plane of each window's first maximum."""
-    win = _pooled_windows(x, kernel, stride, dilation, padding, out_size, -np.inf)
-    n, c, ho, wo, kh, kw = win.shape
-    first = win.reshape(n, c, ho, wo, kh * kw).argmax(axis=-1)
-    rows = np.arange(ho)[:, None] * stride[0] + (first // kw) * dilation[0]
-    cols = np.arange(wo)[None, :] * stride[1] + (first % kw) * dilation[1]
+    """(N, C, Ho*Wo) flat positions in the padded plane of each window's maximum (`_max_choice`)."""
+    choice = _max_choice(x, kernel, stride, dilation, padding, out_size)
+    n, c, ho, wo = choice.shape
+    kw = kernel[1]
+    rows = np.arange(ho)[:, None] * stride[0] + (choice // kw) * dilation[0]
+    cols = np.arange(wo)[None, :] * stride[1] + (choice % kw) * dilation[1]
     width = x.shape[3] + padding[1][0] + padding[1][1]
     return (rows * width + cols).reshape(n, c, ho * wo)
 
@@ -138,7 +145,7 @@ class MaxPool2d(Function):
                  out_size: tuple) -> tuple[Any, ...]:
         xd = unwrap(x)
         if not isinstance(g, Value):   # the same sum, one masked add per kernel offset (fast)
-            return (_max_spread(g, xd, unwrap(out), kernel, stride, dilation, padding, out_size),)
+            return (_max_spread(g, xd, kernel, stride, dilation, padding, out_size),)
         n, c, h, w = xd.shape
         (pt, pb), (pl, pr) = padding
         hp, wp = h + pt + pb, w + pl + pr
