@@ -94,7 +94,7 @@ def _max_choice(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, pa
     n, c, ho, wo, kh, kw = win.shape
     flat = win.reshape(n, c, ho, wo, kh * kw)
     inside = _pooled_windows(np.ones((1, 1, *x.shape[2:]), dtype=bool), kernel, stride, dilation, padding, out_size,
-                             False).reshape(1, 1, ho, wo, kh * kw)
+                             False).reshape(ho, wo, kh * kw)
     choice = np.argmax((flat == flat.max(axis=-1, keepdims=True)) & inside, axis=-1)
     nan = np.isnan(flat)
     if nan.any():
@@ -352,5 +352,5 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     dtype = np.asarray(unwrap(x)).dtype
     rows = _averaging_matrix(shape[2], out[0], dtype)
     cols = _averaging_matrix(shape[3], out[1], dtype).T
-    y = matmul(matmul(rows, x), cols) if isinstance(x, Value) else rows @ np.asarray(x) @ cols
+    y = matmul(matmul(rows, x), cols)   # plain arrays in, a plain array out
     return y if batched else reshape(y, np.shape(unwrap(y))[1:])
