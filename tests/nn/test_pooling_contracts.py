@@ -189,6 +189,8 @@ def test_max_pool_default_arguments_are_pytorchs(rng):
     ([1.0, np.nan, 2.0, np.nan], dict(kernel_size=4), [np.nan], [3], [0.0, 0.0, 0.0, 1.0]),
     ([np.nan, 1.0, 2.0, 3.0], dict(kernel_size=2, padding=1), [np.nan, 2.0, 3.0], [0, 2, 3], [1.0, 0.0, 1.0, 1.0]),
     ([3.0, np.nan, 2.0, 7.0], dict(kernel_size=2), [np.nan, 7.0], [1, 3], [0.0, 1.0, 0.0, 1.0]),
+    ([1.0, 2.0, 3.0, np.nan, np.nan, 0.0], dict(kernel_size=2), [2.0, np.nan, np.nan], [1, 3, 4],
+     [0.0, 1.0, 0.0, 1.0, 1.0, 0.0]),
     # infinities next to the padding: padding is never the maximum, even of a window of -inf
     ([np.inf, 1.0, 2.0], dict(kernel_size=2, padding=1), [np.inf, 2.0], [0, 2], [1.0, 0.0, 1.0]),
     ([-np.inf, -np.inf, 2.0, 3.0], dict(kernel_size=2, padding=1), [-np.inf, 2.0, 3.0], [0, 2, 3],
@@ -322,14 +324,15 @@ _X1, _X2 = np.zeros((1, 2, 6)), np.zeros((1, 2, 6, 6))
 BAD = [   # (call, error, message): each message names the function and the argument
     (lambda: F.max_pool1d(np.zeros((6,)), 2), ValueError, r"^max_pool1d: input must be \(N, C, L\)"),
     (lambda: F.max_pool1d(_X1.astype(int), 2), TypeError, "^max_pool1d: input must be floating point"),
-    (lambda: F.max_pool1d(_X1, 0), ValueError, "^max_pool1d: kernel_size must be >= 1"),
-    (lambda: F.max_pool1d(_X1, 2.0), TypeError, "^max_pool1d: kernel_size must be an int or a tuple of 1 ints"),
-    (lambda: F.max_pool1d(_X1, 2, 0), ValueError, "^max_pool1d: stride must be >= 1"),
-    (lambda: F.max_pool1d(_X1, 2, 1.0), TypeError, "^max_pool1d: stride must be an int"),
-    (lambda: F.max_pool1d(_X1, 2, 1, -1), ValueError, "^max_pool1d: padding must be >= 0"),
+    (lambda: F.max_pool1d(_X1, 0), ValueError, "^max_pool1d: kernel_size must be >= 1, got 0$"),
+    (lambda: F.max_pool1d(_X1, 2.0), TypeError,
+     "^max_pool1d: kernel_size must be an int or a tuple of 1 ints, got 2.0$"),
+    (lambda: F.max_pool1d(_X1, 2, 0), ValueError, "^max_pool1d: stride must be >= 1, got 0$"),
+    (lambda: F.max_pool1d(_X1, 2, 1.0), TypeError, "^max_pool1d: stride must be an int or a tuple of 1 ints, got 1.0$"),
+    (lambda: F.max_pool1d(_X1, 2, 1, -1), ValueError, "^max_pool1d: padding must be >= 0, got -1$"),
     (lambda: F.max_pool1d(_X1, 2, 1, "same"), TypeError, "^max_pool1d: padding must be an int"),
     (lambda: F.max_pool1d(_X1, 2, 1, 2), ValueError, r"^max_pool1d: padding \(2\) should be at most half"),
-    (lambda: F.max_pool1d(_X1, 2, 1, 0, 0), ValueError, "^max_pool1d: dilation must be >= 1"),
+    (lambda: F.max_pool1d(_X1, 2, 1, 0, 0), ValueError, "^max_pool1d: dilation must be >= 1, got 0$"),
     (lambda: F.max_pool1d(_X1, 2, 1, 0, 1.5), TypeError, "^max_pool1d: dilation must be an int"),
     (lambda: F.max_pool1d(_X1, 4, 1, 0, 2), ValueError, r"^max_pool1d: the \(dilated\) window of size 7"),
     (lambda: F.max_pool1d(_X1, 2, ceil_mode="no"), TypeError, "^max_pool1d: ceil_mode must be True or False"),
@@ -337,13 +340,13 @@ BAD = [   # (call, error, message): each message names the function and the argu
      "^max_pool1d: return_indices must be True or False"),
     (lambda: F.max_pool2d(np.zeros((6, 6)), 2), ValueError, r"^max_pool2d: input must be \(N, C, H, W\)"),
     (lambda: F.max_pool2d(_X2, 2, return_indices=1), TypeError, "^max_pool2d: return_indices must be True or False"),
-    (lambda: F.max_pool2d(_X2, 0), ValueError, "^max_pool2d: kernel_size must be >= 1"),
+    (lambda: F.max_pool2d(_X2, 0), ValueError, "^max_pool2d: kernel_size must be >= 1, got 0$"),
     (lambda: F.avg_pool1d(np.zeros((6,)), 2), ValueError, r"^avg_pool1d: input must be \(N, C, L\)"),
-    (lambda: F.avg_pool1d(_X1, 0), ValueError, "^avg_pool1d: kernel_size must be >= 1"),
+    (lambda: F.avg_pool1d(_X1, 0), ValueError, "^avg_pool1d: kernel_size must be >= 1, got 0$"),
     (lambda: F.avg_pool1d(_X1, (2, 2)), TypeError, r"^avg_pool1d: kernel_size must be an int or a tuple of 1 ints"),
-    (lambda: F.avg_pool1d(_X1, 2, 0), ValueError, "^avg_pool1d: stride must be >= 1"),
+    (lambda: F.avg_pool1d(_X1, 2, 0), ValueError, "^avg_pool1d: stride must be >= 1, got 0$"),
     (lambda: F.avg_pool1d(_X1, 2, "1"), TypeError, "^avg_pool1d: stride must be an int"),
-    (lambda: F.avg_pool1d(_X1, 2, 1, -1), ValueError, "^avg_pool1d: padding must be >= 0"),
+    (lambda: F.avg_pool1d(_X1, 2, 1, -1), ValueError, "^avg_pool1d: padding must be >= 0, got -1$"),
     (lambda: F.avg_pool1d(_X1, 2, 1, 0.5), TypeError, "^avg_pool1d: padding must be an int"),
     (lambda: F.avg_pool1d(_X1, 2, 1, 2), ValueError, r"^avg_pool1d: padding \(2\) should be at most half"),
     (lambda: F.avg_pool1d(_X1, 7), ValueError, r"^avg_pool1d: the \(dilated\) window of size 7"),
@@ -359,5 +362,7 @@ BAD = [   # (call, error, message): each message names the function and the argu
 
 @pytest.mark.parametrize(("call", "error", "message"), BAD)
 def test_bad_arguments_name_the_function_and_the_argument(call, error, message):
+    """The message names the function and the argument, and quotes the value as the user passed it (a 1-D pool
+    runs as a 2-D pool of height 1: its message must not show the (1, k) the argument becomes)."""
     with pytest.raises(error, match=message):
         call()
