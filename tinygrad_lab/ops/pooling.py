@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -86,42 +87,49 @@ def _max_array(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, pad
     return out
 
 
-def _max_choice(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
-                out_size: tuple) -> np.ndarray:
-    """(N, C, Ho, Wo) the kernel offset (i * kw + j) of each window's maximum, PyTorch's rule: the first maximum
-    among the input's own elements (never the padding, even when the window holds only -inf), or the last NaN."""
-    win = _pooled_windows(x, kernel, stride, dilation, padding, out_size, -np.inf)
-    n, c, ho, wo, kh, kw = win.shape
-    flat = win.reshape(n, c, ho, wo, kh * kw)
-    inside = _pooled_windows(np.ones((1, 1, *x.shape[2:]), dtype=bool), kernel, stride, dilation, padding, out_size,
-                             False).reshape(ho, wo, kh * kw)
-    choice = np.argmax((flat == flat.max(axis=-1, keepdims=True)) & inside, axis=-1)
-    nan = np.isnan(flat)
-    if nan.any():
-        last_nan = kh * kw - 1 - np.argmax(nan[..., ::-1], axis=-1)
-        choice = np.where(nan.any(axis=-1), last_nan, choice)
-    return choice
-
-
-def _max_spread(g: np.ndarray, x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
-                out_size: tuple) -> np.ndarray:
-    """g added at each window's maximum (`_max_choice`), one masked strided add per kernel offset."""
-    choice = _max_choice(x, kernel, stride, dilation, padding, out_size)
+def _max_hits(x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+              out_size: tuple) -> Iterator[tuple[int, slice, slice, np.ndarray]]:
+    """(offset i * kw + j, rows, columns, hit) per kernel offset; hit (N, C, Ho, Wo) marks the windows whose
+    maximum `out` sits at that offset in the padded input, by PyTorch's rule: the first element equal to it
+    (the padding is NaN here and equals nothing, so a window of -inf takes its first own element), or, for a
+    NaN maximum, the window's last NaN (found from the end, after the other windows)."""
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_size
+    offsets = [(i * kw + j, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)) for i in range(kh) for j in range(kw)]
+    xp = _pad2d(x, padding, np.nan)
+    taken = np.zeros(out.shape, dtype=bool)
+    for offset, rows, cols in offsets:
+        hit = xp[:, :, rows, cols] == out
+        hit &= ~taken
+        taken |= hit
+        yield offset, rows, cols, hit
+    nan = np.isnan(out)
+    if nan.any():   # rare: a second pass, over the NaN windows only
+        nan_p = _pad2d(np.isnan(x), padding)   # a bool array: padded with False
+        for offset, rows, cols in reversed(offsets):
+            hit = nan & nan_p[:, :, rows, cols]
+            hit &= ~taken
+            taken |= hit
+            yield offset, rows, cols, hit
+
+
+def _max_spread(g: np.ndarray, x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
+                padding: tuple, out_size: tuple) -> np.ndarray:
+    """g added at each window's maximum (`_max_hits`), one masked strided add per kernel offset."""
     (pt, pb), (pl, pr) = padding
     dxp = np.zeros((*x.shape[:2], x.shape[2] + pt + pb, x.shape[3] + pl + pr), dtype=g.dtype)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(kw):
-            dxp[:, :, rows, j * dw: j * dw + sw * (wo - 1) + 1: sw] += g * (choice == i * kw + j)
+    for _, rows, cols, hit in _max_hits(x, out, kernel, stride, dilation, padding, out_size):
+        dxp[:, :, rows, cols] += g * hit
     return dxp[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]]
 
 
-def _max_positions(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+def _max_positions(x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
                    out_size: tuple) -> np.ndarray:
-    """(N, C, Ho*Wo) flat positions in the padded plane of each window's maximum (`_max_choice`)."""
-    choice = _max_choice(x, kernel, stride, dilation, padding, out_size)
-    n, c, ho, wo = choice.shape
+    """(N, C, Ho*Wo) flat positions in the padded plane of each window's maximum (`_max_hits`)."""
+    choice = np.zeros(out.shape, dtype=np.int64)
+    for offset, _, _, hit in _max_hits(x, out, kernel, stride, dilation, padding, out_size):
+        choice[hit] = offset
+    n, c, ho, wo = out.shape
     kw = kernel[1]
     rows = np.arange(ho)[:, None] * stride[0] + (choice // kw) * dilation[0]
     cols = np.arange(wo)[None, :] * stride[1] + (choice % kw) * dilation[1]
@@ -131,7 +139,7 @@ def _max_positions(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
 
 class MaxPool2d(Function):
     """y = the maximum of each window (padding is -inf);
-    dx = g added at each window's first maximum (as a scatter_add, whose gradient is gather)."""
+    dx = g added at each window's maximum (`_max_hits`; as a scatter_add, whose gradient is gather)."""
 
     name = "max_pool2d"
 
@@ -145,11 +153,11 @@ class MaxPool2d(Function):
                  out_size: tuple) -> tuple[Any, ...]:
         xd = unwrap(x)
         if not isinstance(g, Value):   # the same sum, one masked add per kernel offset (fast)
-            return (_max_spread(g, xd, kernel, stride, dilation, padding, out_size),)
+            return (_max_spread(g, xd, unwrap(out), kernel, stride, dilation, padding, out_size),)
         n, c, h, w = xd.shape
         (pt, pb), (pl, pr) = padding
         hp, wp = h + pt + pb, w + pl + pr
-        flat = _max_positions(xd, kernel, stride, dilation, padding, out_size)
+        flat = _max_positions(xd, unwrap(out), kernel, stride, dilation, padding, out_size)
         zeros = np.zeros((n, c, hp * wp), dtype=unwrap(g).dtype)
         spread = scatter_add(zeros, 2, flat, reshape(g, (n, c, out_size[0] * out_size[1])))
         return (pad_widths(reshape(spread, (n, c, hp, wp)), ((0, 0), (0, 0), (-pt, -pb), (-pl, -pr))),)
@@ -177,8 +185,8 @@ def _run_max_pool(x: Any, geometry: dict, return_indices: bool) -> Any:
     y = MaxPool2d.apply(x, **args) if isinstance(x, Value) else _max_array(xd, **args)
     if not return_indices:
         return y, None
-    flat = _max_positions(xd, geometry["kernel"], geometry["stride"], geometry["dilation"], geometry["padding"],
-                          geometry["out"])
+    flat = _max_positions(xd, np.asarray(unwrap(y)), geometry["kernel"], geometry["stride"], geometry["dilation"],
+                          geometry["padding"], geometry["out"])
     (pt, pb), (pl, pr) = geometry["padding"]
     wp = xd.shape[3] + pl + pr
     rows, cols = flat // wp - pt, flat % wp - pl
