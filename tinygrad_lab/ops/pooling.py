@@ -66,12 +66,6 @@ def _geometry(fn: str, shape: tuple, kernel_size: Any, stride: Any, padding: Any
             "padding": ((pad[0], sizes[0][1]), (pad[1], sizes[1][1])), "out": (sizes[0][0], sizes[1][0])}
 
 
-def _pooled_windows(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple, out: tuple,
-                    fill: float) -> np.ndarray:
-    win = _windows(_pad2d(x, padding, fill), kernel, stride, dilation)
-    return win[:, :, :out[0], :out[1]]
-
-
 def _max_array(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
                out_size: tuple) -> np.ndarray:
     """The window maxima: one np.maximum per kernel offset over strided slices (NaN wins, as in PyTorch)."""
@@ -271,7 +265,7 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_size: tuple,
                 divisor: np.ndarray) -> np.ndarray:
-        win = _pooled_windows(x, kernel, stride, (1, 1), padding, out_size, 0.0)
+        win = _windows(_pad2d(x, padding), kernel, stride, (1, 1), out_size)   # padded with zeros
         return win.sum(axis=(4, 5)) / divisor
 
     @staticmethod
