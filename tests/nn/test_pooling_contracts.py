@@ -121,6 +121,7 @@ MAX_CASES = [   # (dims, input shape, keyword arguments); kernel_size is the fir
     (2, (2, 3, 5, 6), dict(kernel_size=2)),                                    # defaults: stride = kernel, no padding
     (2, (2, 3, 5, 6), dict(kernel_size=3, stride=1, padding=1)),
     (2, (1, 2, 5, 6), dict(kernel_size=2, stride=2, padding=1)),               # padding after < padding before
+    (2, (2, 1, 5, 6), dict(kernel_size=2, padding=(1, 0))),                    # padding on the top only
     (2, (2, 1, 5, 7), dict(kernel_size=2, stride=2, ceil_mode=True)),          # a last window past the input
     (2, (1, 2, 7, 6), dict(kernel_size=2, stride=1, dilation=(2, 1))),
     (2, (1, 2, 6, 7), dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1), dilation=(1, 2))),
@@ -189,6 +190,7 @@ def test_max_pool_default_arguments_are_pytorchs(rng):
     ([1.0, np.nan, 2.0, np.nan], dict(kernel_size=4), [np.nan], [3], [0.0, 0.0, 0.0, 1.0]),
     ([np.nan, 1.0, 2.0, 3.0], dict(kernel_size=2, padding=1), [np.nan, 2.0, 3.0], [0, 2, 3], [1.0, 0.0, 1.0, 1.0]),
     ([3.0, np.nan, 2.0, 7.0], dict(kernel_size=2), [np.nan, 7.0], [1, 3], [0.0, 1.0, 0.0, 1.0]),
+    ([0.0, 1.0, 2.0, np.nan], dict(kernel_size=2, padding=1), [0.0, 2.0, np.nan], [0, 2, 3], [1.0, 0.0, 1.0, 1.0]),
     ([1.0, 2.0, 3.0, np.nan, np.nan, 0.0], dict(kernel_size=2), [2.0, np.nan, np.nan], [1, 3, 4],
      [0.0, 1.0, 0.0, 1.0, 1.0, 0.0]),
     # infinities next to the padding: padding is never the maximum, even of a window of -inf
@@ -223,6 +225,7 @@ AVG_CASES = [
     (2, (2, 1, 5, 7), dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 1), ceil_mode=True)),
     (2, (2, 1, 5, 7), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
     (2, (2, 1, 5, 7), dict(kernel_size=3, stride=2, padding=1, divisor_override=4)),
+    (2, (2, 1, 5, 6), dict(kernel_size=2, padding=(1, 0), divisor_override=1)),        # window sums
     (2, (3, 5, 6), dict(kernel_size=3, stride=2, padding=1)),                          # unbatched
     (1, (2, 3, 9), dict(kernel_size=2)),
     (1, (2, 3, 9), dict(kernel_size=1)),
@@ -302,6 +305,7 @@ def test_adaptive_avg_pool2d_matches_the_loop(rng, shape, output_size, expected)
     (lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), 2),
     (lambda x: F.max_pool1d(x, 3, 2, 1), 1),
     (lambda x: F.avg_pool2d(x, 3, 2, 1), 2),
+    (lambda x: F.avg_pool2d(x, 3, 2, 1, divisor_override=4), 2),
     (lambda x: F.avg_pool1d(x, 3, 2, 1), 1),
     (lambda x: F.adaptive_avg_pool2d(x, (2, 3)), 2),
 ])
@@ -341,6 +345,23 @@ BAD = [   # (call, error, message): each message names the function and the argu
     (lambda: F.max_pool2d(np.zeros((6, 6)), 2), ValueError, r"^max_pool2d: input must be \(N, C, H, W\)"),
     (lambda: F.max_pool2d(_X2, 2, return_indices=1), TypeError, "^max_pool2d: return_indices must be True or False"),
     (lambda: F.max_pool2d(_X2, 0), ValueError, "^max_pool2d: kernel_size must be >= 1, got 0$"),
+    (lambda: F.max_pool2d(_X2, 2, 0), ValueError, "^max_pool2d: stride must be >= 1, got 0$"),
+    (lambda: F.max_pool2d(_X2, 2, 1.5), TypeError, "^max_pool2d: stride must be an int or a tuple of 2 ints, got 1.5$"),
+    (lambda: F.max_pool2d(_X2, 2, 1, 0, 0), ValueError, "^max_pool2d: dilation must be >= 1, got 0$"),
+    (lambda: F.max_pool2d(_X2, 2, 1, 0, (1,)), TypeError,
+     r"^max_pool2d: dilation must be an int or a tuple of 2 ints, got \(1,\)$"),
+    (lambda: F.max_pool2d(np.zeros((1, 1, 2, 6)), 2, 1, 1, 4), ValueError,   # 2 + 2 padding < 5 < 2 + 3 padding
+     r"^max_pool2d: the \(dilated\) window of size 5 is larger than the padded input of size 4"),
+    (lambda: F.avg_pool2d(_X2, 2, 1, -1), ValueError, "^avg_pool2d: padding must be >= 0, got -1$"),
+    (lambda: F.avg_pool2d(_X2, 2, 1, "same"), TypeError,
+     "^avg_pool2d: padding must be an int or a tuple of 2 ints, got 'same'$"),
+    (lambda: F.avg_pool2d(_X2, 2, 1, (0, 2)), ValueError, r"^avg_pool2d: padding \(2\) should be at most half"),
+    (lambda: F.avg_pool2d(_X2, (2, 7)), ValueError, r"^avg_pool2d: the \(dilated\) window of size 7"),
+    (lambda: F.avg_pool2d(_X2, 2, divisor_override=0), ValueError,
+     "^avg_pool2d: divisor_override must be a non-zero integer, got 0$"),
+    (lambda: F.avg_pool2d(_X2, 2, divisor_override=2.5), ValueError,
+     "^avg_pool2d: divisor_override must be a non-zero integer, got 2.5$"),
+    (lambda: F.max_pool2d(np.zeros((0, 4, 4)), 2), ValueError, r"^max_pool2d: the input of shape \(0, 4, 4\) is empty"),
     (lambda: F.avg_pool1d(np.zeros((6,)), 2), ValueError, r"^avg_pool1d: input must be \(N, C, L\)"),
     (lambda: F.avg_pool1d(_X1, 0), ValueError, "^avg_pool1d: kernel_size must be >= 1, got 0$"),
     (lambda: F.avg_pool1d(_X1, (2, 2)), TypeError, r"^avg_pool1d: kernel_size must be an int or a tuple of 1 ints"),
@@ -358,6 +379,16 @@ BAD = [   # (call, error, message): each message names the function and the argu
     (lambda: F.adaptive_avg_pool2d(np.zeros((1, 0, 6, 6)), 2), ValueError,
      "^adaptive_avg_pool2d: the input of shape .* is empty"),
 ]
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: F.max_pool2d(x, 2), lambda x: F.avg_pool2d(x, 2), lambda x: F.adaptive_avg_pool2d(x, 3),
+    lambda x: F.max_pool1d(x[:, :, 0], 2), lambda x: F.avg_pool1d(x[:, :, 0], 2),
+])
+def test_an_empty_batch_gives_an_empty_batch(call):
+    """A batch of size 0 is not an error (as in PyTorch); only the channels and spatial sizes must be >= 1."""
+    out = call(np.zeros((0, 2, 6, 6)))
+    assert out.shape[:2] == (0, 2) and out.size == 0
 
 
 @pytest.mark.parametrize(("call", "error", "message"), BAD)
