@@ -308,3 +308,31 @@ def test_the_adjoints_of_a_grouped_convolution(rng):
     w1 = rng.normal(size=(6, 4, 3, 3))
     _, dx1, _, _ = ref_conv2d(x, w1, None, g, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
     np.testing.assert_allclose(tg.conv2d_input(x.shape, w1, g), dx1, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize(("x_shape", "w_shape", "kwargs", "pads", "dilation"), [
+    ((1, 2, 3, 4), (1, 2, 3, 4), {}, ((0, 0), (0, 0)), (1, 1)),                        # the kernel is the input
+    ((1, 2, 1, 3), (1, 2, 3, 3), dict(padding=(1, 0)), ((1, 1), (0, 0)), (1, 1)),        # 1 + 2 padding = 3
+    ((1, 2, 5), (1, 2, 3), dict(dilation=2), ((0, 0), (0, 0)), (1, 2)),                  # conv1d: span 5 = 5
+])
+def test_a_kernel_that_just_fits_gives_one_output(rng, x_shape, w_shape, kwargs, pads, dilation):
+    """A (dilated) kernel exactly as large as the padded input is allowed: one output position per axis."""
+    x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+    if len(x_shape) == 3:
+        out = F.conv1d(x, w, **kwargs)
+        expected = ref_conv2d(x[:, :, None], w[:, :, None], None, None, (1, 1), pads, dilation, 1)[0][:, :, 0]
+    else:
+        out = F.conv2d(x, w, **kwargs)
+        expected = ref_conv2d(x, w, None, None, (1, 1), pads, dilation, 1)[0]
+    assert out.shape == (1, 1) + (1,) * (len(x_shape) - 2)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-13)
+
+
+def test_the_adjoints_follow_the_dtype_rule(rng):
+    """A plain float64 array meeting a float32 Value is a constant of the Value's dtype (docs/engine.md's rule),
+    in conv2d_input and conv2d_weight as everywhere."""
+    x = Value(rng.normal(size=(1, 2, 5, 5)).astype(np.float32))
+    w = Value(rng.normal(size=(3, 2, 3, 3)).astype(np.float32))
+    g = rng.normal(size=(1, 3, 3, 3))
+    assert tg.conv2d_input(x.shape, w, g).dtype == np.float32
+    assert tg.conv2d_weight(x, w.shape, g).dtype == np.float32
