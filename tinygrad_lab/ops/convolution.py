@@ -150,12 +150,12 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *, stride: tuple, padding: tuple,
-                dilation: tuple, groups: int, input_grad: bool = True) -> np.ndarray:
+                dilation: tuple, groups: int, input_grad: bool) -> np.ndarray:
         return _conv_array(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, weight: Any, bias: Any = None, *, stride: tuple, padding: tuple,
-                 dilation: tuple, groups: int, input_grad: bool = True) -> tuple[Any, ...]:
+                 dilation: tuple, groups: int, input_grad: bool) -> tuple[Any, ...]:
         geometry = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
         gx = _conv2d_input(g, weight, tuple(x.shape), geometry) if input_grad else None
         gw = _conv2d_weight(x, g, tuple(weight.shape), geometry)
