@@ -67,7 +67,8 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
         ["tests/test_ops_grad.py", "tests/nn/test_conv.py", "tests/nn/test_pooling.py",
          "tests/nn/test_normalization.py", "tests/nn/test_layers_extra.py", "tests/test_tensor_ops.py",
          "tests/test_ops_edges.py", "tests/test_fuzz_layers.py", "tests/nn/test_normalization_contracts.py",
-         "tests/test_statistics_contracts.py", "tests/test_activation_contracts.py"],
+         "tests/test_statistics_contracts.py", "tests/test_activation_contracts.py",
+         "tests/nn/test_pooling_contracts.py", "tests/nn/test_conv_contracts.py"],
     ),
     "functional": (
         ["tinygrad_lab/nn/functional.py", "tinygrad_lab/ops/loss.py"],

@@ -54,11 +54,11 @@ def _pad2d(x: np.ndarray, padding: tuple, value: float = 0.0) -> np.ndarray:
     return out
 
 
-def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """A read-only strided view (N, C, Ho, Wo, kh, kw) of the windows of the padded input (no copy)."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    n, c, hp, wp = xp.shape
-    ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple) -> np.ndarray:
+    """A read-only strided view (N, C, Ho, Wo, kh, kw) of the first `out_size` (Ho, Wo) windows of the padded
+    input (no copy; the caller's geometry guarantees they lie inside it)."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_size
+    n, c = xp.shape[:2]
     s0, s1, s2, s3 = xp.strides
     return as_strided(xp, (n, c, ho, wo, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw), writeable=False)
 
@@ -150,12 +150,12 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *, stride: tuple, padding: tuple,
-                dilation: tuple, groups: int, input_grad: bool = True) -> np.ndarray:
+                dilation: tuple, groups: int, input_grad: bool) -> np.ndarray:
         return _conv_array(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, weight: Any, bias: Any = None, *, stride: tuple, padding: tuple,
-                 dilation: tuple, groups: int, input_grad: bool = True) -> tuple[Any, ...]:
+                 dilation: tuple, groups: int, input_grad: bool) -> tuple[Any, ...]:
         geometry = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
         gx = _conv2d_input(g, weight, tuple(x.shape), geometry) if input_grad else None
         gw = _conv2d_weight(x, g, tuple(weight.shape), geometry)

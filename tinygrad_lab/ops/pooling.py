@@ -2,7 +2,7 @@
 
 Windows are strided views of the padded input (no Python loop over the batch
 or pixels). Max pooling pads with -inf and sends each window's gradient to its
-first maximum (PyTorch's choice on ties); average pooling divides by the
+first maximum among the input's elements, or its last NaN (PyTorch's choices); average pooling divides by the
 window size counted PyTorch's way (`count_include_pad`, `divisor_override`,
 `ceil_mode`); its gradient is a transposed convolution with a window of ones,
 so gradients of gradients come free. Adaptive average pooling is two matrix
@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -65,12 +66,6 @@ def _geometry(fn: str, shape: tuple, kernel_size: Any, stride: Any, padding: Any
             "padding": ((pad[0], sizes[0][1]), (pad[1], sizes[1][1])), "out": (sizes[0][0], sizes[1][0])}
 
 
-def _pooled_windows(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple, out: tuple,
-                    fill: float) -> np.ndarray:
-    win = _windows(_pad2d(x, padding, fill), kernel, stride, dilation)
-    return win[:, :, :out[0], :out[1]]
-
-
 def _max_array(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
                out_size: tuple) -> np.ndarray:
     """The window maxima: one np.maximum per kernel offset over strided slices (NaN wins, as in PyTorch)."""
@@ -86,45 +81,59 @@ def _max_array(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, pad
     return out
 
 
-def _max_spread(g: np.ndarray, x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
-                padding: tuple, out_size: tuple) -> np.ndarray:
-    """g added at each window's first maximum (row-major order), one masked strided add per kernel offset."""
-    xp = _pad2d(x, padding, -np.inf)
+def _max_hits(x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+              out_size: tuple) -> Iterator[tuple[int, slice, slice, np.ndarray]]:
+    """(offset i * kw + j, rows, columns, hit) per kernel offset; hit (N, C, Ho, Wo) marks the windows whose
+    maximum `out` sits at that offset in the padded input, by PyTorch's rule: the first element equal to it
+    (the padding is NaN here and equals nothing, so a window of -inf takes its first own element), or, for a
+    NaN maximum, the window's last NaN (found from the end, after the other windows)."""
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_size
-    dxp = np.zeros(xp.shape, dtype=g.dtype)
+    offsets = [(i * kw + j, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)) for i in range(kh) for j in range(kw)]
+    xp = _pad2d(x, padding, np.nan)
     taken = np.zeros(out.shape, dtype=bool)
+    for offset, rows, cols in offsets:
+        hit = xp[:, :, rows, cols] == out
+        hit &= ~taken
+        taken |= hit
+        yield offset, rows, cols, hit
     nan = np.isnan(out)
-    any_nan = bool(nan.any())
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(kw):
-            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-            part = xp[:, :, rows, cols]
-            hit = part == out
-            if any_nan:
-                hit |= nan & np.isnan(part)
+    if nan.any():   # rare: a second pass, over the NaN windows only
+        nan_p = _pad2d(np.isnan(x), padding)   # a bool array: padded with False
+        for offset, rows, cols in reversed(offsets):
+            hit = nan & nan_p[:, :, rows, cols]
             hit &= ~taken
             taken |= hit
-            dxp[:, :, rows, cols] += g * hit
+            yield offset, rows, cols, hit
+
+
+def _max_spread(g: np.ndarray, x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
+                padding: tuple, out_size: tuple) -> np.ndarray:
+    """g added at each window's maximum (`_max_hits`), one masked strided add per kernel offset."""
     (pt, pb), (pl, pr) = padding
-    return dxp[:, :, pt:xp.shape[2] - pb, pl:xp.shape[3] - pr]
+    dxp = np.zeros((*x.shape[:2], x.shape[2] + pt + pb, x.shape[3] + pl + pr), dtype=g.dtype)
+    for _, rows, cols, hit in _max_hits(x, out, kernel, stride, dilation, padding, out_size):
+        dxp[:, :, rows, cols] += g * hit
+    return dxp[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]]
 
 
-def _max_positions(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
+def _max_positions(x: np.ndarray, out: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, padding: tuple,
                    out_size: tuple) -> np.ndarray:
-    """(N, C, Ho*Wo) flat positions in the padded plane of each window's first maximum."""
-    win = _pooled_windows(x, kernel, stride, dilation, padding, out_size, -np.inf)
-    n, c, ho, wo, kh, kw = win.shape
-    first = win.reshape(n, c, ho, wo, kh * kw).argmax(axis=-1)
-    rows = np.arange(ho)[:, None] * stride[0] + (first // kw) * dilation[0]
-    cols = np.arange(wo)[None, :] * stride[1] + (first % kw) * dilation[1]
+    """(N, C, Ho*Wo) flat positions in the padded plane of each window's maximum (`_max_hits`)."""
+    choice = np.zeros(out.shape, dtype=np.int64)
+    for offset, _, _, hit in _max_hits(x, out, kernel, stride, dilation, padding, out_size):
+        choice[hit] = offset
+    n, c, ho, wo = out.shape
+    kw = kernel[1]
+    rows = np.arange(ho)[:, None] * stride[0] + (choice // kw) * dilation[0]
+    cols = np.arange(wo)[None, :] * stride[1] + (choice % kw) * dilation[1]
     width = x.shape[3] + padding[1][0] + padding[1][1]
     return (rows * width + cols).reshape(n, c, ho * wo)
 
 
 class MaxPool2d(Function):
     """y = the maximum of each window (padding is -inf);
-    dx = g added at each window's first maximum (as a scatter_add, whose gradient is gather)."""
+    dx = g added at each window's maximum (`_max_hits`; as a scatter_add, whose gradient is gather)."""
 
     name = "max_pool2d"
 
@@ -142,7 +151,7 @@ class MaxPool2d(Function):
         n, c, h, w = xd.shape
         (pt, pb), (pl, pr) = padding
         hp, wp = h + pt + pb, w + pl + pr
-        flat = _max_positions(xd, kernel, stride, dilation, padding, out_size)
+        flat = _max_positions(xd, unwrap(out), kernel, stride, dilation, padding, out_size)
         zeros = np.zeros((n, c, hp * wp), dtype=unwrap(g).dtype)
         spread = scatter_add(zeros, 2, flat, reshape(g, (n, c, out_size[0] * out_size[1])))
         return (pad_widths(reshape(spread, (n, c, hp, wp)), ((0, 0), (0, 0), (-pt, -pb), (-pl, -pr))),)
@@ -170,8 +179,8 @@ def _run_max_pool(x: Any, geometry: dict, return_indices: bool) -> Any:
     y = MaxPool2d.apply(x, **args) if isinstance(x, Value) else _max_array(xd, **args)
     if not return_indices:
         return y, None
-    flat = _max_positions(xd, geometry["kernel"], geometry["stride"], geometry["dilation"], geometry["padding"],
-                          geometry["out"])
+    flat = _max_positions(xd, np.asarray(unwrap(y)), geometry["kernel"], geometry["stride"], geometry["dilation"],
+                          geometry["padding"], geometry["out"])
     (pt, pb), (pl, pr) = geometry["padding"]
     wp = xd.shape[3] + pl + pr
     rows, cols = flat // wp - pt, flat % wp - pl
@@ -256,7 +265,7 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, out_size: tuple,
                 divisor: np.ndarray) -> np.ndarray:
-        win = _pooled_windows(x, kernel, stride, (1, 1), padding, out_size, 0.0)
+        win = _windows(_pad2d(x, padding), kernel, stride, (1, 1), out_size)   # padded with zeros
         return win.sum(axis=(4, 5)) / divisor
 
     @staticmethod
@@ -345,5 +354,5 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     dtype = np.asarray(unwrap(x)).dtype
     rows = _averaging_matrix(shape[2], out[0], dtype)
     cols = _averaging_matrix(shape[3], out[1], dtype).T
-    y = matmul(matmul(rows, x), cols) if isinstance(x, Value) else rows @ np.asarray(x) @ cols
+    y = matmul(matmul(rows, x), cols)   # plain arrays in, a plain array out
     return y if batched else reshape(y, np.shape(unwrap(y))[1:])
