@@ -1,13 +1,16 @@
 """The floors of eager autograd in Python: how fast can *any* define-by-run engine be on the lab's networks?
 
-Two minimal engines, with none of tinygrad_lab's features (no argument checks, dtype rules, broadcasting,
-grad modes, hooks, modules or optimizer objects), each doing only what every eager engine must do per op:
-make a node that remembers its inputs, then, in backward, sort the nodes and call one rule per node.
+Minimal engines, with none of tinygrad_lab's features (no argument checks, dtype rules, broadcasting,
+grad modes, hooks, modules or optimizer objects), each doing only what an eager engine must do per op:
+make a node that remembers its inputs and its rule, then, in backward, call one rule per node.
 
 * ``floor`` (arrays, the XOR-easy and linear networks): NumPy arrays, one node per layer for the matrix
   product and bias (as ``nn.Linear``), one per sigmoid, one for the MSE loss; the same NumPy calls as the
-  hand-written step. Its ratio to hand-written NumPy is the least an eager engine on NumPy pays for its
-  graph on these networks.
+  hand-written step. Backward finds the graph from the loss (a search and a topological order, as
+  tinygrad_lab, PyTorch and micrograd do).
+* ``tape`` (the same networks and nodes): the ops append themselves to a list in the order they run (a
+  Wengert list, a "tape"), and backward walks the list backwards: no graph search at all. Its ratio to
+  hand-written NumPy is the least a define-by-run engine on NumPy pays on these networks.
 * ``scalar floor`` (the scalar graph: the same network on the linear set's 100 points, one node per
   scalar, built neuron by neuron as micrograd's demo does; about 7,700 nodes per step): Python floats,
   ``__slots__``, one integer op code per node.
@@ -94,6 +97,33 @@ class FloorStep:
             h = _sigmoid(_linear(h, W, b))
         loss = _mse(h, self.y)
         _backward(loss)
+        for p in self.params:
+            p.data -= self.lr * p.grad
+        return float(loss.data)
+
+
+class TapeStep(FloorStep):
+    """The same step on a tape: each op records (output, inputs, rule) as it runs; backward reads the tape
+    backwards (run.py's 'tape' framework)."""
+
+    def step(self) -> float:
+        tape: list[tuple[_Node, tuple, Any]] = []
+        record = tape.append
+        for p in self.params:
+            p.grad = None
+        h = self.x
+        for W, b in self.layers:
+            z = _linear(h, W, b)
+            record((z, z.parents, z.rule))
+            h = _sigmoid(z)
+            record((h, h.parents, h.rule))
+        loss = _mse(h, self.y)
+        record((loss, loss.parents, loss.rule))
+        loss.grad = np.ones_like(loss.data)
+        for node, parents, rule in reversed(tape):
+            if node.grad is not None:
+                for parent, g in zip(parents, rule(node.grad)):
+                    parent.grad = g if parent.grad is None else parent.grad + g
         for p in self.params:
             p.data -= self.lr * p.grad
         return float(loss.data)
@@ -260,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     results = new_results(arrays={}, scalar={})
     print(f"{'workload':<14}{'engine':<14}{'median':>12}{'x numpy':>9}")
     for name in SMALL:
-        rows = run_workload(WORKLOADS[name], ["numpy", "floor", "eager"], args.rounds, args.seconds, 1)
+        rows = run_workload(WORKLOADS[name], ["numpy", "tape", "floor", "eager"], args.rounds, args.seconds, 1)
         results["arrays"][name] = rows
         for engine, row in rows.items():
             print(f"{name:<14}{engine:<14}{row['median_us']:>9.1f} us{row['x_numpy']:>9.2f}")

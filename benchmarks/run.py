@@ -268,9 +268,9 @@ def make(name: str, w: Workload, members: int) -> Any:
         return EagerStep(w, use_jit=True)
     if name == "seeds":
         return SeedsStep(w, members) if w.name in SMALL else None
-    if name == "floor":                 # the minimal eager engine of floors.py (small networks only)
-        from floors import FloorStep
-        return FloorStep(w) if w.name in SMALL else None
+    if name in ("floor", "tape"):       # the minimal eager engines of floors.py (small networks only)
+        from floors import FloorStep, TapeStep
+        return (FloorStep if name == "floor" else TapeStep)(w) if w.name in SMALL else None
     if name == "torch":
         try:
             return TorchStep(w)
