@@ -84,20 +84,24 @@ def test_conv1d_matches_the_loop(rng, x_shape, w_shape, bias, kwargs):
     y3, dx3, dw, db = ref_conv1d(x3, w, b, g3, stride, pads, dilation, kwargs.get("groups", 1))
     y, g, dx = (y3, g3, dx3) if batched else (y3[0], g3[0], dx3[0])
 
-    plain = F.conv1d(x, w, b, **kwargs)
+    _matches_reference(F.conv1d, x, w, b, kwargs, y, g, (dx, dw, db))
+
+
+def _matches_reference(conv, x, w, b, kwargs, y, g, grads):
+    """`conv` on plain arrays gives the reference output `y`; on Values also the reference input, weight and bias
+    gradients `grads` for the output gradient `g`."""
+    plain = conv(x, w, b, **kwargs)
     assert isinstance(plain, np.ndarray) and plain.shape == y.shape
     np.testing.assert_allclose(plain, y, rtol=1e-12, atol=1e-13)
-
     xv, wv = Value(x, requires_grad=True), Value(w, requires_grad=True)
     bv = None if b is None else Value(b, requires_grad=True)
-    out = F.conv1d(xv, wv, bv, **kwargs)
+    out = conv(xv, wv, bv, **kwargs)
     assert isinstance(out, Value) and out.shape == y.shape
     np.testing.assert_allclose(out.data, y, rtol=1e-12, atol=1e-13)
     (out * g).sum().backward()
-    np.testing.assert_allclose(xv.grad.data, dx, rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(wv.grad.data, dw, rtol=1e-12, atol=1e-13)
-    if b is not None:
-        np.testing.assert_allclose(bv.grad.data, db, rtol=1e-12, atol=1e-13)
+    for leaf, expected in zip((xv, wv, bv), grads):
+        if leaf is not None:
+            np.testing.assert_allclose(leaf.grad.data, expected, rtol=1e-12, atol=1e-13)
 
 
 def test_conv1d_default_arguments_are_pytorchs(rng):
@@ -218,19 +222,7 @@ def test_conv2d_and_its_adjoints_match_the_loop(rng, x_shape, w_shape, bias, kwa
     y4, dx4, dw, db = ref_conv2d(x4, w, b, g4, stride, pads, dilation, groups)
     y, g, dx = (y4, g4, dx4) if batched else (y4[0], g4[0], dx4[0])
 
-    plain = F.conv2d(x, w, b, **kwargs)
-    assert isinstance(plain, np.ndarray) and plain.shape == y.shape
-    np.testing.assert_allclose(plain, y, rtol=1e-12, atol=1e-13)
-    xv, wv = Value(x, requires_grad=True), Value(w, requires_grad=True)
-    bv = None if b is None else Value(b, requires_grad=True)
-    out = F.conv2d(xv, wv, bv, **kwargs)
-    assert isinstance(out, Value) and out.shape == y.shape
-    np.testing.assert_allclose(out.data, y, rtol=1e-12, atol=1e-13)
-    (out * g).sum().backward()
-    np.testing.assert_allclose(xv.grad.data, dx, rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(wv.grad.data, dw, rtol=1e-12, atol=1e-13)
-    if b is not None:
-        np.testing.assert_allclose(bv.grad.data, db, rtol=1e-12, atol=1e-13)
+    _matches_reference(F.conv2d, x, w, b, kwargs, y, g, (dx, dw, db))
 
     # torch.nn.grad.conv2d_input / conv2d_weight: the same two gradients, from the output gradient
     if batched:
