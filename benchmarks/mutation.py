@@ -190,10 +190,11 @@ class _MutantSources:
             if path.exists():
                 if module not in self.functions:
                     source = path.read_text()
+                    lines = source.splitlines()   # sliced per function (ast.get_source_segment splits every call)
                     self.functions[module] = {
-                        node.name: ast.get_source_segment(source, node) or ""
+                        node.name: "\n".join(lines[node.lineno - 1:node.end_lineno])
                         for node in ast.walk(ast.parse(source))
-                        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno}
                 return module, self.functions[module]
         raise KeyError(key)
 
