@@ -17,7 +17,7 @@ tests), with the test extra and mutmut installed::
     .venv-notorch/bin/python benchmarks/mutation.py optim schedulers    # some targets
     .venv-notorch/bin/python benchmarks/mutation.py --list              # the targets
 
-It is slow (from a minute for the schedulers to about 45 minutes for ``ops_layers`` on two cores; ``--jobs``
+It is slow (from a minute for the schedulers to about 10 minutes for ``ops_layers`` on two idle cores; ``--jobs``
 sets the parallel workers, default 2) and is not part of the README's test command; docs/mutation.md lists
 the times. It prints the score per target and writes ``build/mutation/
 <target>/survivors.txt`` with the diff of every surviving mutant.
