@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .capture import _Capture
-from .tracing import _arrays_in, _assign_all, _check, _refresh, _root, _setitem
+from .tracing import _arrays_in, _assign_all, _check, _map_arrays, _refresh, _root, _setitem
 
 
 def _compile(capture: _Capture) -> None:
@@ -101,7 +101,7 @@ class _NotRebased(Exception):
 def _rebase(x: Any, mapping: dict[int, tuple[np.ndarray, np.ndarray]], readonly: bool = False) -> Any:
     """``x`` with every view of a buffer in ``mapping`` (id(buffer) -> (buffer, array of the same layout))
     made the same way on the array (``readonly``: views that cannot write)."""
-    if isinstance(x, np.ndarray):
+    def rebased(x: np.ndarray) -> np.ndarray:
         hit = mapping.get(id(_root(x)))
         if hit is None:
             return x
@@ -115,13 +115,7 @@ def _rebase(x: Any, mapping: dict[int, tuple[np.ndarray, np.ndarray]], readonly:
         if readonly:
             view.flags.writeable = False
         return view
-    if isinstance(x, tuple):
-        return tuple(_rebase(v, mapping, readonly) for v in x)
-    if isinstance(x, list):
-        return [_rebase(v, mapping, readonly) for v in x]
-    if isinstance(x, dict):
-        return {k: _rebase(v, mapping, readonly) for k, v in x.items()}
-    return x
+    return _map_arrays(x, rebased)
 
 
 def _call_key(x: Any, version: dict[int, int]) -> Any:
@@ -237,15 +231,7 @@ def _full_view_of(a: Any, root: np.ndarray) -> bool:
 
 
 def _substitute(x: Any, old: np.ndarray, new: np.ndarray) -> Any:
-    if isinstance(x, np.ndarray):
-        return new if _root(x) is old else x
-    if isinstance(x, tuple):
-        return tuple(_substitute(v, old, new) for v in x)
-    if isinstance(x, list):
-        return [_substitute(v, old, new) for v in x]
-    if isinstance(x, dict):
-        return {k: _substitute(v, old, new) for k, v in x.items()}
-    return x
+    return _map_arrays(x, lambda a: new if _root(a) is old else a)
 
 
 def _reuse_buffers(capture: _Capture) -> None:

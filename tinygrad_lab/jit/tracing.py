@@ -30,14 +30,19 @@ def _plain(x: Any) -> Any:
     return x.view(np.ndarray) if isinstance(x, _Traced) else x
 
 
-def _plain_deep(x: Any) -> Any:
-    if isinstance(x, _Traced):
-        return x.view(np.ndarray)
+def _map_arrays(x: Any, fn: Callable[[np.ndarray], Any]) -> Any:
+    """`x` with `fn` applied to every array in it, through tuples, lists and dicts (the rest as it is)."""
+    if isinstance(x, np.ndarray):
+        return fn(x)
     if isinstance(x, (list, tuple)):
-        return type(x)(_plain_deep(v) for v in x)
+        return type(x)(_map_arrays(v, fn) for v in x)
     if isinstance(x, dict):
-        return {k: _plain_deep(v) for k, v in x.items()}
+        return {k: _map_arrays(v, fn) for k, v in x.items()}
     return x
+
+
+def _plain_deep(x: Any) -> Any:
+    return _map_arrays(x, _plain)
 
 
 def _arrays_in(x: Any) -> list[np.ndarray]:
@@ -74,7 +79,8 @@ class _Traced(np.ndarray):
             return result
         return rec.function(func, plain_args, plain_kwargs, result)
 
-    # -- methods that make new arrays without a ufunc (views need nothing: they share the buffer)
+    # -- methods that make new arrays without a ufunc (views need nothing: they share the buffer): the names in
+    # _RECORDED_METHODS below call this
     def _method(self, name: str, *args: Any, **kwargs: Any) -> Any:
         rec = recorder()
         plain_args, plain_kwargs = _plain_deep(args), _plain_deep(kwargs)
@@ -82,45 +88,6 @@ class _Traced(np.ndarray):
         if rec is None or not isinstance(rec, _Recorder) or rec.suspended:
             return result
         return rec.method(name, self.view(np.ndarray), plain_args, plain_kwargs, result)
-
-    def copy(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("copy", *args, **kwargs)
-
-    def astype(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("astype", *args, **kwargs)
-
-    def reshape(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("reshape", *args, **kwargs)
-
-    def ravel(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("ravel", *args, **kwargs)
-
-    def flatten(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("flatten", *args, **kwargs)
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._method("__getitem__", index)
-
-    def argmax(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("argmax", *args, **kwargs)
-
-    def argmin(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("argmin", *args, **kwargs)
-
-    def dot(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("dot", *args, **kwargs)
-
-    def take(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("take", *args, **kwargs)
-
-    def round(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("round", *args, **kwargs)
-
-    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("cumsum", *args, **kwargs)
-
-    def repeat(self, *args: Any, **kwargs: Any) -> Any:
-        return self._method("repeat", *args, **kwargs)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         rec = recorder()
@@ -169,6 +136,19 @@ class _Traced(np.ndarray):
         if rec is not None and isinstance(rec, _Recorder) and not rec.suspended:
             rec.guard(self.view(np.ndarray), value)
         return value
+
+
+def _recorded_method(name: str) -> Callable[..., Any]:
+    def method(self: _Traced, *args: Any, **kwargs: Any) -> Any:
+        return self._method(name, *args, **kwargs)
+    method.__name__, method.__qualname__ = name, f"_Traced.{name}"
+    return method
+
+
+_RECORDED_METHODS = ("copy", "astype", "reshape", "ravel", "flatten", "__getitem__", "argmax", "argmin", "dot",
+                     "take", "round", "cumsum", "repeat")
+for _name in _RECORDED_METHODS:
+    setattr(_Traced, _name, _recorded_method(_name))
 
 
 TRACED_TYPES.append(_Traced)   # the ops keep these arrays as they are (np.asarray would drop the recording)
