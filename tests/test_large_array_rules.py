@@ -45,3 +45,19 @@ def test_float32_gradients_of_large_arrays_stay_float32(rng, op, f, d1, d2):
     assert xv.grad.data.dtype == np.float32
     y = f(x.astype(np.float64))
     np.testing.assert_allclose(xv.grad.data, c * d1(y), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [4095, 4096, 5000])
+@pytest.mark.parametrize("op", ["sigmoid", "silu", "tanh"])
+def test_integer_inputs_give_float64_at_every_size(op, size):
+    """Integers are promoted to float64 (as torch.sigmoid(int tensor)); the large-array path once wrote exp's
+    float result into an integer buffer and raised a casting error from 4096 elements on."""
+    import tinygrad_lab.nn.functional as F
+
+    x = np.arange(size) - size // 2
+    out = getattr(F, op)(Value(x)).data
+    xf = x.astype(np.float64)
+    with np.errstate(over="ignore"):   # exp(2500) is inf: the exact 0 of the sigmoid there
+        expected = {"sigmoid": _sigmoid(xf), "silu": xf * _sigmoid(xf), "tanh": np.tanh(xf)}[op]
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, expected, rtol=1e-15, atol=0)

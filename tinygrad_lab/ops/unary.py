@@ -218,8 +218,11 @@ class Sigmoid(Function):
         try:
             if x.size < 4096 or not isinstance(x, np.ndarray):
                 return 1 / (1 + np.exp(-x))
-            t = np.negative(x)          # large arrays: the same steps in one buffer (small: fewer calls win)
-            np.exp(t, out=t)
+            if x.dtype.kind == "f":   # large arrays: the same steps in one buffer (small: fewer calls win)
+                t = np.negative(x)
+                np.exp(t, out=t)
+            else:                     # integers: exp's float64 result is the buffer (their sigmoid is float64)
+                t = np.exp(-x)
             t += 1
             return np.divide(1, t, out=t)
         finally:
