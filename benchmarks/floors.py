@@ -13,7 +13,9 @@ make a node that remembers its inputs and its rule, then, in backward, call one 
   hand-written NumPy is the least a define-by-run engine on NumPy pays on these networks.
 * ``scalar floor`` (the scalar graph: the same network on the linear set's 100 points, one node per
   scalar, built neuron by neuron as micrograd's demo does; about 7,700 nodes per step): Python floats,
-  ``__slots__``, one integer op code per node.
+  ``__slots__``, one integer op code per node. ``floor-np-scalars`` is the same engine on NumPy scalars
+  (``np.float64``) and ``floor-0d-params`` keeps the parameters in 0-d arrays, mutable as tinygrad_lab's
+  (NumPy turns every result of an op on them into a NumPy scalar).
 
 Both reach the same losses as tinygrad_lab (checked). Usage::
 
@@ -24,8 +26,10 @@ micrograd (``pip install micrograd``) is timed beside the scalar engines when in
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
+import subprocess
 import sys
 import time
 from typing import Any
@@ -163,6 +167,7 @@ class FloorScalar:
         return FloorScalar(1.0 / (1.0 + math.exp(-self.data)), _SIGMOID, self)
 
     def backward(self) -> None:
+        cls = type(self)
         order: list[FloorScalar] = []
         seen: set[int] = set()
         stack: list[tuple[FloorScalar, bool]] = [(self, False)]
@@ -175,7 +180,7 @@ class FloorScalar:
                 stack.append((v, True))
                 if v.a is not None:
                     stack.append((v.a, False))
-                if type(v.b) is FloorScalar:
+                if type(v.b) is cls:
                     stack.append((v.b, False))
         self.grad = 1.0
         for v in reversed(order):
@@ -192,6 +197,40 @@ class FloorScalar:
                 a.grad += g * v.b
             elif op == _SIGMOID:
                 a.grad += g * (v.data * (1.0 - v.data))
+
+
+class NumpyFloorScalar(FloorScalar):
+    """FloorScalar with NumPy numbers: parameters hold 0-d arrays (mutable, as a Value's data must be for in-place
+    optimizers) or NumPy scalars, and every result is a NumPy scalar; the sigmoid is NumPy's exp."""
+
+    __slots__ = ()
+
+    def sigmoid(self) -> FloorScalar:
+        return NumpyFloorScalar(1.0 / (1.0 + np.exp(-self.data)), _SIGMOID, self)
+
+    def __add__(self, other: Any) -> FloorScalar:
+        if type(other) is NumpyFloorScalar:
+            return NumpyFloorScalar(self.data + other.data, _ADD, self, other)
+        return NumpyFloorScalar(self.data + other, _ADD_CONST, self)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: float) -> FloorScalar:
+        return NumpyFloorScalar(self.data - other, _ADD_CONST, self)
+
+    def __mul__(self, other: Any) -> FloorScalar:
+        if type(other) is NumpyFloorScalar:
+            return NumpyFloorScalar(self.data * other.data, _MUL, self, other)
+        return NumpyFloorScalar(self.data * other, _MUL_CONST, self, other)
+
+    __rmul__ = __mul__
+
+
+SCALAR_FLOORS = {
+    "floor": (FloorScalar, float),
+    "floor-np-scalars": (NumpyFloorScalar, np.float64),   # every number a NumPy scalar (parameters too)
+    "floor-0d-params": (NumpyFloorScalar, np.array),      # parameters as 0-d arrays, as tinygrad_lab's
+}
 
 
 def scalar_mse(layers: list, X: list, Y: list, sigmoid: Any) -> Any:
@@ -226,8 +265,9 @@ class ScalarStep:
         w = WORKLOADS["linear"]
         X, Y = get_data(w)
         self.X, self.Y, self.lr, self.engine = X.tolist(), Y[:, 0].tolist(), w.lr, engine
-        if engine == "floor":
-            make, self.sigmoid = FloorScalar, FloorScalar.sigmoid
+        if engine in SCALAR_FLOORS:
+            cls, number = SCALAR_FLOORS[engine]
+            make, self.sigmoid = (lambda v: cls(number(v))), cls.sigmoid
         elif engine == "tinygrad_lab":
             make, self.sigmoid = (lambda v: Value(v, requires_grad=True)), Value.sigmoid
         else:
@@ -248,14 +288,14 @@ class ScalarStep:
             return float(loss.data)
         for p in self.params:
             p.grad = 0.0
-        loss.backward()
+        loss.backward()   # p.data -= ...: in place for 0-d arrays
         for p in self.params:
             p.data -= self.lr * p.grad
         return float(loss.data)
 
 
 def scalar_engines() -> list[str]:
-    engines = ["floor", "tinygrad_lab"]
+    engines = [*SCALAR_FLOORS, "tinygrad_lab"]
     try:
         import micrograd.engine  # noqa: F401
     except ImportError:
@@ -265,18 +305,35 @@ def scalar_engines() -> list[str]:
     return engines
 
 
-def time_scalar(rounds: int) -> dict[str, dict[str, float]]:
-    steps = {name: ScalarStep(name) for name in scalar_engines()}
-    losses = {name: [s.step() for _ in range(3)][-1] for name, s in steps.items()}
+def _scalar_worker(engine: str, steps: int) -> None:
+    """Time `steps` steps of one scalar engine in this (fresh) process; print the loss and times as JSON."""
+    step = ScalarStep(engine)
+    loss = [step.step() for _ in range(3)][-1]
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step.step()
+        times.append((time.perf_counter() - start) * 1e3)
+    print(json.dumps({"loss": loss, "times_ms": times}))
+
+
+def time_scalar(rounds: int, cycles: int = 3) -> dict[str, dict[str, float]]:
+    """Each engine in a process of its own, as the shared harness runs micrograd: the garbage collector's cost
+    (most of micrograd's step) depends on what else lives in the process. `cycles` rounds of one process per
+    engine, interleaved."""
+    engines = scalar_engines()
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    losses: dict[str, float] = {}
+    for _ in range(cycles):
+        for name in engines:
+            out = subprocess.run([sys.executable, __file__, "--scalar-worker", name, "--rounds", str(rounds)],
+                                 capture_output=True, text=True, check=True)
+            result = json.loads(out.stdout.splitlines()[-1])
+            losses[name] = result["loss"]
+            times[name] += result["times_ms"]
     ref = losses["tinygrad_lab"]
     for name, loss in losses.items():
         assert abs(loss - ref) <= 1e-12 * abs(ref), (name, loss, ref)
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, s in steps.items():
-            start = time.perf_counter()
-            s.step()
-            times[name].append((time.perf_counter() - start) * 1e3)
     return {name: {"median_ms": statistics.median(ts), "min_ms": min(ts), "max_ms": max(ts)}
             for name, ts in times.items()}
 
@@ -286,7 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--seconds", type=float, default=0.2, help="time per repeat on the array networks")
     parser.add_argument("--json", default=None, help="write the results to this file")
+    parser.add_argument("--scalar-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.scalar_worker:
+        _scalar_worker(args.scalar_worker, args.rounds)
+        return 0
     results = new_results(arrays={}, scalar={})
     print(f"{'workload':<14}{'engine':<14}{'median':>12}{'x numpy':>9}")
     for name in SMALL:
