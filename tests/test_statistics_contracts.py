@@ -1,7 +1,8 @@
 """var, std, cumsum, argmax and argmin without PyTorch, as torch documents them: every way to pass the
 arguments (positional, axis/keepdims, dim/keepdim, unbiased, correction=None), NumPy arrays and Values,
 gradients against the formulas, std's zero gradient where it is 0, no degrees of freedom (inf or nan and
-one warning, as PyTorch), cumsum of a 0-d input, and argmax/argmin's first index on ties and their errors.
+one warning, as PyTorch; gradients inf or nan, never finite, without NumPy warnings, create_graph too),
+cumsum of a 0-d input, and argmax/argmin's first index on ties and their errors.
 
 Expected values come from NumPy formulas written here (sums of squares over counts, Python loops for the
 first extremum), never from the functions under test."""
@@ -13,6 +14,7 @@ import warnings
 import numpy as np
 import pytest
 
+import tinygrad_lab as tg
 from tinygrad_lab import Value
 from tinygrad_lab.ops import argmax, argmin, cumsum, std, var
 
@@ -120,15 +122,126 @@ def test_no_degrees_of_freedom_give_inf_or_nan_with_one_warning(name, data, corr
         [str(w.message) for w in caught]
 
 
-def test_var_gradient_without_degrees_of_freedom_is_infinite_without_warnings():
-    x = Value(np.array([1.0, 2.0]), requires_grad=True)
+# ------------------------------------------------ gradients without degrees of freedom (n - correction <= 0)
+# PyTorch's var_backward for a full reduction: g * (nan where x == mean, inf elsewhere); std's is then nan
+# (g / (2 inf) times that). Used for every reduction here (PyTorch's dim reductions give finite numbers).
+
+# rows: a slice whose middle element is its mean, an all-equal slice, a slice without ties to its mean
+NO_DOF_DATA = np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0], [-1.0, 0.5, 4.0]])
+
+
+def _no_dof_gradient_reference(name, x, upstream, axis, keepdims):
+    """The convention written out: upstream broadcast back, times inf (x != mean) or nan (x == mean); std: nan."""
+    axes = tuple(range(x.ndim)) if axis is None else tuple(a % x.ndim for a in np.atleast_1d(axis))
+    g = np.broadcast_to(upstream if keepdims else np.expand_dims(upstream, axes), x.shape)
+    if name == "std":
+        return np.full(x.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        return g * np.where(x == x.mean(axis=axes, keepdims=True), np.nan, np.inf)
+
+
+def _forward_quietly(f, x, **kwargs):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        y = var(x, correction=2)
+        warnings.simplefilter("ignore")     # the forward's degrees-of-freedom warning is tested above
+        return f(x, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 1)])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("extra", [0, 1, 2.5], ids=["correction=n", "correction=n+1", "correction=n+2.5"])
+def test_gradient_without_degrees_of_freedom_is_never_finite(rng, name, axis, keepdim, extra):
+    """correction >= n: var's gradient is +-inf where x differs from its slice's mean and nan where it equals it;
+    std's is nan. The same for full and dim reductions, with and without keepdim, and no NumPy warning."""
+    x = NO_DOF_DATA
+    n = x.size if axis is None else int(np.prod([x.shape[a] for a in np.atleast_1d(axis)]))
+    f = var if name == "var" else std
+    xv = Value(x, requires_grad=True)
+    y = _forward_quietly(f, xv, dim=axis, correction=n + extra, keepdim=keepdim)
+    assert not np.isfinite(y.data).any()
+    upstream = rng.choice([-1.0, 1.0], size=y.shape) * rng.uniform(0.5, 2.0, size=y.shape)   # both signs, no 0
+    with np.errstate(invalid="ignore"):   # the loss sums +-inf: nan, not what is tested
+        loss = (y * upstream).sum()
     with warnings.catch_warnings():
-        warnings.simplefilter("error")     # 2 (x - mean) / 0: the division is meant, not a warning
-        y.backward()
-    assert np.array_equal(x.grad.data, [-np.inf, np.inf])
+        warnings.simplefilter("error")
+        loss.backward()
+    want = _no_dof_gradient_reference(name, x, upstream, axis, keepdim)
+    assert np.array_equal(xv.grad.data, want, equal_nan=True), (xv.grad.data, want)
+    assert not np.isfinite(xv.grad.data).any()
+
+
+@pytest.mark.parametrize("axis, keepdim", [(None, False), (None, True), (1, False), (1, True)])
+def test_var_gradient_without_degrees_of_freedom_by_hand(axis, keepdim):
+    """[1, 2, 4] with correction 4 (PyTorch's dim reduction would give [2.67, 0.67, -3.33]); [1, 2, 3] has its
+    mean 2 in the middle (nan there); an all-equal slice is nan everywhere; a negative upstream flips inf."""
+    x = Value(np.array([[1.0, 2.0, 4.0]]) if axis is None else np.array([[1.0, 2.0, 4.0], [1.0, 2.0, 3.0],
+                                                                         [5.0, 5.0, 5.0]]), requires_grad=True)
+    y = _forward_quietly(var, x, dim=axis, correction=4 if axis is None else 3, keepdim=keepdim)
+    (y * -1.0).sum().backward()
+    inf, nan = np.inf, np.nan
+    want = [[-inf, -inf, -inf]] if axis is None else [[-inf, -inf, -inf], [-inf, nan, -inf], [nan, nan, nan]]
+    assert np.array_equal(x.grad.data, want, equal_nan=True), x.grad.data
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("data, dim", [([2.0, 2.0], None), ([[2.0, 2.0], [3.0, 3.0]], 1), ([[7.0, 7.0]], 0)])
+def test_all_equal_slices_without_degrees_of_freedom_give_nan_everywhere(name, data, dim):
+    x = Value(np.array(data), requires_grad=True)
+    n = x.size if dim is None else x.shape[dim]
+    y = _forward_quietly(var if name == "var" else std, x, dim=dim, correction=n)
+    assert np.isnan(y.data).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.sum().backward()
+    assert np.isnan(x.grad.data).all()
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("shape, dim", [((), None), ((1,), None), ((1,), 0), ((3, 1), 1), ((1, 1), (0, 1))])
+def test_one_element_with_correction_one_has_a_nan_gradient_without_warnings(rng, name, shape, dim):
+    """0 / 0 as PyTorch: nan forward and gradient, and NumPy's 'invalid value' warning is not shown."""
+    x = Value(rng.normal(size=shape), requires_grad=True)
+    y = _forward_quietly(var if name == "var" else std, x, dim=dim, correction=1)
+    assert np.isnan(y.data).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.sum().backward()
+    assert x.grad.shape == shape and np.isnan(x.grad.data).all()
+
+
+def test_a_zero_upstream_gradient_without_degrees_of_freedom_gives_nan_quietly():
+    """0 * inf is nan (PyTorch multiplies the same way), without NumPy's warning."""
+    x = Value(np.array([[1.0, 2.0], [3.0, 5.0]]), requires_grad=True)
+    y = _forward_quietly(var, x, dim=1, correction=2)
+    with np.errstate(invalid="ignore"):   # the loss is 0 * inf + inf: nan, not what is tested
+        loss = (y * np.array([0.0, 1.0])).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss.backward()
+    assert np.isnan(x.grad.data[0]).all() and np.array_equal(x.grad.data[1], [np.inf, np.inf])
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("axis, keepdim", [(None, False), (None, True), (1, False), (0, True)])
+def test_gradient_without_degrees_of_freedom_is_the_same_with_create_graph(rng, name, axis, keepdim):
+    """The backward rule gets Values under create_graph=True: the same numbers, still no warning."""
+    x = NO_DOF_DATA
+    n = x.size if axis is None else x.shape[axis]
+    f = var if name == "var" else std
+    results = []
+    for create_graph in (False, True):
+        xv = Value(x, requires_grad=True)
+        y = _forward_quietly(f, xv, dim=axis, correction=n + 1, keepdim=keepdim)
+        upstream = np.random.default_rng(5).uniform(-2.0, 2.0, size=y.shape)
+        with np.errstate(invalid="ignore"):   # the loss sums +-inf: nan, not what is tested
+            loss = (y * upstream).sum()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            (g,) = tg.grad(loss, xv, create_graph=create_graph)
+        assert isinstance(g, Value)
+        results.append(g.data)
+    assert np.array_equal(results[0], results[1], equal_nan=True)
+    assert np.array_equal(results[1], _no_dof_gradient_reference(name, x, upstream, axis, keepdim), equal_nan=True)
 
 
 @pytest.mark.parametrize("correction, want_value, want_grad", [(0, 0.0, 0.0), (1, np.nan, np.nan)])

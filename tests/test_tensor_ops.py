@@ -3,6 +3,8 @@ masked_fill, erf, one_hot, pad, embedding, gelu, silu): conventions without PyTo
 float64 (forward and gradients; skips without torch)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -166,6 +168,24 @@ def test_var_std_match_torch(rng, dim, correction, keepdim):
             lambda a: a.var(dim=dim, correction=correction, keepdim=keepdim), [x])
     compare(lambda a: a.std(dim=dim, correction=correction, keepdim=keepdim),
             lambda a: a.std(dim=dim, correction=correction, keepdim=keepdim), [x])
+
+
+@needs_torch
+@pytest.mark.parametrize("extra", [0, 1])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("data", [[[1.0, 2.0, 3.0], [4.0, 2.0, 0.0]], [[2.0, 2.0], [2.0, 2.0]]],
+                         ids=["mean-in-x", "all-equal"])
+def test_var_std_without_degrees_of_freedom_match_torch(extra, keepdim, data):
+    """Full reduction with correction >= n: inf or nan forward; var's gradient inf or nan (nan where x == mean),
+    std's nan. (PyTorch's dim reductions differ there: finite numbers; see var's docstring.)"""
+    x = np.array(data)
+    correction = x.size + extra
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore")   # the degrees-of-freedom warning (NumPy's and PyTorch's)
+        compare(lambda a: a.var(correction=correction, keepdim=keepdim),
+                lambda a: a.var(correction=correction, keepdim=keepdim), [x])
+        compare(lambda a: a.std(correction=correction, keepdim=keepdim),
+                lambda a: a.std(correction=correction, keepdim=keepdim), [x])
 
 
 @needs_torch

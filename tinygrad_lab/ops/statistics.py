@@ -32,13 +32,28 @@ def _count(shape: tuple, axis: Any) -> int:
 
 
 def _dof_factor(n: int, correction: float, dtype: np.dtype) -> Any:
-    """1 / (n - correction) in `dtype` (inf when there are no degrees of freedom, as PyTorch)."""
-    with np.errstate(divide="ignore"):
+    """1 / (n - correction) in `dtype`, for n - correction > 0 (NumPy's warnings off: a tiny one may overflow)."""
+    with np.errstate(divide="ignore", over="ignore"):
         return np.divide(dtype.type(1), dtype.type(n - correction))
 
 
+def _no_dof_backward(g: Any, x: Any, axis: Any, keepdims: bool, dtype: np.dtype) -> Any:
+    """var's gradient without degrees of freedom (n - correction <= 0, so var is inf, or nan for 0 / 0):
+    g * (inf where x differs from the mean of its slice, nan where it equals it), PyTorch's rule for a full
+    reduction, used here for every reduction. 0 * inf and the like give nan without NumPy's warnings."""
+    xd = unwrap(x)
+    equal = xd == mean(xd, axis, keepdims=True)
+    undefined = where(equal, dtype.type(np.nan), dtype.type(np.inf))
+    with np.errstate(invalid="ignore"):
+        return _unreduce(g, xd.shape, axis, keepdims) * undefined
+
+
 class Var(Function):
-    """y = sum((x - mean)^2) / (n - correction) over `axis`;  dy/dx = 2 (x - mean) / (n - correction)."""
+    """y = sum((x - mean)^2) / (n - correction) over `axis`;  dy/dx = 2 (x - mean) / (n - correction).
+
+    Without degrees of freedom (n - correction <= 0: y is inf, or nan where all x are equal) dy/dx is inf
+    where x != mean and nan where x == mean (PyTorch's rule for a full reduction), for every `axis`.
+    """
 
     name = "var"
 
@@ -49,13 +64,20 @@ class Var(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, axis: Any, correction: float, keepdims: bool) -> tuple[Any, ...]:
-        factor = 2 * _dof_factor(_count(x.shape, axis), correction, unwrap(x).dtype)
+        n, dtype = _count(x.shape, axis), unwrap(out).dtype
+        if n - correction <= 0:
+            return (_no_dof_backward(g, x, axis, keepdims, dtype),)
+        factor = 2 * _dof_factor(n, correction, dtype)
         centred = x - mean(x, axis, keepdims=True)
         return (_unreduce(g, x.shape, axis, keepdims) * centred * factor,)
 
 
 class Std(Function):
-    """y = sqrt(var(x)) over `axis`;  dy/dx = (x - mean) / ((n - correction) y), and 0 where y == 0 (PyTorch)."""
+    """y = sqrt(var(x)) over `axis`;  dy/dx = (x - mean) / ((n - correction) y), and 0 where y == 0 (PyTorch).
+
+    Without degrees of freedom (n - correction <= 0: y is inf or nan) dy/dx is nan: var's gradient there
+    (inf or nan) times g / (2 y) (0 or nan), as PyTorch for a full reduction, for every `axis`.
+    """
 
     name = "std"
 
@@ -66,7 +88,12 @@ class Std(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, axis: Any, correction: float, keepdims: bool) -> tuple[Any, ...]:
-        factor = _dof_factor(_count(x.shape, axis), correction, unwrap(x).dtype)
+        n, dtype = _count(x.shape, axis), unwrap(out).dtype
+        if n - correction <= 0:   # d std = d var / (2 std), std inf or nan
+            with np.errstate(invalid="ignore"):   # an infinite g over an infinite std
+                scaled = g / (2 * out)
+            return (_no_dof_backward(scaled, x, axis, keepdims, dtype),)
+        factor = _dof_factor(n, correction, dtype)
         zero = unwrap(out) == 0
         scaled = where(zero, 0.0, g / where(zero, 1.0, out)) * factor
         centred = x - mean(x, axis, keepdims=True)
@@ -93,6 +120,12 @@ def var(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool =
         keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
     """Variance over `axis` (None: all) with Bessel's `correction` (1 by default, as `torch.var`).
 
+    The gradient is 2 (x - mean) / (n - correction), n the number of elements per reduction. Without degrees
+    of freedom (n - correction <= 0) var is inf (nan where all elements are equal) and its gradient is inf
+    where x differs from its slice's mean and nan where it equals it. That is PyTorch's rule for a full
+    reduction; PyTorch gives a reduction over `dim` the finite, wrong-signed 2 (x - mean) / (n - correction)
+    instead, where we keep the full-reduction rule (the one difference from PyTorch).
+
     Example:
         >>> var(Value([1.0, 3.0])).item(), var(Value([1.0, 3.0]), correction=0).item()
         (2.0, 1.0)
@@ -103,6 +136,11 @@ def var(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool =
 def std(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool = False, *, dim: Any = None,
         keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
     """Standard deviation over `axis` (`correction=1` by default, as `torch.std`; gradient 0 where it is 0).
+
+    The gradient is (x - mean) / ((n - correction) std). Without degrees of freedom (n - correction <= 0)
+    std is inf (nan where all elements are equal) and its gradient nan, PyTorch's rule for a full reduction;
+    PyTorch gives a reduction over `dim` finite gradients (0 where std is inf) instead, where we keep the
+    full-reduction rule (the one difference from PyTorch).
 
     Example:
         >>> std(Value([[1.0, 3.0], [2.0, 2.0]]), dim=1)
