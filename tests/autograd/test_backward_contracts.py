@@ -142,11 +142,22 @@ def test_complex_data_keeps_its_dtype():
     assert Value(np.array([1 + 2j]), dtype=np.complex64).dtype == np.complex64
 
 
-def test_float_to_integer_conversion_at_the_ends_of_the_range():
-    assert Value([-128.0, 127.0, 127.9], dtype=np.int8).tolist() == [-128, 127, 127]   # truncated, as NumPy
-    for outside in ([128.0], [-129.0]):
-        with pytest.raises(ValueError, match=r"cannot convert data outside \[-128, 127\]"):
-            Value(outside, dtype=np.int8)
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.uint32, np.int64, np.uint64])
+def test_float_to_integer_conversion_at_the_ends_of_the_range(dtype):
+    """PyTorch's rule (torch.tensor(127.9, dtype=torch.int8) raises): every number must lie in [min, max]
+    before truncation, on both ends alike; inside, numbers are truncated towards zero."""
+    info = np.iinfo(dtype)
+    lo, hi = float(info.min), float(info.max)
+    fits_exactly = hi == info.max                 # 64-bit maxima round up to a float that does not fit
+    inside = [lo, hi if fits_exactly else np.nextafter(hi, 0.0), 1.9, -1.9 if info.min else 0.0]
+    expected = [info.min, info.max if fits_exactly else int(np.nextafter(hi, 0.0)), 1, -1 if info.min else 0]
+    assert Value(inside, dtype=dtype).tolist() == expected
+    outside = [hi + 1.0 if fits_exactly else hi, lo - 1.0 if lo > -2.0 ** 60 else np.nextafter(lo, -np.inf)]
+    if fits_exactly:
+        outside += [hi + 0.5, lo - 0.5]           # past the end by less than one: refused, not truncated
+    for x in outside:
+        with pytest.raises(ValueError, match=rf"cannot convert data outside \[{info.min}, {info.max}\]"):
+            Value([x], dtype=dtype)
 
 
 def test_deepcopy_of_a_value_subclass_keeps_shared_references_shared():

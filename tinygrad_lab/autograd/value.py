@@ -79,8 +79,10 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
         raise TypeError(f"Value() cannot convert complex data to {target} (the imaginary part would be lost); "
                         f"pass data.real if that is what you mean")
     if target.kind in "iu" and source.dtype.kind == "f" and source.size:
-        info = np.iinfo(target)
-        if not (np.isfinite(source).all() and info.min <= source.min() and source.max() < float(info.max) + 1):
+        info = np.iinfo(target)   # PyTorch's rule: every number in [min, max] before truncation (127.9 is not)
+        top = float(info.max)     # 64-bit maxima round up to 2**63 / 2**64, which do not fit
+        below_top = source.max() <= top if top == info.max else source.max() < top
+        if not (np.isfinite(source).all() and info.min <= source.min() and below_top):
             raise ValueError(f"Value() cannot convert data outside [{info.min}, {info.max}] (or inf/nan) to "
                              f"{target}")
     return np.array(source, dtype=target)
