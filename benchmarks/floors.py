@@ -138,93 +138,76 @@ class TapeStep(FloorStep):
 _ADD, _MUL, _ADD_CONST, _MUL_CONST, _SIGMOID = 1, 2, 3, 4, 5
 
 
-class FloorScalar:
-    """A scalar autograd value on Python floats: the least per-node work (micrograd without closures)."""
+def _floor_scalar(name: str, exp: Any) -> type:
+    """A scalar autograd value class: the least per-node work (micrograd without closures). Its operators make
+    results of its own class, found in this function's closure (as fast as a global name)."""
 
-    __slots__ = ("data", "grad", "op", "a", "b")
+    class Scalar:
+        __slots__ = ("data", "grad", "op", "a", "b")
 
-    def __init__(self, data: float, op: int = 0, a: Any = None, b: Any = None) -> None:
-        self.data, self.grad, self.op, self.a, self.b = data, 0.0, op, a, b
+        def __init__(self, data: Any, op: int = 0, a: Any = None, b: Any = None) -> None:
+            self.data, self.grad, self.op, self.a, self.b = data, 0.0, op, a, b
 
-    def __add__(self, other: Any) -> FloorScalar:
-        if type(other) is FloorScalar:
-            return FloorScalar(self.data + other.data, _ADD, self, other)
-        return FloorScalar(self.data + other, _ADD_CONST, self)
+        def __add__(self, other: Any) -> Scalar:
+            if type(other) is Scalar:
+                return Scalar(self.data + other.data, _ADD, self, other)
+            return Scalar(self.data + other, _ADD_CONST, self)
 
-    __radd__ = __add__
+        __radd__ = __add__
 
-    def __sub__(self, other: float) -> FloorScalar:
-        return FloorScalar(self.data - other, _ADD_CONST, self)
+        def __sub__(self, other: float) -> Scalar:
+            return Scalar(self.data - other, _ADD_CONST, self)
 
-    def __mul__(self, other: Any) -> FloorScalar:
-        if type(other) is FloorScalar:
-            return FloorScalar(self.data * other.data, _MUL, self, other)
-        return FloorScalar(self.data * other, _MUL_CONST, self, other)
+        def __mul__(self, other: Any) -> Scalar:
+            if type(other) is Scalar:
+                return Scalar(self.data * other.data, _MUL, self, other)
+            return Scalar(self.data * other, _MUL_CONST, self, other)
 
-    __rmul__ = __mul__
+        __rmul__ = __mul__
 
-    def sigmoid(self) -> FloorScalar:
-        return FloorScalar(1.0 / (1.0 + math.exp(-self.data)), _SIGMOID, self)
+        def sigmoid(self) -> Scalar:
+            return Scalar(1.0 / (1.0 + exp(-self.data)), _SIGMOID, self)
 
-    def backward(self) -> None:
-        cls = type(self)
-        order: list[FloorScalar] = []
-        seen: set[int] = set()
-        stack: list[tuple[FloorScalar, bool]] = [(self, False)]
-        while stack:
-            v, expanded = stack.pop()
-            if expanded:
-                order.append(v)
-            elif id(v) not in seen:
-                seen.add(id(v))
-                stack.append((v, True))
-                if v.a is not None:
-                    stack.append((v.a, False))
-                if type(v.b) is cls:
-                    stack.append((v.b, False))
-        self.grad = 1.0
-        for v in reversed(order):
-            op, g, a = v.op, v.grad, v.a
-            if op == _ADD:
-                a.grad += g
-                v.b.grad += g
-            elif op == _MUL:
-                a.grad += g * v.b.data
-                v.b.grad += g * a.data
-            elif op == _ADD_CONST:
-                a.grad += g
-            elif op == _MUL_CONST:
-                a.grad += g * v.b
-            elif op == _SIGMOID:
-                a.grad += g * (v.data * (1.0 - v.data))
+        def backward(self) -> None:
+            order: list[Scalar] = []
+            seen: set[int] = set()
+            stack: list[tuple[Scalar, bool]] = [(self, False)]
+            while stack:
+                v, expanded = stack.pop()
+                if expanded:
+                    order.append(v)
+                elif id(v) not in seen:
+                    seen.add(id(v))
+                    stack.append((v, True))
+                    if v.a is not None:
+                        stack.append((v.a, False))
+                    if type(v.b) is Scalar:
+                        stack.append((v.b, False))
+            self.grad = 1.0
+            for v in reversed(order):
+                op, g, a = v.op, v.grad, v.a
+                if op == _ADD:
+                    a.grad += g
+                    v.b.grad += g
+                elif op == _MUL:
+                    a.grad += g * v.b.data
+                    v.b.grad += g * a.data
+                elif op == _ADD_CONST:
+                    a.grad += g
+                elif op == _MUL_CONST:
+                    a.grad += g * v.b
+                elif op == _SIGMOID:
+                    a.grad += g * (v.data * (1.0 - v.data))
+
+    Scalar.__name__ = Scalar.__qualname__ = name
+    return Scalar
 
 
-class NumpyFloorScalar(FloorScalar):
-    """FloorScalar with NumPy numbers: parameters hold 0-d arrays (mutable, as a Value's data must be for in-place
-    optimizers) or NumPy scalars, and every result is a NumPy scalar; the sigmoid is NumPy's exp."""
-
-    __slots__ = ()
-
-    def sigmoid(self) -> FloorScalar:
-        return NumpyFloorScalar(1.0 / (1.0 + np.exp(-self.data)), _SIGMOID, self)
-
-    def __add__(self, other: Any) -> FloorScalar:
-        if type(other) is NumpyFloorScalar:
-            return NumpyFloorScalar(self.data + other.data, _ADD, self, other)
-        return NumpyFloorScalar(self.data + other, _ADD_CONST, self)
-
-    __radd__ = __add__
-
-    def __sub__(self, other: float) -> FloorScalar:
-        return NumpyFloorScalar(self.data - other, _ADD_CONST, self)
-
-    def __mul__(self, other: Any) -> FloorScalar:
-        if type(other) is NumpyFloorScalar:
-            return NumpyFloorScalar(self.data * other.data, _MUL, self, other)
-        return NumpyFloorScalar(self.data * other, _MUL_CONST, self, other)
-
-    __rmul__ = __mul__
-
+FloorScalar = _floor_scalar("FloorScalar", math.exp)
+"""On Python floats."""
+NumpyFloorScalar = _floor_scalar("NumpyFloorScalar", np.exp)
+"""On NumPy numbers: parameters in 0-d arrays (mutable, as a Value's data must be for in-place optimizers) or
+NumPy scalars; every result is a NumPy scalar; the sigmoid is NumPy's exp."""
 
 SCALAR_FLOORS = {
     "floor": (FloorScalar, float),
