@@ -288,15 +288,19 @@ def scalar_engines() -> list[str]:
     return engines
 
 
-def _scalar_worker(engine: str, steps: int) -> None:
-    """Time `steps` steps of one scalar engine in this (fresh) process; print the loss and times as JSON."""
+def _scalar_worker(engine: str, repeats: int, block: int = 4) -> None:
+    """Time `repeats` blocks of `block` steps of one scalar engine in this (fresh) process; print the loss and
+    the mean time per step of each block as JSON. Blocks, as the shared harness times: micrograd's steps
+    alternate between ~14 ms and ~60 ms (a full collection of its garbage cycles every other step), so single
+    steps have a two-peaked distribution whose median says little."""
     step = ScalarStep(engine)
     loss = [step.step() for _ in range(3)][-1]
     times = []
-    for _ in range(steps):
+    for _ in range(repeats):
         start = time.perf_counter()
-        step.step()
-        times.append((time.perf_counter() - start) * 1e3)
+        for _ in range(block):
+            step.step()
+        times.append((time.perf_counter() - start) * 1e3 / block)
     print(json.dumps({"loss": loss, "times_ms": times}))
 
 
