@@ -121,7 +121,8 @@ class Flatten(Module):
         if start > end:
             raise ValueError(f"Flatten: start_dim ({self.start_dim}) must not come after end_dim "
                              f"({self.end_dim}) for an input of shape {shape}")
-        return input.reshape(shape[:start] + (-1,) + shape[end + 1:])
+        merged = int(np.prod(shape[start:end + 1]))   # not -1: with a 0-size batch, reshape could not infer it
+        return input.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -194,6 +195,8 @@ class Unflatten(Module):
                 sizes.count(-1) == 1 and (known == 0 or shape[dim] % known)):
             raise ValueError(f"Unflatten: unflattened_size {sizes} does not fit dimension {self.dim} of size "
                              f"{shape[dim]} (its product must equal the size; one -1 allowed)")
+        if -1 in sizes:   # inferred from this dimension alone (reshape could not with a 0-size batch)
+            sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
         return input.reshape(shape[:dim] + sizes + shape[dim + 1:])
 
     def extra_repr(self) -> str:

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from ..autograd import Value
 from ..ops import batch_norm, layer_norm
 from ..ops.normalization import check_eps, check_momentum
 from ..utils.checks import is_integer
@@ -96,20 +97,37 @@ class _BatchNorm(Module):
         if shape[1] != self.num_features:
             raise ValueError(f"{layer}: the input has {shape[1]} channels (axis 1, shape {shape}), but the layer "
                              f"was built for num_features={self.num_features}")
-        if self.training and int(np.prod(shape)) // shape[1] <= 1:
+        if self.training and int(np.prod(shape)) // shape[1] == 1:   # (an empty batch is fine, as in PyTorch)
             raise ValueError(f"{layer}: expected more than 1 value per channel when training, got input of shape "
                              f"{shape} (use a batch of at least 2, or eval())")
 
     def forward(self, input: Any) -> Any:
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked[...] += 1
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        use_batch = self.training or (self.running_mean is None and self.running_var is None)
-        keep = not self.training or self.track_running_stats
-        return batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
-                          self.weight, self.bias, use_batch, factor, self.eps)
+        counts = self.training and self.track_running_stats and self.num_batches_tracked is not None
+        if counts and self.momentum is None:   # the cumulative average, this batch counted
+            factor = 1.0 / (float(cast(np.ndarray, self.num_batches_tracked)) + 1)
+        if int(np.prod(input.shape)) == 0:
+            out = self._empty_forward(input)
+        else:
+            use_batch = self.training or (self.running_mean is None and self.running_var is None)
+            keep = not self.training or self.track_running_stats
+            out = batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
+                             self.weight, self.bias, use_batch, factor, self.eps)
+        if counts:   # only once the batch went through: a refused input leaves the count as it was
+            cast(np.ndarray, self.num_batches_tracked)[...] += 1
+        return out
+
+    def _empty_forward(self, input: Any) -> Any:
+        """PyTorch's answer to an input without elements: an empty output of its shape and dtype, connected to
+        weight and bias (zero gradients); the running statistics stay as they are (the batch is still counted)."""
+        channels = (1, self.num_features) + (1,) * (len(input.shape) - 2)
+        out = input if isinstance(input, Value) else Value(np.asarray(input))
+        if self.weight is not None:
+            out = out * self.weight.reshape(channels)
+        if self.bias is not None:
+            out = out + self.bias.reshape(channels)
+        return out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

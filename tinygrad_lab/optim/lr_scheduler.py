@@ -130,18 +130,30 @@ class LRScheduler:
                           "`optimizer.step()` first, then `lr_scheduler.step()`; otherwise the first "
                           "value of "
                           "the learning rate schedule is skipped.", UserWarning, stacklevel=2)
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
+        if epoch is not None:
             warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
+        previous_epoch = self.last_epoch
+        self.last_epoch = previous_epoch + 1 if epoch is None else epoch
+        try:
+            closed_form = getattr(self, "_get_closed_form_lr", None) if epoch is not None else None
             values = closed_form() if closed_form is not None else self.get_lr()
+            self._check_lrs(values)
+        except BaseException:
+            self.last_epoch = previous_epoch   # a refused step changes nothing (the scheduler nor the optimizer)
+            raise
+        self._step_count += 1
         for group, lr in zip(self.optimizer.param_groups, values):      # as many as base_lrs (checked above)
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _check_lrs(self, values: list[Any]) -> None:
+        """Each learning rate the schedule gives must be a finite number >= 0 (a negative one would climb the
+        loss, a nan would spoil every parameter): ValueError naming the epoch and group, before anything changes."""
+        for i, lr in enumerate(values):
+            if not (is_real(lr) and math.isfinite(lr) and lr >= 0):
+                raise ValueError(f"{type(self).__name__}: at epoch {self.last_epoch} the schedule gives parameter "
+                                 f"group {i} the learning rate {lr!r}; a learning rate must be a finite number >= 0 "
+                                 "(check the schedule's arguments, e.g. what lr_lambda returns)")
 
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer (save the optimizer's own state next to it)."""

@@ -26,9 +26,9 @@ import numpy as np
 from ..autograd import Value, enable_grad
 from ..serialization import StateFileError, json_entry, read_json_entry, read_npz, write_npz
 from ..utils.capture import opaque
-from ..utils.checks import is_integer, is_real
+from ..utils.checks import check_bool, is_integer, is_real
 
-__all__ = ["Optimizer", "check_non_negative", "check_number", "lerp_"]
+__all__ = ["Optimizer", "check_flags", "check_non_negative", "check_number", "lerp_"]
 
 #: The JSON entry of an optimizer state file (hyper-parameters, optimizer type, non-array state).
 HEADER = "optimizer.json"
@@ -59,6 +59,22 @@ def check_non_negative(value: Any, name: str) -> None:
     check_number(value, name)
     if not value >= 0.0:
         raise ValueError(f"Invalid {name}: {value}")
+
+
+def check_flags(group: dict[str, Any], names: tuple[str, ...], optimizer: str) -> None:
+    """Raise TypeError unless each of the options `names` of `group` is True or False (shared by the optimizers).
+
+    A 1 or a string such as "no" would be truthy: taking it would silently switch the option on, and the saved
+    state would not load again.
+
+    Example:
+        >>> check_flags({"maximize": "no"}, ("maximize",), "SGD")
+        Traceback (most recent call last):
+        ...
+        TypeError: SGD: maximize must be True or False, got str 'no'
+    """
+    for name in names:
+        check_bool(group[name], name, optimizer)
 
 
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:

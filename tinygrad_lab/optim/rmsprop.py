@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Value
-from .optimizer import Optimizer, check_non_negative, lerp_
+from .optimizer import Optimizer, check_flags, check_non_negative, lerp_
 
 __all__ = ["RMSprop"]
 
@@ -47,6 +47,7 @@ class RMSprop(Optimizer):
         check_non_negative(group["momentum"], "momentum value")
         check_non_negative(group["weight_decay"], "weight_decay value")
         check_non_negative(group["alpha"], "alpha value")
+        check_flags(group, ("centered", "maximize"), "RMSprop")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return the closure's loss (or None)."""

@@ -1,0 +1,250 @@
+"""Adversarial cases for the nn modules, optimizers and schedulers: unusual inputs (empty batches, 0-d parameters),
+options given with the wrong type, and refused calls, which must leave modules, optimizers and schedulers exactly as
+they were. The references are written out here (shapes, PyTorch's update rules in NumPy); the PyTorch parity tests
+at the end skip without torch."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tinygrad_lab import Value, nn, optim
+from tinygrad_lab.optim import lr_scheduler
+
+
+def _state(module):
+    return {key: np.array(value, copy=True) for key, value in module.state_dict().items()}
+
+
+def _assert_same_state(before, after):
+    assert before.keys() == after.keys()
+    for key in before:
+        np.testing.assert_array_equal(before[key], after[key], err_msg=key)
+
+
+# ---------------------------------------------------------------------------- SGD: 0-d parameters
+
+def _sgd_reference(p0, grads, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """torch.optim.SGD's documented algorithm, one line per formula."""
+    p, buf = float(p0), None
+    for g in grads:
+        g = -g if maximize else g
+        g = g + weight_decay * p
+        buf = g if buf is None else momentum * buf + (1 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+    return p
+
+
+SGD_OPTIONS = [
+    dict(momentum=0.9, dampening=0.0, weight_decay=0.1, nesterov=False, maximize=False),
+    dict(momentum=0.9, dampening=0.3, weight_decay=0.0, nesterov=False, maximize=True),
+    dict(momentum=0.5, dampening=0.0, weight_decay=0.2, nesterov=True, maximize=True),
+]
+
+
+@pytest.mark.parametrize("options", SGD_OPTIONS, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_sgd_momentum_buffer_of_a_0d_parameter_follows_the_algorithm(options):
+    # with weight decay or maximize the step's gradient of a 0-d parameter was a NumPy scalar: its momentum
+    # buffer was never updated in place (every step used only the first gradient)
+    grads = [0.5, -1.25, 2.0, 0.75]
+    p = Value(np.array(1.5), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, **options)
+    for g in grads:
+        p.grad = Value(np.array(g))
+        opt.step()
+    assert p.data.shape == ()
+    assert float(p.data) == pytest.approx(_sgd_reference(1.5, grads, 0.1, **options), rel=1e-14)
+    assert isinstance(opt.state[p]["momentum_buffer"], np.ndarray)
+
+
+# ---------------------------------------------------------------------------- optimizer flags
+
+FLAGS = [
+    (optim.SGD, dict(lr=0.1, momentum=0.9), "nesterov"),
+    (optim.SGD, dict(lr=0.1), "maximize"),
+    (optim.Adam, dict(), "amsgrad"),
+    (optim.Adam, dict(), "maximize"),
+    (optim.Adam, dict(), "decoupled_weight_decay"),
+    (optim.AdamW, dict(), "amsgrad"),
+    (optim.RMSprop, dict(), "centered"),
+    (optim.RMSprop, dict(), "maximize"),
+]
+
+
+@pytest.mark.parametrize("cls,options,flag", FLAGS, ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("value", [1, 0, "no", None])
+def test_an_optimizer_flag_must_be_a_bool(cls, options, flag, value):
+    # "no" is truthy: it switched maximize on; 1 was taken, and then the optimizer's own state did not load again
+    w = Value(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match=f"{flag} must be True or False"):
+        cls([w], **options, **{flag: value})
+    opt = cls([w], **options)
+    groups = [dict(g) for g in opt.param_groups]
+    with pytest.raises(TypeError, match=f"{flag} must be True or False"):
+        opt.add_param_group({"params": [Value(np.ones(1), requires_grad=True)], flag: value})
+    assert [dict(g) for g in opt.param_groups] == groups      # nothing added
+
+
+@pytest.mark.parametrize("cls,options,flag", FLAGS, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_a_state_saved_with_a_flag_on_loads_again(cls, options, flag):
+    w = Value(np.ones(2), requires_grad=True)
+    saved = cls([w], **options, **{flag: True}).state_dict()
+    other = cls([w], **options)
+    other.load_state_dict(saved)
+    assert other.param_groups[0][flag] is True
+
+
+# ---------------------------------------------------------------------------- schedulers
+
+@pytest.mark.parametrize("factor,bad", [(lambda e: -1.0, "-0.1"), (lambda e: float("nan"), "nan"),
+                                        (lambda e: 1.0 if e < 2 else float("inf"), "inf")])
+def test_a_schedule_giving_a_bad_learning_rate_is_refused_and_changes_nothing(factor, bad):
+    w = Value(np.ones(1), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            scheduler = lr_scheduler.LambdaLR(opt, factor)
+            for _ in range(2):
+                opt.step()
+                scheduler.step()
+        except ValueError as err:       # at epoch 0, the scheduler's creation is refused
+            assert f"learning rate {bad}" in str(err) and "lr_lambda" in str(err)
+            assert opt.param_groups[0]["lr"] == 0.1
+            return
+        epoch, lrs = scheduler.last_epoch, scheduler.get_last_lr()
+        with pytest.raises(ValueError, match=f"learning rate {bad}"):
+            opt.step()
+            scheduler.step()
+    assert (scheduler.last_epoch, scheduler.get_last_lr(), opt.param_groups[0]["lr"]) == (epoch, lrs, lrs[0])
+
+
+def test_a_schedule_that_raises_leaves_the_epoch_as_it_was():
+    w = Value(np.ones(1), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    scheduler = lr_scheduler.LambdaLR(opt, lambda e: 1 / (2 - e))   # epoch 2 divides by zero
+    opt.step()
+    scheduler.step()
+    with pytest.raises(ZeroDivisionError):
+        scheduler.step()
+    assert scheduler.last_epoch == 1
+    scheduler.lr_lambdas = [lambda e: 0.5]
+    scheduler.step()
+    assert scheduler.last_epoch == 2 and opt.param_groups[0]["lr"] == 0.05
+
+
+# ---------------------------------------------------------------------------- reshaping layers, empty batches
+
+@pytest.mark.parametrize("layer,shape,expected", [
+    (nn.Flatten(), (0, 4, 5), (0, 20)),
+    (nn.Flatten(0, 1), (3, 0, 5), (0, 5)),
+    (nn.Flatten(1, 2), (2, 0, 5), (2, 0)),
+    (nn.Unflatten(1, (2, -1)), (0, 4, 5), (0, 2, 2, 5)),
+    (nn.Unflatten(2, (-1, 5)), (0, 4, 5), (0, 4, 1, 5)),
+    (nn.Unflatten(1, (2, 2)), (0, 4, 5), (0, 2, 2, 5)),
+])
+def test_flatten_and_unflatten_keep_an_empty_batch(layer, shape, expected):
+    x = Value(np.zeros(shape), requires_grad=True)
+    out = layer(x)
+    assert out.shape == expected
+    out.sum().backward()
+    assert x.grad.shape == shape
+
+
+# ---------------------------------------------------------------------------- batch norm
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: nn.BatchNorm1d(3), (0, 3)),
+    (lambda: nn.BatchNorm1d(3, affine=False), (0, 3, 4)),
+    (lambda: nn.BatchNorm1d(3, track_running_stats=False), (0, 3)),
+    (lambda: nn.BatchNorm1d(3, momentum=None, bias=False), (0, 3)),
+    (lambda: nn.BatchNorm2d(3), (0, 3, 2, 2)),
+    (lambda: nn.BatchNorm2d(3), (2, 3, 0, 2)),
+])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_of_an_empty_batch_is_empty_as_in_pytorch(make, shape, training):
+    # PyTorch returns an empty output connected to weight and bias, keeps the running statistics, counts the batch
+    bn = make().train(training)
+    before = _state(bn)
+    x = Value(np.zeros(shape), requires_grad=True)
+    out = bn(x)
+    assert out.shape == shape and out.dtype == np.float64
+    out.sum().backward()
+    assert x.grad.shape == shape
+    for p in bn.parameters():
+        np.testing.assert_array_equal(p.grad.data, np.zeros(3))
+    after = _state(bn)
+    if "num_batches_tracked" in before:
+        assert int(after.pop("num_batches_tracked")) == int(before.pop("num_batches_tracked")) + training
+    _assert_same_state(before, after)
+
+
+def test_batch_norm_of_one_value_per_channel_is_still_refused_when_training():
+    bn = nn.BatchNorm1d(3)
+    before = _state(bn)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        bn(Value(np.ones((1, 3))))
+    _assert_same_state(before, _state(bn))
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda bn: setattr(bn, "momentum", 1.5),                             # the op refuses the momentum
+    lambda bn: setattr(bn, "weight", nn.Parameter(np.ones(4))),          # the op refuses the weight's shape
+    lambda bn: setattr(bn, "running_mean", np.zeros(3, dtype=np.int64)),  # and an integer running mean
+])
+def test_a_refused_batch_norm_call_does_not_count_the_batch(spoil):
+    # the count went up before the op checked its arguments: a refused call left the layer half-changed
+    bn = nn.BatchNorm1d(3)
+    spoil(bn)
+    before = _state(bn)
+    with pytest.raises((TypeError, ValueError)):
+        bn(Value(np.random.default_rng(0).normal(size=(4, 3))))
+    _assert_same_state(before, _state(bn))
+
+
+def test_batch_norm_cumulative_average_counts_each_batch_once():
+    # momentum=None: the running mean is the plain average of the batch means (the factor is 1/count, this batch
+    # counted)
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(size=(4, 2)) for _ in range(3)]
+    bn = nn.BatchNorm1d(2, momentum=None)
+    for batch in batches:
+        bn(Value(batch))
+    np.testing.assert_allclose(bn.running_mean, np.mean([b.mean(axis=0) for b in batches], axis=0), rtol=1e-14)
+    assert int(bn.num_batches_tracked) == 3
+
+
+# ---------------------------------------------------------------------------- PyTorch parity
+
+def test_sgd_with_0d_parameters_matches_pytorch():
+    torch = pytest.importorskip("torch", reason="PyTorch parity needs torch (pip install torch)")
+    rng = np.random.default_rng(1)
+    start = [rng.normal(size=()), rng.normal(size=(3,))]
+    ours = [Value(np.array(a), requires_grad=True) for a in start]
+    theirs = [torch.tensor(a, requires_grad=True) for a in start]
+    options = dict(lr=0.1, momentum=0.9, weight_decay=0.1, maximize=True)
+    opt, topt = optim.SGD(ours, **options), torch.optim.SGD(theirs, **options)
+    for _ in range(4):
+        grads = [rng.normal(size=np.shape(a)) for a in start]
+        for p, q, g in zip(ours, theirs, grads):
+            p.grad, q.grad = Value(np.array(g)), torch.tensor(g)
+        opt.step()
+        topt.step()
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_of_an_empty_batch_matches_pytorch(training):
+    torch = pytest.importorskip("torch", reason="PyTorch parity needs torch (pip install torch)")
+    bn, tbn = nn.BatchNorm2d(3).train(training), torch.nn.BatchNorm2d(3).double().train(training)
+    x = np.zeros((0, 3, 2, 2))
+    out, tout = bn(Value(x)), tbn(torch.tensor(x))
+    assert out.shape == tuple(tout.shape)
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_array_equal(bn.weight.grad.data, tbn.weight.grad.numpy())
+    for key, value in tbn.state_dict().items():
+        np.testing.assert_array_equal(bn.state_dict()[key], value.numpy(), err_msg=key)
