@@ -216,6 +216,90 @@ def test_batch_norm_cumulative_average_counts_each_batch_once():
     assert int(bn.num_batches_tracked) == 3
 
 
+# ---------------------------------------------------------------------------- registration order, containers
+
+@pytest.mark.parametrize("register,expected", [
+    (lambda m: m.register_parameter("weight", nn.Parameter(np.ones((2, 2)))), ["weight", "bias"]),
+    (lambda m: m.register_parameter("weight", None), ["bias"]),
+    (lambda m: setattr(m, "weight", nn.Parameter(np.ones((2, 2)))), ["weight", "bias"]),
+])
+def test_re_registering_a_parameter_keeps_its_place(register, expected):
+    # it moved to the end: state_dict and parameters() (so an optimizer's parameter indices) came in another order
+    layer = nn.Linear(2, 2)
+    register(layer)
+    assert list(layer.state_dict()) == expected
+    assert [name for name, _ in layer.named_parameters()] == expected
+
+
+def test_re_registering_a_buffer_keeps_its_place_and_its_new_persistence():
+    bn = nn.BatchNorm1d(2)
+    bn.register_buffer("running_mean", np.ones(2))
+    assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    bn.register_buffer("running_mean", np.ones(2), persistent=False)
+    assert "running_mean" not in bn.state_dict()
+    bn.register_buffer("running_mean", np.ones(2))
+    assert list(bn.state_dict())[2] == "running_mean"
+
+
+def test_replacing_a_module_dict_entry_keeps_its_place():
+    heads = nn.ModuleDict({"a": nn.Linear(1, 1), "b": nn.Linear(1, 1)})
+    heads["a"] = nn.ReLU()
+    assert list(heads.keys()) == ["a", "b"]
+    heads.update({"a": nn.Tanh()})
+    assert [(name, type(m).__name__) for name, m in heads.items()] == [("a", "Tanh"), ("b", "Linear")]
+
+
+def _children(container):
+    return [(name, id(module)) for name, module in container.named_children()]
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Sequential(nn.Linear(1, 1), nn.ReLU()),
+                                  lambda: nn.ModuleList([nn.Linear(1, 1), nn.ReLU()])])
+@pytest.mark.parametrize("change,error", [
+    (lambda c: c.extend([nn.Tanh(), 3]), TypeError),
+    (lambda c: c.extend(m for m in [nn.Tanh(), None]), TypeError),
+    (lambda c: c.insert(3, nn.Tanh()), IndexError),
+    (lambda c: c.insert(-3, nn.Tanh()), IndexError),
+    (lambda c: c.insert("0", nn.Tanh()), TypeError),
+])
+def test_a_refused_container_change_changes_nothing(make, change, error):
+    container = make()
+    before = _children(container)
+    with pytest.raises(error):
+        change(container)
+    assert _children(container) == before
+
+
+@pytest.mark.parametrize("modules,error", [
+    ({"x": nn.ReLU(), "y": 3}, TypeError),
+    ([("x", nn.ReLU()), ("y",)], ValueError),
+    ([("x", nn.ReLU()), ("a.b", nn.ReLU())], KeyError),
+])
+def test_a_refused_module_dict_update_adds_nothing(modules, error):
+    heads = nn.ModuleDict({"a": nn.Linear(1, 1)})
+    before = _children(heads)
+    with pytest.raises(error):
+        heads.update(modules)
+    assert _children(heads) == before
+
+
+@pytest.mark.parametrize("index,expected", [(0, ["Tanh", "Linear", "ReLU"]), (-1, ["Linear", "Tanh", "ReLU"]),
+                                            (2, ["Linear", "ReLU", "Tanh"]), (-2, ["Tanh", "Linear", "ReLU"])])
+def test_container_insert_is_list_insert_within_range(index, expected):
+    for container in (nn.Sequential(nn.Linear(1, 1), nn.ReLU()), nn.ModuleList([nn.Linear(1, 1), nn.ReLU()])):
+        container.insert(index, nn.Tanh())
+        assert [type(m).__name__ for m in container] == expected
+        assert [name for name, _ in container.named_children()] == ["0", "1", "2"]
+
+
+def test_container_pop_removes_and_renumbers():
+    for container in (nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Tanh()),
+                      nn.ModuleList([nn.Linear(1, 1), nn.ReLU(), nn.Tanh()])):
+        assert type(container.pop(-2)).__name__ == "ReLU"
+        assert [(name, type(m).__name__) for name, m in container.named_children()] == [("0", "Linear"),
+                                                                                         ("1", "Tanh")]
+
+
 # ---------------------------------------------------------------------------- PyTorch parity
 
 def test_sgd_with_0d_parameters_matches_pytorch():
@@ -248,3 +332,11 @@ def test_batch_norm_of_an_empty_batch_matches_pytorch(training):
     np.testing.assert_array_equal(bn.weight.grad.data, tbn.weight.grad.numpy())
     for key, value in tbn.state_dict().items():
         np.testing.assert_array_equal(bn.state_dict()[key], value.numpy(), err_msg=key)
+
+
+def test_re_registered_parameters_keep_pytorch_order():
+    torch = pytest.importorskip("torch", reason="PyTorch parity needs torch (pip install torch)")
+    ours, theirs = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    ours.register_parameter("weight", nn.Parameter(np.ones((2, 2))))
+    theirs.register_parameter("weight", torch.nn.Parameter(torch.ones(2, 2)))
+    assert list(ours.state_dict()) == list(theirs.state_dict())

@@ -235,7 +235,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot register {type(param).__name__} as parameter '{name}' (a Parameter or "
                             "None expected)")
-        self._forget(name)
+        self._forget(name, keep="_parameters")   # re-registering keeps the name's place (state-dict order), as torch
         self.__dict__["_parameters"][name] = param
         self.__dict__[name] = param
 
@@ -249,7 +249,7 @@ class Module:
         self._check_new_name(name, "module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._forget(name)
+        self._forget(name, keep="_modules")
         self.__dict__["_modules"][name] = module
         self.__dict__[name] = module
 
@@ -264,9 +264,11 @@ class Module:
         """
         self._check_new_name(name, "buffer")
         tensor = self._as_buffer(name, tensor)
-        self._forget(name)
+        self._forget(name, keep="_buffers")
         self.__dict__["_buffers"][name] = tensor
-        if not persistent:
+        if persistent:
+            self.__dict__["_non_persistent_buffers"].discard(name)
+        else:
             self.__dict__["_non_persistent_buffers"].add(name)
         self.__dict__[name] = tensor
 
