@@ -153,6 +153,48 @@ def test_flatten_and_unflatten_keep_an_empty_batch(layer, shape, expected):
     assert x.grad.shape == shape
 
 
+@pytest.mark.parametrize("layer,shape,expected", [
+    (nn.Flatten(0, -1), (), (1,)),
+    (nn.Flatten(-1, 0), (), (1,)),
+])
+def test_flatten_of_a_0d_input_names_its_one_dimension(layer, shape, expected):
+    assert layer(Value(np.zeros(shape))).shape == expected
+
+
+@pytest.mark.parametrize("layer", [nn.Flatten(), nn.Flatten(1, 2), nn.Flatten(0, 1)])
+def test_flatten_of_a_0d_input_refuses_dimensions_it_lacks(layer):
+    # the default Flatten() (start_dim=1) gave shape (1,) where PyTorch raises
+    with pytest.raises(IndexError, match="0-d"):
+        layer(Value(np.array(2.0)))
+
+
+def test_unflatten_refuses_empty_sizes():
+    # Unflatten(0, ()) turned shape (1,) into a 0-d output (PyTorch: "sizes must be non-empty")
+    with pytest.raises(ValueError, match="must not be empty"):
+        nn.Unflatten(0, ())
+
+
+# ---------------------------------------------------------------------------- losses
+
+@pytest.mark.parametrize("make", [lambda v: nn.CrossEntropyLoss(ignore_index=v), lambda v: nn.NLLLoss(ignore_index=v)])
+@pytest.mark.parametrize("value", [1.5, True, "1", None])
+def test_ignore_index_must_be_an_int(make, value):
+    # 1.5 or "1" matched no target: nothing was ignored, silently
+    with pytest.raises(TypeError, match="ignore_index must be an int"):
+        make(value)
+
+
+@pytest.mark.parametrize("value", ["0.1", None, True])
+def test_label_smoothing_must_be_a_number(value):
+    with pytest.raises(TypeError, match="label_smoothing must be a number"):
+        nn.CrossEntropyLoss(label_smoothing=value)
+
+
+def test_ignore_index_as_numpy_int_ignores_its_class():
+    loss = nn.NLLLoss(ignore_index=np.int64(1), reduction="sum")
+    assert loss(Value([[-1.0, -2.0], [-3.0, -4.0]]), np.array([1, 0])).item() == 3.0
+
+
 # ---------------------------------------------------------------------------- batch norm
 
 @pytest.mark.parametrize("make,shape", [

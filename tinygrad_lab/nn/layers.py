@@ -111,9 +111,12 @@ class Flatten(Module):
     def forward(self, input: Any) -> Any:
         shape = tuple(input.shape)
         ndim = len(shape)
-        if ndim == 0:
-            return input.reshape(1)
         start, end = self.start_dim, self.end_dim
+        if ndim == 0:   # as torch: a 0-d input has the one dimension 0 (or -1) to name
+            if start not in (0, -1) or end not in (0, -1):
+                raise IndexError(f"Flatten: dimensions start_dim={start}, end_dim={end} do not exist in a 0-d "
+                                 "input (only 0 or -1 do: Flatten(0, -1) turns it into shape (1,))")
+            return input.reshape(1)
         if not (-ndim <= start < ndim and -ndim <= end < ndim):
             raise IndexError(f"Flatten: dimensions start_dim={start}, end_dim={end} do not exist in an input "
                              f"with {ndim} dimension(s) (shape {shape})")
@@ -180,6 +183,9 @@ class Unflatten(Module):
             raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
         if not isinstance(unflattened_size, (tuple, list)) or not all(is_integer(s) for s in unflattened_size):
             raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got {unflattened_size!r}")
+        if not unflattened_size:
+            raise ValueError("Unflatten: unflattened_size must not be empty (give the sizes the dimension is split "
+                             "into, e.g. (2, 5))")
         self.dim = int(dim)
         self.unflattened_size = tuple(int(s) for s in unflattened_size)
 
