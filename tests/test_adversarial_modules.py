@@ -174,6 +174,31 @@ def test_unflatten_refuses_empty_sizes():
         nn.Unflatten(0, ())
 
 
+def test_summary_keeps_a_forward_assigned_to_an_instance():
+    # summary's recorder replaced it during the pass and then deleted it: the module fell back to its class forward
+    model = nn.Sequential(nn.Linear(2, 3, generator=0), nn.ReLU())
+    model[1].forward = lambda x: x * 2.0
+    x = Value(np.array([[1.0, -1.0]]))
+    assert "(1, 3)" in model.summary(input_shape=(1, 2))
+    np.testing.assert_array_equal(model(x).data, model[0](x).data * 2.0)    # still doubled, not ReLU'd
+
+
+# ---------------------------------------------------------------------------- init
+
+@pytest.mark.parametrize("fill,match", [
+    (lambda w: nn.init.normal_(w, 0.0, float("nan")), "std >= 0"),
+    (lambda w: nn.init.uniform_(w, 0.0, float("inf")), "finite bounds"),
+    (lambda w: nn.init.uniform_(w, float("nan"), 1.0), "finite bounds"),
+    (lambda w: nn.init.xavier_uniform_(w, gain=float("nan")), "finite bounds"),
+])
+def test_an_initialiser_refuses_a_non_finite_spread_and_leaves_the_tensor(fill, match):
+    # std=nan filled the weight with nan; an infinite bound raised NumPy's "high - low range exceeds valid bounds"
+    w = nn.Parameter(np.ones((3, 2)))
+    with pytest.raises(ValueError, match=match):
+        fill(w)
+    np.testing.assert_array_equal(w.data, np.ones((3, 2)))
+
+
 # ---------------------------------------------------------------------------- losses
 
 @pytest.mark.parametrize("make", [lambda v: nn.CrossEntropyLoss(ignore_index=v), lambda v: nn.NLLLoss(ignore_index=v)])
