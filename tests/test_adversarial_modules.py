@@ -135,6 +135,17 @@ def test_a_schedule_that_raises_leaves_the_epoch_as_it_was():
     assert scheduler.last_epoch == 2 and opt.param_groups[0]["lr"] == 0.05
 
 
+@pytest.mark.parametrize("key,value", [("mode", "maximum"), ("threshold_mode", "relative")])
+def test_a_refused_plateau_state_changes_nothing(key, value):
+    # the state was applied first, then its mode checked: the refused load left patience (and the rest) changed
+    scheduler = lr_scheduler.ReduceLROnPlateau(optim.SGD([Value([1.0], requires_grad=True)], lr=0.1), patience=3)
+    state = {**scheduler.state_dict(), key: value, "patience": 99}
+    before = dict(scheduler.__dict__)
+    with pytest.raises(ValueError, match="unknown"):
+        scheduler.load_state_dict(state)
+    assert scheduler.__dict__ == before
+
+
 # ---------------------------------------------------------------------------- reshaping layers, empty batches
 
 @pytest.mark.parametrize("layer,shape,expected", [

@@ -398,5 +398,10 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a state returned by `state_dict()` (its mode and threshold checked first: a bad one changes
+        nothing)."""
+        merged = {**self.__dict__, **state_dict}
+        probe = object.__new__(type(self))    # the check on a scratch object, so a refusal leaves self as it was
+        probe._init_is_better(merged["mode"], merged["threshold"], merged["threshold_mode"])
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
