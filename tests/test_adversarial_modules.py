@@ -23,6 +23,44 @@ def _assert_same_state(before, after):
         np.testing.assert_array_equal(before[key], after[key], err_msg=key)
 
 
+# ---------------------------------------------------------------------------- flags of modules
+
+MODULE_FLAGS = {
+    "Linear(bias)": lambda v: nn.Linear(2, 2, bias=v),
+    "Conv1d(bias)": lambda v: nn.Conv1d(2, 2, 1, bias=v),
+    "Conv2d(bias)": lambda v: nn.Conv2d(2, 2, 1, bias=v),
+    "BatchNorm1d(affine)": lambda v: nn.BatchNorm1d(2, affine=v),
+    "BatchNorm2d(track_running_stats)": lambda v: nn.BatchNorm2d(2, track_running_stats=v),
+    "BatchNorm1d(bias)": lambda v: nn.BatchNorm1d(2, bias=v),
+    "LayerNorm(elementwise_affine)": lambda v: nn.LayerNorm(2, elementwise_affine=v),
+    "LayerNorm(bias)": lambda v: nn.LayerNorm(2, bias=v),
+    "Embedding.from_pretrained(freeze)": lambda v: nn.Embedding.from_pretrained(np.eye(2), freeze=v),
+    "Dropout(inplace)": lambda v: nn.Dropout(0.1, inplace=v),
+    "ReLU(inplace)": lambda v: nn.ReLU(inplace=v),
+    "LeakyReLU(inplace)": lambda v: nn.LeakyReLU(inplace=v),
+    "SiLU(inplace)": lambda v: nn.SiLU(inplace=v),
+    "zero_grad(set_to_none)": lambda v: nn.Linear(1, 1).zero_grad(v),
+    "state_dict(keep_vars)": lambda v: nn.Linear(1, 1).state_dict(keep_vars=v),
+    "register_buffer(persistent)": lambda v: nn.Module().register_buffer("a", np.ones(1), persistent=v),
+    "named_parameters(recurse)": lambda v: list(nn.Linear(1, 1).named_parameters(recurse=v)),
+    "buffers(recurse)": lambda v: list(nn.BatchNorm1d(1).buffers(recurse=v)),
+    "optimizer.zero_grad(set_to_none)": lambda v: optim.SGD(nn.Linear(1, 1).parameters()).zero_grad(v),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODULE_FLAGS))
+@pytest.mark.parametrize("value", ["no", 0, None])
+def test_a_module_flag_must_be_a_bool(name, value):
+    # bias="no" or affine="no" is truthy: the option was silently on
+    with pytest.raises(TypeError, match="must be True or False"):
+        MODULE_FLAGS[name](value)
+
+
+@pytest.mark.parametrize("name", sorted(MODULE_FLAGS))
+def test_module_flags_take_numpy_bools(name):
+    MODULE_FLAGS[name](np.bool_(False))
+
+
 # ---------------------------------------------------------------------------- SGD: 0-d parameters
 
 def _sgd_reference(p0, grads, lr, momentum, dampening, weight_decay, nesterov, maximize):

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..ops import conv1d, conv2d, pad
 from ..ops.convolution import padding_pairs
-from ..utils.checks import int_tuple, is_integer
+from ..utils.checks import check_bool, int_tuple, is_integer
 from . import init
 from .module import Module, Parameter
 
@@ -38,6 +38,7 @@ class _ConvNd(Module):
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not is_integer(value) or value <= 0:
                 raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+        check_bool(bias, "bias", layer)
         if in_channels % groups:
             raise ValueError(f"{layer}: in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..ops import linear
 from ..random import resolve_generator
-from ..utils.checks import is_integer, is_real
+from ..utils.checks import check_bool, is_integer, is_real
 from . import init
 from .functional import dropout
 from .module import Module
@@ -54,6 +54,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _check_size(in_features, "in_features", "Linear")
         self.out_features = _check_size(out_features, "out_features", "Linear")
+        check_bool(bias, "bias", "Linear")
         dtype = np.dtype(np.float64 if dtype is None else dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         if bias:
@@ -154,7 +155,8 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = float(p)
-        self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
+        # accepted for ported PyTorch code; Values are never changed in place
+        self.inplace = check_bool(inplace, "inplace", "Dropout")
         self.generator = None if generator is None else resolve_generator(generator)
 
     def forward(self, input: Any) -> Any:

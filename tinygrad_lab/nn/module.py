@@ -263,6 +263,7 @@ class Module:
             ['mean']
         """
         self._check_new_name(name, "buffer")
+        check_bool(persistent, "persistent", "register_buffer()")
         tensor = self._as_buffer(name, tensor)
         self._forget(name, keep="_buffers")
         self.__dict__["_buffers"][name] = tensor
@@ -316,6 +317,8 @@ class Module:
 
     def _named_members(self, registry: str, prefix: str, recurse: bool,
                        remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        check_bool(recurse, "recurse", "named_parameters()/named_buffers()")
+        check_bool(remove_duplicate, "remove_duplicate", "named_parameters()/named_buffers()")
         seen: set[int] = set()
         modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
             else [(prefix, self)]
@@ -432,6 +435,7 @@ class Module:
             >>> layer.zero_grad(); layer.weight.grad is None
             True
         """
+        check_bool(set_to_none, "set_to_none", "zero_grad()")
         for param in self.parameters():
             param.zero_grad(set_to_none)
 
@@ -469,6 +473,7 @@ class Module:
             >>> {k: v.shape for k, v in Linear(2, 3).state_dict().items()}
             {'weight': (3, 2), 'bias': (3,)}
         """
+        check_bool(keep_vars, "keep_vars", "state_dict()")
         state: dict[str, Any] = {}
         for key, _, _, value in self._state_entries(prefix):
             if keep_vars:

@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd import Value
 from ..ops import batch_norm, layer_norm
 from ..ops.normalization import check_eps, check_momentum
-from ..utils.checks import is_integer
+from ..utils.checks import check_bool, is_integer
 from . import init
 from .module import Module, Parameter
 
@@ -47,6 +47,8 @@ class _BatchNorm(Module):
             raise ValueError(f"{layer}: num_features must be a positive integer, got {num_features!r}")
         check_eps(layer, eps)
         check_momentum(layer, momentum)
+        for name, flag in (("affine", affine), ("track_running_stats", track_running_stats), ("bias", bias)):
+            check_bool(flag, name, layer)
         if device not in (None, "cpu"):
             raise ValueError(f"{layer}: only device='cpu' exists here, got {device!r}")
         self.num_features = int(num_features)
@@ -181,6 +183,8 @@ class LayerNorm(Module):
         if device not in (None, "cpu"):
             raise ValueError(f"LayerNorm: only device='cpu' exists here, got {device!r}")
         check_eps("LayerNorm", eps)
+        check_bool(elementwise_affine, "elementwise_affine", "LayerNorm")
+        check_bool(bias, "bias", "LayerNorm")
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine

@@ -202,6 +202,7 @@ class Optimizer:
             >>> (w * 2).sum().backward(); opt.zero_grad(); w.grad is None
             True
         """
+        check_bool(set_to_none, "set_to_none", "zero_grad()")
         for group in self.param_groups:
             for p in group["params"]:
                 p.zero_grad(set_to_none)
