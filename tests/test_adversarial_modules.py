@@ -332,6 +332,29 @@ def test_batch_norm_cumulative_average_counts_each_batch_once():
     assert int(bn.num_batches_tracked) == 3
 
 
+# ---------------------------------------------------------------------------- loading state
+
+def test_load_state_dict_copies_buffers_in_place():
+    # the buffers were replaced by new arrays: whoever held the old ones (a captured jit step updating the running
+    # statistics, a reference taken before) kept stale values; PyTorch copies into the existing buffers
+    bn, source = nn.BatchNorm1d(2), nn.BatchNorm1d(2)
+    source(Value(np.array([[1.0, 2.0], [3.0, 7.0]])))
+    held = [bn.running_mean, bn.running_var, bn.num_batches_tracked]
+    bn.load_state_dict(source.state_dict())
+    assert held[0] is bn.running_mean and held[1] is bn.running_var and held[2] is bn.num_batches_tracked
+    np.testing.assert_array_equal(held[0], source.running_mean)
+    np.testing.assert_array_equal(held[1], source.running_var)
+    assert int(held[2]) == 1
+
+
+def test_load_state_dict_casts_into_a_float32_buffer_in_place():
+    bn = nn.BatchNorm1d(2, dtype=np.float32)
+    held = bn.running_mean
+    bn.load_state_dict({**bn.state_dict(), "running_mean": np.array([0.1, 0.2])})
+    assert bn.running_mean is held and held.dtype == np.float32
+    np.testing.assert_array_equal(held, np.array([0.1, 0.2], dtype=np.float32))
+
+
 # ---------------------------------------------------------------------------- registration order, containers
 
 @pytest.mark.parametrize("register,expected", [

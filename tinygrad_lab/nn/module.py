@@ -637,6 +637,9 @@ def _copy_into(owner: Module, name: str, kind: str, array: np.ndarray) -> None:
             param.data = np.array(array, dtype=param.data.dtype)
         return
     buffer = owner._buffers[name]
+    if isinstance(buffer, np.ndarray) and buffer.flags.writeable:
+        np.copyto(buffer, array, casting="same_kind")   # in place, as torch: whoever holds the array (a jit
+        return                                          # replay updating running statistics) sees the values
     if isinstance(buffer, Value):
         buffer.data = np.array(array, dtype=buffer.data.dtype)
     else:
