@@ -45,6 +45,9 @@ MODULE_FLAGS = {
     "named_parameters(recurse)": lambda v: list(nn.Linear(1, 1).named_parameters(recurse=v)),
     "buffers(recurse)": lambda v: list(nn.BatchNorm1d(1).buffers(recurse=v)),
     "optimizer.zero_grad(set_to_none)": lambda v: optim.SGD(nn.Linear(1, 1).parameters()).zero_grad(v),
+    "register_forward_hook(with_kwargs)": lambda v: nn.ReLU().register_forward_hook(print, with_kwargs=v),
+    "register_forward_hook(always_call)": lambda v: nn.ReLU().register_forward_hook(print, always_call=v),
+    "register_forward_pre_hook(prepend)": lambda v: nn.ReLU().register_forward_pre_hook(print, prepend=v),
 }
 
 
