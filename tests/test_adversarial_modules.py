@@ -358,6 +358,20 @@ def test_load_state_dict_casts_into_a_float32_buffer_in_place():
     np.testing.assert_array_equal(held, np.array([0.1, 0.2], dtype=np.float32))
 
 
+def test_casting_a_module_to_its_own_dtype_keeps_its_arrays():
+    # .double() on a float64 model replaced every parameter's and buffer's array by a copy: references held
+    # elsewhere (a captured jit step, a view) went stale
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    model(Value(np.array([[1.0, 2.0], [3.0, 5.0]]))).sum().backward()
+    held = [p.data for p in model.parameters()] + [p.grad for p in model.parameters()] + list(model.buffers())
+    model.double()
+    assert all(a is b for a, b in zip(held, [p.data for p in model.parameters()] + [p.grad for p in model.parameters()]
+                                      + list(model.buffers())))
+    model.float()
+    assert all(p.data.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
+    assert model[1].running_mean.dtype == np.float32 and model[1].num_batches_tracked.dtype == np.int64
+
+
 # ---------------------------------------------------------------------------- registration order, containers
 
 @pytest.mark.parametrize("register,expected", [

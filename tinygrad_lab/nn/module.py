@@ -444,13 +444,22 @@ class Module:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to() takes a floating dtype, got {dtype}")
+        # arrays already of `dtype` are kept (as torch: no copy), so whoever holds them (a captured jit step, an
+        # optimizer's view) still sees the module's values
         for param in self.parameters():
-            param.data = param.data.astype(dtype)
-            param.grad = None if param.grad is None else Value(param.grad.data.astype(dtype))
+            if param.data.dtype != dtype:
+                param.data = param.data.astype(dtype)
+            if param.grad is not None and param.grad.data.dtype != dtype:
+                param.grad = Value(param.grad.data.astype(dtype))
         for module in self.modules():
             for name, buffer in module._buffers.items():
-                if buffer is not None and np.asarray(buffer).dtype.kind == "f":
-                    module.__setattr__(name, np.asarray(buffer).astype(dtype))
+                array = buffer.data if isinstance(buffer, Value) else buffer
+                if not isinstance(array, np.ndarray) or array.dtype.kind != "f" or array.dtype == dtype:
+                    continue
+                if isinstance(buffer, Value):
+                    buffer.data = array.astype(dtype)
+                else:
+                    module.__setattr__(name, array.astype(dtype))
         return self
 
     def float(self) -> Module:
