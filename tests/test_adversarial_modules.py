@@ -23,6 +23,19 @@ def _assert_same_state(before, after):
         np.testing.assert_array_equal(before[key], after[key], err_msg=key)
 
 
+# ---------------------------------------------------------------------------- constructors
+
+@pytest.mark.parametrize("make,error,match", [
+    (lambda: nn.LayerNorm(True), TypeError, "normalized_shape must be a positive int"),     # 'bool' not iterable
+    (lambda: nn.LayerNorm(3.0), TypeError, "normalized_shape must be a positive int"),      # 'float' not iterable
+    (lambda: nn.Conv2d(2, 2, 3, stride=(1, 0)), ValueError, "stride must be >= 1"),       # only at forward
+    (lambda: nn.Conv1d(2, 2, 3, dilation=-1), ValueError, "dilation must be >= 1"),
+])
+def test_constructors_refuse_bad_sizes_naming_them(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
 # ---------------------------------------------------------------------------- flags of modules
 
 MODULE_FLAGS = {

@@ -54,6 +54,9 @@ class _ConvNd(Module):
             raise ValueError(f"{layer}: kernel_size must be positive, got {kernel_size!r}")
         self.stride = int_tuple(stride, n, "stride", layer)
         self.dilation = int_tuple(dilation, n, "dilation", layer)
+        for name, sizes in (("stride", self.stride), ("dilation", self.dilation)):
+            if any(size < 1 for size in sizes):   # refused here, not at the first forward
+                raise ValueError(f"{layer}: {name} must be >= 1, got {sizes}")
         pairs = padding_pairs(padding, n, self.kernel_size, self.stride, self.dilation, layer)  # the functions' check
         self.padding: Any = padding if isinstance(padding, str) else int_tuple(padding, n, "padding", layer)
         self.padding_mode = padding_mode

@@ -176,7 +176,13 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        shape = (normalized_shape,) if is_integer(normalized_shape) else tuple(normalized_shape)
+        if is_integer(normalized_shape):
+            shape: tuple = (normalized_shape,)
+        elif isinstance(normalized_shape, (tuple, list)):
+            shape = tuple(normalized_shape)
+        else:
+            raise TypeError(f"LayerNorm: normalized_shape must be a positive int or a tuple of them (the sizes of "
+                            f"the last axes), got {type(normalized_shape).__name__} {normalized_shape!r}")
         if not shape or not all(is_integer(s) and int(s) > 0 for s in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be a positive int or a tuple of them, got "
                              f"{normalized_shape!r}")
