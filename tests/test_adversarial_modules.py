@@ -36,6 +36,17 @@ def test_constructors_refuse_bad_sizes_naming_them(make, error, match):
         make()
 
 
+@pytest.mark.parametrize("layer,x,expected", [
+    (nn.Flatten(), [[[1.0, 2.0], [3.0, 4.0]]], [[1.0, 2.0, 3.0, 4.0]]),
+    (nn.Unflatten(1, (2, 1)), [[1.0, 2.0]], [[[1.0], [2.0]]]),
+    (nn.BatchNorm1d(1, affine=False).eval(), [[1.0], [3.0]], [[1.0 / np.sqrt(1 + 1e-5)], [3.0 / np.sqrt(1 + 1e-5)]]),
+])
+def test_layers_take_nested_lists_as_the_others_do(layer, x, expected):
+    # Linear, LayerNorm, Conv, the activations and pooling took nested lists; these raised
+    # "'list' object has no attribute 'shape'"
+    np.testing.assert_allclose(np.asarray(getattr(layer(x), "data", layer(x))), expected, rtol=1e-15)
+
+
 # ---------------------------------------------------------------------------- flags of modules
 
 MODULE_FLAGS = {

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import linear
+from ..autograd import unwrap
+from ..ops import linear, reshape
 from ..random import resolve_generator
 from ..utils.checks import check_bool, is_integer, is_real
 from . import init
@@ -110,14 +111,14 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Any) -> Any:
-        shape = tuple(input.shape)
+        shape = tuple(np.shape(unwrap(input)))   # a Value, an array or nested lists, as the other layers take
         ndim = len(shape)
         start, end = self.start_dim, self.end_dim
         if ndim == 0:   # as torch: a 0-d input has the one dimension 0 (or -1) to name
             if start not in (0, -1) or end not in (0, -1):
                 raise IndexError(f"Flatten: dimensions start_dim={start}, end_dim={end} do not exist in a 0-d "
                                  "input (only 0 or -1 do: Flatten(0, -1) turns it into shape (1,))")
-            return input.reshape(1)
+            return reshape(input, (1,))
         if not (-ndim <= start < ndim and -ndim <= end < ndim):
             raise IndexError(f"Flatten: dimensions start_dim={start}, end_dim={end} do not exist in an input "
                              f"with {ndim} dimension(s) (shape {shape})")
@@ -126,7 +127,7 @@ class Flatten(Module):
             raise ValueError(f"Flatten: start_dim ({self.start_dim}) must not come after end_dim "
                              f"({self.end_dim}) for an input of shape {shape}")
         merged = int(np.prod(shape[start:end + 1]))   # not -1: with a 0-size batch, reshape could not infer it
-        return input.reshape(shape[:start] + (merged,) + shape[end + 1:])
+        return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -192,7 +193,7 @@ class Unflatten(Module):
         self.unflattened_size = tuple(int(s) for s in unflattened_size)
 
     def forward(self, input: Any) -> Any:
-        shape = tuple(input.shape)
+        shape = tuple(np.shape(unwrap(input)))
         ndim = len(shape)
         if not -ndim <= self.dim < ndim:
             raise IndexError(f"Unflatten: dim {self.dim} does not exist in an input of shape {shape}")
@@ -205,7 +206,7 @@ class Unflatten(Module):
                              f"{shape[dim]} (its product must equal the size; one -1 allowed)")
         if -1 in sizes:   # inferred from this dimension alone (reshape could not with a 0-size batch)
             sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
-        return input.reshape(shape[:dim] + sizes + shape[dim + 1:])
+        return reshape(input, shape[:dim] + sizes + shape[dim + 1:])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..autograd import Value
+from ..autograd import Value, unwrap
 from ..ops import batch_norm, layer_norm
 from ..ops.normalization import check_eps, check_momentum
 from ..utils.checks import check_bool, is_integer
@@ -91,7 +91,7 @@ class _BatchNorm(Module):
                 init.zeros_(self.bias)
 
     def _check_input(self, input: Any) -> None:
-        shape = tuple(input.shape)
+        shape = tuple(np.shape(unwrap(input)))   # a Value, an array or nested lists, as the other layers take
         layer = type(self).__name__
         if len(shape) not in self._ranks:
             wanted = " or ".join(f"{r}D" for r in self._ranks)
@@ -109,7 +109,7 @@ class _BatchNorm(Module):
         counts = self.training and self.track_running_stats and self.num_batches_tracked is not None
         if counts and self.momentum is None:   # the cumulative average, this batch counted
             factor = 1.0 / (float(cast(np.ndarray, self.num_batches_tracked)) + 1)
-        if int(np.prod(input.shape)) == 0:
+        if int(np.prod(np.shape(unwrap(input)))) == 0:
             out = self._empty_forward(input)
         else:
             use_batch = self.training or (self.running_mean is None and self.running_var is None)
@@ -123,8 +123,8 @@ class _BatchNorm(Module):
     def _empty_forward(self, input: Any) -> Any:
         """PyTorch's answer to an input without elements: an empty output of its shape and dtype, connected to
         weight and bias (zero gradients); the running statistics stay as they are (the batch is still counted)."""
-        channels = (1, self.num_features) + (1,) * (len(input.shape) - 2)
         out = input if isinstance(input, Value) else Value(np.asarray(input))
+        channels = (1, self.num_features) + (1,) * (len(out.shape) - 2)
         if self.weight is not None:
             out = out * self.weight.reshape(channels)
         if self.bias is not None:
