@@ -161,6 +161,42 @@ def test_a_state_saved_with_a_flag_on_loads_again(cls, options, flag):
     assert other.param_groups[0][flag] is True
 
 
+def test_an_optimizer_with_numpy_scalar_options_saves_and_resumes(tmp_path):
+    # a schedule returning np.float32 (or betas given as NumPy numbers) made save() fail: "Object of type float32
+    # is not JSON serializable"
+    def run(steps, resume_after=None):
+        w = Value(np.array([1.0, -2.0]), requires_grad=True)
+        opt = optim.Adam([w], lr=np.float32(0.1), betas=(np.float32(0.9), np.float64(0.99)), amsgrad=np.bool_(True))
+        for i in range(steps):
+            if i == resume_after:
+                opt.save(tmp_path / "adam.npz")
+                opt = optim.Adam([w])
+                opt.load(tmp_path / "adam.npz")
+            w.grad = Value(np.array([np.sin(i), np.cos(i)]))
+            opt.step()
+        return w.data, opt.param_groups[0]
+
+    straight, _ = run(5)
+    resumed, group = run(5, resume_after=2)
+    np.testing.assert_array_equal(resumed, straight)
+    assert group["betas"] == (np.float32(0.9), 0.99) and group["amsgrad"] is True
+
+
+def test_numpy_scalar_options_are_kept_as_python_numbers():
+    # NumPy does np.float32 scalar arithmetic in float32 (NEP 50): Adam's bias corrections and step size lost
+    # precision on float64 parameters (PyTorch takes the option as a double)
+    w = Value(np.ones(2), requires_grad=True)
+    opt = optim.Adam([w], lr=np.float32(0.1), betas=(np.float32(0.9), np.float32(0.99)))
+    opt.add_param_group({"params": [Value(np.ones(1), requires_grad=True)], "eps": np.float32(1e-6)})
+    scheduler = lr_scheduler.LambdaLR(opt, lambda epoch: np.float32(0.5))
+    opt.step()
+    scheduler.step()
+    for group in opt.param_groups:
+        for key in ("lr", "eps"):
+            assert type(group[key]) in (float, int), (key, type(group[key]))
+        assert all(type(beta) is float for beta in group["betas"])
+
+
 # ---------------------------------------------------------------------------- schedulers
 
 @pytest.mark.parametrize("factor,bad", [(lambda e: -1.0, "-0.1"), (lambda e: float("nan"), "nan"),
@@ -512,6 +548,26 @@ def test_batch_norm_of_an_empty_batch_matches_pytorch(training):
     np.testing.assert_array_equal(bn.weight.grad.data, tbn.weight.grad.numpy())
     for key, value in tbn.state_dict().items():
         np.testing.assert_array_equal(bn.state_dict()[key], value.numpy(), err_msg=key)
+
+
+def test_adam_with_numpy_float32_options_matches_pytorch():
+    torch = pytest.importorskip("torch", reason="PyTorch parity needs torch (pip install torch)")
+    rng = np.random.default_rng(2)
+    start = rng.normal(size=4)
+    ours, theirs = Value(start.copy(), requires_grad=True), torch.tensor(start.copy(), requires_grad=True)
+    options = dict(lr=np.float32(0.1), betas=(np.float32(0.9), np.float32(0.99)), eps=np.float32(1e-6))
+    opt = optim.Adam([ours], **options)
+    topt = torch.optim.Adam([theirs], **{k: python_value(v) for k, v in options.items()})
+    for _ in range(5):
+        g = rng.normal(size=4)
+        ours.grad, theirs.grad = Value(g.copy()), torch.tensor(g.copy())
+        opt.step()
+        topt.step()
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-14)
+
+
+def python_value(value):
+    return tuple(float(v) for v in value) if isinstance(value, tuple) else float(value)
 
 
 def test_re_registered_parameters_keep_pytorch_order():

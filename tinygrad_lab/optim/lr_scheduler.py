@@ -27,7 +27,7 @@ import numpy as np
 
 from ..autograd import unwrap
 from ..utils.checks import is_integer, is_real
-from .optimizer import Optimizer
+from .optimizer import Optimizer, python_scalars
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "LambdaLR", "ReduceLROnPlateau"]
 
@@ -143,7 +143,7 @@ class LRScheduler:
             raise
         self._step_count += 1
         for group, lr in zip(self.optimizer.param_groups, values):      # as many as base_lrs (checked above)
-            group["lr"] = lr
+            group["lr"] = python_scalars(lr)    # an np.float32 lr would make the update's arithmetic float32
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def _check_lrs(self, values: list[Any]) -> None:
@@ -371,7 +371,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, self.min_lrs[i])
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                group["lr"] = python_scalars(new_lr)   # a NumPy factor or min_lr gives a NumPy number
 
     @property
     def in_cooldown(self) -> bool:

@@ -28,7 +28,7 @@ from ..serialization import StateFileError, json_entry, read_json_entry, read_np
 from ..utils.capture import opaque
 from ..utils.checks import check_bool, is_integer, is_real
 
-__all__ = ["Optimizer", "check_flags", "check_non_negative", "check_number", "lerp_"]
+__all__ = ["Optimizer", "check_flags", "check_non_negative", "check_number", "lerp_", "python_scalars"]
 
 #: The JSON entry of an optimizer state file (hyper-parameters, optimizer type, non-array state).
 HEADER = "optimizer.json"
@@ -124,7 +124,7 @@ class Optimizer:
             cls.step = opaque(cls.__dict__["step"])  # type: ignore[method-assign]  # wrapped once per class
 
     def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
-        self.defaults = dict(defaults)
+        self.defaults = python_scalars(dict(defaults))
         self._validate_group(self.defaults)
         self.state: defaultdict[Value, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
@@ -185,6 +185,7 @@ class Optimizer:
             if p.dtype.kind != "f":
                 raise TypeError(f"optimizer parameter {i} has dtype {p.dtype}; only floating-point Values "
                                 "can be trained")
+        group = {key: value if key == "params" else python_scalars(value) for key, value in group.items()}
         group["params"] = params
         for name, default in self.defaults.items():
             group.setdefault(name, default)
@@ -306,7 +307,7 @@ class Optimizer:
                 raise ValueError(f"loaded state dict: in parameter group {i}, {', '.join(map(repr, flags))} must be "
                                  f"True or False, got {', '.join(repr(saved[key]) for key in flags)}")
             params_by_index.update(zip(saved["params"], group["params"]))
-            new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            new_group = {k: python_scalars(copy.deepcopy(v)) for k, v in saved.items() if k != "params"}
             new_group["params"] = group["params"]
             self._validate_group(new_group)
             new_groups.append(new_group)
@@ -385,7 +386,8 @@ class Optimizer:
                     arrays[f"state/{index}/{name}"] = value
                 else:
                     plain.setdefault(str(index), {})[name] = value
-        header = {"optimizer": type(self).__name__, "param_groups": state["param_groups"], "state": plain}
+        header = {"optimizer": type(self).__name__, "param_groups": python_scalars(state["param_groups"]),
+                  "state": python_scalars(plain)}
         arrays[HEADER] = json_entry(header, "this optimizer's state")
         write_npz(path, arrays)
 
@@ -450,6 +452,25 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def python_scalars(value: Any) -> Any:
+    """`value` with NumPy scalars as Python numbers, inside dicts, lists and tuples too.
+
+    Hyper-parameters are kept so (as PyTorch keeps Python numbers): an np.float32 lr or beta would make NumPy do
+    the update's scalar arithmetic in float32, and the JSON header of a saved state could not hold it.
+
+    Example:
+        >>> python_scalars({"lr": np.float32(0.5), "betas": (np.float64(0.9), 0.999), "amsgrad": np.bool_(True)})
+        {'lr': 0.5, 'betas': (0.9, 0.999), 'amsgrad': True}
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {key: python_scalars(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(python_scalars(item) for item in value)
+    return value
 
 
 def _state_index(text: Any) -> int:
