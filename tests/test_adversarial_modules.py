@@ -383,6 +383,16 @@ def test_a_refused_batch_norm_call_does_not_count_the_batch(spoil):
     _assert_same_state(before, _state(bn))
 
 
+def test_batch_norm_numpy_scalar_momentum_updates_in_float64():
+    # np.float32(0.1): (1 - momentum) was float32 arithmetic, the running variance off by ~1e-8 (torch: a double)
+    x = np.array([[1.0, 2.0], [3.0, 7.0], [0.5, -1.0]])
+    bn = nn.BatchNorm1d(2, momentum=np.float32(0.1))
+    bn(Value(x))
+    m = float(np.float32(0.1))
+    np.testing.assert_allclose(bn.running_var, (1 - m) * 1.0 + m * x.var(axis=0, ddof=1), rtol=1e-15)
+    np.testing.assert_allclose(bn.running_mean, m * x.mean(axis=0), rtol=1e-15)
+
+
 def test_batch_norm_cumulative_average_counts_each_batch_once():
     # momentum=None: the running mean is the plain average of the batch means (the factor is 1/count, this batch
     # counted)

@@ -52,8 +52,9 @@ class _BatchNorm(Module):
         if device not in (None, "cpu"):
             raise ValueError(f"{layer}: only device='cpu' exists here, got {device!r}")
         self.num_features = int(num_features)
-        self.eps = eps
-        self.momentum = momentum
+        # Python numbers (as torch): an np.float32 momentum made the running statistics' update float32 arithmetic
+        self.eps = eps.item() if isinstance(eps, np.generic) else eps
+        self.momentum = momentum.item() if isinstance(momentum, np.generic) else momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = np.dtype(np.float64 if dtype is None else dtype)
