@@ -222,6 +222,15 @@ def test_a_schedule_giving_a_bad_learning_rate_is_refused_and_changes_nothing(fa
     assert (scheduler.last_epoch, scheduler.get_last_lr(), opt.param_groups[0]["lr"]) == (epoch, lrs, lrs[0])
 
 
+def test_a_schedule_may_give_one_element_arrays():
+    w = Value(np.ones(1), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    scheduler = lr_scheduler.LambdaLR(opt, lambda e: np.exp(np.array([-float(e)])))
+    opt.step()
+    scheduler.step()
+    assert type(opt.param_groups[0]["lr"]) is float and opt.param_groups[0]["lr"] == pytest.approx(0.1 * np.exp(-1))
+
+
 def test_a_schedule_that_raises_leaves_the_epoch_as_it_was():
     w = Value(np.ones(1), requires_grad=True)
     opt = optim.SGD([w], lr=0.1)

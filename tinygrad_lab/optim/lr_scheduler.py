@@ -137,6 +137,8 @@ class LRScheduler:
         try:
             closed_form = getattr(self, "_get_closed_form_lr", None) if epoch is not None else None
             values = closed_form() if closed_form is not None else self.get_lr()
+            # a one-element array (np.exp of an array, say) is its number
+            values = [v.item() if isinstance(v, np.ndarray) and v.size == 1 else v for v in values]
             self._check_lrs(values)
         except BaseException:
             self.last_epoch = previous_epoch   # a refused step changes nothing (the scheduler nor the optimizer)
