@@ -197,6 +197,17 @@ def test_numpy_scalar_options_are_kept_as_python_numbers():
         assert all(type(beta) is float for beta in group["betas"])
 
 
+def test_rmsprop_refuses_alpha_above_one_before_any_change():
+    # PyTorch takes alpha=1.5: the average (1 - alpha) g^2 goes negative and the step is nan, silently
+    w = Value(np.ones(2), requires_grad=True)
+    with pytest.raises(ValueError, match=r"alpha value: 1.5 .*\[0, 1\]"):
+        optim.RMSprop([w], alpha=1.5)
+    opt = optim.RMSprop([w])
+    with pytest.raises(ValueError, match="alpha"):
+        opt.add_param_group({"params": [Value(np.ones(1), requires_grad=True)], "alpha": 1.01})
+    assert len(opt.param_groups) == 1
+
+
 # ---------------------------------------------------------------------------- schedulers
 
 @pytest.mark.parametrize("factor,bad", [(lambda e: -1.0, "-0.1"), (lambda e: float("nan"), "nan"),
