@@ -4,6 +4,7 @@ they were. The references are written out here (shapes, PyTorch's update rules i
 at the end skip without torch."""
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -240,6 +241,27 @@ def test_a_schedule_may_give_one_element_arrays():
     opt.step()
     scheduler.step()
     assert type(opt.param_groups[0]["lr"]) is float and opt.param_groups[0]["lr"] == pytest.approx(0.1 * np.exp(-1))
+
+
+def test_lambda_lr_state_dict_with_a_callable_without_dict():
+    # math.exp or a callable with __slots__: state_dict() raised AttributeError '__dict__' (PyTorch too)
+    class Halving:
+        __slots__ = ("factor",)
+
+        def __init__(self):
+            self.factor = 0.5
+
+        def __call__(self, epoch):
+            return self.factor ** epoch
+
+    opt = optim.SGD([Value(np.ones(1), requires_grad=True)], lr=0.1)
+    opt.add_param_group({"params": [Value(np.ones(1), requires_grad=True)]})
+    scheduler = lr_scheduler.LambdaLR(opt, [math.exp, Halving()])
+    state = scheduler.state_dict()
+    assert state["lr_lambdas"] == [None, None]
+    other = lr_scheduler.LambdaLR(opt, [math.exp, Halving()])
+    other.load_state_dict(state)
+    assert other.last_epoch == scheduler.last_epoch
 
 
 def test_a_schedule_that_raises_leaves_the_epoch_as_it_was():

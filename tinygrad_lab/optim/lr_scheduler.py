@@ -257,8 +257,8 @@ class LambdaLR(LRScheduler):
     def state_dict(self) -> dict[str, Any]:
         """As the base; a lambda is saved (its `__dict__`) only if it is a callable object, not a function."""
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
-                               for fn in self.lr_lambdas]
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
+                               else dict(fn.__dict__) for fn in self.lr_lambdas]   # math.exp has no __dict__
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
