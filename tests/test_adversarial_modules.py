@@ -234,6 +234,18 @@ def test_a_schedule_giving_a_bad_learning_rate_is_refused_and_changes_nothing(fa
     assert (scheduler.last_epoch, scheduler.get_last_lr(), opt.param_groups[0]["lr"]) == (epoch, lrs, lrs[0])
 
 
+def test_a_refused_scheduler_leaves_the_optimizer_groups_as_they_were():
+    # the groups kept the initial_lr of a scheduler that was never made: a later one resuming with
+    # last_epoch >= 0 would have taken it for a saved schedule
+    opt = optim.SGD([Value(np.ones(1), requires_grad=True)], lr=0.1)
+    before = [dict(group) for group in opt.param_groups]
+    with pytest.raises(ValueError, match="learning rate -0.1"):
+        lr_scheduler.LambdaLR(opt, lambda epoch: -1.0)
+    assert [dict(group) for group in opt.param_groups] == before
+    with pytest.raises(ValueError, match="initial_lr"):
+        lr_scheduler.StepLR(opt, step_size=1, last_epoch=3)
+
+
 def test_a_schedule_may_give_one_element_arrays():
     w = Value(np.ones(1), requires_grad=True)
     opt = optim.SGD([w], lr=0.1)

@@ -91,9 +91,12 @@ class LRScheduler:
         _check_optimizer(optimizer)
         _check_count(type(self).__name__, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
+        added: list[dict[str, Any]] = []   # the groups this scheduler gives an initial_lr (taken back if it fails)
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                if "initial_lr" not in group:
+                    group["initial_lr"] = group["lr"]
+                    added.append(group)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -107,6 +110,10 @@ class LRScheduler:
         self._step_count = 0
         try:
             self.step()
+        except BaseException:
+            for group in added:   # a refused scheduler leaves the optimizer's groups as they were
+                del group["initial_lr"]
+            raise
         finally:
             self._is_initial = False
 
