@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..utils.checks import is_integer, is_real
+from ..utils.checks import check_bool, is_integer, is_real
 from . import functional as F
 from .module import Module
 
@@ -56,7 +56,8 @@ class ReLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
+        # accepted for ported PyTorch code; Values are never changed in place
+        self.inplace = check_bool(inplace, "inplace", type(self).__name__)
 
     def forward(self, input: Any) -> Any:
         return F.relu(input)
@@ -80,7 +81,8 @@ class LeakyReLU(Module):
             raise TypeError(f"LeakyReLU: negative_slope must be a number, got {type(negative_slope).__name__} "
                             f"{negative_slope!r}")
         self.negative_slope = negative_slope
-        self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
+        # accepted for ported PyTorch code; Values are never changed in place
+        self.inplace = check_bool(inplace, "inplace", type(self).__name__)
 
     def forward(self, input: Any) -> Any:
         return F.leaky_relu(input, self.negative_slope)
@@ -170,7 +172,8 @@ class SiLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
+        # accepted for ported PyTorch code; Values are never changed in place
+        self.inplace = check_bool(inplace, "inplace", type(self).__name__)
 
     def forward(self, input: Any) -> Any:
         return F.silu(input)

@@ -75,16 +75,38 @@ class _IndexedContainer(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Self:
-        """Add each of `modules` at the end; return self."""
+        """Add each of `modules` at the end (all checked first: a refused one adds none); return self."""
+        modules = [_check_module(module, type(self).__name__) for module in modules]
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index: int, module: Module) -> None:
-        """Insert `module` before position `index`."""
+        """Insert `module` before position `index` (-len <= index <= len; negative counts from the end)."""
         modules = list(self._modules.values())
-        modules.insert(index, _check_module(module, type(self).__name__))
+        try:
+            position = operator.index(index)
+        except TypeError:
+            raise TypeError(f"{type(self).__name__}.insert: index must be an integer, not "
+                            f"{type(index).__name__}") from None
+        if not -len(modules) <= position <= len(modules):   # PyTorch's Sequential refuses these too
+            raise IndexError(f"{type(self).__name__}.insert: index {position} is out of range for a "
+                             f"{type(self).__name__} of length {len(modules)} (use append to add at the end)")
+        modules.insert(position, _check_module(module, type(self).__name__))
         self._renumber(modules)
+
+    def pop(self, idx: int | slice) -> Any:
+        """Remove and return the module at `idx` (the others are renumbered), as PyTorch's containers.
+
+        Example:
+            >>> from tinygrad_lab import nn
+            >>> model = nn.Sequential(nn.Linear(1, 2), nn.ReLU())
+            >>> type(model.pop(0)).__name__, len(model), type(model[0]).__name__
+            ('Linear', 1, 'ReLU')
+        """
+        module = self[idx]   # type: ignore[index]  # the subclasses index
+        del self[idx]
+        return module
 
 
 class Sequential(_IndexedContainer):
@@ -243,7 +265,14 @@ class ModuleDict(Module):
             del self[key]
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        """Add or replace modules from a mapping or (name, module) pairs."""
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        """Add or replace modules from a mapping or (name, module) pairs (all checked first: a refused entry adds
+        none; a replaced name keeps its place)."""
+        pairs = list(modules.items() if isinstance(modules, Mapping) else modules)
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f"ModuleDict update sequence element #{i} must be a (name, module) pair, got "
+                                 f"{pair!r}")
+            self._check_new_name(pair[0], "module")
+            _check_module(pair[1], "ModuleDict")
         for key, module in pairs:
             self[key] = module

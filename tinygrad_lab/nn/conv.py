@@ -17,7 +17,7 @@ import numpy as np
 
 from ..ops import conv1d, conv2d, pad
 from ..ops.convolution import padding_pairs
-from ..utils.checks import int_tuple, is_integer
+from ..utils.checks import check_bool, int_tuple, is_integer
 from . import init
 from .module import Module, Parameter
 
@@ -38,6 +38,7 @@ class _ConvNd(Module):
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not is_integer(value) or value <= 0:
                 raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+        check_bool(bias, "bias", layer)
         if in_channels % groups:
             raise ValueError(f"{layer}: in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
@@ -53,6 +54,9 @@ class _ConvNd(Module):
             raise ValueError(f"{layer}: kernel_size must be positive, got {kernel_size!r}")
         self.stride = int_tuple(stride, n, "stride", layer)
         self.dilation = int_tuple(dilation, n, "dilation", layer)
+        for name, sizes in (("stride", self.stride), ("dilation", self.dilation)):
+            if any(size < 1 for size in sizes):   # refused here, not at the first forward
+                raise ValueError(f"{layer}: {name} must be >= 1, got {sizes}")
         pairs = padding_pairs(padding, n, self.kernel_size, self.stride, self.dilation, layer)  # the functions' check
         self.padding: Any = padding if isinstance(padding, str) else int_tuple(padding, n, "padding", layer)
         self.padding_mode = padding_mode

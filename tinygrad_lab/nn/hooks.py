@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from ..utils.checks import check_bool
 from ..utils.hooks import RemovableHandle
 
 __all__ = ["add_forward_hook", "forward_with_hooks"]
@@ -29,6 +30,9 @@ def add_forward_hook(module: Any, table_name: str, hook: Callable[..., Any], pre
     """Add `hook` to the module's table `table_name` (`_forward_pre_hooks` or `_forward_hooks`); return its handle."""
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    for name, flag in (("prepend", prepend), ("with_kwargs", with_kwargs), ("always_call", always_call)):
+        check_bool(flag, name, "register_forward_hook()" if table_name == "_forward_hooks"
+                   else "register_forward_pre_hook()")
     d = module.__dict__
     table = d.setdefault(table_name, {})
     ref = weakref.ref(module)

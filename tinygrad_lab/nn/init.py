@@ -122,6 +122,8 @@ def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None) -
         True
     """
     array = _array(tensor)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"uniform_ expects finite bounds a and b, got a={a}, b={b}")
     if a > b:
         raise ValueError(f"uniform_ expects a <= b, got a={a}, b={b}")
     rng = resolve_generator(generator)
@@ -137,7 +139,7 @@ def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: Any = Non
         (1.0, 0.5)
     """
     array = _array(tensor)
-    if std < 0:
+    if not std >= 0:   # nan too: it would fill the tensor with nan
         raise ValueError(f"normal_ expects std >= 0, got {std}")
     rng = resolve_generator(generator)
     return _fill(tensor, rng.normal(mean, std, size=array.shape))

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import linear
+from ..autograd import unwrap
+from ..ops import linear, reshape
 from ..random import resolve_generator
-from ..utils.checks import is_integer, is_real
+from ..utils.checks import check_bool, is_integer, is_real
 from . import init
 from .functional import dropout
 from .module import Module
@@ -54,6 +55,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _check_size(in_features, "in_features", "Linear")
         self.out_features = _check_size(out_features, "out_features", "Linear")
+        check_bool(bias, "bias", "Linear")
         dtype = np.dtype(np.float64 if dtype is None else dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         if bias:
@@ -109,11 +111,14 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Any) -> Any:
-        shape = tuple(input.shape)
+        shape = tuple(np.shape(unwrap(input)))   # a Value, an array or nested lists, as the other layers take
         ndim = len(shape)
-        if ndim == 0:
-            return input.reshape(1)
         start, end = self.start_dim, self.end_dim
+        if ndim == 0:   # as torch: a 0-d input has the one dimension 0 (or -1) to name
+            if start not in (0, -1) or end not in (0, -1):
+                raise IndexError(f"Flatten: dimensions start_dim={start}, end_dim={end} do not exist in a 0-d "
+                                 "input (only 0 or -1 do: Flatten(0, -1) turns it into shape (1,))")
+            return reshape(input, (1,))
         if not (-ndim <= start < ndim and -ndim <= end < ndim):
             raise IndexError(f"Flatten: dimensions start_dim={start}, end_dim={end} do not exist in an input "
                              f"with {ndim} dimension(s) (shape {shape})")
@@ -121,7 +126,8 @@ class Flatten(Module):
         if start > end:
             raise ValueError(f"Flatten: start_dim ({self.start_dim}) must not come after end_dim "
                              f"({self.end_dim}) for an input of shape {shape}")
-        return input.reshape(shape[:start] + (-1,) + shape[end + 1:])
+        merged = int(np.prod(shape[start:end + 1]))   # not -1: with a 0-size batch, reshape could not infer it
+        return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -150,7 +156,8 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p = float(p)
-        self.inplace = inplace  # accepted for ported PyTorch code; Values are never changed in place
+        # accepted for ported PyTorch code; Values are never changed in place
+        self.inplace = check_bool(inplace, "inplace", "Dropout")
         self.generator = None if generator is None else resolve_generator(generator)
 
     def forward(self, input: Any) -> Any:
@@ -179,11 +186,14 @@ class Unflatten(Module):
             raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
         if not isinstance(unflattened_size, (tuple, list)) or not all(is_integer(s) for s in unflattened_size):
             raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got {unflattened_size!r}")
+        if not unflattened_size:
+            raise ValueError("Unflatten: unflattened_size must not be empty (give the sizes the dimension is split "
+                             "into, e.g. (2, 5))")
         self.dim = int(dim)
         self.unflattened_size = tuple(int(s) for s in unflattened_size)
 
     def forward(self, input: Any) -> Any:
-        shape = tuple(input.shape)
+        shape = tuple(np.shape(unwrap(input)))
         ndim = len(shape)
         if not -ndim <= self.dim < ndim:
             raise IndexError(f"Unflatten: dim {self.dim} does not exist in an input of shape {shape}")
@@ -194,7 +204,9 @@ class Unflatten(Module):
                 sizes.count(-1) == 1 and (known == 0 or shape[dim] % known)):
             raise ValueError(f"Unflatten: unflattened_size {sizes} does not fit dimension {self.dim} of size "
                              f"{shape[dim]} (its product must equal the size; one -1 allowed)")
-        return input.reshape(shape[:dim] + sizes + shape[dim + 1:])
+        if -1 in sizes:   # inferred from this dimension alone (reshape could not with a 0-size batch)
+            sizes = tuple(shape[dim] // known if s == -1 else s for s in sizes)
+        return reshape(input, shape[:dim] + sizes + shape[dim + 1:])
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -235,7 +235,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot register {type(param).__name__} as parameter '{name}' (a Parameter or "
                             "None expected)")
-        self._forget(name)
+        self._forget(name, keep="_parameters")   # re-registering keeps the name's place (state-dict order), as torch
         self.__dict__["_parameters"][name] = param
         self.__dict__[name] = param
 
@@ -249,7 +249,7 @@ class Module:
         self._check_new_name(name, "module")
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
-        self._forget(name)
+        self._forget(name, keep="_modules")
         self.__dict__["_modules"][name] = module
         self.__dict__[name] = module
 
@@ -263,10 +263,13 @@ class Module:
             ['mean']
         """
         self._check_new_name(name, "buffer")
+        check_bool(persistent, "persistent", "register_buffer()")
         tensor = self._as_buffer(name, tensor)
-        self._forget(name)
+        self._forget(name, keep="_buffers")
         self.__dict__["_buffers"][name] = tensor
-        if not persistent:
+        if persistent:
+            self.__dict__["_non_persistent_buffers"].discard(name)
+        else:
             self.__dict__["_non_persistent_buffers"].add(name)
         self.__dict__[name] = tensor
 
@@ -314,6 +317,8 @@ class Module:
 
     def _named_members(self, registry: str, prefix: str, recurse: bool,
                        remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        check_bool(recurse, "recurse", "named_parameters()/named_buffers()")
+        check_bool(remove_duplicate, "remove_duplicate", "named_parameters()/named_buffers()")
         seen: set[int] = set()
         modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse \
             else [(prefix, self)]
@@ -430,6 +435,7 @@ class Module:
             >>> layer.zero_grad(); layer.weight.grad is None
             True
         """
+        check_bool(set_to_none, "set_to_none", "zero_grad()")
         for param in self.parameters():
             param.zero_grad(set_to_none)
 
@@ -438,13 +444,22 @@ class Module:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to() takes a floating dtype, got {dtype}")
+        # arrays already of `dtype` are kept (as torch: no copy), so whoever holds them (a captured jit step, an
+        # optimizer's view) still sees the module's values
         for param in self.parameters():
-            param.data = param.data.astype(dtype)
-            param.grad = None if param.grad is None else Value(param.grad.data.astype(dtype))
+            if param.data.dtype != dtype:
+                param.data = param.data.astype(dtype)
+            if param.grad is not None and param.grad.data.dtype != dtype:
+                param.grad = Value(param.grad.data.astype(dtype))
         for module in self.modules():
             for name, buffer in module._buffers.items():
-                if buffer is not None and np.asarray(buffer).dtype.kind == "f":
-                    module.__setattr__(name, np.asarray(buffer).astype(dtype))
+                array = buffer.data if isinstance(buffer, Value) else buffer
+                if not isinstance(array, np.ndarray) or array.dtype.kind != "f" or array.dtype == dtype:
+                    continue
+                if isinstance(buffer, Value):
+                    buffer.data = array.astype(dtype)
+                else:
+                    module.__setattr__(name, array.astype(dtype))
         return self
 
     def float(self) -> Module:
@@ -467,6 +482,7 @@ class Module:
             >>> {k: v.shape for k, v in Linear(2, 3).state_dict().items()}
             {'weight': (3, 2), 'bias': (3,)}
         """
+        check_bool(keep_vars, "keep_vars", "state_dict()")
         state: dict[str, Any] = {}
         for key, _, _, value in self._state_entries(prefix):
             if keep_vars:
@@ -630,6 +646,9 @@ def _copy_into(owner: Module, name: str, kind: str, array: np.ndarray) -> None:
             param.data = np.array(array, dtype=param.data.dtype)
         return
     buffer = owner._buffers[name]
+    if isinstance(buffer, np.ndarray) and buffer.flags.writeable:
+        np.copyto(buffer, array, casting="same_kind")   # in place, as torch: whoever holds the array (a jit
+        return                                          # replay updating running statistics) sees the values
     if isinstance(buffer, Value):
         buffer.data = np.array(array, dtype=buffer.data.dtype)
     else:

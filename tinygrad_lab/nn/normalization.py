@@ -19,9 +19,10 @@ from typing import Any, cast
 
 import numpy as np
 
+from ..autograd import Value, unwrap
 from ..ops import batch_norm, layer_norm
 from ..ops.normalization import check_eps, check_momentum
-from ..utils.checks import is_integer
+from ..utils.checks import check_bool, is_integer
 from . import init
 from .module import Module, Parameter
 
@@ -46,11 +47,14 @@ class _BatchNorm(Module):
             raise ValueError(f"{layer}: num_features must be a positive integer, got {num_features!r}")
         check_eps(layer, eps)
         check_momentum(layer, momentum)
+        for name, flag in (("affine", affine), ("track_running_stats", track_running_stats), ("bias", bias)):
+            check_bool(flag, name, layer)
         if device not in (None, "cpu"):
             raise ValueError(f"{layer}: only device='cpu' exists here, got {device!r}")
         self.num_features = int(num_features)
-        self.eps = eps
-        self.momentum = momentum
+        # Python numbers (as torch): an np.float32 momentum made the running statistics' update float32 arithmetic
+        self.eps = eps.item() if isinstance(eps, np.generic) else eps
+        self.momentum = momentum.item() if isinstance(momentum, np.generic) else momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = np.dtype(np.float64 if dtype is None else dtype)
@@ -88,7 +92,7 @@ class _BatchNorm(Module):
                 init.zeros_(self.bias)
 
     def _check_input(self, input: Any) -> None:
-        shape = tuple(input.shape)
+        shape = tuple(np.shape(unwrap(input)))   # a Value, an array or nested lists, as the other layers take
         layer = type(self).__name__
         if len(shape) not in self._ranks:
             wanted = " or ".join(f"{r}D" for r in self._ranks)
@@ -96,20 +100,37 @@ class _BatchNorm(Module):
         if shape[1] != self.num_features:
             raise ValueError(f"{layer}: the input has {shape[1]} channels (axis 1, shape {shape}), but the layer "
                              f"was built for num_features={self.num_features}")
-        if self.training and int(np.prod(shape)) // shape[1] <= 1:
+        if self.training and int(np.prod(shape)) // shape[1] == 1:   # (an empty batch is fine, as in PyTorch)
             raise ValueError(f"{layer}: expected more than 1 value per channel when training, got input of shape "
                              f"{shape} (use a batch of at least 2, or eval())")
 
     def forward(self, input: Any) -> Any:
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked[...] += 1
-            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        use_batch = self.training or (self.running_mean is None and self.running_var is None)
-        keep = not self.training or self.track_running_stats
-        return batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
-                          self.weight, self.bias, use_batch, factor, self.eps)
+        counts = self.training and self.track_running_stats and self.num_batches_tracked is not None
+        if counts and self.momentum is None:   # the cumulative average, this batch counted
+            factor = 1.0 / (float(cast(np.ndarray, self.num_batches_tracked)) + 1)
+        if int(np.prod(np.shape(unwrap(input)))) == 0:
+            out = self._empty_forward(input)
+        else:
+            use_batch = self.training or (self.running_mean is None and self.running_var is None)
+            keep = not self.training or self.track_running_stats
+            out = batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
+                             self.weight, self.bias, use_batch, factor, self.eps)
+        if counts:   # only once the batch went through: a refused input leaves the count as it was
+            cast(np.ndarray, self.num_batches_tracked)[...] += 1
+        return out
+
+    def _empty_forward(self, input: Any) -> Any:
+        """PyTorch's answer to an input without elements: an empty output of its shape and dtype, connected to
+        weight and bias (zero gradients); the running statistics stay as they are (the batch is still counted)."""
+        out = input if isinstance(input, Value) else Value(np.asarray(input))
+        channels = (1, self.num_features) + (1,) * (len(out.shape) - 2)
+        if self.weight is not None:
+            out = out * self.weight.reshape(channels)
+        if self.bias is not None:
+            out = out + self.bias.reshape(channels)
+        return out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -156,13 +177,21 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        shape = (normalized_shape,) if is_integer(normalized_shape) else tuple(normalized_shape)
+        if is_integer(normalized_shape):
+            shape: tuple = (normalized_shape,)
+        elif isinstance(normalized_shape, (tuple, list)):
+            shape = tuple(normalized_shape)
+        else:
+            raise TypeError(f"LayerNorm: normalized_shape must be a positive int or a tuple of them (the sizes of "
+                            f"the last axes), got {type(normalized_shape).__name__} {normalized_shape!r}")
         if not shape or not all(is_integer(s) and int(s) > 0 for s in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be a positive int or a tuple of them, got "
                              f"{normalized_shape!r}")
         if device not in (None, "cpu"):
             raise ValueError(f"LayerNorm: only device='cpu' exists here, got {device!r}")
         check_eps("LayerNorm", eps)
+        check_bool(elementwise_affine, "elementwise_affine", "LayerNorm")
+        check_bool(bias, "bias", "LayerNorm")
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine

@@ -15,7 +15,7 @@ import numpy as np
 from ..ops import embedding
 from ..ops.indexing import embedding_options
 from ..random import resolve_generator
-from ..utils.checks import is_integer
+from ..utils.checks import check_bool, is_integer
 from . import init
 from .module import Module, Parameter
 
@@ -46,6 +46,7 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: {name} must be a non-negative integer, got {value!r}")
         if device not in (None, "cpu"):
             raise ValueError(f"Embedding: only device='cpu' exists here, got {device!r}")
+        check_bool(_freeze, "freeze", "Embedding")
         padding_idx, _, _, scale_grad_by_freq = embedding_options(   # max_norm and norm_type kept as given
             int(num_embeddings), padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, "Embedding")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)

@@ -59,15 +59,16 @@ def _output_shapes(root: Module, input_shape: tuple[int, ...], dtype: Any) -> di
     patched = []
 
     def recorder(module: Module) -> Callable:
-        forward = type(module).forward
+        forward = module.forward   # an instance's own forward (assigned to it) too
 
         def recorded(*args: Any, **kwargs: Any) -> Any:
-            out = forward(module, *args, **kwargs)
+            out = forward(*args, **kwargs)
             shapes[id(module)] = tuple(out.shape) if hasattr(out, "shape") else type(out).__name__
             return out
         return recorded
 
     was_training = {id(m): m.training for m in root.modules()}
+    own_forward = {id(m): m.__dict__["forward"] for m in root.modules() if "forward" in m.__dict__}
     try:
         for module in root.modules():
             module.__dict__["forward"] = recorder(module)
@@ -76,8 +77,11 @@ def _output_shapes(root: Module, input_shape: tuple[int, ...], dtype: Any) -> di
         with no_grad():
             root(Value(np.zeros(input_shape, dtype=dtype)))
     finally:
-        for module in patched:
-            module.__dict__.pop("forward", None)
+        for module in patched:   # an instance's own forward is put back, not deleted
+            if id(module) in own_forward:
+                module.__dict__["forward"] = own_forward[id(module)]
+            else:
+                module.__dict__.pop("forward", None)
         for module in root.modules():
             module.__dict__["training"] = was_training.get(id(module), module.training)
     return shapes

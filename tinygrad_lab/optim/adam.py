@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Value
-from .optimizer import Optimizer, check_non_negative, check_number, lerp_
+from .optimizer import Optimizer, check_flags, check_non_negative, check_number, lerp_
 
 __all__ = ["Adam", "AdamW"]
 
@@ -54,6 +54,7 @@ class Adam(Optimizer):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
         check_non_negative(group["weight_decay"], "weight_decay value")
+        check_flags(group, ("amsgrad", "maximize", "decoupled_weight_decay"), type(self).__name__)
 
     def _group_from_file(self, group: dict[str, Any]) -> dict[str, Any]:
         """JSON stores `betas` as a list: make it the tuple Adam keeps."""

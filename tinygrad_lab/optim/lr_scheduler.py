@@ -27,7 +27,7 @@ import numpy as np
 
 from ..autograd import unwrap
 from ..utils.checks import is_integer, is_real
-from .optimizer import Optimizer
+from .optimizer import Optimizer, python_scalars
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "LambdaLR", "ReduceLROnPlateau"]
 
@@ -91,9 +91,12 @@ class LRScheduler:
         _check_optimizer(optimizer)
         _check_count(type(self).__name__, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
+        added: list[dict[str, Any]] = []   # the groups this scheduler gives an initial_lr (taken back if it fails)
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                if "initial_lr" not in group:
+                    group["initial_lr"] = group["lr"]
+                    added.append(group)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -107,6 +110,10 @@ class LRScheduler:
         self._step_count = 0
         try:
             self.step()
+        except BaseException:
+            for group in added:   # a refused scheduler leaves the optimizer's groups as they were
+                del group["initial_lr"]
+            raise
         finally:
             self._is_initial = False
 
@@ -130,18 +137,32 @@ class LRScheduler:
                           "`optimizer.step()` first, then `lr_scheduler.step()`; otherwise the first "
                           "value of "
                           "the learning rate schedule is skipped.", UserWarning, stacklevel=2)
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
+        if epoch is not None:
             warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
+        previous_epoch = self.last_epoch
+        self.last_epoch = previous_epoch + 1 if epoch is None else epoch
+        try:
+            closed_form = getattr(self, "_get_closed_form_lr", None) if epoch is not None else None
             values = closed_form() if closed_form is not None else self.get_lr()
+            # a one-element array (np.exp of an array, say) is its number
+            values = [v.item() if isinstance(v, np.ndarray) and v.size == 1 else v for v in values]
+            self._check_lrs(values)
+        except BaseException:
+            self.last_epoch = previous_epoch   # a refused step changes nothing (the scheduler nor the optimizer)
+            raise
+        self._step_count += 1
         for group, lr in zip(self.optimizer.param_groups, values):      # as many as base_lrs (checked above)
-            group["lr"] = lr
+            group["lr"] = python_scalars(lr)    # an np.float32 lr would make the update's arithmetic float32
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _check_lrs(self, values: list[Any]) -> None:
+        """Each learning rate the schedule gives must be a finite number >= 0 (a negative one would climb the
+        loss, a nan would spoil every parameter): ValueError naming the epoch and group, before anything changes."""
+        for i, lr in enumerate(values):
+            if not (is_real(lr) and math.isfinite(lr) and lr >= 0):
+                raise ValueError(f"{type(self).__name__}: at epoch {self.last_epoch} the schedule gives parameter "
+                                 f"group {i} the learning rate {lr!r}; a learning rate must be a finite number >= 0 "
+                                 "(check the schedule's arguments, e.g. what lr_lambda returns)")
 
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer (save the optimizer's own state next to it)."""
@@ -243,8 +264,8 @@ class LambdaLR(LRScheduler):
     def state_dict(self) -> dict[str, Any]:
         """As the base; a lambda is saved (its `__dict__`) only if it is a callable object, not a function."""
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
-                               for fn in self.lr_lambdas]
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
+                               else dict(fn.__dict__) for fn in self.lr_lambdas]   # math.exp has no __dict__
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -359,7 +380,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, self.min_lrs[i])
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                group["lr"] = python_scalars(new_lr)   # a NumPy factor or min_lr gives a NumPy number
 
     @property
     def in_cooldown(self) -> bool:
@@ -386,5 +407,10 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a state returned by `state_dict()` (its mode and threshold checked first: a bad one changes
+        nothing)."""
+        merged = {**self.__dict__, **state_dict}
+        probe = object.__new__(type(self))    # the check on a scratch object, so a refusal leaves self as it was
+        probe._init_is_better(merged["mode"], merged["threshold"], merged["threshold_mode"])
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

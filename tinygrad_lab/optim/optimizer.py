@@ -26,9 +26,9 @@ import numpy as np
 from ..autograd import Value, enable_grad
 from ..serialization import StateFileError, json_entry, read_json_entry, read_npz, write_npz
 from ..utils.capture import opaque
-from ..utils.checks import is_integer, is_real
+from ..utils.checks import check_bool, is_integer, is_real
 
-__all__ = ["Optimizer", "check_non_negative", "check_number", "lerp_"]
+__all__ = ["Optimizer", "check_flags", "check_non_negative", "check_number", "lerp_", "python_scalars"]
 
 #: The JSON entry of an optimizer state file (hyper-parameters, optimizer type, non-array state).
 HEADER = "optimizer.json"
@@ -59,6 +59,22 @@ def check_non_negative(value: Any, name: str) -> None:
     check_number(value, name)
     if not value >= 0.0:
         raise ValueError(f"Invalid {name}: {value}")
+
+
+def check_flags(group: dict[str, Any], names: tuple[str, ...], optimizer: str) -> None:
+    """Raise TypeError unless each of the options `names` of `group` is True or False (shared by the optimizers).
+
+    A 1 or a string such as "no" would be truthy: taking it would silently switch the option on, and the saved
+    state would not load again.
+
+    Example:
+        >>> check_flags({"maximize": "no"}, ("maximize",), "SGD")
+        Traceback (most recent call last):
+        ...
+        TypeError: SGD: maximize must be True or False, got str 'no'
+    """
+    for name in names:
+        check_bool(group[name], name, optimizer)
 
 
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> None:
@@ -108,7 +124,7 @@ class Optimizer:
             cls.step = opaque(cls.__dict__["step"])  # type: ignore[method-assign]  # wrapped once per class
 
     def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict[str, Any]) -> None:
-        self.defaults = dict(defaults)
+        self.defaults = python_scalars(dict(defaults))
         self._validate_group(self.defaults)
         self.state: defaultdict[Value, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
@@ -169,6 +185,7 @@ class Optimizer:
             if p.dtype.kind != "f":
                 raise TypeError(f"optimizer parameter {i} has dtype {p.dtype}; only floating-point Values "
                                 "can be trained")
+        group = {key: value if key == "params" else python_scalars(value) for key, value in group.items()}
         group["params"] = params
         for name, default in self.defaults.items():
             group.setdefault(name, default)
@@ -186,6 +203,7 @@ class Optimizer:
             >>> (w * 2).sum().backward(); opt.zero_grad(); w.grad is None
             True
         """
+        check_bool(set_to_none, "set_to_none", "zero_grad()")
         for group in self.param_groups:
             for p in group["params"]:
                 p.zero_grad(set_to_none)
@@ -289,7 +307,7 @@ class Optimizer:
                 raise ValueError(f"loaded state dict: in parameter group {i}, {', '.join(map(repr, flags))} must be "
                                  f"True or False, got {', '.join(repr(saved[key]) for key in flags)}")
             params_by_index.update(zip(saved["params"], group["params"]))
-            new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            new_group = {k: python_scalars(copy.deepcopy(v)) for k, v in saved.items() if k != "params"}
             new_group["params"] = group["params"]
             self._validate_group(new_group)
             new_groups.append(new_group)
@@ -368,7 +386,8 @@ class Optimizer:
                     arrays[f"state/{index}/{name}"] = value
                 else:
                     plain.setdefault(str(index), {})[name] = value
-        header = {"optimizer": type(self).__name__, "param_groups": state["param_groups"], "state": plain}
+        header = {"optimizer": type(self).__name__, "param_groups": python_scalars(state["param_groups"]),
+                  "state": python_scalars(plain)}
         arrays[HEADER] = json_entry(header, "this optimizer's state")
         write_npz(path, arrays)
 
@@ -433,6 +452,25 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def python_scalars(value: Any) -> Any:
+    """`value` with NumPy scalars as Python numbers, inside dicts, lists and tuples too.
+
+    Hyper-parameters are kept so (as PyTorch keeps Python numbers): an np.float32 lr or beta would make NumPy do
+    the update's scalar arithmetic in float32, and the JSON header of a saved state could not hold it.
+
+    Example:
+        >>> python_scalars({"lr": np.float32(0.5), "betas": (np.float64(0.9), 0.999), "amsgrad": np.bool_(True)})
+        {'lr': 0.5, 'betas': (0.9, 0.999), 'amsgrad': True}
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {key: python_scalars(item) for key, item in value.items()}
+    if type(value) in (list, tuple):    # exactly: a named tuple is kept as it is
+        return type(value)(python_scalars(item) for item in value)
+    return value
 
 
 def _state_index(text: Any) -> int:

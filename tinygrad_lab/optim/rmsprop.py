@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Value
-from .optimizer import Optimizer, check_non_negative, lerp_
+from .optimizer import Optimizer, check_flags, check_non_negative, lerp_
 
 __all__ = ["RMSprop"]
 
@@ -47,6 +47,10 @@ class RMSprop(Optimizer):
         check_non_negative(group["momentum"], "momentum value")
         check_non_negative(group["weight_decay"], "weight_decay value")
         check_non_negative(group["alpha"], "alpha value")
+        if group["alpha"] > 1:   # PyTorch takes it; the squared-gradient average then turns negative, its sqrt nan
+            raise ValueError(f"Invalid alpha value: {group['alpha']} (the smoothing constant of the squared-gradient "
+                             "average must be in [0, 1], e.g. 0.99)")
+        check_flags(group, ("centered", "maximize"), "RMSprop")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return the closure's loss (or None)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from ..autograd import Value
-from .optimizer import Optimizer, check_non_negative, check_number
+from .optimizer import Optimizer, check_flags, check_non_negative, check_number
 
 __all__ = ["SGD"]
 
@@ -44,6 +46,7 @@ class SGD(Optimizer):
         check_non_negative(group["momentum"], "momentum value")
         check_non_negative(group["weight_decay"], "weight_decay value")
         check_number(group["dampening"], "dampening value")
+        check_flags(group, ("nesterov", "maximize"), "SGD")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
@@ -65,8 +68,8 @@ class SGD(Optimizer):
                     d_p = d_p + weight_decay * p.data
                 if momentum != 0:
                     buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = d_p.copy()
+                    if buf is None:   # an array even for a 0-d parameter (whose d_p may be a NumPy scalar)
+                        buf = state["momentum_buffer"] = np.array(d_p, copy=True)
                     else:
                         buf *= momentum
                         buf += (1 - dampening) * d_p
