@@ -394,3 +394,70 @@ def test_a_branch_flipped_by_new_contents_of_the_same_array(data):
         xv.data[...] = x * scale
         assert eager(Value(x * scale), Value(y)).data.item() == jitted(xv, yv).data.item()
     assert jitted.captures == 6 and jitted.replays == 2 + 2 + 2
+
+
+def _batchnorm_trainer(momentum, seed=0):
+    """A small net with batch norm, its SGD step and its forward (plain functions: jit them or not)."""
+    rng = np.random.default_rng(seed)
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3, momentum=momentum), nn.Tanh(), nn.Linear(3, 1))
+    for p in model.parameters():
+        p.data[...] = rng.normal(size=p.shape)
+    opt = optim.SGD(model.parameters(), lr=0.05)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.MSELoss()(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, step, model.__call__
+
+
+def _batchnorm_data(seed):
+    rng = np.random.default_rng(seed)
+    return Value(rng.normal(size=(6, 2))), Value(rng.normal(size=(6, 1)))
+
+
+@pytest.mark.parametrize("eval_between", [False, True])
+def test_replays_update_batchnorm_running_statistics_as_eager_steps_do(eval_between):
+    """A replay makes the running-statistics update and the batch count again (they were frozen: after
+    jitted training the statistics were those of the captures only, so eval mode gave other numbers).
+    An eval step jitted on its own reads the statistics as they are at each replay, not as captured."""
+    batches = [_batchnorm_data(seed) for seed in range(10)]
+    probe = _batchnorm_data(99)[0]
+    results = {}
+    for name in ("eager", "jit"):
+        model, step, evaluate = _batchnorm_trainer(0.1)
+        if name == "jit":
+            step, evaluate = jit(step), jit(evaluate)
+        outs = []
+        for x, y in batches:
+            step(x, y)
+            if eval_between:       # the eval step replays while the training steps change the statistics
+                model.eval()
+                outs.append(evaluate(probe).data.copy())
+                model.train()
+        results[name] = (model.state_dict(), outs)
+    (eager_state, eager_outs), (jit_state, jit_outs) = results["eager"], results["jit"]
+    assert int(jit_state["1.num_batches_tracked"]) == len(batches)
+    for key in eager_state:
+        np.testing.assert_array_equal(jit_state[key], eager_state[key], err_msg=key)
+    for a, b in zip(jit_outs, eager_outs, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_batchnorm_cumulative_average_runs_eagerly_with_a_warning():
+    """momentum=None averages with 1 / (batches + 1), a Python number that changes every step: the step
+    cannot be replayed, so jit says so and runs it eagerly, with the eager numbers."""
+    batches = [_batchnorm_data(seed) for seed in range(5)]
+    eager_model, eager_step, _ = _batchnorm_trainer(None)
+    jit_model, jit_step, _ = _batchnorm_trainer(None)
+    jit_step = jit(jit_step)
+    with pytest.warns(JitWarning, match="on two calls"):
+        for x, y in batches:
+            eager_step(x, y)
+            jit_step(x, y)
+    eager_state, jit_state = eager_model.state_dict(), jit_model.state_dict()
+    for key in eager_state:
+        np.testing.assert_array_equal(jit_state[key], eager_state[key], err_msg=key)

@@ -22,6 +22,7 @@ import numpy as np
 from ..autograd import Value, unwrap
 from ..ops import batch_norm, layer_norm
 from ..ops.normalization import check_eps, check_momentum
+from ..utils.capture import as_recorded
 from ..utils.checks import check_bool, is_integer
 from . import init
 from .module import Module, Parameter
@@ -118,7 +119,8 @@ class _BatchNorm(Module):
             out = batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
                              self.weight, self.bias, use_batch, factor, self.eps)
         if counts:   # only once the batch went through: a refused input leaves the count as it was
-            cast(np.ndarray, self.num_batches_tracked)[...] += 1
+            count = as_recorded(cast(np.ndarray, self.num_batches_tracked))   # a jit replay counts too
+            count += 1
         return out
 
     def _empty_forward(self, input: Any) -> Any:

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, as_value, unwrap
+from ..utils.capture import as_array, as_recorded
 from ..utils.checks import is_integer, is_real
 from ._dispatch import _array
 from .movement import reshape
@@ -184,9 +185,9 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
         if running_mean is None or running_var is None:
             raise ValueError(f"{fn}: running_mean and running_var are needed when training=False")
         data = np.asarray(unwrap(input))    # integer input: float64 statistics (as in training), not truncated
-        dtype = data.dtype if data.dtype.kind == "f" else np.float64
-        rm = np.asarray(unwrap(running_mean), dtype=dtype).reshape(bshape)
-        invstd = (1 / np.sqrt(np.asarray(unwrap(running_var), dtype=dtype) + eps)).reshape(bshape)
+        dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+        rm = _statistic(running_mean, dtype).reshape(bshape)
+        invstd = (1 / np.sqrt(_statistic(running_var, dtype) + eps)).reshape(bshape)
         y = (input - rm) * invstd     # a Value, or an array for arrays and nested lists
         if weight is not None:
             y = y * reshape(weight, bshape)
@@ -201,7 +202,7 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
     if running_mean is not None:
         means = _running_array(fn, "running_mean", running_mean)       # both checked before either changes
         variances = _running_array(fn, "running_var", running_var)
-        x = np.asarray(unwrap(input))
+        x = as_array(unwrap(input))   # a jit capture's traced input stays traced: the statistics are recorded
         _update(means, x.mean(axis=axes), momentum)
         _update(variances, x.var(axis=axes, ddof=1), momentum)
     return _apply(BatchNorm, input, weight, bias, axes=axes, shape=bshape, eps=float(eps))
@@ -215,7 +216,13 @@ def _running_array(fn: str, name: str, running: Any) -> np.ndarray:
     return array
 
 
+def _statistic(running: Any, dtype: np.dtype) -> np.ndarray:
+    """A running statistic as `dtype`, read through a jit capture when one runs (not frozen at its value then)."""
+    return as_recorded(np.asarray(unwrap(running))).astype(dtype, copy=False)
+
+
 def _update(array: np.ndarray, batch: np.ndarray, momentum: float) -> None:
+    array = as_recorded(array)   # in place, recorded by a jit capture: every replay updates the statistic
     array *= 1 - momentum
     array += momentum * batch.astype(array.dtype)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["opaque", "recorder", "set_recorder", "as_array", "TRACED_TYPES"]
+__all__ = ["opaque", "recorder", "set_recorder", "as_array", "as_recorded", "TRACED_TYPES"]
 
 _local = threading.local()
 
@@ -42,6 +42,22 @@ def as_array(x: Any) -> Any:
     if type(x) in TRACED_TYPES:
         return x
     return np.asarray(x)
+
+
+def as_recorded(x: np.ndarray) -> np.ndarray:
+    """A NumPy array that a step keeps besides its arguments and parameters (a layer's running statistics),
+    seen by the capture running in this thread: reading and updating it in place are then recorded, and made
+    again on the array itself at every replay, instead of read once and frozen. Without a capture: `x`.
+
+    Example:
+        >>> counter = np.zeros(())
+        >>> as_recorded(counter) is counter      # no capture is running
+        True
+    """
+    if _active[0] and TRACED_TYPES and getattr(_local, "recorder", None) is not None \
+            and type(x) not in TRACED_TYPES:
+        return x.view(TRACED_TYPES[0])
+    return x
 
 
 _active = [0]              # how many threads have a recorder: 0 lets every check skip the thread-local lookup
