@@ -182,3 +182,33 @@ def test_arrays_mixed_into_an_op_take_the_values_float_dtype_only():
 
 def test_double_is_float64():
     assert Value(np.array([1.5], np.float32)).double().dtype == np.float64
+
+
+@pytest.mark.parametrize(("grad", "error", "message"), [
+    (lambda: Value([0.5]), RuntimeError, r"cannot assign a gradient of shape \(1,\) to a Value of shape \(3,\)"),
+    (lambda: Value(np.zeros((2, 3))), RuntimeError, r"gradient of shape \(2, 3\) to a Value of shape \(3,\)"),
+    (lambda: Value(np.zeros(3, np.float32)), RuntimeError, r"gradient of dtype float32 to a Value of dtype float64"),
+    (lambda: np.zeros(3), TypeError, r"the assigned grad must be a Value or None, got ndarray"),
+    (lambda: [0.0, 0.0, 0.0], TypeError, r"must be a Value or None, got list"),
+])
+def test_assigned_gradients_are_checked_as_torch_does(grad, error, message):
+    """A (1,) gradient on a (3,) parameter broadcast silently in SGD's update, a (2, 3) one crashed half-way
+    through a step (earlier parameters already updated), an array gave an AttributeError: refused at the
+    assignment instead, with the gradient left as it was."""
+    w = Value([1.0, 2.0, 3.0], requires_grad=True)
+    (w * w).sum().backward()
+    before = w.grad
+    with pytest.raises(error, match=message):
+        w.grad = grad()
+    assert w.grad is before and w.grad.tolist() == [2.0, 4.0, 6.0]
+
+
+def test_fitting_gradients_and_none_can_be_assigned():
+    w = Value(np.ones((2, 2), np.float32), requires_grad=True)
+    g = Value(np.full((2, 2), 3.0, np.float32))
+    w.grad = g
+    assert w.grad is g
+    (w * 2).sum().backward()          # accumulates into the assigned gradient
+    assert w.grad.tolist() == [[5.0, 5.0], [5.0, 5.0]]
+    w.grad = None
+    assert w.grad is None

@@ -233,17 +233,18 @@ def _check_local(node: Value, local: tuple) -> None:
 
 def _accumulate(node: Value, g: Any, create_graph: bool) -> None:
     """Add `g` into `node.grad` (a Value); a fresh array, never a view shared with another gradient."""
+    grad = node._grad      # the slot behind `.grad`, whose setter checks assignments: these gradients fit
     if create_graph:
-        node.grad = g if node.grad is None else node.grad + g
+        node._grad = g if grad is None else grad + g
         return
     if isinstance(g, Value):
         g = g.data
-    if node.grad is None:
+    if grad is None:
         dtype = node.data.dtype
         g = g.copy() if isinstance(g, np.ndarray) and (g.dtype is dtype or g.dtype == dtype) else np.array(g, dtype)
-        node.grad = make_node(None, g)  # g: a fresh array of the node's dtype
+        node._grad = make_node(None, g)  # g: a fresh array of the node's dtype
     else:
-        node.grad.data = node.grad.data + g
+        grad.data = grad.data + g
     if _capture_active[0]:
         capture = _capture_recorder()
         if capture is not None:      # tinygrad_lab.jit is recording: it keeps this gradient up to date

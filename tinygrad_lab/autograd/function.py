@@ -140,7 +140,7 @@ def make_node(op: type[Function] | None, data: Any, parents: tuple = (), args: d
     """
     out = _new_value(Value) if node is None else node
     out.data = data
-    out.grad = None
+    out._grad = None
     out.label = label
     out._retains_grad = False
     out._seq = _next_seq()

@@ -103,17 +103,17 @@ class Value:
         Value([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_args", "_retains_grad",
+    __slots__ = ("data", "_grad", "requires_grad", "label", "_op", "_prev", "_args", "_retains_grad",
                  "_seq", "_calls", "_origin", "__weakref__")
     __array_priority__ = 1000
     #: True on `nn.Parameter`: layers below nn (drawings) tell weights apart without importing nn
     _is_parameter = False
     # the public slots' types, for type checkers (make_node fills them)
     data: np.ndarray
-    grad: Value | None
     requires_grad: bool
     label: str | None
     # the private slots (make_node fills them; the engine and drawings read them)
+    _grad: Value | None                    # `.grad` (the engine writes it directly: its gradients fit)
     _op: type[Function] | None             # the op that made this node, None for leaves and constants
     _prev: tuple[Value, ...] | None        # its inputs; None once backward() has freed the graph
     _args: dict[str, Any] | None           # the op's static arguments
@@ -199,6 +199,35 @@ class Value:
     def detach(self) -> Value:
         """A new leaf sharing `data`, cut from the graph."""
         return constant(self.data)
+
+    @property
+    def grad(self) -> Value | None:
+        """The gradient that backward() accumulated here (a Value of this Value's shape and dtype), or None.
+
+        Assigning one checks it as `Tensor.grad` does: a Value (or None) of the same shape and dtype.
+
+        Example:
+            >>> w = Value([1.0, 2.0], requires_grad=True)
+            >>> w.grad = Value([0.5])
+            Traceback (most recent call last):
+            ...
+            RuntimeError: cannot assign a gradient of shape (1,) to a Value of shape (2,); give it the Value's shape
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Value | None) -> None:
+        if value is not None:
+            if not isinstance(value, Value):
+                raise TypeError(f"the assigned grad must be a Value or None, got {type(value).__name__}; wrap an "
+                                "array as Value(array)")
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(f"cannot assign a gradient of shape {value.data.shape} to a Value of shape "
+                                   f"{self.data.shape}; give it the Value's shape")
+            if value.data.dtype != self.data.dtype:
+                raise RuntimeError(f"cannot assign a gradient of dtype {value.data.dtype} to a Value of dtype "
+                                   f"{self.data.dtype}: convert it first, e.g. grad.astype({str(self.data.dtype)!r})")
+        self._grad = value
 
     def retain_grad(self) -> None:
         """Keep `.grad` on this non-leaf value after backward."""

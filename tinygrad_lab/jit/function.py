@@ -257,7 +257,7 @@ class JitFunction:
             x = values[i]
             buf[...] = x.data if isinstance(x, Value) else x
         for p, g in capture.grads:
-            p.grad = g
+            p._grad = g     # the checked setter's slot: the captured gradients fit (checked once, at capture)
         token = ignore_overflow()      # as the eager step's sigmoid does (warnings are capture-time side effects)
         try:
             for call in calls:
