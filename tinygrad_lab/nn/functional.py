@@ -424,15 +424,16 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     rows, flat = _rows(x, t)
     valid = flat != ignore_index
     safe = np.where(valid, flat, 0)
-    picked = rows[np.arange(flat.shape[0]), safe]
-    if w is None and valid.all():
-        loss, total_weight = -picked, dtype.type(flat.shape[0])
-    else:
-        w_n = (w[safe] if w is not None else np.ones(flat.shape[0], dtype=dtype)) * valid
-        loss, total_weight = picked * -w_n, w_n.sum()
+    w_n = None if w is None and valid.all() else \
+        (w[safe] if w is not None else np.ones(flat.shape[0], dtype=dtype)) * valid
     if reduction == "none":
-        return reshape(loss, t.shape)
-    total = loss.sum()
+        picked = rows[np.arange(flat.shape[0]), safe]
+        return reshape(-picked if w_n is None else picked * -w_n, t.shape)
+    if w_n is None:
+        total, total_weight = -rows[np.arange(flat.shape[0]), flat].sum(), dtype.type(flat.shape[0])
+    else:   # only the counted targets: ignored ones get no gradient (not 0 * inf = nan when all are ignored)
+        kept = np.flatnonzero(valid)
+        total, total_weight = (rows[kept, flat[kept]] * -w_n[kept]).sum(), w_n.sum()
     if reduction == "sum":
         return total
     with np.errstate(invalid="ignore", divide="ignore"):

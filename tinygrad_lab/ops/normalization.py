@@ -38,6 +38,8 @@ __all__ = ["batch_norm", "layer_norm"]
 
 
 def _normalized(x: np.ndarray, axes: tuple, eps: float) -> np.ndarray:
+    if x.dtype.char == "e":   # float16: statistics in float32, as PyTorch (a deviation of 256 squared is inf)
+        return _normalized(x.astype(np.float32), axes, eps).astype(np.float16)
     m = x.mean(axis=axes, keepdims=True)
     centred = x - m
     var = (centred * centred).mean(axis=axes, keepdims=True)

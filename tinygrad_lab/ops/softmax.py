@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value
-from ._dispatch import _array, _axes
+from ._dispatch import _array, _axes, _floating
 
 __all__ = ["softmax", "log_softmax", "Softmax", "LogSoftmax"]
 
@@ -29,6 +29,9 @@ class Softmax(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: int) -> np.ndarray:
+        x = _floating(x)
+        if x.size == 0:   # nothing to normalise (max() of an empty axis has no identity)
+            return x.copy()
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
@@ -49,6 +52,9 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: int) -> np.ndarray:
+        x = _floating(x)
+        if x.size == 0:   # nothing to normalise (max() of an empty axis has no identity)
+            return x.copy()
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, unwrap
 from ..utils.fperrors import ignore_overflow, restore_errors
-from ._dispatch import _array
+from ._dispatch import _array, _floating
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -61,6 +61,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.exp(x)
 
     @staticmethod
@@ -90,6 +91,7 @@ class Log(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.log(x)
 
     @staticmethod
@@ -119,6 +121,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.sqrt(x)
 
     @staticmethod
@@ -177,6 +180,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.tanh(x)
 
     @staticmethod
@@ -214,15 +218,14 @@ class Sigmoid(Function):
     def forward(x: np.ndarray) -> np.ndarray:
         if x.dtype.char == "e":   # float16 (a cheaper test than comparing dtypes)
             return Sigmoid.forward(x.astype(np.float32)).astype(np.float16)
+        if x.dtype.kind != "f":   # bool and integers: float64 (-x of bool fails, of unsigned wraps around)
+            x = _floating(x)
         token = ignore_overflow()
         try:
-            if x.size < 4096 or not isinstance(x, np.ndarray):
+            if x.size < _IN_PLACE_MIN_SIZE or not isinstance(x, np.ndarray):
                 return 1 / (1 + np.exp(-x))
-            if x.dtype.kind == "f":   # large arrays: the same steps in one buffer (small: fewer calls win)
-                t = np.negative(x)
-                np.exp(t, out=t)
-            else:                     # integers: exp's float64 result is the buffer (their sigmoid is float64)
-                t = np.exp(-x)
+            t = np.negative(x)        # large arrays: the same steps in one buffer (small: fewer calls win)
+            np.exp(t, out=t)
             t += 1
             return np.divide(1, t, out=t)
         finally:
@@ -259,6 +262,7 @@ class LogSigmoid(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
     @staticmethod
