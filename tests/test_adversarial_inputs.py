@@ -1,0 +1,237 @@
+"""Inputs at the edges of the ops: dtypes NumPy handles differently from PyTorch (bool, small and unsigned
+integers, float16), empty and 0-d arrays, reductions over empty axes, non-finite values, ignored targets.
+
+Each case was a crash or a silent wrong result found by comparing every op with PyTorch over dtypes, shapes
+(0-d, empty, both sides of the 4096-element in-place threshold), strides and special values. The references
+are closed forms or NumPy in float64, written here (not our own output); float16 results are compared with
+the float64 reference rounded to float16.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_lab.nn.functional as F
+from tinygrad_lab import Value, ops
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# (name, our function, float64 reference); every function of a bool or integer array is float64
+FLOAT_FUNCTIONS = [
+    ("exp", ops.exp, np.exp),
+    ("log", ops.log, np.log),
+    ("sqrt", ops.sqrt, np.sqrt),
+    ("tanh", ops.tanh, np.tanh),
+    ("sigmoid", F.sigmoid, _sigmoid),
+    ("log_sigmoid", ops.log_sigmoid, lambda x: np.log(_sigmoid(x))),
+    ("silu", F.silu, lambda x: x * _sigmoid(x)),
+    ("gelu", F.gelu, lambda x: x * (1 + _erf(x / math.sqrt(2))) / 2),
+    ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh"),
+     lambda x: x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))) / 2),
+    ("erf", ops.erf, _erf),
+    ("softmax", lambda x: F.softmax(x, dim=-1), lambda x: _softmax(x, -1)),
+    ("log_softmax", lambda x: F.log_softmax(x, dim=-1), lambda x: np.log(_softmax(x, -1))),
+    ("logsumexp", lambda x: ops.logsumexp(x, dim=-1), lambda x: np.log(np.exp(x).sum(axis=-1))),
+]
+
+
+@pytest.mark.parametrize("size", [3, 4097])          # both sides of the in-place threshold (4096)
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32])
+@pytest.mark.parametrize("name, fn, reference", FLOAT_FUNCTIONS, ids=[c[0] for c in FLOAT_FUNCTIONS])
+def test_float_functions_of_bool_and_integer_arrays_are_float64(name, fn, reference, dtype, size):
+    """NumPy gives bool, int8 and uint8 a float16 result and int16 a float32 one, and -x wraps around for
+    unsigned integers: sigmoid of a bool array raised NumPy's TypeError, sigmoid of uint8 [1, 2, 200] was
+    [0, 0, 0] (float16), exp of a bool array was float16. PyTorch gives all of them a float."""
+    values = np.arange(size) % 7 + 1 if dtype is not np.bool_ else np.arange(size) % 2 == 0
+    x = values.astype(dtype)
+    with np.errstate(divide="ignore"):                      # log 0 = -inf (the bool False)
+        expected = reference(x.astype(np.float64))
+        outs = (fn(Value(x)).data, np.asarray(fn(x)))       # recorded, and on plain arrays
+    for out in outs:
+        assert out.dtype == np.float64
+        np.testing.assert_allclose(out, expected, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("name, fn, reference", [c for c in FLOAT_FUNCTIONS if c[0] in ("erf", "gelu", "gelu_tanh")],
+                         ids=["erf", "gelu", "gelu_tanh"])
+def test_erf_and_gelu_keep_float16(name, fn, reference, rng):
+    """float16 gave float32 (erf) and float64 (gelu) results; computed in float32 and rounded once, as PyTorch."""
+    x = (rng.standard_normal(50) * 3).astype(np.float16)
+    out = fn(Value(x)).data
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out, reference(x.astype(np.float64)).astype(np.float16), rtol=2e-3, atol=1e-4)
+
+
+# ============================================================================ float16 accumulation
+
+def test_float16_sums_accumulate_in_float32():
+    """NumPy adds float16 along a strided axis one by one in float16: 4096 times 0.1 came out as 256."""
+    x = np.full((4096, 2), 0.1, dtype=np.float16)
+    expected = np.float16(4096 * float(np.float16(0.1)))         # 409.6 rounded to float16
+    for out in (Value(x).sum(axis=0).data, ops.sum(x, axis=0), ops.sum_to(x, (1, 2))):
+        assert out.dtype == np.float16
+        np.testing.assert_array_equal(np.ravel(out), [expected, expected])
+
+
+def test_float16_gradients_of_broadcasts_and_biases_accumulate_in_float32(rng):
+    """The engine undoes broadcasting with sum_to, and linear's bias gradient is a sum over the batch."""
+    g = rng.standard_normal((4096, 2)).astype(np.float16)
+    expected = g.astype(np.float64).sum(axis=0)
+    b = Value(np.zeros((1, 2), dtype=np.float16), requires_grad=True)
+    (Value(np.zeros((4096, 1), dtype=np.float16)) + b).backward(g)
+    bias = Value(np.zeros(2, dtype=np.float16), requires_grad=True)
+    weight = Value(np.zeros((2, 3), dtype=np.float16), requires_grad=True)
+    F.linear(Value(np.ones((4096, 3), dtype=np.float16)), weight, bias).backward(g)
+    for grad in (b.grad.data.ravel(), bias.grad.data):
+        assert grad.dtype == np.float16
+        np.testing.assert_allclose(grad, expected, rtol=1e-3)
+
+
+def test_float16_mse_mean_does_not_overflow():
+    """A mean of 4097 squares of 4 summed in float16 overflowed to inf (PyTorch: 16)."""
+    x = Value(np.full(4097, 4.0, dtype=np.float16))
+    loss = F.mse_loss(x, np.zeros(4097, dtype=np.float16))
+    assert loss.dtype == np.float16 and loss.item() == 16.0
+
+
+@pytest.mark.parametrize("norm", ["layer_norm", "batch_norm"])
+def test_float16_normalisation_statistics_do_not_overflow(norm):
+    """Deviations over 256 squared are inf in float16: the normalised values were all 0 (PyTorch computes the
+    statistics in float32)."""
+    row = np.array([-88.8, 710.0, -710.0, 20.0])
+    x = row.astype(np.float16)
+    centred = x.astype(np.float64) - x.astype(np.float64).mean()
+    expected = centred / np.sqrt((centred ** 2).mean() + 1e-5)
+    if norm == "layer_norm":
+        out = F.layer_norm(Value(x[None, :]), 4).data.ravel()
+    else:
+        out = F.batch_norm(Value(x[:, None]), None, None, training=True).data.ravel()
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out, expected, rtol=2e-3)
+
+
+# ============================================================================ empty and 0-d Values
+
+@pytest.mark.parametrize("dim", [0, 1])
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax_of_empty_values_is_empty(fn, dim):
+    """max() of an empty axis has no identity: NumPy's ValueError leaked out (PyTorch returns the empty input)."""
+    x = Value(np.zeros((0, 3)), requires_grad=True)
+    y = getattr(F, fn)(x, dim=dim)
+    assert y.shape == (0, 3)
+    y.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+def test_logsumexp_over_an_empty_axis_is_minus_inf():
+    """log of an empty sum of exponentials is log 0 = -inf (NumPy's ValueError leaked out before)."""
+    out = ops.logsumexp(Value(np.zeros((0, 3))), dim=0)
+    np.testing.assert_array_equal(out.data, [-np.inf, -np.inf, -np.inf])
+    np.testing.assert_array_equal(ops.logsumexp(np.zeros((0, 3)), dim=0), [-np.inf] * 3)
+
+
+@pytest.mark.parametrize("fn", [ops.max, ops.min])
+def test_max_and_min_over_a_nonempty_axis_of_an_empty_value(fn):
+    """Shape (0, 3) over dim 1 has 0 rows of 3 elements each: an empty result, not "max() of an empty Value";
+    over dim 0 (or all) there is no element, and the error says so."""
+    x = Value(np.zeros((0, 3)), requires_grad=True)
+    y = fn(x, dim=1)
+    assert y.shape == (0,)
+    assert fn(x, dim=-1, keepdim=True).shape == (0, 1)
+    y.sum().backward()
+    assert x.grad.shape == (0, 3)
+    for axis in (0, None):
+        with pytest.raises(ValueError, match="nonzero length"):
+            fn(x, axis)
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("fn", [lambda x, d: ops.mean(x, dim=d), lambda x, d: ops.mean(x, dim=d, keepdim=True),
+                                lambda x, d: ops.flip(x, d)], ids=["mean", "mean_keepdim", "flip"])
+def test_dim_0_and_minus_1_of_a_0d_value(fn, dim):
+    """PyTorch accepts dim 0 and -1 for a 0-d tensor (and so did sum, max and softmax here); mean and flip
+    raised NumPy's AxisError."""
+    x = Value(np.float64(3.0), requires_grad=True)
+    y = fn(x, dim)
+    assert y.shape == () and y.item() == 3.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+# ============================================================================ dtypes of mixed operands
+
+def test_a_value_exponent_promotes_like_any_two_values():
+    """A constant Value exponent (no grad) was cast to the base's dtype: float32 2.0001 became float16 2.0,
+    so (-2) ** 2.0001 came out as 4 instead of nan, and the dtype depended on requires_grad."""
+    base = Value(np.array([-2.0, 3.0], dtype=np.float16))
+    exponent = np.array([2.0001, 2.0001], dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        constant = base ** Value(exponent)
+        differentiable = base ** Value(exponent, requires_grad=True)
+        expected = base.data.astype(np.float32) ** exponent     # NumPy's promotion: float32
+    for out in (constant, differentiable):
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out.data, expected)
+    assert np.isnan(constant.data[0])
+
+
+# ============================================================================ non-finite values
+
+def _adaptive_reference(x, out):
+    h, w = x.shape[-2:]
+    y = np.empty(x.shape[:-2] + out)
+    for i in range(out[0]):
+        r0, r1 = (i * h) // out[0], math.ceil((i + 1) * h / out[0])
+        for j in range(out[1]):
+            c0, c1 = (j * w) // out[1], math.ceil((j + 1) * w / out[1])
+            y[..., i, j] = x[..., r0:r1, c0:c1].mean(axis=(-2, -1))
+    return y
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("out", [(2, 2), (3, 2), (None, 3), (5, 6)])
+def test_adaptive_avg_pool2d_keeps_nonfinite_values_in_their_windows(rng, bad, out):
+    """Averaging by matrix products spread an inf or nan to every window of its row and column (0 * inf)."""
+    x = rng.standard_normal((2, 3, 5, 6))
+    x[0, 1, 0, 0] = bad
+    x[1, 2, 4, 3] = bad
+    size = tuple(x.shape[2 + i] if o is None else o for i, o in enumerate(out))
+    expected = _adaptive_reference(x, size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # inf - inf in the reference
+        np.testing.assert_allclose(F.adaptive_avg_pool2d(Value(x), out).data, expected, rtol=1e-14)
+        np.testing.assert_allclose(F.adaptive_avg_pool2d(x, out), expected, rtol=1e-14)
+    assert np.isfinite(expected).sum() > 0
+
+
+# ============================================================================ ignored class targets
+
+@pytest.mark.parametrize("targets", [[-100, -100, -100], [2, -100, 0]])
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+def test_ignored_class_targets_get_no_gradient(fn, targets, rng):
+    """PyTorch never touches the rows of ignored targets; with every target ignored the mean is 0 / 0 = nan and
+    the gradient was nan too (nan * 0 in the rule), where PyTorch's is 0."""
+    x = Value(rng.standard_normal((3, 4)), requires_grad=True)
+    t = np.array(targets)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = fn(x, t)
+        loss.backward()
+    ignored = t == -100
+    np.testing.assert_array_equal(x.grad.data[ignored], 0.0)
+    if ignored.all():
+        assert np.isnan(loss.item())
+    else:
+        assert np.isfinite(x.grad.data).all() and np.abs(x.grad.data[~ignored]).sum() > 0
