@@ -235,3 +235,29 @@ def test_ignored_class_targets_get_no_gradient(fn, targets, rng):
         assert np.isnan(loss.item())
     else:
         assert np.isfinite(x.grad.data).all() and np.abs(x.grad.data[~ignored]).sum() > 0
+
+
+# ============================================================================ masked_fill of integer and bool Values
+
+@pytest.mark.parametrize("dtype, value, expected", [
+    (np.int32, 7.5, [7, 2, 7]),          # truncated to the input's dtype, as PyTorch
+    (np.int64, -1, [-1, 2, -1]),
+    (np.uint8, -1, [255, 2, 255]),       # negatives wrap around for unsigned integers, as PyTorch
+    (np.bool_, 0.5, [True, False, True]),
+])
+def test_masked_fill_keeps_integer_and_bool_dtypes(dtype, value, expected):
+    """NumPy's where(mask, 7.5, int array) is float64: masked_fill of an int or bool Value came out float64
+    (a bool mask filled with 7.0), where PyTorch keeps the input's dtype."""
+    mask = np.array([True, False, True])
+    x = np.array([1, 2, 3], dtype=dtype) if dtype is not np.bool_ else np.array([False, False, False])
+    for out in (ops.masked_fill(Value(x), mask, value).data, np.asarray(ops.masked_fill(x, mask, value))):
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out, np.array(expected, dtype=dtype) if dtype is not np.bool_
+                                      else [True, False, True])
+
+
+@pytest.mark.parametrize("dtype, value", [(np.uint8, 300), (np.int32, 2 ** 31), (np.int32, 1e20), (np.int64, np.nan),
+                                          (np.int64, np.inf)])
+def test_masked_fill_refuses_values_that_do_not_fit_an_integer_dtype(dtype, value):
+    with pytest.raises(ValueError, match="without overflow"):
+        ops.masked_fill(Value(np.array([1, 2], dtype=dtype)), np.array([True, False]), value)
