@@ -123,6 +123,31 @@ def test_float16_normalisation_statistics_do_not_overflow(norm):
     np.testing.assert_allclose(out, expected, rtol=2e-3)
 
 
+@pytest.mark.parametrize("fn, reference", [
+    (lambda x: F.softmax(x, dim=0), lambda x: _softmax(x, 0)),
+    (lambda x: F.log_softmax(x, dim=0), lambda x: np.log(_softmax(x, 0))),
+    (lambda x: ops.logsumexp(x, dim=0), lambda x: np.log(np.exp(x).sum(axis=0))),
+], ids=["softmax", "log_softmax", "logsumexp"])
+def test_float16_softmax_family_over_a_long_axis(fn, reference, rng):
+    """A float16 sum of ones stops at 2048 (2048 + 1 rounds to 2048): softmax over 4096 equal logits was 1/2048
+    and logsumexp 7.625 instead of log 4096 = 8.318. PyTorch computes them in float32."""
+    x = np.zeros((4096, 3), dtype=np.float16)
+    x[:, 1] = rng.standard_normal(4096)
+    out = fn(Value(x)).data
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out, reference(x.astype(np.float64)), rtol=2e-3, atol=1e-6)
+
+
+def test_float16_softmax_gradient_over_a_long_axis(rng):
+    x = Value(np.zeros((4096, 2), dtype=np.float16), requires_grad=True)
+    g = rng.standard_normal((4096, 2))
+    F.softmax(x, dim=0).backward(g.astype(np.float16))
+    y = np.full((4096, 2), 1 / 4096)
+    gh = g.astype(np.float16).astype(np.float64)
+    expected = y * (gh - (gh * y).sum(axis=0))
+    np.testing.assert_allclose(x.grad.data, expected, rtol=0, atol=2e-6)
+
+
 # ============================================================================ empty and 0-d Values
 
 @pytest.mark.parametrize("dim", [0, 1])

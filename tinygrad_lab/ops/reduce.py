@@ -199,6 +199,8 @@ class LogSumExp(Function):
         if x.size == 0:   # a sum of no exponentials is 0: log 0 = -inf, as in PyTorch (max() has no identity)
             empty = _sum_array(x, axis, keepdims)
             return np.full_like(empty, -np.inf)
+        if x.dtype.char == "e":   # float16 in float32, rounded once, as PyTorch (a float16 sum stops at 2048)
+            return LogSumExp.forward(x.astype(np.float32), axis, keepdims).astype(np.float16)
         m = x.max(axis=axis, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
         y = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
