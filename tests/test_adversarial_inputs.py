@@ -286,3 +286,23 @@ def test_masked_fill_keeps_integer_and_bool_dtypes(dtype, value, expected):
 def test_masked_fill_refuses_values_that_do_not_fit_an_integer_dtype(dtype, value):
     with pytest.raises(ValueError, match="without overflow"):
         ops.masked_fill(Value(np.array([1, 2], dtype=dtype)), np.array([True, False]), value)
+
+
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+def test_float16_class_loss_means_do_not_overflow(fn):
+    """4096 losses of about 16 sum to more than float16's largest number (65504): the mean was inf. Summed
+    and divided in float32 it is the mean of the losses. (PyTorch's CPU kernels for float16 also return inf;
+    MSELoss there accumulates in float32.)"""
+    x = np.zeros((4096, 3), dtype=np.float16)
+    x[:, 0] = 16.0
+    x[:, 1] = -16.0
+    target = np.ones(4096, dtype=np.int64)
+    logits = x.astype(np.float64)
+    losses = -(logits - np.log(np.exp(logits).sum(axis=1, keepdims=True)))[:, 1] if fn is F.cross_entropy \
+        else -logits[:, 1]
+    v = Value(x, requires_grad=True)
+    loss = fn(v, target)
+    assert loss.dtype == np.float16
+    np.testing.assert_allclose(loss.item(), losses.mean(), rtol=1e-3)
+    loss.backward()
+    assert v.grad.dtype == np.float16 and np.isfinite(v.grad.data).all()

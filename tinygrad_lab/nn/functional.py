@@ -33,6 +33,7 @@ from ..ops import (  # computed by ops; nn.functional is where PyTorch users loo
     avg_pool1d,
     avg_pool2d,
     batch_norm,
+    cast,
     conv1d,
     conv2d,
     embedding,
@@ -429,12 +430,17 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     if reduction == "none":
         picked = rows[np.arange(flat.shape[0]), safe]
         return reshape(-picked if w_n is None else picked * -w_n, t.shape)
+    half = dtype.char == "e"
+    if half:   # float16 summed and divided in float32, rounded once (in float16, 4096 losses of 16 sum to inf;
+               # PyTorch's CPU kernel returns that inf)
+        rows, dtype = cast(rows, np.float32), np.dtype(np.float32)
+        w_n = None if w_n is None else w_n.astype(dtype)
     if w_n is None:
         total, total_weight = -rows[np.arange(flat.shape[0]), flat].sum(), dtype.type(flat.shape[0])
     else:   # only the counted targets: ignored ones get no gradient (not 0 * inf = nan when all are ignored)
         kept = np.flatnonzero(valid)
         total, total_weight = (rows[kept, flat[kept]] * -w_n[kept]).sum(), w_n.sum()
-    if reduction == "sum":
-        return total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return total / total_weight
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = total / total_weight
+    return cast(total, np.float16) if half else total
