@@ -306,3 +306,35 @@ def test_float16_class_loss_means_do_not_overflow(fn):
     np.testing.assert_allclose(loss.item(), losses.mean(), rtol=1e-3)
     loss.backward()
     assert v.grad.dtype == np.float16 and np.isfinite(v.grad.data).all()
+
+
+# ============================================================================ linear with a broadcast bias
+
+@pytest.mark.parametrize("x_shape, bias_shape", [((3, 4), (3, 5)), ((3, 4), (1, 5)), ((3, 4), ()), ((2, 3, 4), (1, 5)),
+                                                 ((4,), (1,))])
+def test_linear_with_a_bias_broadcast_over_the_batch(rng, x_shape, bias_shape):
+    """PyTorch adds any bias that broadcasts to the output; a (3, 5) or (1, 5) bias ran forward and then crashed in
+    backward (the op's bias gradient, summed over the batch, had shape (5,))."""
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal((5, 4)), rng.standard_normal(bias_shape)
+    xv, wv, bv = (Value(a, requires_grad=True) for a in (x, w, b))
+    y = F.linear(xv, wv, bv)
+    expected = x @ w.T + b
+    np.testing.assert_allclose(y.data, expected, rtol=1e-14)
+    np.testing.assert_allclose(F.linear(x, w, b), expected, rtol=1e-14)
+    g = rng.standard_normal(expected.shape)
+    y.backward(g)
+    lead = g.ndim - b.ndim
+    db = g.sum(axis=tuple(range(lead)) + tuple(lead + i for i, s in enumerate(b.shape) if s == 1), keepdims=True)
+    np.testing.assert_allclose(bv.grad.data, db.reshape(b.shape), rtol=1e-13)
+    np.testing.assert_allclose(xv.grad.data, g @ w, rtol=1e-13)
+    np.testing.assert_allclose(wv.grad.data, g.reshape(-1, 5).T @ x.reshape(-1, 4), rtol=1e-13)
+
+
+@pytest.mark.parametrize("x_shape, bias_shape", [((3, 4), (4,)), ((4,), (3, 5)), ((2, 3, 4), (3, 1)),
+                                                 ((2, 3, 4), (6, 5))])
+def test_linear_refuses_a_bias_that_does_not_fit_the_output(x_shape, bias_shape):
+    """As PyTorch: the bias may not grow the output (nor, for a batch of more than one axis, fail to fit its rows)."""
+    with pytest.raises(ValueError, match="does not broadcast to the output shape"):
+        F.linear(Value(np.ones(x_shape)), Value(np.ones((5, 4))), Value(np.ones(bias_shape)))
+    with pytest.raises(ValueError, match="does not broadcast to the output shape"):
+        F.linear(np.ones(x_shape), np.ones((5, 4)), np.ones(bias_shape))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function, make_node
-from ..autograd.value import Value, as_value
+from ..autograd.value import Value, as_value, unwrap
 from ._dispatch import _array, _is_value, _numpy_pair, _sum_array
 
 __all__ = ["matmul", "linear", "MatMul", "Linear"]
@@ -156,6 +156,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         if not _is_value(x, weight, bias):
             x, weight = _array(x), _array(weight)
             _check_shapes(x.shape, weight.shape)
+            if bias is not None and np.shape(bias) != weight.shape[:1]:
+                return _linear_plus(x, weight, _array(bias))
             return Linear.forward(x, weight, None if bias is None else _array(bias))
         like = next(v for v in (weight, x, bias) if isinstance(v, Value))
         x, weight = as_value(x, like), as_value(weight, like)
@@ -168,7 +170,28 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     _check_shapes(x.data.shape, weight.data.shape)
     if bias is None:
         return make_node(Linear, Linear.forward(x.data, weight.data), (x, weight))
+    if bias.data.shape != weight.data.shape[:1]:
+        return _linear_plus(x, weight, bias)
     return make_node(Linear, Linear.forward(x.data, weight.data, bias.data), (x, weight, bias))
 
 
+def _linear_plus(x: Any, weight: Any, bias: Any) -> Any:
+    """x @ weight.T + bias for a bias that is not one number per output (0-d, or broadcast over the batch, as
+    PyTorch allows): the product's node and an ordinary add, which broadcasts (and undoes it in the gradient)."""
+    y = linear(x, weight)
+    bias_shape = tuple(np.shape(unwrap(bias)))
+    shapes = [tuple(y.shape)]
+    if y.ndim > 2:   # PyTorch adds the bias to the product of the input's rows: (batch items, out_features)
+        shapes.append((int(np.prod(y.shape[:-1])), y.shape[-1]))
+    try:
+        fits = all(np.broadcast_shapes(bias_shape, shape) == shape for shape in shapes)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"linear: the bias of shape {bias_shape} does not broadcast to the output shape "
+                         f"{tuple(y.shape)}; pass one bias per output feature, shape ({y.shape[-1]},)")
+    return add(y, bias)
+
+
+from .arithmetic import add  # noqa: E402
 from .movement import permute, reshape  # noqa: E402  (the backward rules use these ops)
