@@ -338,3 +338,23 @@ def test_linear_refuses_a_bias_that_does_not_fit_the_output(x_shape, bias_shape)
         F.linear(Value(np.ones(x_shape)), Value(np.ones((5, 4))), Value(np.ones(bias_shape)))
     with pytest.raises(ValueError, match="does not broadcast to the output shape"):
         F.linear(np.ones(x_shape), np.ones((5, 4)), np.ones(bias_shape))
+
+
+def test_linear_of_integer_arrays_with_a_float_bias():
+    """The integer product was the buffer of an in-place `+= bias`: NumPy's casting error (as sigmoid's was)."""
+    x, w, b = np.arange(6).reshape(2, 3), np.arange(12).reshape(4, 3), np.array([0.5, 1.5, 2.5, 3.5])
+    expected = x.astype(np.float64) @ w.T.astype(np.float64) + b
+    for out in (F.linear(x, w, b), F.linear(Value(x), Value(w), Value(b)).data):
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("product", [lambda a, b: a @ b, lambda a, b: F.linear(a, b)], ids=["matmul", "linear"])
+@pytest.mark.parametrize("which", ["left", "right", "both"])
+def test_products_of_bool_values_are_refused(product, which):
+    """NumPy's product of booleans is a logical or of ands (True, not 2): a silent wrong count; PyTorch refuses."""
+    mask, ones = np.ones((2, 2), dtype=bool), np.ones((2, 2))
+    a = Value(mask if which in ("left", "both") else ones)
+    b = Value(mask if which in ("right", "both") else ones)
+    with pytest.raises(TypeError, match="boolean"):
+        product(a, b)

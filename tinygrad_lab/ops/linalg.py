@@ -46,8 +46,13 @@ class MatMul(Function):
 
 
 def _same_float_dtype(op: str, a: Value, b: Value, first: str = "left operand", second: str = "right operand") -> None:
-    """TypeError when two floating-point Values of a matrix product differ in dtype (PyTorch refuses too)."""
+    """TypeError when two floating-point Values of a matrix product differ in dtype, or one is boolean (PyTorch
+    refuses both; NumPy's product of booleans is a logical or of ands, not a sum of products)."""
     da, db = a.data.dtype, b.data.dtype
+    if da.kind == "b" or db.kind == "b":
+        raise TypeError(f"{op}: the {first if da.kind == 'b' else second} is boolean, and a product of booleans "
+                        f"is a logical or of ands, not a sum of products (PyTorch refuses it); convert it first, "
+                        f"e.g. x.astype(np.float64)")
     if da != db and da.kind == "f" and db.kind == "f":
         raise TypeError(f"{op}: expected both Values to have the same dtype, but the {first} is {da} and the "
                         f"{second} is {db}; convert one (x.float(), x.double(), model.float() or model.double())")
@@ -156,22 +161,25 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         if not _is_value(x, weight, bias):
             x, weight = _array(x), _array(weight)
             _check_shapes(x.shape, weight.shape)
-            if bias is not None and np.shape(bias) != weight.shape[:1]:
-                return _linear_plus(x, weight, _array(bias))
-            return Linear.forward(x, weight, None if bias is None else _array(bias))
+            if bias is not None:
+                bias = _array(bias)
+                if bias.shape != weight.shape[:1] or bias.dtype != weight.dtype or x.dtype != weight.dtype:
+                    return _linear_plus(x, weight, bias)   # NumPy's broadcasting and dtype promotion
+            return Linear.forward(x, weight, bias)
         like = next(v for v in (weight, x, bias) if isinstance(v, Value))
         x, weight = as_value(x, like), as_value(weight, like)
         bias = None if bias is None else as_value(bias, like)
     wdtype = weight.data.dtype
-    if x.data.dtype is not wdtype:        # the usual case is one dtype object: the full check only otherwise
+    if x.data.dtype is not wdtype or wdtype.char == "?":   # the usual case is one float dtype: checks otherwise
         _same_float_dtype("linear", x, weight, "input", "weight")
-    if bias is not None and bias.data.dtype is not wdtype:
+    mixed_bias = bias is not None and bias.data.dtype is not wdtype
+    if mixed_bias:
         _same_float_dtype("linear", bias, weight, "bias", "weight")
     _check_shapes(x.data.shape, weight.data.shape)
     if bias is None:
         return make_node(Linear, Linear.forward(x.data, weight.data), (x, weight))
-    if bias.data.shape != weight.data.shape[:1]:
-        return _linear_plus(x, weight, bias)
+    if mixed_bias or bias.data.shape != weight.data.shape[:1]:   # (an integer product plus a float bias: no
+        return _linear_plus(x, weight, bias)                      # in-place add into the integer result)
     return make_node(Linear, Linear.forward(x.data, weight.data, bias.data), (x, weight, bias))
 
 
