@@ -358,3 +358,19 @@ def test_products_of_bool_values_are_refused(product, which):
     b = Value(mask if which in ("right", "both") else ones)
     with pytest.raises(TypeError, match="boolean"):
         product(a, b)
+
+
+# ============================================================================ gradients at NaN (PyTorch's conventions)
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_relu_and_abs_gradients_at_nan(dtype):
+    """PyTorch's relu rule zeroes the gradient where x <= 0 (so a NaN passes it) and abs's is sgn(x), 0 at NaN;
+    ours gave 0 (x > 0 is False at NaN) and NaN (NumPy's sign)."""
+    values = np.array([np.nan, -1.0, -0.0, 0.0, 2.0, np.inf, -np.inf], dtype=dtype)
+    x = Value(values, requires_grad=True)
+    ops.relu(x).backward(np.ones(7, dtype=dtype))
+    np.testing.assert_array_equal(x.grad.data, [1, 0, 0, 0, 1, 1, 0])
+    x = Value(values, requires_grad=True)
+    ops.abs(x).backward(np.ones(7, dtype=dtype))
+    np.testing.assert_array_equal(x.grad.data, [0, -1, 0, 0, 1, 1, -1])
+    assert x.grad.dtype == dtype

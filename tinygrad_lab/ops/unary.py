@@ -140,7 +140,7 @@ def sqrt(x: Any) -> Any:
 
 
 class Abs(Function):
-    """y = |x|;  dy/dx = sign(x) (0 at 0, as in PyTorch).
+    """y = |x|;  dy/dx = sign(x) (0 at 0 and at NaN, as in PyTorch).
 
     Example:
         >>> Abs.forward(np.array([-2.0]))
@@ -155,7 +155,8 @@ class Abs(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
-        return (g * np.sign(unwrap(x)),)
+        xd = unwrap(x)
+        return (g * np.subtract(xd > 0, xd < 0, dtype=xd.dtype),)   # sign(x), but 0 at NaN (as PyTorch's sgn)
 
 
 def abs(x: Any) -> Any:
@@ -281,7 +282,7 @@ def log_sigmoid(x: Any) -> Any:
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = 1 where x > 0 else 0.
+    """y = max(x, 0);  dy/dx = 0 where x <= 0 else 1 (also at NaN, as PyTorch).
 
     Example:
         >>> ReLU.forward(np.array([-1.0, 2.0]))
@@ -296,7 +297,7 @@ class ReLU(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
-        return (g * (unwrap(x) > 0),)
+        return (g * ~(unwrap(x) <= 0),)   # not x > 0: a NaN passes the gradient, as PyTorch's threshold rule
 
 
 def relu(x: Any) -> Any:
