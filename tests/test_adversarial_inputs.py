@@ -16,6 +16,7 @@ import pytest
 
 import tinygrad_lab.nn.functional as F
 from tinygrad_lab import Value, ops
+from tinygrad_lab.autograd.value import unwrap
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
@@ -374,3 +375,20 @@ def test_relu_and_abs_gradients_at_nan(dtype):
     ops.abs(x).backward(np.ones(7, dtype=dtype))
     np.testing.assert_array_equal(x.grad.data, [0, -1, 0, 0, 1, 1, -1])
     assert x.grad.dtype == dtype
+
+
+# ============================================================================ losses of integer predictions
+
+@pytest.mark.parametrize("fn, reference", [
+    (F.mse_loss, lambda x, y: ((x - y) ** 2).mean()),
+    (F.l1_loss, lambda x, y: np.abs(x - y).mean()),
+    (F.binary_cross_entropy_with_logits, lambda x, y: (np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))).mean()),
+], ids=["mse_loss", "l1_loss", "binary_cross_entropy_with_logits"])
+def test_losses_of_integer_values_do_not_truncate_float_targets(fn, reference):
+    """The target was cast to the input's dtype: with an int64 Value input a target of 0.5 became 0, a silently
+    different loss (2.5 instead of 1.25 for mse_loss([1, 2], [0.5, 0.5])); integer arrays were right."""
+    x, y = np.array([1, 2, -3]), np.array([0.5, 0.25, 1.0])
+    expected = reference(x.astype(np.float64), y)
+    for out in (fn(Value(x), y), fn(x, y)):
+        assert np.asarray(unwrap(out)).dtype == np.float64
+        np.testing.assert_allclose(unwrap(out), expected, rtol=1e-14)

@@ -135,9 +135,12 @@ def _check_reduction(reduction: str, fn: str) -> None:
 
 
 def _input(x: Any) -> Any:
-    """The prediction as a Value (kept) or a float array."""
+    """The prediction as a Value (kept; bool or integer data as float64) or a float array.
+
+    Integer predictions become float64 as integer arrays do: a float target is cast to the input's dtype, and an
+    int64 one would have cut a target of 0.5 to 0."""
     if isinstance(x, Value):
-        return x
+        return x if x.data.dtype.kind in "fc" else cast(x, np.float64)
     array = np.asarray(x)
     if array.dtype.kind not in "f":
         array = array.astype(np.float64)
