@@ -392,3 +392,22 @@ def test_losses_of_integer_values_do_not_truncate_float_targets(fn, reference):
     for out in (fn(Value(x), y), fn(x, y)):
         assert np.asarray(unwrap(out)).dtype == np.float64
         np.testing.assert_allclose(unwrap(out), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_float16_gelu_gradient_of_large_inputs(approximate):
+    """The tanh form's rule in float16 overflowed (x^3 at 40, x^2 at 256: 0 * inf = NaN); the gradient of gelu is 1
+    far right and 0 far left. Computed in float32 as the forward (and PyTorch) does."""
+    x = Value(np.array([-700.0, -300.0, 300.0, 700.0, 60000.0], dtype=np.float16), requires_grad=True)
+    F.gelu(x, approximate=approximate).backward(np.ones(5, dtype=np.float16))
+    assert x.grad.dtype == np.float16
+    np.testing.assert_array_equal(x.grad.data, [0, 0, 1, 1, 1])
+
+
+def test_float16_gelu_gradient_matches_float64(rng):
+    x = (rng.standard_normal(200) * 3).astype(np.float16)
+    for approximate in ("none", "tanh"):
+        v16, v64 = Value(x, requires_grad=True), Value(x.astype(np.float64), requires_grad=True)
+        F.gelu(v16, approximate=approximate).sum().backward()
+        F.gelu(v64, approximate=approximate).sum().backward()
+        np.testing.assert_allclose(v16.grad.data, v64.grad.data, rtol=2e-3, atol=2e-4)

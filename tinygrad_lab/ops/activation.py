@@ -81,6 +81,9 @@ class GELU(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, approximate: str) -> tuple[Any, ...]:
+        if type(x) is np.ndarray and x.dtype.char == "e":   # float16 in float32, as its forward (x^3 overflows at 40,
+            x32, g32 = x.astype(np.float32), np.asarray(g, dtype=np.float32)   # and 0 * inf is NaN from 256 on)
+            return (GELU.backward(g32, None, x32, approximate)[0].astype(np.float16),)
         if approximate == "tanh":
             t = tanh((x + x * x * x * _KAPPA) * _SQRT_2_OVER_PI)
             du = (x * x * (3 * _KAPPA) + 1) * _SQRT_2_OVER_PI
