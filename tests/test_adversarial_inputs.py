@@ -116,12 +116,18 @@ def test_float16_normalisation_statistics_do_not_overflow(norm):
     x = row.astype(np.float16)
     centred = x.astype(np.float64) - x.astype(np.float64).mean()
     expected = centred / np.sqrt((centred ** 2).mean() + 1e-5)
+    g = np.array([1.0, 2.0, 3.0, 4.0])
+    xhat_grad = (g - g.mean() - expected * (g * expected).mean()) / np.sqrt((centred ** 2).mean() + 1e-5)
+    v = Value(x[None, :] if norm == "layer_norm" else x[:, None], requires_grad=True)
     if norm == "layer_norm":
-        out = F.layer_norm(Value(x[None, :]), 4).data.ravel()
+        y = F.layer_norm(v, 4)
     else:
-        out = F.batch_norm(Value(x[:, None]), None, None, training=True).data.ravel()
-    assert out.dtype == np.float16
-    np.testing.assert_allclose(out, expected, rtol=2e-3)
+        y = F.batch_norm(v, None, None, training=True)
+    assert y.dtype == np.float16
+    np.testing.assert_allclose(y.data.ravel(), expected, rtol=2e-3)
+    y.backward(g.astype(np.float16).reshape(y.shape))   # the gradient too (it was all 0)
+    assert v.grad.dtype == np.float16
+    np.testing.assert_allclose(v.grad.data.ravel(), xhat_grad, rtol=5e-3)
 
 
 @pytest.mark.parametrize("fn, reference", [
