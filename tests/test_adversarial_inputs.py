@@ -417,3 +417,18 @@ def test_float16_gelu_gradient_matches_float64(rng):
         F.gelu(v16, approximate=approximate).sum().backward()
         F.gelu(v64, approximate=approximate).sum().backward()
         np.testing.assert_allclose(v16.grad.data, v64.grad.data, rtol=2e-3, atol=2e-4)
+
+
+def test_float16_cross_entropy_with_probability_targets_does_not_overflow():
+    x = np.zeros((4096, 3), dtype=np.float16)
+    x[:, 0], x[:, 1] = 16.0, -16.0
+    target = np.zeros((4096, 3), dtype=np.float16)
+    target[:, 1] = 1.0
+    logits = x.astype(np.float64)
+    expected = -(logits - np.log(np.exp(logits).sum(axis=1, keepdims=True)))[:, 1].mean()
+    v = Value(x, requires_grad=True)
+    loss = F.cross_entropy(v, target)
+    assert loss.dtype == np.float16
+    np.testing.assert_allclose(loss.item(), expected, rtol=1e-3)
+    loss.backward()
+    assert v.grad.dtype == np.float16 and np.isfinite(v.grad.data).all()

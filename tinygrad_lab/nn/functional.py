@@ -394,6 +394,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
 def _soft_cross_entropy(x: Any, target: Any, w: np.ndarray | None, axis: int, c: int, reduction: str,
                         label_smoothing: float) -> Any:
     """Cross-entropy with class-probability targets: -sum_c w_c t_c log p_c; 'mean' divides by numel / C."""
+    if _data(x).dtype.char == "e":   # float16 in float32, rounded once (as the class-index form)
+        loss = _soft_cross_entropy(cast(x, np.float32), cast(target, np.float32), w, axis, c, reduction,
+                                   label_smoothing)
+        return cast(loss, np.float16)
     t = target if isinstance(target, Value) else np.asarray(target).astype(_data(x).dtype, copy=False)
     if label_smoothing > 0:
         t = t * (1 - label_smoothing) + label_smoothing / c
