@@ -432,3 +432,22 @@ def test_float16_cross_entropy_with_probability_targets_does_not_overflow():
     np.testing.assert_allclose(loss.item(), expected, rtol=1e-3)
     loss.backward()
     assert v.grad.dtype == np.float16 and np.isfinite(v.grad.data).all()
+
+
+# ============================================================================ an empty dim
+
+@pytest.mark.parametrize("name, reference", [("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min),
+                                             ("logsumexp", lambda a: np.log(np.exp(a).sum()))])
+def test_an_empty_torch_dim_reduces_every_axis(name, reference, rng):
+    """PyTorch's dim=() (or []) reduces over all axes; it reduced over none (NumPy's axis=(), which keeps that
+    meaning under NumPy's name)."""
+    a = rng.standard_normal((2, 3))
+    x = Value(a, requires_grad=True)
+    for dim in ((), []):
+        out = getattr(ops, name)(x, dim=dim)
+        assert out.shape == ()
+        np.testing.assert_allclose(out.data, reference(a), rtol=1e-14)
+    out.backward()
+    assert x.grad.shape == (2, 3)
+    if name in ("sum", "mean"):
+        np.testing.assert_array_equal(getattr(ops, name)(x, axis=()).data, a)

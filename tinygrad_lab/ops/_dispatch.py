@@ -71,9 +71,17 @@ def _kept_shape(shape: tuple, axis: Any) -> tuple:
 
 
 def _reduction_args(axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> tuple[Any, bool]:
-    """Accept PyTorch's `dim`/`keepdim` as aliases of NumPy's `axis`/`keepdims`."""
+    """Accept PyTorch's `dim`/`keepdim` as aliases of NumPy's `axis`/`keepdims`.
+
+    With PyTorch's name an empty `dim` (`()` or `[]`) means every axis, as in PyTorch; NumPy's `axis=()` means
+    none, as in NumPy.
+
+    Example:
+        >>> _reduction_args((), False, None, None), _reduction_args(None, False, (), True)
+        (((), False), (None, True))
+    """
     if dim is not None:
-        axis = dim
+        axis = None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
     if keepdim is not None:
         keepdims = keepdim
     if isinstance(axis, list):

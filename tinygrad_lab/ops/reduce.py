@@ -76,8 +76,8 @@ class Mean(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
-        if x.ndim == 0 and axis is not None:   # dim 0 or -1 (named once) of a 0-d Value is all of it, as PyTorch
-            axis = None if isinstance(axis, (int, np.integer)) or len(axis) == 1 else axis
+        if x.ndim == 0 and isinstance(axis, (int, np.integer)):   # dim 0 or -1 of a 0-d Value is all of it, as
+            axis = None                                           # PyTorch and NumPy's sum (not its mean)
         if x.size == 0:   # a mean over no elements is nan, quietly as in PyTorch (NumPy warns)
             empty_sum = x.sum(axis=axis, keepdims=keepdims)
             return np.full_like(empty_sum, np.nan, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
