@@ -260,8 +260,8 @@ def test_stacked_linear_forward_and_gradients_are_each_members_own_bit_for_bit(r
         same(big.bias.grad.data[s, 0], layer.bias.grad.data)
         if not shared:
             same(x_big.grad.data[s], x.grad.data)
-    if shared:   # a shared input's gradient is the sum of the members' own
-        lone = sum(g[s] @ layers[s].weight.data for s in range(members))
+    if shared:   # a shared input's gradient is the sum of the members' own (float16 summed in float32, rounded once)
+        lone = sum((g[s] @ layers[s].weight.data).astype(np.float64) for s in range(members))
         np.testing.assert_allclose(x_big.grad.data, lone, rtol=1e-12 if dtype is np.float64 else 1e-2, atol=1e-12)
 
 

@@ -245,6 +245,10 @@ def test_reductions_match_numpy_or_raise_a_documented_error(a, name, axis, keepd
     method = getattr(x, name)
     out, err = attempt(method, dim=axis, keepdim=keepdims) if torch_names else attempt(method, axis, keepdims)
     np_axis = tuple(axis) if isinstance(axis, list) else axis
+    if a.ndim == 0 and isinstance(np_axis, (int, np.integer)) and np_axis in (0, -1):   # dim 0 or -1 of a 0-d
+        np_axis = None                                                                 # Value is all of it (PyTorch)
+    if torch_names and isinstance(np_axis, tuple) and not np_axis:   # PyTorch's dim=() reduces every axis
+        np_axis = None
     expected, np_err = numpy_result(REDUCTIONS[name], a, axis=np_axis, keepdims=bool(keepdims))
     if err is not None:
         return

@@ -140,8 +140,8 @@ class _StackedLinearOp(Function):
         if bias is not None:
             if g.shape[-1] == 1 or g.shape[1] == 1 or g.dtype.char not in _BLAS_TYPES:
                 # one output: NumPy's sum of a contiguous column (pairwise), exactly as dy[s].sum(axis=0); and
-                # float16, which NumPy multiplies without BLAS, summing in float32
-                gb = g.sum(axis=1, keepdims=True)
+                # float16, which NumPy multiplies without BLAS, summing in float32 (as Linear's bias gradient)
+                gb = g.sum(axis=1, keepdims=True, dtype=np.float32 if g.dtype.char == "e" else None).astype(g.dtype)
             else:
                 # dy[s].T @ ones: BLAS's chain of fused multiply-adds by 1.0 is the row-by-row sum of dy[s]
                 ones = np.ones((g.shape[1], 2), dtype=g.dtype)

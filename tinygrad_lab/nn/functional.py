@@ -33,6 +33,7 @@ from ..ops import (  # computed by ops; nn.functional is where PyTorch users loo
     avg_pool1d,
     avg_pool2d,
     batch_norm,
+    cast,
     conv1d,
     conv2d,
     embedding,
@@ -134,9 +135,12 @@ def _check_reduction(reduction: str, fn: str) -> None:
 
 
 def _input(x: Any) -> Any:
-    """The prediction as a Value (kept) or a float array."""
+    """The prediction as a Value (kept; bool or integer data as float64) or a float array.
+
+    Integer predictions become float64 as integer arrays do: a float target is cast to the input's dtype, and an
+    int64 one would have cut a target of 0.5 to 0."""
     if isinstance(x, Value):
-        return x
+        return x if x.data.dtype.kind in "fc" else cast(x, np.float64)
     array = np.asarray(x)
     if array.dtype.kind not in "f":
         array = array.astype(np.float64)
@@ -390,6 +394,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
 def _soft_cross_entropy(x: Any, target: Any, w: np.ndarray | None, axis: int, c: int, reduction: str,
                         label_smoothing: float) -> Any:
     """Cross-entropy with class-probability targets: -sum_c w_c t_c log p_c; 'mean' divides by numel / C."""
+    if _data(x).dtype.char == "e":   # float16 in float32, rounded once (as the class-index form)
+        loss = _soft_cross_entropy(cast(x, np.float32), cast(target, np.float32), w, axis, c, reduction,
+                                   label_smoothing)
+        return cast(loss, np.float16)
     t = target if isinstance(target, Value) else np.asarray(target).astype(_data(x).dtype, copy=False)
     if label_smoothing > 0:
         t = t * (1 - label_smoothing) + label_smoothing / c
@@ -424,16 +432,22 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     rows, flat = _rows(x, t)
     valid = flat != ignore_index
     safe = np.where(valid, flat, 0)
-    picked = rows[np.arange(flat.shape[0]), safe]
-    if w is None and valid.all():
-        loss, total_weight = -picked, dtype.type(flat.shape[0])
-    else:
-        w_n = (w[safe] if w is not None else np.ones(flat.shape[0], dtype=dtype)) * valid
-        loss, total_weight = picked * -w_n, w_n.sum()
+    w_n = None if w is None and valid.all() else \
+        (w[safe] if w is not None else np.ones(flat.shape[0], dtype=dtype)) * valid
     if reduction == "none":
-        return reshape(loss, t.shape)
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return total / total_weight
+        picked = rows[np.arange(flat.shape[0]), safe]
+        return reshape(-picked if w_n is None else picked * -w_n, t.shape)
+    half = dtype.char == "e"
+    if half:   # float16 summed and divided in float32, rounded once (in float16, 4096 losses of 16 sum to inf;
+               # PyTorch's CPU kernel returns that inf)
+        rows, dtype = cast(rows, np.float32), np.dtype(np.float32)
+        w_n = None if w_n is None else w_n.astype(dtype)
+    if w_n is None:
+        total, total_weight = -rows[np.arange(flat.shape[0]), flat].sum(), dtype.type(flat.shape[0])
+    else:   # only the counted targets: ignored ones get no gradient (not 0 * inf = nan when all are ignored)
+        kept = np.flatnonzero(valid)
+        total, total_weight = (rows[kept, flat[kept]] * -w_n[kept]).sum(), w_n.sum()
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = total / total_weight
+    return cast(total, np.float16) if half else total

@@ -71,11 +71,48 @@ def _kept_shape(shape: tuple, axis: Any) -> tuple:
 
 
 def _reduction_args(axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> tuple[Any, bool]:
-    """Accept PyTorch's `dim`/`keepdim` as aliases of NumPy's `axis`/`keepdims`."""
+    """Accept PyTorch's `dim`/`keepdim` as aliases of NumPy's `axis`/`keepdims`.
+
+    With PyTorch's name an empty `dim` (`()` or `[]`) means every axis, as in PyTorch; NumPy's `axis=()` means
+    none, as in NumPy.
+
+    Example:
+        >>> _reduction_args((), False, None, None), _reduction_args(None, False, (), True)
+        (((), False), (None, True))
+    """
     if dim is not None:
-        axis = dim
+        axis = None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
     if keepdim is not None:
         keepdims = keepdim
     if isinstance(axis, list):
         axis = tuple(axis)
     return axis, bool(keepdims)
+
+
+def _sum_array(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """x.sum(axis, keepdims), float16 accumulated in float32 and rounded once (as PyTorch does on the CPU).
+
+    NumPy adds float16 in float16: along a strided axis one by one, so a sum of a few thousand terms can be
+    off in its first digit.
+
+    Example:
+        >>> x = np.full((4096, 2), 0.1, dtype=np.float16)
+        >>> _sum_array(x, 0, False).tolist(), x.sum(axis=0).tolist()   # 409.6 rounded to float16, and NumPy's
+        ([409.5, 409.5], [256.0, 256.0])
+    """
+    if x.dtype.char == "e":   # float16 (a cheaper test than comparing dtypes)
+        return np.add.reduce(x, axis=axis, dtype=np.float32, keepdims=keepdims).astype(np.float16)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)   # ndarray.sum's own sum, without its Python wrapper
+
+
+def _floating(x: np.ndarray) -> np.ndarray:
+    """`x` when it is floating point (or complex); bool and integer arrays as float64, as their results are.
+
+    NumPy's float functions of bool, int8 and uint8 give float16 and of int16 float32, and `-x` wraps around for
+    unsigned integers (sigmoid of uint8 1 would be 1 / (1 + exp(255))); PyTorch gives every one a float.
+
+    Example:
+        >>> _floating(np.array([True, False])).dtype, _floating(np.array([1.5], dtype=np.float32)).dtype
+        (dtype('float64'), dtype('float32'))
+    """
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)

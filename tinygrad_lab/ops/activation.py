@@ -18,7 +18,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value
-from ._dispatch import _array
+from ._dispatch import _array, _floating
 from .unary import Sigmoid, exp, sigmoid, tanh
 
 __all__ = ["erf", "gelu", "silu"]
@@ -31,7 +31,9 @@ _KAPPA = 0.044715
 
 
 def _erf_array(x: np.ndarray) -> np.ndarray:
-    x = _array(x)
+    x = _floating(_array(x))
+    if x.dtype.char == "e":   # float16: computed in float32 and rounded once (SciPy would return float32)
+        return _erf_array(x.astype(np.float32)).astype(np.float16)
     try:
         from scipy.special import erf as scipy_erf
     except ImportError:  # pragma: no cover - depends on the installation
@@ -70,12 +72,18 @@ class GELU(Function):
 
     @staticmethod
     def forward(x: np.ndarray, approximate: str) -> np.ndarray:
+        x = _floating(x)
+        if x.dtype.char == "e":   # float16: computed in float32 and rounded once, as PyTorch does on the CPU
+            return GELU.forward(x.astype(np.float32), approximate).astype(np.float16)
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + _KAPPA * x * x * x)))
         return x * 0.5 * (1 + _erf_array(x * _SQRT_HALF))
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, approximate: str) -> tuple[Any, ...]:
+        if type(x) is np.ndarray and x.dtype.char == "e":   # float16 in float32, as its forward (x^3 overflows at 40,
+            x32, g32 = x.astype(np.float32), np.asarray(g, dtype=np.float32)   # and 0 * inf is NaN from 256 on)
+            return (GELU.backward(g32, None, x32, approximate)[0].astype(np.float16),)
         if approximate == "tanh":
             t = tanh((x + x * x * x * _KAPPA) * _SQRT_2_OVER_PI)
             du = (x * x * (3 * _KAPPA) + 1) * _SQRT_2_OVER_PI
@@ -106,6 +114,7 @@ class SiLU(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return x * Sigmoid.forward(x)
 
     @staticmethod

@@ -224,9 +224,10 @@ def pow(x: Any, exponent: Any) -> Any:
     p = unwrap(exponent)
     if isinstance(p, (list, tuple)):
         p = np.asarray(p)
-    if isinstance(p, (np.ndarray, np.generic)) and x.data.dtype.kind == "f" and p.dtype.kind in "biuf":
-        p = p.astype(x.data.dtype)       # a constant exponent takes the Value's dtype (docs/engine.md, dtypes)
-    return Pow.apply(x, exponent=p)
+    if (isinstance(p, (np.ndarray, np.generic)) and not isinstance(exponent, Value) and x.data.dtype.kind == "f"
+            and p.dtype.kind in "biuf"):
+        p = p.astype(x.data.dtype)       # a constant exponent takes the Value's dtype (docs/engine.md, dtypes);
+    return Pow.apply(x, exponent=p)      # a Value exponent promotes as NumPy does, as between any two Values
 
 
 from .selection import where  # noqa: E402  (the backward rules use these ops)

@@ -231,6 +231,14 @@ def masked_fill(input: Any, mask: Any, value: float) -> Any:
     value = unwrap(value)
     if np.ndim(value) != 0:
         raise ValueError("masked_fill: value must be a number (or a 0-d Value)")
+    dtype = np.asarray(unwrap(input)).dtype
+    if dtype.kind in "biu":   # the input keeps its dtype, as in PyTorch (NumPy's where would give float64)
+        info = np.iinfo(np.int64 if dtype.kind == "b" else dtype)
+        low = min(info.min, -(2 ** (8 * dtype.itemsize - 1)))   # unsigned: negatives wrap around, as PyTorch
+        if not (np.isfinite(value) and low <= value <= info.max):
+            raise ValueError(f"masked_fill: value {value} cannot be converted to the input's dtype {dtype} "
+                             f"without overflow")
+        value = np.asarray(value).astype(dtype)[()]
     return where(m, value, input)
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function, make_node
-from ..autograd.value import Value, as_value
-from ._dispatch import _array, _is_value, _numpy_pair
+from ..autograd.value import Value, as_value, unwrap
+from ._dispatch import _array, _is_value, _numpy_pair, _sum_array
 
 __all__ = ["matmul", "linear", "MatMul", "Linear"]
 
@@ -46,8 +46,13 @@ class MatMul(Function):
 
 
 def _same_float_dtype(op: str, a: Value, b: Value, first: str = "left operand", second: str = "right operand") -> None:
-    """TypeError when two floating-point Values of a matrix product differ in dtype (PyTorch refuses too)."""
+    """TypeError when two floating-point Values of a matrix product differ in dtype, or one is boolean (PyTorch
+    refuses both; NumPy's product of booleans is a logical or of ands, not a sum of products)."""
     da, db = a.data.dtype, b.data.dtype
+    if da.kind == "b" or db.kind == "b":
+        raise TypeError(f"{op}: the {first if da.kind == 'b' else second} is boolean, and a product of booleans "
+                        f"is a logical or of ands, not a sum of products (PyTorch refuses it); convert it first, "
+                        f"e.g. x.astype(np.float64)")
     if da != db and da.kind == "f" and db.kind == "f":
         raise TypeError(f"{op}: expected both Values to have the same dtype, but the {first} is {da} and the "
                         f"{second} is {db}; convert one (x.float(), x.double(), model.float() or model.double())")
@@ -129,7 +134,7 @@ class Linear(Function):
                  needs_input_grad: Sequence[bool] | None = None) -> tuple[Any, ...]:
         gx = _product(g, weight) if needs_input_grad is None or needs_input_grad[0] else None   # not for a first layer
         if x.ndim == 2:   # arrays: ndarray.sum's Python wrapper costs more than the sum of a small batch
-            return gx, _product(g.T, x), np.add.reduce(g, 0) if type(g) is np.ndarray else g.sum(axis=0)
+            return gx, _product(g.T, x), _sum_array(g, 0, False) if type(g) is np.ndarray else g.sum(axis=0)
         rows = reshape(g, (-1, g.shape[-1]))
         return gx, _product(rows.T, reshape(x, (-1, x.shape[-1]))), rows.sum(axis=0)
 
@@ -156,19 +161,45 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         if not _is_value(x, weight, bias):
             x, weight = _array(x), _array(weight)
             _check_shapes(x.shape, weight.shape)
-            return Linear.forward(x, weight, None if bias is None else _array(bias))
+            if bias is not None:
+                bias = _array(bias)
+                if bias.shape != weight.shape[:1] or bias.dtype != weight.dtype or x.dtype != weight.dtype:
+                    return _linear_plus(x, weight, bias)   # NumPy's broadcasting and dtype promotion
+            return Linear.forward(x, weight, bias)
         like = next(v for v in (weight, x, bias) if isinstance(v, Value))
         x, weight = as_value(x, like), as_value(weight, like)
         bias = None if bias is None else as_value(bias, like)
     wdtype = weight.data.dtype
-    if x.data.dtype is not wdtype:        # the usual case is one dtype object: the full check only otherwise
+    if x.data.dtype is not wdtype or wdtype.char == "?":   # the usual case is one float dtype: checks otherwise
         _same_float_dtype("linear", x, weight, "input", "weight")
-    if bias is not None and bias.data.dtype is not wdtype:
+    mixed_bias = bias is not None and bias.data.dtype is not wdtype
+    if mixed_bias:
         _same_float_dtype("linear", bias, weight, "bias", "weight")
     _check_shapes(x.data.shape, weight.data.shape)
     if bias is None:
         return make_node(Linear, Linear.forward(x.data, weight.data), (x, weight))
+    if mixed_bias or bias.data.shape != weight.data.shape[:1]:   # (an integer product plus a float bias: no
+        return _linear_plus(x, weight, bias)                      # in-place add into the integer result)
     return make_node(Linear, Linear.forward(x.data, weight.data, bias.data), (x, weight, bias))
 
 
+def _linear_plus(x: Any, weight: Any, bias: Any) -> Any:
+    """x @ weight.T + bias for a bias that is not one number per output (0-d, or broadcast over the batch, as
+    PyTorch allows): the product's node and an ordinary add, which broadcasts (and undoes it in the gradient)."""
+    y = linear(x, weight)
+    bias_shape = tuple(np.shape(unwrap(bias)))
+    shapes = [tuple(y.shape)]
+    if y.ndim > 2:   # PyTorch adds the bias to the product of the input's rows: (batch items, out_features)
+        shapes.append((int(np.prod(y.shape[:-1])), y.shape[-1]))
+    try:
+        fits = all(np.broadcast_shapes(bias_shape, shape) == shape for shape in shapes)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"linear: the bias of shape {bias_shape} does not broadcast to the output shape "
+                         f"{tuple(y.shape)}; pass one bias per output feature, shape ({y.shape[-1]},)")
+    return add(y, bias)
+
+
+from .arithmetic import add  # noqa: E402
 from .movement import permute, reshape  # noqa: E402  (the backward rules use these ops)

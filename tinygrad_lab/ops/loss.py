@@ -27,7 +27,12 @@ __all__ = ["MSELoss", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "Cro
 
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
-    """np.mean / np.sum of all elements, minus their Python-level wrappers (the same sums, bit for bit)."""
+    """np.mean / np.sum of all elements, minus their Python-level wrappers (the same sums, bit for bit).
+
+    float16 is summed (and averaged) in float32 and rounded once, as PyTorch does on the CPU: summed in float16,
+    a mean of a few thousand squares of about 4 overflows to inf."""
+    if loss.dtype.char == "e" and reduction != "none":
+        return _reduce(loss.astype(np.float32), reduction).astype(np.float16)
     if reduction == "mean":
         n = loss.size
         return np.add.reduce(loss, axis=None) / n if n else loss.dtype.type(np.nan)   # empty: nan, as PyTorch
@@ -173,6 +178,11 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(input: np.ndarray, target: np.ndarray, weight: np.ndarray | None, ignore_index: int, reduction: str,
                 label_smoothing: float) -> np.ndarray:
+        if input.dtype.char == "e":   # float16 in float32, rounded once (in float16 a sum of 4096 losses of 20 is
+            # inf, which PyTorch's CPU kernel returns as the mean)
+            return CrossEntropy.forward(input.astype(np.float32), target, None if weight is None else
+                                        weight.astype(np.float32), ignore_index, reduction,
+                                        label_smoothing).astype(np.float16)
         n, c = input.shape
         logp = LogSoftmax.forward(input, 1)
         valid = target != ignore_index
@@ -225,6 +235,8 @@ class CrossEntropy(Function):
             with np.errstate(invalid="ignore", divide="ignore"):
                 denom = w_n.sum()
                 row, const = row / denom, const / denom
+            if not valid.all():   # ignored targets get no gradient, even when all are ignored (0 / 0)
+                row, const = np.where(valid, row, 0), np.where(valid[:, None], const, 0)
         grad = softmax(input, 1) * row.astype(dtype)[:, None] - const.astype(dtype)
         if reduction == "none":
             g = reshape(g, (n, 1))

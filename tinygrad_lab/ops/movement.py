@@ -18,7 +18,7 @@ import numpy as np
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value, unwrap
 from ..utils.checks import is_integer
-from ._dispatch import _array, _is_value, _norm_axis
+from ._dispatch import _array, _is_value, _norm_axis, _sum_array
 
 __all__ = [
     "reshape", "permute", "transpose", "broadcast_to", "sum_to", "concat", "cat", "stack", "Reshape", "Permute",
@@ -183,7 +183,7 @@ def _sum_to_array(g: np.ndarray, shape: tuple) -> np.ndarray:
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = _sum_array(g, axes, True)
     return g.reshape(shape)
 
 
@@ -364,6 +364,8 @@ def flip(x: Any, dims: Any) -> Any:
     axes = tuple(_norm_axis(_int(d, "flip dims"), ndim) for d in items)
     if len(set(axes)) != len(axes):
         raise ValueError(f"flip: dims {dims!r} name an axis more than once")
+    if ndim == 0:    # dim 0 or -1 of a 0-d Value: nothing to reverse, as in PyTorch (NumPy has no axis)
+        axes = ()
     if not isinstance(x, Value):
         return np.flip(x, axes).copy()
     return Flip.apply(x, dims=axes)

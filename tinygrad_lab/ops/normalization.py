@@ -39,6 +39,8 @@ __all__ = ["batch_norm", "layer_norm"]
 
 
 def _normalized(x: np.ndarray, axes: tuple, eps: float) -> np.ndarray:
+    if x.dtype.char == "e":   # float16: statistics in float32, as PyTorch (a deviation of 256 squared is inf)
+        return _normalized(x.astype(np.float32), axes, eps).astype(np.float16)
     m = x.mean(axis=axes, keepdims=True)
     centred = x - m
     var = (centred * centred).mean(axis=axes, keepdims=True)
@@ -56,6 +58,11 @@ def _affine(xhat: np.ndarray, weight: Any, bias: Any, shape: tuple) -> np.ndarra
 def _backward(g: Any, x: Any, weight: Any, bias: Any, axes: tuple, param_axes: tuple, shape: tuple,
               eps: float) -> tuple:
     """Gradients of y = x_hat * w + b in x, w, b, written with ops (differentiable again)."""
+    if type(x) is np.ndarray and x.dtype.char == "e":   # float16 in float32, as the forward (squares overflow at 256)
+        grads = _backward(np.asarray(g, dtype=np.float32), x.astype(np.float32),
+                          None if weight is None else np.asarray(weight, dtype=np.float32), bias, axes, param_axes,
+                          shape, eps)
+        return tuple(grad.astype(np.float16) for grad in grads)
     centred = x - mean(x, axes, keepdims=True)
     invstd = 1 / sqrt(mean(centred * centred, axes, keepdims=True) + eps)
     xhat = centred * invstd

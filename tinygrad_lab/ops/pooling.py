@@ -5,8 +5,8 @@ or pixels). Max pooling pads with -inf and sends each window's gradient to its
 first maximum among the input's elements, or its last NaN (PyTorch's choices); average pooling divides by the
 window size counted PyTorch's way (`count_include_pad`, `divisor_override`,
 `ceil_mode`); its gradient is a transposed convolution with a window of ones,
-so gradients of gradients come free. Adaptive average pooling is two matrix
-products with averaging matrices.
+so gradients of gradients come free. Adaptive average pooling averages the
+windows of one axis, then of the other (slices and means, so an inf or nan stays in its own windows).
 
 Example:
     >>> x = Value(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
@@ -29,8 +29,8 @@ from ..autograd.value import Value, unwrap
 from ..utils.checks import check_bool, int_tuple, is_integer
 from .convolution import _conv2d_input, _pad2d, _windows
 from .indexing import scatter_add
-from .linalg import matmul
-from .movement import pad_widths, reshape
+from .movement import concat, pad_widths, reshape
+from .reduce import mean
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d"]
 
@@ -324,13 +324,17 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     return reshape(y, (n, c, geometry["out"][1]) if batched else (c, geometry["out"][1]))
 
 
-def _averaging_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
-    """(out, size): row i averages the inputs floor(i size / out) .. ceil((i + 1) size / out) - 1."""
-    matrix = np.zeros((out, size), dtype=dtype)
+def _window_means(x: Any, axis: int, size: int, out: int) -> Any:
+    """The means of `out` adaptive windows along `axis` (window i spans floor(i size / out) ..
+    ceil((i + 1) size / out) - 1), each the mean of its own slice: an inf or nan stays in its windows (a product
+    with an averaging matrix would spread it as 0 * inf = nan to every window of its row and column)."""
+    if out == size:   # every window is one element
+        return x
+    parts = []
     for i in range(out):
         start, end = (i * size) // out, math.ceil((i + 1) * size / out)
-        matrix[i, start:end] = 1.0 / (end - start)
-    return matrix
+        parts.append(mean(x[(slice(None),) * axis + (slice(start, end),)], axis=axis, keepdims=True))
+    return concat(parts, axis)
 
 
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
@@ -351,8 +355,5 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     out = tuple(shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))
     if any(o <= 0 for o in out):
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
-    dtype = np.asarray(unwrap(x)).dtype
-    rows = _averaging_matrix(shape[2], out[0], dtype)
-    cols = _averaging_matrix(shape[3], out[1], dtype).T
-    y = matmul(matmul(rows, x), cols)   # plain arrays in, a plain array out
+    y = _window_means(_window_means(x, 2, shape[2], out[0]), 3, shape[3], out[1])   # arrays in, an array out
     return y if batched else reshape(y, np.shape(unwrap(y))[1:])

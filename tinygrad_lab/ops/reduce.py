@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, unwrap
-from ._dispatch import _array, _axes, _kept_shape, _reduction_args
+from ._dispatch import _array, _axes, _floating, _kept_shape, _reduction_args, _sum_array
 
 __all__ = ["sum", "mean", "max", "min", "logsumexp", "Sum", "Mean", "Max", "Min", "LogSumExp"]
 
@@ -39,7 +39,7 @@ class Sum(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
-        return x.sum(axis=axis, keepdims=keepdims)
+        return _sum_array(x, axis, keepdims)
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, axis: Any, keepdims: bool) -> tuple[Any, ...]:
@@ -76,6 +76,8 @@ class Mean(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+        if x.ndim == 0 and isinstance(axis, (int, np.integer)):   # dim 0 or -1 of a 0-d Value is all of it, as
+            axis = None                                           # PyTorch and NumPy's sum (not its mean)
         if x.size == 0:   # a mean over no elements is nan, quietly as in PyTorch (NumPy warns)
             empty_sum = x.sum(axis=axis, keepdims=keepdims)
             return np.full_like(empty_sum, np.nan, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
@@ -153,10 +155,11 @@ def _extreme(op: type[Function], x: Any, axis: Any, keepdims: bool, dim: Any, ke
     axis, keepdims = _reduction_args(axis, keepdims, dim, keepdim)
     if not isinstance(x, Value):
         return op.forward(_array(x), axis, keepdims)
-    if x.size == 0:
-        raise ValueError(f"{op.name}() of an empty Value (shape {x.shape})")
-    if axis is not None:
-        _axes(axis, x.ndim)
+    axes = _axes(axis, x.ndim)
+    if x.size == 0 and (axis is None or any(x.shape[a] == 0 for a in axes if x.ndim)):
+        raise ValueError(f"{op.name}() of an empty Value (shape {x.shape}) over "
+                         f"{'all axes' if axis is None else f'axis {axis}'}: there is no largest or smallest "
+                         f"element; reduce over an axis of nonzero length")
     return make_node(op, op.forward(x.data, axis, keepdims), (x,), {"axis": axis, "keepdims": keepdims})
 
 
@@ -192,6 +195,12 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+        x = _floating(x)
+        if x.size == 0:   # a sum of no exponentials is 0: log 0 = -inf, as in PyTorch (max() has no identity)
+            empty = _sum_array(x, axis, keepdims)
+            return np.full_like(empty, -np.inf)
+        if x.dtype.char == "e":   # float16 in float32, rounded once, as PyTorch (a float16 sum stops at 2048)
+            return LogSumExp.forward(x.astype(np.float32), axis, keepdims).astype(np.float16)
         m = x.max(axis=axis, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
         y = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m

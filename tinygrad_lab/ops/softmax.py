@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value
-from ._dispatch import _array, _axes
+from ._dispatch import _array, _axes, _floating
 
 __all__ = ["softmax", "log_softmax", "Softmax", "LogSoftmax"]
 
@@ -29,12 +29,17 @@ class Softmax(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: int) -> np.ndarray:
+        x = _floating(x)
+        if x.size == 0:   # nothing to normalise (max() of an empty axis has no identity)
+            return x.copy()
+        if x.dtype.char == "e":   # float16 in float32, rounded once, as PyTorch (a float16 sum stops at 2048)
+            return Softmax.forward(x.astype(np.float32), axis).astype(np.float16)
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, axis: int) -> tuple[Any, ...]:
-        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+        return (out * (g - sum(g * out, axis, keepdims=True)),)   # sum: float16 accumulated in float32
 
 
 class LogSoftmax(Function):
@@ -49,12 +54,17 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: int) -> np.ndarray:
+        x = _floating(x)
+        if x.size == 0:   # nothing to normalise (max() of an empty axis has no identity)
+            return x.copy()
+        if x.dtype.char == "e":   # float16 in float32, rounded once, as PyTorch (a float16 sum stops at 2048)
+            return LogSoftmax.forward(x.astype(np.float32), axis).astype(np.float16)
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, axis: int) -> tuple[Any, ...]:
-        return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+        return (g - exp(out) * sum(g, axis, keepdims=True),)
 
 
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
@@ -85,4 +95,5 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Any:
     return LogSoftmax.apply(x, axis=axis)
 
 
-from .unary import exp  # noqa: E402  (the backward rule uses it)
+from .reduce import sum  # noqa: E402  (the backward rules use these ops)
+from .unary import exp  # noqa: E402

@@ -19,7 +19,7 @@ import numpy as np
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, unwrap
 from ..utils.fperrors import ignore_overflow, restore_errors
-from ._dispatch import _array
+from ._dispatch import _array, _floating
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -61,6 +61,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.exp(x)
 
     @staticmethod
@@ -90,6 +91,7 @@ class Log(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.log(x)
 
     @staticmethod
@@ -119,6 +121,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.sqrt(x)
 
     @staticmethod
@@ -137,7 +140,7 @@ def sqrt(x: Any) -> Any:
 
 
 class Abs(Function):
-    """y = |x|;  dy/dx = sign(x) (0 at 0, as in PyTorch).
+    """y = |x|;  dy/dx = sign(x) (0 at 0 and at NaN, as in PyTorch).
 
     Example:
         >>> Abs.forward(np.array([-2.0]))
@@ -152,7 +155,8 @@ class Abs(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
-        return (g * np.sign(unwrap(x)),)
+        xd = unwrap(x)
+        return (g * np.subtract(xd > 0, xd < 0, dtype=xd.dtype),)   # sign(x), but 0 at NaN (as PyTorch's sgn)
 
 
 def abs(x: Any) -> Any:
@@ -177,6 +181,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.tanh(x)
 
     @staticmethod
@@ -214,15 +219,14 @@ class Sigmoid(Function):
     def forward(x: np.ndarray) -> np.ndarray:
         if x.dtype.char == "e":   # float16 (a cheaper test than comparing dtypes)
             return Sigmoid.forward(x.astype(np.float32)).astype(np.float16)
+        if x.dtype.kind != "f":   # bool and integers: float64 (-x of bool fails, of unsigned wraps around)
+            x = _floating(x)
         token = ignore_overflow()
         try:
-            if x.size < 4096 or not isinstance(x, np.ndarray):
+            if x.size < _IN_PLACE_MIN_SIZE or not isinstance(x, np.ndarray):
                 return 1 / (1 + np.exp(-x))
-            if x.dtype.kind == "f":   # large arrays: the same steps in one buffer (small: fewer calls win)
-                t = np.negative(x)
-                np.exp(t, out=t)
-            else:                     # integers: exp's float64 result is the buffer (their sigmoid is float64)
-                t = np.exp(-x)
+            t = np.negative(x)        # large arrays: the same steps in one buffer (small: fewer calls win)
+            np.exp(t, out=t)
             t += 1
             return np.divide(1, t, out=t)
         finally:
@@ -259,6 +263,7 @@ class LogSigmoid(Function):
 
     @staticmethod
     def forward(x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
     @staticmethod
@@ -277,7 +282,7 @@ def log_sigmoid(x: Any) -> Any:
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = 1 where x > 0 else 0.
+    """y = max(x, 0);  dy/dx = 0 where x <= 0 else 1 (also at NaN, as PyTorch).
 
     Example:
         >>> ReLU.forward(np.array([-1.0, 2.0]))
@@ -292,7 +297,7 @@ class ReLU(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
-        return (g * (unwrap(x) > 0),)
+        return (g * ~(unwrap(x) <= 0),)   # not x > 0: a NaN passes the gradient, as PyTorch's threshold rule
 
 
 def relu(x: Any) -> Any:
