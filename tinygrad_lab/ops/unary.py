@@ -297,7 +297,8 @@ class ReLU(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any) -> tuple[Any, ...]:
-        return (g * ~(unwrap(x) <= 0),)   # not x > 0: a NaN passes the gradient, as PyTorch's threshold rule
+        return (g * (unwrap(out) != 0),)   # y = max(x, 0) is 0 exactly where x <= 0 (also -0.0) and NaN at NaN,
+        # which passes the gradient, as PyTorch's threshold rule: one comparison
 
 
 def relu(x: Any) -> Any:
