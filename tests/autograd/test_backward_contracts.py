@@ -212,3 +212,25 @@ def test_fitting_gradients_and_none_can_be_assigned():
     assert w.grad.tolist() == [[5.0, 5.0], [5.0, 5.0]]
     w.grad = None
     assert w.grad is None
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint16, np.int64])
+def test_python_integers_take_an_integer_values_dtype(dtype):
+    """As NumPy 2 and PyTorch: an int32 Value plus 2 stays int32 (it was promoted to int64); a float number
+    still gives a float result, and an integer that does not fit the dtype is refused, not wrapped around."""
+    v = Value(np.array([1, 2], dtype=dtype))
+    for out in (v + 2, 2 + v, v * 3, v - 1, 7 - v):
+        assert out.dtype == dtype
+    assert (v + 2).tolist() == [3, 4] and (7 - v).tolist() == [6, 5]
+    assert (v * 2.5).dtype.kind == "f" and (v * 2.5).tolist() == [2.5, 5.0]
+    too_big = int(np.iinfo(dtype).max) + 1
+    with pytest.raises(OverflowError, match=rf"{too_big} does not fit the Value's dtype {np.dtype(dtype)}"):
+        v + too_big
+
+
+def test_abs_of_a_value_is_the_abs_op():
+    x = Value([-2.0, 0.0, 3.0], requires_grad=True)
+    y = abs(x)
+    assert y.tolist() == [2.0, 0.0, 3.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [-1.0, 0.0, 1.0]     # sign(x), 0 at 0 (PyTorch's convention)

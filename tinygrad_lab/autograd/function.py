@@ -175,16 +175,24 @@ def make_node(op: type[Function] | None, data: Any, parents: tuple = (), args: d
 
 
 def constant(x: Any, like: np.ndarray | None = None) -> Value:
-    """`x` as a constant node; Python numbers take the float dtype of the array `like`, when given.
+    """`x` as a constant node; Python numbers take the float dtype of the array `like`, when given, and Python
+    integers its integer dtype (as NumPy and PyTorch: an int32 Value plus 2 stays int32).
 
     Arrays and NumPy scalars are kept as they are (jit's traced arrays too).
 
     Example:
-        >>> constant(2, np.zeros(1, np.float32)).dtype, constant(2).dtype
-        (dtype('float32'), dtype('int64'))
+        >>> constant(2, np.zeros(1, np.float32)).dtype, constant(2, np.zeros(1, np.int32)).dtype, constant(2).dtype
+        (dtype('float32'), dtype('int32'), dtype('int64'))
     """
-    if like is not None and isinstance(x, (int, float)) and like.dtype.kind == "f":
-        data = like.dtype.type(x)
+    kind = "" if like is None else like.dtype.kind
+    if kind == "f" and isinstance(x, (int, float)):
+        data = like.dtype.type(x)   # type: ignore[union-attr]  # kind is set only when like is given
+    elif kind in ("i", "u") and isinstance(x, int):
+        try:
+            data = like.dtype.type(x)   # type: ignore[union-attr]
+        except OverflowError:
+            raise OverflowError(f"{x} does not fit the Value's dtype {like.dtype} (NumPy refuses it, PyTorch would "  # type: ignore[union-attr]
+                                f"wrap it around); convert the Value first, e.g. v.astype(np.int64)") from None
     else:
         data = x if isinstance(x, (np.ndarray, np.generic)) else np.asarray(x)
     return make_node(None, data)

@@ -529,6 +529,9 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
+    def __abs__(self) -> Value:
+        return _ops.abs(self)
+
     def __pow__(self, exponent: Any) -> Value:
         return _ops.pow(self, exponent)
 

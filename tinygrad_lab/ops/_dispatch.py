@@ -101,8 +101,11 @@ def _sum_array(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
         ([409.5, 409.5], [256.0, 256.0])
     """
     if x.dtype.char == "e":   # float16 (a cheaper test than comparing dtypes)
-        return np.add.reduce(x, axis=axis, dtype=np.float32, keepdims=keepdims).astype(np.float16)
-    return np.add.reduce(x, axis=axis, keepdims=keepdims)   # ndarray.sum's own sum, without its Python wrapper
+        return _add_reduce(x, axis=axis, dtype=np.float32, keepdims=keepdims).astype(np.float16)
+    return _add_reduce(x, axis=axis, keepdims=keepdims)   # ndarray.sum's own sum, without its Python wrapper
+
+
+_add_reduce: Any = np.add.reduce   # (typed loosely: NumPy's stubs want keepdims as a literal True or False)
 
 
 def _floating(x: np.ndarray) -> np.ndarray:

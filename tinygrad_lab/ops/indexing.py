@@ -228,18 +228,18 @@ def masked_fill(input: Any, mask: Any, value: float) -> Any:
     shape = np.shape(unwrap(input))
     if np.broadcast_shapes(m.shape, shape) != shape:
         raise ValueError(f"masked_fill: the mask of shape {m.shape} does not broadcast to the input shape {shape}")
-    value = unwrap(value)
-    if np.ndim(value) != 0:
+    fill = unwrap(value)
+    if np.ndim(fill) != 0:
         raise ValueError("masked_fill: value must be a number (or a 0-d Value)")
     dtype = np.asarray(unwrap(input)).dtype
     if dtype.kind in "biu":   # the input keeps its dtype, as in PyTorch (NumPy's where would give float64)
         info = np.iinfo(np.int64 if dtype.kind == "b" else dtype)
         low = min(info.min, -(2 ** (8 * dtype.itemsize - 1)))   # unsigned: negatives wrap around, as PyTorch
-        if not (np.isfinite(value) and low <= value <= info.max):
-            raise ValueError(f"masked_fill: value {value} cannot be converted to the input's dtype {dtype} "
+        if not (np.isfinite(fill) and low <= fill <= info.max):
+            raise ValueError(f"masked_fill: value {fill} cannot be converted to the input's dtype {dtype} "
                              f"without overflow")
-        value = np.asarray(value).astype(dtype)[()]
-    return where(m, value, input)
+        fill = np.asarray(fill).astype(dtype)[()]
+    return where(m, fill, input)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Any:

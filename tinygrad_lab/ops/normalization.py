@@ -59,10 +59,10 @@ def _backward(g: Any, x: Any, weight: Any, bias: Any, axes: tuple, param_axes: t
               eps: float) -> tuple:
     """Gradients of y = x_hat * w + b in x, w, b, written with ops (differentiable again)."""
     if type(x) is np.ndarray and x.dtype.char == "e":   # float16 in float32, as the forward (squares overflow at 256)
-        grads = _backward(np.asarray(g, dtype=np.float32), x.astype(np.float32),
-                          None if weight is None else np.asarray(weight, dtype=np.float32), bias, axes, param_axes,
-                          shape, eps)
-        return tuple(grad.astype(np.float16) for grad in grads)
+        wide = _backward(np.asarray(g, dtype=np.float32), x.astype(np.float32),
+                         None if weight is None else np.asarray(weight, dtype=np.float32), bias, axes, param_axes,
+                         shape, eps)
+        return tuple(grad.astype(np.float16) for grad in wide)
     centred = x - mean(x, axes, keepdims=True)
     invstd = 1 / sqrt(mean(centred * centred, axes, keepdims=True) + eps)
     xhat = centred * invstd
