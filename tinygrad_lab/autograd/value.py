@@ -237,11 +237,11 @@ class Value:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the accumulated gradient: `.grad = None`, or (set_to_none=False) zeros in its place."""
-        grad = self.grad
+        grad = self._grad     # the slot behind the checked `.grad`: None and zeros of our shape always fit
         if grad is None or set_to_none:
-            self.grad = None
+            self._grad = None
         elif grad.requires_grad or not isinstance(grad.data, np.ndarray) or not grad.data.flags.writeable:
-            self.grad = constant(np.zeros_like(self.data))
+            self._grad = constant(np.zeros_like(self.data))
         else:
             grad.data[...] = 0
 
