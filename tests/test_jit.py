@@ -461,3 +461,188 @@ def test_batchnorm_cumulative_average_runs_eagerly_with_a_warning():
     eager_state, jit_state = eager_model.state_dict(), jit_model.state_dict()
     for key in eager_state:
         np.testing.assert_array_equal(jit_state[key], eager_state[key], err_msg=key)
+
+
+# ---------------------------------------------------------------- adversarial: jit against eager, bit for bit
+
+def _state(model, opt, extra=None):
+    """Everything a step may change: the model's state dict, gradients, the optimizer's state and groups."""
+    state = {f"model.{k}": np.array(v) for k, v in model.state_dict().items()}
+    state.update({f"grad.{n}": None if p.grad is None else p.grad.data.copy() for n, p in model.named_parameters()})
+    for i, s in enumerate(opt.state.values()):
+        state.update({f"opt.{i}.{k}": np.array(v) for k, v in s.items()})
+    state.update({f"lr.{i}": g["lr"] for i, g in enumerate(opt.param_groups)})
+    if extra is not None:
+        state.update(extra())
+    return state
+
+
+def _assert_jit_is_eager(setup, batches, between=None, warns=None):
+    """Run `setup()`'s step eagerly and under jit on the same batches (with `between(model, opt, i)` after
+    call i); every result and every state after every call must be the same, bit for bit."""
+    runs = {}
+    for mode in ("eager", "jit"):
+        model, opt, step = setup()
+        step = jit(step) if mode == "jit" else step
+        trace = []
+        for i, batch in enumerate(batches):
+            out = step(*batch)
+            trace.append((np.array(out.data), _state(model, opt)))
+            if between is not None:
+                between(model, opt, i)
+        runs[mode] = (trace, step)
+    for i, ((out_e, st_e), (out_j, st_j)) in enumerate(zip(runs["eager"][0], runs["jit"][0], strict=True)):
+        np.testing.assert_array_equal(out_j, out_e, err_msg=f"call {i}: result")
+        assert st_j.keys() == st_e.keys()
+        for k in st_e:
+            np.testing.assert_array_equal(np.asarray(st_j[k], dtype=object if st_j[k] is None else None),
+                                          np.asarray(st_e[k], dtype=object if st_e[k] is None else None),
+                                          err_msg=f"call {i}: {k}")
+    return runs["jit"][1]
+
+
+def _batches(seed, n=12, shapes=((5, 3), (5, 2)), dtype=np.float64, wrap=Value):
+    rng = np.random.default_rng(seed)
+    return [tuple(wrap(rng.normal(size=s).astype(dtype)) if wrap else rng.normal(size=s).astype(dtype)
+                  for s in shapes) for _ in range(n)]
+
+
+def _mlp_setup(seed=0, opt=lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), layers=None, loss=None, after=None,
+               sched=None, dtype=np.float64):
+    def setup():
+        tl.manual_seed(seed)
+        model = nn.Sequential(*(layers() if layers else
+                                (nn.Linear(3, 4, dtype=dtype), nn.Tanh(), nn.Linear(4, 2, dtype=dtype))))
+        optimizer = opt(model.parameters())
+        scheduler = sched(optimizer) if sched else None
+        loss_fn = loss or nn.MSELoss()
+
+        def step(x, y):
+            optimizer.zero_grad()
+            value = loss_fn(model(x), y)
+            value.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            if after is not None:
+                after(model)
+            return value
+        return model, optimizer, step
+    return setup
+
+
+@pytest.mark.parametrize("sched", [lambda o: optim.lr_scheduler.StepLR(o, 2, 0.5),
+                                   lambda o: optim.lr_scheduler.ExponentialLR(o, 0.9),
+                                   lambda o: optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (e + 1))])
+def test_a_scheduler_stepped_inside_the_step_steps_at_every_replay(sched):
+    """scheduler.step() inside the jitted step ran only while capturing: the learning rate froze."""
+    jitted = _assert_jit_is_eager(_mlp_setup(opt=lambda ps: optim.Adam(ps, lr=0.01), sched=sched), _batches(1))
+    assert jitted.replays == 9
+
+
+def test_parameters_frozen_and_unfrozen_between_calls():
+    """requires_grad_(False) on a layer between calls: the replay kept updating it with its old gradient."""
+    def between(model, opt, i):
+        if i in (4, 8):
+            model[0].requires_grad_(i == 8)
+    _assert_jit_is_eager(_mlp_setup(), _batches(2), between)
+
+
+def test_train_and_eval_switched_between_calls():
+    """model.eval() between calls of a jitted training step with batch norm: the replay kept training mode."""
+    def between(model, opt, i):
+        model.train(i < 5)
+    layers = lambda: (nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 2))   # noqa: E731
+    _assert_jit_is_eager(_mlp_setup(layers=layers), _batches(3), between)
+
+
+def test_dropout_masks_equal_at_both_captures_are_not_replayed():
+    """A dropout mask of one element can be the same at both captures: the comparison then passed and every
+    replay reused it. A random draw while capturing now means the step runs eagerly, with a JitWarning."""
+    layers = lambda: (nn.Linear(3, 1), nn.Dropout(0.5), nn.Linear(1, 2))   # noqa: E731
+    with pytest.warns(JitWarning, match="draws random numbers"):
+        jitted = _assert_jit_is_eager(_mlp_setup(layers=layers, opt=lambda ps: optim.SGD(ps, lr=0.1)),
+                                      _batches(4, shapes=((1, 3), (1, 2))))
+    assert jitted.replays == 0
+
+
+def test_numpy_arguments_equal_at_the_captures_then_new():
+    """NumPy arrays as arguments: the loss's target was copied outside the recording (np.asarray, then Value()),
+    so it was a constant, frozen when it happened to be the same at both captures."""
+    batches = _batches(5, wrap=None)
+    batches = [tuple(a.copy() for a in batches[0]) for _ in range(4)] + batches[4:]
+    jitted = _assert_jit_is_eager(_mlp_setup(), batches)
+    assert jitted.replays == 9
+
+
+def test_cross_entropy_ignore_index_appearing_after_the_captures():
+    """The ignored targets were found outside the recording (a Python bool 'all valid' without a guard): a batch
+    with an ignored target after the captures was replayed as if all counted."""
+    rng = np.random.default_rng(6)
+    batches = []
+    for i in range(12):
+        t = rng.integers(0, 3, size=6)
+        if i >= 5:
+            t[0] = 3
+        batches.append((Value(rng.normal(size=(6, 3))), t))
+    layers = lambda: (nn.Linear(3, 4),)   # noqa: E731
+    _assert_jit_is_eager(_mlp_setup(layers=layers, loss=nn.CrossEntropyLoss(ignore_index=3)), batches)
+
+
+def test_parameters_changed_in_place_after_the_optimizer_step():
+    """`p.data *= 0.99` after optimizer.step() in the step: the step's `p.data -= ...` had rebound p.data to an
+    array the capture does not see, so the decay ran only while capturing."""
+    def decay(model):
+        for p in model.parameters():
+            p.data *= 0.99
+        w = model[0].weight.data
+        w[...] = w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1.0)
+    _assert_jit_is_eager(_mlp_setup(after=decay), _batches(7))
+
+
+def test_float16_captures_compute_as_the_eager_step():
+    """float16 bias gradients are summed in float32 eagerly; a captured step took another path (ndarray.sum)."""
+    layers = lambda: (nn.Linear(3, 4, dtype=np.float16), nn.GELU(), nn.LayerNorm(4, dtype=np.float16),   # noqa: E731
+                      nn.Linear(4, 2, dtype=np.float16))
+    _assert_jit_is_eager(_mlp_setup(layers=layers, opt=lambda ps: optim.SGD(ps, lr=0.1)),
+                         _batches(8, dtype=np.float16))
+
+
+@pytest.mark.parametrize("layers", [
+    lambda: (nn.Unflatten(1, (1, 3)), nn.Conv1d(1, 2, 2), nn.Flatten(), nn.Linear(4, 2)),
+    lambda: (nn.Linear(3, 4), nn.Unflatten(1, (1, 2, 2)), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1, 2)),
+])
+def test_layers_jit_cannot_record_run_eagerly_with_a_warning(layers):
+    """A convolution's gradient is computed outside the recording: every call raised a JitError (after the
+    step had run). It now runs eagerly, with a JitWarning, from the first capture on."""
+    with pytest.warns(JitWarning, match="cannot be replayed"):
+        jitted = _assert_jit_is_eager(_mlp_setup(layers=layers), _batches(9))
+    assert jitted.captures == 1 and jitted.replays == 0
+
+
+def test_a_branch_on_data_after_the_optimizer_step_runs_eagerly():
+    """`if loss < t:` after optimizer.step(): when it flipped at a replay, the step had already been made, and
+    jit raised a JitError mid-training. Such a step now runs eagerly from the captures on, with a JitWarning."""
+    def setup():
+        model, opt, inner = _mlp_setup(opt=lambda ps: optim.SGD(ps, lr=0.5))()
+
+        def step(x, y):
+            loss = inner(x, y)
+            return loss * 0 if loss < 0.9 else loss
+        return model, opt, step
+    with pytest.warns(JitWarning, match="could not have been undone"):
+        _assert_jit_is_eager(setup, _batches(10))
+
+
+def test_a_branch_flipped_after_batch_norm_updated_its_statistics():
+    """A guard in the loss (cross-entropy's 'all targets counted') after batch norm's running statistics were
+    updated: the flip raised a JitError; now the statistics are put back and the call runs eagerly."""
+    rng = np.random.default_rng(11)
+    batches = []
+    for i in range(12):
+        t = rng.integers(0, 3, size=6)
+        if i in (6, 9):
+            t[0] = 3
+        batches.append((Value(rng.normal(size=(6, 3))), t))
+    layers = lambda: (nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 4))   # noqa: E731
+    _assert_jit_is_eager(_mlp_setup(layers=layers, loss=nn.CrossEntropyLoss(ignore_index=3)), batches)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..utils.capture import TRACED_TYPES, as_array
 from ..utils.checks import check_bool
 
 __all__ = ["Value", "unwrap", "as_value"]
@@ -59,7 +60,7 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
         data = data.data
     from_numpy = isinstance(data, (np.ndarray, np.generic))
     if from_numpy:
-        source = np.asarray(data)
+        source = as_array(data)    # a jit capture's traced array stays traced: its copy below is recorded
     else:
         try:
             source = np.array(data)
@@ -69,7 +70,7 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
         raise _not_numeric(data, source.dtype)
     if dtype is None:
         if from_numpy:                          # NumPy data keeps its dtype (copied)
-            return np.array(source)
+            return source.copy(order="K") if type(source) in TRACED_TYPES else np.array(source)
         return source.astype(np.float64) if source.dtype.kind in "biu" else source
     target = np.dtype(dtype)
     if target.kind not in _NUMERIC_KINDS:
@@ -85,6 +86,8 @@ def _as_array(data: Any, dtype: Any) -> np.ndarray:
         if not (np.isfinite(source).all() and info.min <= source.min() and below_top):
             raise ValueError(f"Value() cannot convert data outside [{info.min}, {info.max}] (or inf/nan) to "
                              f"{target}")
+    if type(source) in TRACED_TYPES:
+        return source.astype(target, order="K")
     return np.array(source, dtype=target)
 
 

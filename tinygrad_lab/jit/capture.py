@@ -26,6 +26,13 @@ class _Capture:
         self.recorder = recorder
         self.arg_buffers = arg_buffers
         self.params = params
+        self.requires_grad = [(p, p.requires_grad) for p, _ in params]   # a frozen/unfrozen one: capture again
+        self.watched = list(recorder.watched.values())     # (owner, attribute, value): e.g. modules' training
+        # arrays a replay writes before a branch on data (batch norm's running statistics): saved at each replay,
+        # put back when the branch goes the other way, so that the eager call starts from them as they were
+        self.undo: list[tuple[np.ndarray, np.ndarray]] = []
+        if any(after_writes for _, after_writes in recorder.guard_positions):
+            self.undo = [(a, np.empty_like(a)) for a in recorder.written.values()]
         self.grads = grads
         self.outputs = outputs
         self.rebuild = _rebuilder(outputs)

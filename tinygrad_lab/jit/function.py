@@ -15,7 +15,7 @@ from ..autograd import Value
 from ..utils.capture import recorder, set_recorder
 from ..utils.fperrors import ignore_overflow, restore_errors
 from .capture import _Capture, _output_layout, _rebuild, _same_outputs
-from .errors import JitError, JitWarning
+from .errors import JitError, JitWarning, _Unreplayable
 from .passes import _compile, _direct_program
 from .tracing import _UFUNC_CALL, _Discoverer, _GuardFailed, _Recorder, _root, _Traced
 
@@ -26,7 +26,8 @@ _EAGER = object()   # the state of a signature whose step cannot be replayed: ca
 
 
 def _parameters(optimizers: list[Any]) -> list[Value]:
-    return [p for opt in optimizers for group in opt.param_groups for p in group["params"]]
+    # (a learning-rate scheduler's step is recorded as a call too: it has no parameters of its own)
+    return [p for opt in optimizers for group in getattr(opt, "param_groups", ()) for p in group["params"]]
 
 
 class JitFunction:
@@ -95,7 +96,14 @@ class JitFunction:
         if state is _EAGER:
             return self.fn(*args, **kwargs)
         optimizers, first = state
-        capture, result = self._capture(args, kwargs, optimizers)
+        try:
+            capture, result = self._capture(args, kwargs, optimizers)
+        except _Unreplayable as error:         # the step ran completely: keep its result, go on eagerly
+            if self.warn:
+                warnings.warn(f"{error}. This function now runs eagerly for these argument shapes.", JitWarning,
+                              stacklevel=2)
+            self._state[key] = _EAGER
+            return error.result
         if capture is None:                      # the step uses another optimizer now: start again
             self._state[key] = None
         elif first is None:                      # a second recording will be compared with this one
@@ -195,13 +203,25 @@ class JitFunction:
             return None, _rebuild(_output_layout(result))
         grads = []
         known = {id(p) for p in params}
-        for p in params + [v for k, v in rec.leaves.items() if k not in known]:
-            if p.grad is not None:
-                if isinstance(p.grad.data, _Traced):
-                    p.grad.data = p.grad.data.view(np.ndarray)
-                if not isinstance(p.grad.data, np.ndarray) or not rec._is_ours(p.grad.data):
-                    raise JitError("tinygrad_lab.jit: a parameter's gradient was not computed by recorded NumPy "
-                                   "calls (it was converted outside NumPy's dispatch); run this step without jit")
+        leaves = params + [v for k, v in rec.leaves.items() if k not in known]
+        for p in leaves:
+            if p.grad is not None and isinstance(p.grad.data, _Traced):
+                p.grad.data = p.grad.data.view(np.ndarray)
+        if rec.guard_after_opaque:
+            raise _Unreplayable("tinygrad_lab.jit: the step branches on data (`if loss < t:`, an input check) after "
+                                "optimizer.step() (or a scheduler's step); had the branch gone the other way at a "
+                                "replay, the step could not have been undone",
+                                _rebuild(_output_layout(result)))
+        if rec.random:
+            raise _Unreplayable("tinygrad_lab.jit: the step draws random numbers (e.g. dropout in training mode, "
+                                "or an initialiser); a replay would repeat the captured draw",
+                                _rebuild(_output_layout(result)))
+        for p in leaves:
+            if p.grad is not None and (not isinstance(p.grad.data, np.ndarray) or not rec._is_ours(p.grad.data)):
+                raise _Unreplayable("tinygrad_lab.jit: a parameter's gradient was not computed by NumPy calls jit "
+                                    "can record (e.g. through a convolution, pooling or embedding layer, or a "
+                                    "gradient the step set to a new Value); it cannot be replayed",
+                                    _rebuild(_output_layout(result)))
             grads.append((p, p.grad))
         capture = _Capture(rec, arg_buffers, list(zip(params, plain, strict=True)), grads, _output_layout(result))
         return capture, _rebuild(capture.outputs)
@@ -253,15 +273,29 @@ class JitFunction:
         for p, data in capture.params:
             if p.data is not data:               # replaced, not updated in place: capture again
                 raise _GuardFailed(False)
+        for p, flag in capture.requires_grad:
+            if p.requires_grad is not flag:      # frozen or unfrozen since (requires_grad_): capture again
+                raise _GuardFailed(False)
+        for owner, name, value in capture.watched:
+            if getattr(owner, name) != value:    # e.g. a module switched by train() / eval(): capture again
+                raise _GuardFailed(False)
         for i, buf in copies:
             x = values[i]
             buf[...] = x.data if isinstance(x, Value) else x
         for p, g in capture.grads:
             p._grad = g     # the checked setter's slot: the captured gradients fit (checked once, at capture)
+        for array, saved in capture.undo:
+            np.copyto(saved, array)
         token = ignore_overflow()      # as the eager step's sigmoid does (warnings are capture-time side effects)
         try:
             for call in calls:
                 call()
+        except _GuardFailed as failed:
+            if failed.args[0] and capture.undo:   # writes before the branch: put back, then the eager call
+                for array, saved in capture.undo:
+                    np.copyto(array, saved)
+                raise _GuardFailed(False) from None
+            raise
         finally:
             restore_errors(token)
         self.replays += 1

@@ -67,6 +67,8 @@ class _Traced(np.ndarray):
         plain_in = tuple(_plain(x) for x in inputs)
         result = getattr(ufunc, method)(*plain_in, **call_kwargs)
         if rec is None or not isinstance(rec, _Recorder) or rec.suspended:
+            if out is not None and method != "at":   # the out arrays themselves, as NumPy: `p.data -= u` in an
+                return out[0] if len(out) == 1 else out   # optimizer's step keeps p.data the traced array
             return result
         return rec.ufunc(ufunc, method, plain_in, call_kwargs, out, result)
 
@@ -175,6 +177,11 @@ class _Recorder:
         self.leaves: dict[int, Value] = {}        # leaves whose .grad the step set (by id)
         self.reads: list[list[np.ndarray]] = []   # per entry: the arrays it reads (for dead-code elimination)
         self.program_entries: list[tuple[Callable, tuple, dict]] = []
+        self.watched: dict[tuple[int, str], tuple[Any, str, Any]] = {}   # Python attributes the step read
+        self.random = False                       # the step drew random numbers (it cannot be replayed)
+        self.written: dict[int, np.ndarray] = {}  # arrays the step does not own that recorded calls write
+        self.opaque_calls = 0                     # optimizer (scheduler) steps so far: their writes are unknown
+        self.guard_after_opaque = False           # a branch on data after one (a replay could not undo the step)
 
     # -- describing inputs
     def _describe(self, x: Any) -> tuple:
@@ -226,14 +233,14 @@ class _Recorder:
         described = (self._describe(inputs), self._describe(other))
         if method == "at":       # in place on inputs[0]
             if not self._is_ours(inputs[0]):
-                self.writes_external = True
+                self._writes(inputs[0])
             self._add(fn, inputs, kwargs, ("ufunc.at", ufunc.__name__, *described))
             return result
         if out is not None:
             outs = kwargs["out"]
             for o in outs:
                 if o is not None and not self._is_ours(o):
-                    self.writes_external = True
+                    self._writes(o)
             self._add(fn, inputs, kwargs, ("ufunc", ufunc.__name__, method, *described, self._describe(outs)))
             return out[0] if len(out) == 1 else out
         results = result if isinstance(result, tuple) else (result,)
@@ -272,12 +279,19 @@ class _Recorder:
 
     def setitem(self, plain: np.ndarray, index: Any, value: Any) -> None:
         if not self._is_ours(plain):
-            self.writes_external = True
+            self._writes(plain)
         self._add(_setitem, (plain, index, value), {},
                   ("setitem", self._describe(plain), self._describe(index), self._describe(value)),
                   reads=[plain] + _arrays_in(index) + _arrays_in(value))
 
+    def _writes(self, a: np.ndarray) -> None:
+        """A recorded call writes an array the step does not own (a parameter, running statistics)."""
+        self.writes_external = True
+        self.written.setdefault(id(_root(a)), _root(a))
+
     def guard(self, plain: np.ndarray, value: bool) -> None:
+        if self.opaque_calls:
+            self.guard_after_opaque = True
         self.guard_positions.append((len(self.program), self.writes_external))
         self._add(_check, (plain, value, self.writes_external), {}, ("guard", self._describe(plain), value),
                   reads=[plain])
@@ -286,13 +300,25 @@ class _Recorder:
         if not self.suspended:
             self.leaves[id(leaf)] = leaf
 
+    def watch(self, owner: Any, name: str) -> None:
+        if not self.suspended:
+            self.watched.setdefault((id(owner), name), (owner, name, getattr(owner, name)))
+
+    def random_draw(self) -> None:
+        if not self.suspended:
+            self.random = True
+
     def opaque(self, method: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:
-        if _arrays_in(args) or _arrays_in(kwargs) or any(callable(a) for a in args) or kwargs:
+        if (_arrays_in(args) or _arrays_in(kwargs) or any(callable(a) or isinstance(a, Value) for a in args)
+                or kwargs):
             raise JitError(f"tinygrad_lab.jit: {type(owner).__name__}.{method.__name__}() is called with "
-                           "arguments (a closure?); call it without arguments inside a jitted step")
+                           "data or a closure as arguments (e.g. ReduceLROnPlateau's metric), which a replay would "
+                           "pass again as captured; call it without them inside a jitted step, or outside the "
+                           "jitted function")
         if owner not in self.optimizers:
             self.optimizers.append(owner)
         self.writes_external = True
+        self.opaque_calls += 1
         self.suspended = True
         try:
             result = method(owner, *args, **kwargs)
@@ -310,6 +336,12 @@ class _Discoverer:
         self.optimizers: list[Any] = []
 
     def leaf_grad(self, leaf: Value) -> None:
+        pass
+
+    def watch(self, owner: Any, name: str) -> None:
+        pass
+
+    def random_draw(self) -> None:
         pass
 
     def opaque(self, method: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:

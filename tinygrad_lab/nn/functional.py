@@ -56,6 +56,7 @@ from ..ops import log_softmax as _log_softmax
 from ..ops import softmax as _softmax
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, MSELoss
 from ..random import resolve_generator
+from ..utils.capture import as_array
 
 __all__ = [
     "linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "dropout",
@@ -141,7 +142,7 @@ def _input(x: Any) -> Any:
     int64 one would have cut a target of 0.5 to 0."""
     if isinstance(x, Value):
         return x if x.data.dtype.kind in "fc" else cast(x, np.float64)
-    array = np.asarray(x)
+    array = as_array(x)    # (as_array: a jit capture's traced arrays stay traced, so it records their use)
     if array.dtype.kind not in "f":
         array = array.astype(np.float64)
     return array
@@ -154,7 +155,7 @@ def _float_target(target: Any, input: Any, fn: str) -> Any:
     if isinstance(target, Value):
         t = target
     else:
-        t = np.asarray(target)
+        t = as_array(target)
         if t.dtype.kind not in "biuf":
             raise TypeError(f"{fn}: target must be numeric, got dtype {t.dtype}")
         if t.dtype != dtype:
@@ -168,7 +169,7 @@ def _float_target(target: Any, input: Any, fn: str) -> Any:
 
 def _constant(x: Any, what: str, fn: str, dtype: np.dtype, shape: tuple | None = None) -> np.ndarray:
     """A weight (not None) as a float array of `dtype`, broadcastable to `shape`."""
-    array = np.asarray(_data(x))
+    array = as_array(_data(x))
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{fn}: {what} must be numeric, got dtype {array.dtype}")
     array = array.astype(dtype, copy=False)
@@ -311,7 +312,7 @@ def _class_weight(weight: Any, c: int, dtype: np.dtype, fn: str) -> np.ndarray |
 
 def _class_targets(target: Any, x: Any, axis: int, c: int, ignore_index: int, fn: str) -> np.ndarray:
     """Integer class targets of the input's shape without the class axis, checked to be in range."""
-    t = np.asarray(_data(target))
+    t = as_array(_data(target))
     expected = x.shape[:axis] + x.shape[axis + 1:]
     if t.dtype.kind not in "iu":
         hint = ""
@@ -398,7 +399,7 @@ def _soft_cross_entropy(x: Any, target: Any, w: np.ndarray | None, axis: int, c:
         loss = _soft_cross_entropy(cast(x, np.float32), cast(target, np.float32), w, axis, c, reduction,
                                    label_smoothing)
         return cast(loss, np.float16)
-    t = target if isinstance(target, Value) else np.asarray(target).astype(_data(x).dtype, copy=False)
+    t = target if isinstance(target, Value) else as_array(target).astype(_data(x).dtype, copy=False)
     if label_smoothing > 0:
         t = t * (1 - label_smoothing) + label_smoothing / c
     if w is not None:

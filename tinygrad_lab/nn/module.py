@@ -34,6 +34,7 @@ import numpy as np
 from ..autograd import Value, unwrap
 from ..autograd.function import next_creation_number
 from ..serialization import load_state, save_state
+from ..utils.capture import watch
 from ..utils.checks import check_bool
 from ..utils.hooks import RemovableHandle
 from .call_tags import tag_outputs
@@ -106,6 +107,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         start = next_creation_number()   # the values this call makes are numbered after it (drawings' tags)
+        watch(self, "training")          # a jit replay checks the mode is the captured one (train()/eval())
         if self._hooks_active:
             out = forward_with_hooks(self, args, kwargs)
         else:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value
+from ..utils.capture import as_array
 from ._dispatch import _array, _floating
 from .unary import Sigmoid, exp, sigmoid, tanh
 
@@ -81,8 +82,8 @@ class GELU(Function):
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, approximate: str) -> tuple[Any, ...]:
-        if type(x) is np.ndarray and x.dtype.char == "e":   # float16 in float32, as its forward (x^3 overflows at 40,
-            x32, g32 = x.astype(np.float32), np.asarray(g, dtype=np.float32)   # and 0 * inf is NaN from 256 on)
+        if isinstance(x, np.ndarray) and x.dtype.char == "e":   # float16 in float32, as its forward (x^3 overflows at
+            x32, g32 = x.astype(np.float32), as_array(g).astype(np.float32)   # 40, and 0 * inf is NaN from 256 on)
             return (GELU.backward(g32, None, x32, approximate)[0].astype(np.float16),)
         if approximate == "tanh":
             t = tanh((x + x * x * x * _KAPPA) * _SQRT_2_OVER_PI)

@@ -134,7 +134,7 @@ class Linear(Function):
                  needs_input_grad: Sequence[bool] | None = None) -> tuple[Any, ...]:
         gx = _product(g, weight) if needs_input_grad is None or needs_input_grad[0] else None   # not for a first layer
         if x.ndim == 2:   # arrays: ndarray.sum's Python wrapper costs more than the sum of a small batch
-            return gx, _product(g.T, x), _sum_array(g, 0, False) if type(g) is np.ndarray else g.sum(axis=0)
+            return gx, _product(g.T, x), _sum_array(g, 0, False) if isinstance(g, np.ndarray) else g.sum(axis=0)
         rows = reshape(g, (-1, g.shape[-1]))
         return gx, _product(rows.T, reshape(x, (-1, x.shape[-1]))), rows.sum(axis=0)
 

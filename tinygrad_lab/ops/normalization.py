@@ -58,9 +58,9 @@ def _affine(xhat: np.ndarray, weight: Any, bias: Any, shape: tuple) -> np.ndarra
 def _backward(g: Any, x: Any, weight: Any, bias: Any, axes: tuple, param_axes: tuple, shape: tuple,
               eps: float) -> tuple:
     """Gradients of y = x_hat * w + b in x, w, b, written with ops (differentiable again)."""
-    if type(x) is np.ndarray and x.dtype.char == "e":   # float16 in float32, as the forward (squares overflow at 256)
-        wide = _backward(np.asarray(g, dtype=np.float32), x.astype(np.float32),
-                         None if weight is None else np.asarray(weight, dtype=np.float32), bias, axes, param_axes,
+    if isinstance(x, np.ndarray) and x.dtype.char == "e":   # float16 in float32, as the forward (squares overflow
+        wide = _backward(as_array(g).astype(np.float32), x.astype(np.float32),   # at 256; as_array: jit records it)
+                         None if weight is None else as_array(weight).astype(np.float32), bias, axes, param_axes,
                          shape, eps)
         return tuple(grad.astype(np.float16) for grad in wide)
     centred = x - mean(x, axes, keepdims=True)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import unwrap
+from ..utils.capture import opaque
 from ..utils.checks import is_integer, is_real
 from .optimizer import Optimizer, python_scalars
 
@@ -87,6 +88,11 @@ class LRScheduler:
         (0, [0.1])
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:   # tinygrad_lab.jit replays a scheduler's step as one call, as an optimizer's
+            cls.step = opaque(cls.__dict__["step"])  # type: ignore[method-assign]  # wrapped once per class
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer)
         _check_count(type(self).__name__, "last_epoch", last_epoch, -1)
@@ -125,6 +131,7 @@ class LRScheduler:
         """The learning rate of each group as last set by this scheduler."""
         return self._last_lr
 
+    @opaque      # a jit capture records it as one call, made again at each replay
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and set the groups' learning rates (`epoch` is deprecated, as in PyTorch)."""
         groups = len(self.optimizer.param_groups)
@@ -136,9 +143,9 @@ class LRScheduler:
             warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. Call "
                           "`optimizer.step()` first, then `lr_scheduler.step()`; otherwise the first "
                           "value of "
-                          "the learning rate schedule is skipped.", UserWarning, stacklevel=2)
+                          "the learning rate schedule is skipped.", UserWarning, stacklevel=3)
         if epoch is not None:
-            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=3)
         previous_epoch = self.last_epoch
         self.last_epoch = previous_epoch + 1 if epoch is None else epoch
         try:
@@ -350,7 +357,7 @@ class ReduceLROnPlateau(LRScheduler):
         if epoch is None:
             epoch = self.last_epoch + 1
         else:
-            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=3)
         self.last_epoch = epoch
         if self._is_better(current, self.best):
             self.best = current

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["opaque", "recorder", "set_recorder", "as_array", "as_recorded", "TRACED_TYPES"]
+__all__ = ["opaque", "recorder", "set_recorder", "as_array", "as_recorded", "watch", "random_draw", "TRACED_TYPES"]
 
 _local = threading.local()
 
@@ -58,6 +58,35 @@ def as_recorded(x: np.ndarray) -> np.ndarray:
             and type(x) not in TRACED_TYPES:
         return x.view(TRACED_TYPES[0])
     return x
+
+
+def watch(owner: Any, name: str) -> None:
+    """Tell the capture running in this thread that the step depends on the Python attribute ``owner.name``
+    (a module's ``training`` flag): a replay checks it is still the value it had, and captures again if not.
+    Without a capture: nothing.
+
+    Example:
+        >>> class Layer:
+        ...     training = True
+        >>> watch(Layer(), "training")     # no capture is running
+    """
+    if _active[0]:
+        active = getattr(_local, "recorder", None)
+        if active is not None:
+            active.watch(owner, name)
+
+
+def random_draw() -> None:
+    """Tell the capture running in this thread that the step draws random numbers (a dropout mask): a replay
+    would repeat the captured draw, so the step is not replayed (it runs eagerly). Without a capture: nothing.
+
+    Example:
+        >>> random_draw()                  # no capture is running
+    """
+    if _active[0]:
+        active = getattr(_local, "recorder", None)
+        if active is not None:
+            active.random_draw()
 
 
 _active = [0]              # how many threads have a recorder: 0 lets every check skip the thread-local lookup
