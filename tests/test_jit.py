@@ -646,3 +646,22 @@ def test_a_branch_flipped_after_batch_norm_updated_its_statistics():
         batches.append((Value(rng.normal(size=(6, 3))), t))
     layers = lambda: (nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 4))   # noqa: E731
     _assert_jit_is_eager(_mlp_setup(layers=layers, loss=nn.CrossEntropyLoss(ignore_index=3)), batches)
+
+
+@pytest.mark.parametrize("loss", [nn.CrossEntropyLoss(label_smoothing=0.1),
+                                  nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 0.5, 3.0])),
+                                  nn.NLLLoss(), nn.NLLLoss(weight=np.array([1.0, 2.0, 0.5, 3.0]))])
+def test_cross_entropy_options_with_the_same_targets_at_both_captures(loss):
+    """Label smoothing and class weights: the backward made its one-hot array with np.zeros (outside the
+    recording) and updated it with recorded calls, so each replay added to the last one's numbers; class weights
+    and one-hot gradients indexed by the targets were constants, and so was a gradient broadcast from a number
+    of the data (NLL's summed class weights). Same targets at both captures, new ones later."""
+    rng = np.random.default_rng(12)
+    x0, t0 = rng.normal(size=(6, 3)), rng.integers(0, 4, size=6)
+    batches = [(Value(x0.copy()), t0.copy()) for _ in range(4)]
+    batches += [(Value(rng.normal(size=(6, 3))), rng.integers(0, 4, size=6)) for _ in range(8)]
+    layers = (lambda: (nn.Linear(3, 4), nn.LogSoftmax(dim=1))) if isinstance(loss, nn.NLLLoss) else \
+        (lambda: (nn.Linear(3, 4),))
+    jitted = _assert_jit_is_eager(_mlp_setup(layers=layers, loss=loss, opt=lambda ps: optim.SGD(ps, lr=0.1)),
+                                  batches)
+    assert jitted.replays == 9

@@ -124,9 +124,9 @@ class JitFunction:
 
     def _guard_failed(self, failed: _GuardFailed, key: Any, args: tuple, kwargs: dict) -> Any:
         if failed.args[0]:
-            raise JitError("tinygrad_lab.jit: a Python branch on data went the other way during a replay, "
-                           "after the step had already changed parameters in place; the step cannot be "
-                           "replayed safely: run it without jit") from None
+            raise JitError("tinygrad_lab.jit: an array's shape depended on data (np.flatnonzero, a[mask]) and "
+                           "changed during a replay, after the optimizer's step had already changed the parameters; "
+                           "the step cannot be replayed safely: run it without jit") from None
         self._fast = None
         self._state[key] = None          # run eagerly now, capture again next time
         return self._discover(key, args, kwargs)
@@ -247,6 +247,18 @@ class JitFunction:
                 raise JitError("tinygrad_lab.jit: an array the step reads but does not get as an argument changed "
                                f"between two calls (constant #{i}, shape {u.shape}): e.g. a random mask or data "
                                "taken from outside; pass changing data as arguments, or run it without jit")
+        firsts, seconds = list(first.recorder.initial.values()), list(second.recorder.initial.values())
+        if len(firsts) != len(seconds):
+            raise JitError("tinygrad_lab.jit: the step wrote a different number of arrays on two calls with the same "
+                           "argument shapes; run it without jit")
+        for (made_first, start_first), (made, start) in zip(firsts, seconds, strict=True):
+            if made_first is not made:   # made afresh at each call (np.zeros) outside the recording: made again
+                if not (start_first.shape == start.shape and start_first.dtype == start.dtype
+                        and np.array_equal(start_first, start, equal_nan=True)):
+                    raise JitError("tinygrad_lab.jit: an array the step makes and then updates started with other "
+                                   "numbers on two calls (it is made from data outside NumPy's recorded calls); "
+                                   "run it without jit")
+                second.restore.append((made, start))
         if not _same_outputs(first.outputs, second.outputs):
             raise JitError("tinygrad_lab.jit: the step returned a Python value that changed between two calls; "
                            "return Values or arrays instead (e.g. the loss Value, not float(loss))")
@@ -284,6 +296,8 @@ class JitFunction:
             buf[...] = x.data if isinstance(x, Value) else x
         for p, g in capture.grads:
             p._grad = g     # the checked setter's slot: the captured gradients fit (checked once, at capture)
+        for array, made in capture.restore:
+            np.copyto(array, made)
         for array, saved in capture.undo:
             np.copyto(saved, array)
         token = ignore_overflow()      # as the eager step's sigmoid does (warnings are capture-time side effects)
@@ -291,11 +305,11 @@ class JitFunction:
             for call in calls:
                 call()
         except _GuardFailed as failed:
-            if failed.args[0] and capture.undo:   # writes before the branch: put back, then the eager call
-                for array, saved in capture.undo:
-                    np.copyto(array, saved)
-                raise _GuardFailed(False) from None
-            raise
+            if failed.args[0] == "shape" and capture.recorder.refresh_after_opaque:
+                raise                          # perhaps after the optimizer's step: cannot be undone
+            for array, saved in capture.undo:  # writes before the branch: put back, then the eager call
+                np.copyto(array, saved)
+            raise _GuardFailed(False) from None
         finally:
             restore_errors(token)
         self.replays += 1

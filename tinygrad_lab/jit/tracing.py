@@ -65,6 +65,10 @@ class _Traced(np.ndarray):
         if out is not None:
             call_kwargs["out"] = tuple(_plain(o) for o in out)
         plain_in = tuple(_plain(x) for x in inputs)
+        if rec is not None and isinstance(rec, _Recorder) and not rec.suspended:
+            for written in (plain_in[:1] if method == "at" else call_kwargs.get("out") or ()):
+                if written is not None:
+                    rec.before_write(written)
         result = getattr(ufunc, method)(*plain_in, **call_kwargs)
         if rec is None or not isinstance(rec, _Recorder) or rec.suspended:
             if out is not None and method != "at":   # the out arrays themselves, as NumPy: `p.data -= u` in an
@@ -95,6 +99,8 @@ class _Traced(np.ndarray):
         rec = recorder()
         plain = self.view(np.ndarray)
         index, value = _plain_deep(index), _plain(value)
+        if rec is not None and isinstance(rec, _Recorder) and not rec.suspended:
+            rec.before_write(plain)
         plain[index] = value
         if rec is not None and isinstance(rec, _Recorder) and not rec.suspended:
             rec.setitem(plain, index, value)
@@ -182,6 +188,8 @@ class _Recorder:
         self.written: dict[int, np.ndarray] = {}  # arrays the step does not own that recorded calls write
         self.opaque_calls = 0                     # optimizer (scheduler) steps so far: their writes are unknown
         self.guard_after_opaque = False           # a branch on data after one (a replay could not undo the step)
+        self.refresh_after_opaque = False         # a call whose result's shape may change, after one
+        self.initial: dict[int, tuple[np.ndarray, np.ndarray]] = {}   # written arrays as they were before
 
     # -- describing inputs
     def _describe(self, x: Any) -> tuple:
@@ -265,6 +273,8 @@ class _Recorder:
         if kind == "method" and name in ("copy", "astype"):
             self._add(_assign_all, (buf, sources[0]), {}, signature, reads=sources)
         else:   # the call's arrays stay visible in the entry (not in a closure): the passes can see and rebind them
+            if self.opaque_calls:
+                self.refresh_after_opaque = True
             self._add(_refresh, (buf, func, *args), kwargs, signature, reads=_arrays_in(args) + _arrays_in(kwargs))
         return buf.view(_Traced)
 
@@ -283,6 +293,13 @@ class _Recorder:
         self._add(_setitem, (plain, index, value), {},
                   ("setitem", self._describe(plain), self._describe(index), self._describe(value)),
                   reads=[plain] + _arrays_in(index) + _arrays_in(value))
+
+    def before_write(self, a: np.ndarray) -> None:
+        """A recorded call is about to write ``a``: keep what an array the step does not own held before."""
+        if not self._is_ours(a):
+            root = _root(a)
+            if id(root) not in self.initial:
+                self.initial[id(root)] = (root, root.copy())
 
     def _writes(self, a: np.ndarray) -> None:
         """A recorded call writes an array the step does not own (a parameter, running statistics)."""
@@ -360,7 +377,10 @@ def _assign_all(buf: np.ndarray, src: np.ndarray) -> None:
 
 
 def _refresh(buf: np.ndarray, func: Callable, /, *args: Any, **kwargs: Any) -> None:
-    buf[...] = func(*args, **kwargs)
+    result = func(*args, **kwargs)
+    if np.shape(result) != buf.shape:   # a shape that depends on data (np.flatnonzero, a[mask]): stop the replay
+        raise _GuardFailed("shape")
+    buf[...] = result
 
 
 def _setitem(buf: np.ndarray, index: Any, value: Any) -> None:

@@ -56,7 +56,7 @@ from ..ops import log_softmax as _log_softmax
 from ..ops import softmax as _softmax
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, MSELoss
 from ..random import resolve_generator
-from ..utils.capture import as_array
+from ..utils.capture import as_array, as_recorded
 
 __all__ = [
     "linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "dropout",
@@ -307,7 +307,7 @@ def _class_weight(weight: Any, c: int, dtype: np.dtype, fn: str) -> np.ndarray |
     w = _constant(weight, "weight", fn, dtype)
     if w.shape != (c,):
         raise ValueError(f"{fn}: weight must have one entry per class, shape ({c},), got shape {w.shape}")
-    return w
+    return as_recorded(w)   # indexed by the targets: a jit capture records it
 
 
 def _class_targets(target: Any, x: Any, axis: int, c: int, ignore_index: int, fn: str) -> np.ndarray:

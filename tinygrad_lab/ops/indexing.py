@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value, unwrap
+from ..utils.capture import as_recorded
 from ..utils.checks import check_bool, is_integer, is_real
 from ._dispatch import _array, _norm_axis
 from .selection import where
@@ -49,7 +50,8 @@ class GetItem(Function):
 
     @staticmethod
     def forward(x: np.ndarray, index: Any) -> np.ndarray:
-        return x[index]
+        # as_recorded: a jit capture records a constant array indexed by data (class weights at the targets)
+        return (as_recorded(x) if type(x) is np.ndarray else x)[index]
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, index: Any) -> tuple[Any, ...]:
@@ -85,7 +87,7 @@ class IndexAdd(Function):
 
     @staticmethod
     def forward(x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
-        out = np.zeros(shape, dtype=x.dtype)
+        out = as_recorded(np.zeros(shape, dtype=x.dtype))   # a jit capture records the additions into it
         if _is_basic(index):
             out[index] = x
         else:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value, unwrap
+from ..utils.capture import as_recorded
 from .movement import reshape
 from .selection import maximum
 from .softmax import LogSoftmax, Softmax, softmax
@@ -184,6 +185,7 @@ class CrossEntropy(Function):
                                         weight.astype(np.float32), ignore_index, reduction,
                                         label_smoothing).astype(np.float16)
         n, c = input.shape
+        weight = None if weight is None else as_recorded(weight)   # indexed by the targets: recorded by jit
         logp = LogSoftmax.forward(input, 1)
         valid = target != ignore_index
         all_valid = bool(valid.all())
@@ -215,6 +217,7 @@ class CrossEntropy(Function):
         n, c = input.shape
         rows = np.arange(n)
         dtype = unwrap(input).dtype
+        weight = None if weight is None else as_recorded(weight)   # indexed by the targets: recorded by jit
         valid = target != ignore_index
         if (not isinstance(g, Value) and weight is None and label_smoothing == 0 and valid.all()
                 and reduction != "none"):
@@ -225,7 +228,7 @@ class CrossEntropy(Function):
         w_n = (weight[safe] if weight is not None else np.ones(n, dtype=dtype)) * valid
         ls = label_smoothing
         row = (1 - ls) * w_n
-        const = np.zeros((n, c), dtype=dtype)
+        const = np.zeros_like(unwrap(input), dtype=dtype)   # (n, c); like the input, so a jit capture records it
         const[rows, safe] = row
         if ls > 0:
             total_w = weight.sum() if weight is not None else c

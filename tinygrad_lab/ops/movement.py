@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd.function import Function, make_node
 from ..autograd.value import Value, as_value, unwrap
+from ..utils.capture import TRACED_TYPES
 from ..utils.checks import is_integer
 from ._dispatch import _array, _is_value, _norm_axis, _sum_array
 
@@ -147,6 +148,8 @@ def _broadcast_array(x: Any, shape: tuple) -> np.ndarray:
     x = _array(x)
     if x.shape == shape:
         return x
+    if type(x) is not np.ndarray and type(x) in TRACED_TYPES:   # a jit capture: calls it records (an assignment
+        return np.broadcast_to(x, shape).copy()                  # into a new array would not be)
     out = np.empty(shape, dtype=x.dtype)
     out[...] = x
     return out

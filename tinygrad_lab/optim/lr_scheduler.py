@@ -351,7 +351,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+    def step(self, metrics: Any, epoch: int | None = None) -> None:
         """Record this epoch's metric (a number or one-element Value); reduce the lr on a plateau."""
         current = _metric_value(metrics)
         if epoch is None:
