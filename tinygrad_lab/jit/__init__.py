@@ -6,8 +6,8 @@ copy and indexing, with the arrays it read and wrote) and check that both record
 program. From then on a call with arguments of the same shapes and dtypes replays the flat list of
 NumPy calls into the recorded (preallocated) buffers: no Values, no graph, no Python logic of the
 model. Argument arrays passed again (full-batch training) are read in place, new ones (mini-batches)
-are copied into the recorded input buffers. An optimizer's
-``step()`` is recorded as one call and made for real at each replay (so learning-rate schedules and
+are copied into the recorded input buffers. An optimizer's (and a
+learning-rate scheduler's) ``step()`` is recorded as one call and made for real at each replay (so learning-rate schedules and
 Adam's step counter work); parameters and optimizer state are updated in place, so eager code sees
 them. The results are those of the eager function, bit for bit.
 
@@ -22,7 +22,11 @@ What re-captures and what raises:
   the function runs eagerly from then on for those argument shapes (the results stay right);
 * ``float(loss)`` or ``.item()`` on the step's data: ``JitError`` naming the line (the number
   would be frozen at its captured value);
-* a parameter whose ``.data`` was replaced (not updated in place): a new capture.
+* a parameter whose ``.data`` was replaced (not updated in place), a parameter frozen or unfrozen
+  (``requires_grad_``), a module switched by ``train()`` / ``eval()``: a new capture;
+* a random draw (dropout in training mode), a gradient computed outside the recorded NumPy calls
+  (convolutions, pooling, embeddings), a branch on data after ``optimizer.step()``: a ``JitWarning``, and
+  the function runs eagerly for those argument shapes.
 
 Python side effects of the function (printing, appending to a list) happen only while capturing,
 as with ``jax.jit``; return Values (copies of the results are returned at every call).

@@ -30,7 +30,9 @@ class _Capture:
         self.watched = list(recorder.watched.values())     # (owner, attribute, value): e.g. modules' training
         # arrays a replay writes before a branch on data (batch norm's running statistics): saved at each replay,
         # put back when the branch goes the other way, so that the eager call starts from them as they were
-        self.undo = [(a, np.empty_like(a)) for a in recorder.written.values()]
+        self.undo: list[tuple[np.ndarray, np.ndarray]] = []
+        if recorder.refreshed or any(after_writes for _, after_writes in recorder.guard_positions):
+            self.undo = [(a, np.empty_like(a)) for a in recorder.written.values()]
         # arrays the step makes afresh at each call outside the recording (np.zeros) and then writes with recorded
         # calls: put back as they were made before each replay (set by the comparison of the two captures)
         self.restore: list[tuple[np.ndarray, np.ndarray]] = []

@@ -189,6 +189,7 @@ class _Recorder:
         self.opaque_calls = 0                     # optimizer (scheduler) steps so far: their writes are unknown
         self.guard_after_opaque = False           # a branch on data after one (a replay could not undo the step)
         self.refresh_after_opaque = False         # a call whose result's shape may change, after one
+        self.refreshed = False                    # such a call at all (its shape is checked at every replay)
         self.initial: dict[int, tuple[np.ndarray, np.ndarray]] = {}   # written arrays as they were before
 
     # -- describing inputs
@@ -273,6 +274,7 @@ class _Recorder:
         if kind == "method" and name in ("copy", "astype"):
             self._add(_assign_all, (buf, sources[0]), {}, signature, reads=sources)
         else:   # the call's arrays stay visible in the entry (not in a closure): the passes can see and rebind them
+            self.refreshed = True
             if self.opaque_calls:
                 self.refresh_after_opaque = True
             self._add(_refresh, (buf, func, *args), kwargs, signature, reads=_arrays_in(args) + _arrays_in(kwargs))
