@@ -6,8 +6,8 @@ copy and indexing, with the arrays it read and wrote) and check that both record
 program. From then on a call with arguments of the same shapes and dtypes replays the flat list of
 NumPy calls into the recorded (preallocated) buffers: no Values, no graph, no Python logic of the
 model. Argument arrays passed again (full-batch training) are read in place, new ones (mini-batches)
-are copied into the recorded input buffers. An optimizer's (and a
-learning-rate scheduler's) ``step()`` is recorded as one call and made for real at each replay (so learning-rate schedules and
+are copied into the recorded input buffers. An optimizer's (and a learning-rate scheduler's)
+``step()`` is recorded as one call and made for real at each replay (so learning-rate schedules and
 Adam's step counter work); parameters and optimizer state are updated in place, so eager code sees
 them. The results are those of the eager function, bit for bit.
 
