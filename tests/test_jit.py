@@ -665,3 +665,31 @@ def test_cross_entropy_options_with_the_same_targets_at_both_captures(loss):
     jitted = _assert_jit_is_eager(_mlp_setup(layers=layers, loss=loss, opt=lambda ps: optim.SGD(ps, lr=0.1)),
                                   batches)
     assert jitted.replays == 9
+
+
+@pytest.mark.parametrize("change", ["data", "parameter", "buffer", "eps"])
+def test_an_eval_step_sees_parameters_buffers_and_settings_replaced_between_calls(change):
+    """A jitted eval step (no optimizer): a parameter's array replaced (p.data = ...), a new Parameter, a new
+    running-mean array or a layer setting (eps) set between calls: the replay kept the captured ones."""
+    rng = np.random.default_rng(13)
+    batches = [(Value(rng.normal(size=(5, 3))),) for _ in range(10)]
+    runs = {}
+    for mode in ("eager", "jit"):
+        tl.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).eval()
+        step = jit(model.__call__) if mode == "jit" else model.__call__
+        outs = []
+        for i, (x,) in enumerate(batches):
+            outs.append(step(x).data.copy())
+            if i == 5:
+                if change == "data":
+                    model[0].weight.data = model[0].weight.data * 2.0
+                elif change == "parameter":
+                    model[0].bias = nn.Parameter(np.ones(4))
+                elif change == "buffer":
+                    model[1].running_mean = np.ones(4)
+                else:
+                    model[1].eps = 0.5
+        runs[mode] = outs
+    for i, (a, b) in enumerate(zip(runs["eager"], runs["jit"], strict=True)):
+        np.testing.assert_array_equal(b, a, err_msg=f"call {i}")

@@ -27,7 +27,15 @@ class _Capture:
         self.arg_buffers = arg_buffers
         self.params = params
         self.requires_grad = [(p, p.requires_grad) for p, _ in params]   # a frozen/unfrozen one: capture again
-        self.watched = list(recorder.watched.values())     # (owner, attribute, value): e.g. modules' training
+        # (owner, attribute, value) as the capture left them: a module's training flag and version
+        self.watched = [(owner, name, getattr(owner, name, None)) for owner, names in recorder.watched.values()
+                        for name in names]
+        # parameters of the modules the step called that no optimizer holds (an eval step): their arrays are read
+        # in place, so one replaced (p.data = ...) captures again, as an optimizer's parameter
+        known = {id(p) for p, _ in params}
+        self.module_params = [(p, p.data) for owner, _ in recorder.watched.values()
+                              for p in getattr(owner, "_parameters", {}).values()
+                              if isinstance(p, Value) and id(p) not in known]
         # arrays a replay writes before a branch on data (batch norm's running statistics): saved at each replay,
         # put back when the branch goes the other way, so that the eager call starts from them as they were
         self.undo: list[tuple[np.ndarray, np.ndarray]] = []

@@ -289,7 +289,10 @@ class JitFunction:
             if p.requires_grad is not flag:      # frozen or unfrozen since (requires_grad_): capture again
                 raise _GuardFailed(False)
         for owner, name, value in capture.watched:
-            if getattr(owner, name) != value:    # e.g. a module switched by train() / eval(): capture again
+            if getattr(owner, name, None) != value:   # a module switched by train() / eval(), or an attribute
+                raise _GuardFailed(False)             # set (a parameter, a buffer, eps): capture again
+        for p, data in capture.module_params:
+            if p.data is not data:
                 raise _GuardFailed(False)
         for i, buf in copies:
             x = values[i]

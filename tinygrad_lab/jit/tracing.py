@@ -183,7 +183,7 @@ class _Recorder:
         self.leaves: dict[int, Value] = {}        # leaves whose .grad the step set (by id)
         self.reads: list[list[np.ndarray]] = []   # per entry: the arrays it reads (for dead-code elimination)
         self.program_entries: list[tuple[Callable, tuple, dict]] = []
-        self.watched: dict[tuple[int, str], tuple[Any, str, Any]] = {}   # Python attributes the step read
+        self.watched: dict[int, tuple[Any, tuple[str, ...]]] = {}   # objects whose Python attributes the step read
         self.random = False                       # the step drew random numbers (it cannot be replayed)
         self.written: dict[int, np.ndarray] = {}  # arrays the step does not own that recorded calls write
         self.opaque_calls = 0                     # optimizer (scheduler) steps so far: their writes are unknown
@@ -319,9 +319,9 @@ class _Recorder:
         if not self.suspended:
             self.leaves[id(leaf)] = leaf
 
-    def watch(self, owner: Any, name: str) -> None:
+    def watch(self, owner: Any, names: tuple[str, ...]) -> None:
         if not self.suspended:
-            self.watched.setdefault((id(owner), name), (owner, name, getattr(owner, name)))
+            self.watched.setdefault(id(owner), (owner, names))
 
     def random_draw(self) -> None:
         if not self.suspended:
@@ -357,7 +357,7 @@ class _Discoverer:
     def leaf_grad(self, leaf: Value) -> None:
         pass
 
-    def watch(self, owner: Any, name: str) -> None:
+    def watch(self, owner: Any, names: tuple[str, ...]) -> None:
         pass
 
     def random_draw(self) -> None:

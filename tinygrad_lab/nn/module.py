@@ -107,7 +107,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         start = next_creation_number()   # the values this call makes are numbered after it (drawings' tags)
-        watch(self, "training")          # a jit replay checks the mode is the captured one (train()/eval())
+        watch(self, "training", "_version")   # a jit replay checks the mode (train()/eval()) and attributes
         if self._hooks_active:
             out = forward_with_hooks(self, args, kwargs)
         else:
@@ -191,6 +191,7 @@ class Module:
             d["_buffers"][name] = self._as_buffer(name, value)
             value = d["_buffers"][name]
         d[name] = value
+        d["_version"] = d.get("_version", 0) + 1   # any attribute set (a jit replay checks it: captures again)
 
     def __delattr__(self, name: str) -> None:
         self._forget(name)

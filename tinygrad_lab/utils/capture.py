@@ -60,10 +60,11 @@ def as_recorded(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def watch(owner: Any, name: str) -> None:
-    """Tell the capture running in this thread that the step depends on the Python attribute ``owner.name``
-    (a module's ``training`` flag): a replay checks it is still the value it had, and captures again if not.
-    Without a capture: nothing.
+def watch(owner: Any, *names: str) -> None:
+    """Tell the capture running in this thread that the step depends on the Python attributes ``names`` of
+    ``owner`` (a module's ``training`` flag and its version, counting its attribute changes): a replay checks
+    they still have the values they had at the end of the capture, and captures again if not. Without a
+    capture: nothing.
 
     Example:
         >>> class Layer:
@@ -73,7 +74,7 @@ def watch(owner: Any, name: str) -> None:
     if _active[0]:
         active = getattr(_local, "recorder", None)
         if active is not None:
-            active.watch(owner, name)
+            active.watch(owner, names)
 
 
 def random_draw() -> None:
