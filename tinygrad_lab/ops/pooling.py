@@ -36,14 +36,19 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
 
 
 def _pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, fn: str) -> tuple[int, int]:
-    """(output size, padding after) along one axis, PyTorch's rule (ceil_mode: the last window starts inside)."""
+    """(output size, padding after) along one axis, PyTorch's rule: floor((size + 2p - span) / s) + 1 windows,
+    or with ceil_mode the ceiling, less a last window that would start in the right padding (every window
+    starts inside the input or the left padding). A window may then run past the padded input: it pools
+    what it covers (a partial window), as in PyTorch. Fewer than one window is an error."""
     span = d * (k - 1) + 1
-    if size + 2 * p < span:
-        raise ValueError(f"{fn}: the (dilated) window of size {span} is larger than the padded input of size "
-                         f"{size + 2 * p}")
-    out = (size + 2 * p - span + ((s - 1) if ceil_mode else 0)) // s + 1
+    out = (size + 2 * p - span + ((s - 1) if ceil_mode else 0)) // s + 1   # // rounds down, as PyTorch's div_rtn
     if ceil_mode and (out - 1) * s >= size + p:
         out -= 1
+    if out < 1:
+        partial = not ceil_mode and size + 2 * p - span > -s   # ceil_mode=True would pool a partial window
+        raise ValueError(f"{fn}: the (dilated) window of size {span} is larger than the padded input of size "
+                         f"{size + 2 * p}, so there is no output: use a smaller kernel_size or dilation"
+                         + (", or ceil_mode=True to pool the partial window" if partial else ""))
     after = max((out - 1) * s + span - size - p, 0)
     return out, after
 
