@@ -197,7 +197,8 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The maximum of each (dilated) window of `input` (N, C, H, W), as `F.max_pool2d` (stride defaults to the
     kernel size; padding counts as -inf). With `return_indices`, also the int64 flat positions (in H*W)
-    of the maxima.
+    of the maxima. `ceil_mode` adds a last, partial window on each axis where one starts inside the input or
+    the left padding, even past the padded input (PyTorch's output size).
 
     Example:
         >>> max_pool2d(Value(np.arange(9.0).reshape(1, 1, 3, 3)), 2, stride=1).data[0, 0].tolist()
@@ -295,7 +296,8 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     """The mean of each window of `input` (N, C, H, W), as `F.avg_pool2d` (stride defaults to the kernel size).
 
     Padding counts as zeros; `count_include_pad=False` divides by the number of
-    real elements in the window instead; `divisor_override` by a fixed number.
+    real elements in the window instead; `divisor_override` by a fixed number. A partial window of
+    `ceil_mode` (past the padded input, as `max_pool2d`) counts only what it covers of the padded input.
 
     Example:
         >>> avg_pool2d(Value(np.arange(16.0).reshape(1, 1, 4, 4)), 2).data[0, 0].tolist()

@@ -130,7 +130,8 @@ def _spread(op: type[Function], x: Any, axis: Any, correction: Any, keepdims: bo
 
 def var(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool = False, *, dim: Any = None,
         keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
-    """Variance over `axis` (None: all) with Bessel's `correction` (1 by default, as `torch.var`).
+    """Variance over `axis` (None: all; dim 0 or -1 of a 0-d Value is all of it) with Bessel's `correction`
+    (1 by default, as `torch.var`). float16 is computed in float32 and rounded once, as PyTorch does.
 
     The gradient is 2 (x - mean) / (n - correction), n the number of elements per reduction. Without degrees
     of freedom (n - correction <= 0) var is inf (nan where all elements are equal) and its gradient is inf
@@ -148,6 +149,7 @@ def var(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool =
 def std(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool = False, *, dim: Any = None,
         keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
     """Standard deviation over `axis` (`correction=1` by default, as `torch.std`; gradient 0 where it is 0).
+    Its axes, and float16, as `var`.
 
     The gradient is (x - mean) / ((n - correction) std). Without degrees of freedom (n - correction <= 0)
     std is inf (nan where all elements are equal) and its gradient nan, PyTorch's rule for a full reduction;
@@ -176,7 +178,7 @@ class CumSum(Function):
 
 
 def cumsum(x: Any, axis: int | None = None, *, dim: int | None = None) -> Any:
-    """Cumulative sum along `axis` (`dim`), as `torch.cumsum`.
+    """Cumulative sum along `axis` (`dim`), as `torch.cumsum` (float16 summed in float32, each sum rounded once).
 
     Example:
         >>> cumsum(Value([1.0, 2.0, 3.0]), dim=0)
@@ -212,6 +214,7 @@ def _index_reduction(fn: Any, name: str, x: Any, axis: Any, keepdims: bool, dim:
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Any:
     """Index of the largest element along `axis` (None: of the flattened Value); the first one on ties.
+    An empty Value has indices only along a dim of nonzero size (an empty result, as `torch.argmax`).
 
     Not differentiable: the result is an int64 Value without a graph (as `torch.argmax`).
 
