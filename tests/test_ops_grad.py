@@ -276,6 +276,8 @@ CASES: list[Case] = [
     Case("linear", lambda x, w, b: tinygrad_lab.linear(x, w, b), _linear_inputs(True), 3),
     Case("linear", lambda x, w: tinygrad_lab.linear(x, w), _linear_inputs(False), 2),
     Case("linear", lambda x, w, b: tinygrad_lab.linear(x, w, b), _linear_inputs(True, lead=2), 3),
+    Case("linear", lambda x, w, b: tinygrad_lab.linear(x, w, b),   # no input features: y = b
+         st.tuples(floats((2, 3, 0)), floats((2, 0)), floats((2,))), 3),
     Case("exp", lambda a: a.exp(), one(unary)),
     Case("log", lambda a: a.log(), one(positive)),
     Case("sqrt", lambda a: a.sqrt(), one(positive)),
@@ -537,18 +539,23 @@ _POOL_GEOMETRIES = [
     dict(kernel_size=3, stride=1, padding=1),
     dict(kernel_size=(2, 3), stride=(1, 2), ceil_mode=True),
     dict(kernel_size=2, stride=1, dilation=2),
+    dict(kernel_size=(6, 2), stride=(7, 2), ceil_mode=True),   # partial windows past the input (PyTorch's sizes)
 ]
 _AVG_GEOMETRIES = [
     dict(kernel_size=2),
     dict(kernel_size=3, stride=1, padding=1),
     dict(kernel_size=3, stride=2, padding=1, count_include_pad=False, ceil_mode=True),
     dict(kernel_size=(2, 3), stride=1, divisor_override=4),
+    dict(kernel_size=(6, 2), stride=(7, 2), ceil_mode=True),   # partial windows past the input (PyTorch's sizes)
+    dict(kernel_size=(6, 2), stride=(7, 2), ceil_mode=True, count_include_pad=False),
 ]
 
 
 CASES_ISSUE_11: list[Case] = [
     Case("var", lambda a, axis, keep, c: a.var(axis, correction=c, keepdims=keep), _spread_inputs()),
     Case("std", lambda a, axis, keep, c: a.std(dim=axis, correction=c, keepdim=keep), _spread_inputs(distinct)),
+    Case("var", lambda a, dim: a.var(dim=dim, correction=0), st.tuples(floats(()), st.sampled_from([0, -1, (0,)]))),
+    Case("std", lambda a, dim: a.std(dim=dim, correction=0), st.tuples(floats(()), st.sampled_from([0, -1]))),
     Case("cumsum", lambda a, axis: a.cumsum(dim=axis), _cond_axis()),
     Case("flip", lambda a, dims: a.flip(dims), _flip_inputs()),
     Case("repeat", lambda a, reps: a.repeat(*reps), _repeat_inputs()),

@@ -57,6 +57,7 @@ from ..ops import softmax as _softmax
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, MSELoss
 from ..random import resolve_generator
 from ..utils.capture import as_array, as_recorded
+from ..utils.checks import is_integer, is_real
 
 __all__ = [
     "linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "dropout",
@@ -344,9 +345,21 @@ def _rows(x: Any, t: np.ndarray) -> tuple[Any, np.ndarray]:
     return x, t.ravel()
 
 
-def _check_smoothing(label_smoothing: float, fn: str) -> None:
+def _check_smoothing(label_smoothing: Any, fn: str) -> None:
+    """A number in [0, 1] (the weight of the uniform distribution in the target), or a clear error."""
+    if not is_real(label_smoothing):
+        raise TypeError(f"{fn}: label_smoothing must be a number between 0.0 and 1.0, got "
+                        f"{type(label_smoothing).__name__} {label_smoothing!r}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+
+
+def _check_ignore_index(ignore_index: Any, fn: str) -> int:
+    """An int (targets equal to it are skipped): a float, bool or string would match no target, silently."""
+    if not is_integer(ignore_index):
+        raise TypeError(f"{fn}: ignore_index must be an int (a class index to skip, default -100), got "
+                        f"{type(ignore_index).__name__} {ignore_index!r}")
+    return int(ignore_index)
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: int = -100,
@@ -369,6 +382,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     fn = "cross_entropy"
     _check_reduction(reduction, fn)
     _check_smoothing(label_smoothing, fn)
+    ignore_index = _check_ignore_index(ignore_index, fn)
     x = _input(input)
     axis, c = _class_layout(x, fn)
     dtype = _data(x).dtype
@@ -425,6 +439,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     """
     fn = "nll_loss"
     _check_reduction(reduction, fn)
+    ignore_index = _check_ignore_index(ignore_index, fn)
     x = _input(input)
     axis, c = _class_layout(x, fn)
     dtype = _data(x).dtype

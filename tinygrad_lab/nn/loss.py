@@ -15,19 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ..utils.checks import is_integer, is_real
 from . import functional as F
 from .module import Module
 
 __all__ = ["MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss"]
-
-
-def _check_ignore_index(ignore_index: Any, loss: str) -> int:
-    """An int (targets equal to it are skipped): a float, bool or string would match no target, silently."""
-    if not is_integer(ignore_index):
-        raise TypeError(f"{loss}: ignore_index must be an int (a class index to skip, default -100), got "
-                        f"{type(ignore_index).__name__} {ignore_index!r}")
-    return int(ignore_index)
 
 
 def _as_array(x: Any) -> np.ndarray | None:
@@ -125,11 +116,8 @@ class CrossEntropyLoss(_WeightedLoss):
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
         super().__init__(weight, reduction)
-        if not is_real(label_smoothing):
-            raise TypeError(f"CrossEntropyLoss: label_smoothing must be a number between 0.0 and 1.0, got "
-                            f"{type(label_smoothing).__name__} {label_smoothing!r}")
         F._check_smoothing(label_smoothing, "CrossEntropyLoss")
-        self.ignore_index = _check_ignore_index(ignore_index, "CrossEntropyLoss")
+        self.ignore_index = F._check_ignore_index(ignore_index, "CrossEntropyLoss")
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Any, target: Any) -> Any:
@@ -148,7 +136,7 @@ class NLLLoss(_WeightedLoss):
 
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(weight, reduction)
-        self.ignore_index = _check_ignore_index(ignore_index, "NLLLoss")
+        self.ignore_index = F._check_ignore_index(ignore_index, "NLLLoss")
 
     def forward(self, input: Any, target: Any) -> Any:
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..autograd import Value, unwrap
+from ..autograd import unwrap
 from ..ops import batch_norm, layer_norm
 from ..ops.normalization import check_eps, check_momentum
 from ..utils.capture import as_recorded
@@ -111,27 +111,13 @@ class _BatchNorm(Module):
         counts = self.training and self.track_running_stats and self.num_batches_tracked is not None
         if counts and self.momentum is None:   # the cumulative average, this batch counted
             factor = 1.0 / (float(cast(np.ndarray, self.num_batches_tracked)) + 1)
-        if int(np.prod(np.shape(unwrap(input)))) == 0:
-            out = self._empty_forward(input)
-        else:
-            use_batch = self.training or (self.running_mean is None and self.running_var is None)
-            keep = not self.training or self.track_running_stats
-            out = batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
-                             self.weight, self.bias, use_batch, factor, self.eps)
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
+        keep = not self.training or self.track_running_stats
+        out = batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
+                         self.weight, self.bias, use_batch, factor, self.eps)   # (an empty batch as PyTorch)
         if counts:   # only once the batch went through: a refused input leaves the count as it was
             count = as_recorded(cast(np.ndarray, self.num_batches_tracked))   # a jit replay counts too
             count += 1
-        return out
-
-    def _empty_forward(self, input: Any) -> Any:
-        """PyTorch's answer to an input without elements: an empty output of its shape and dtype, connected to
-        weight and bias (zero gradients); the running statistics stay as they are (the batch is still counted)."""
-        out = input if isinstance(input, Value) else Value(np.asarray(input))
-        channels = (1, self.num_features) + (1,) * (len(out.shape) - 2)
-        if self.weight is not None:
-            out = out * self.weight.reshape(channels)
-        if self.bias is not None:
-            out = out + self.bias.reshape(channels)
         return out
 
     def extra_repr(self) -> str:

@@ -7,6 +7,7 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -135,8 +136,9 @@ class Linear(Function):
         gx = _product(g, weight) if needs_input_grad is None or needs_input_grad[0] else None   # not for a first layer
         if x.ndim == 2:   # arrays: ndarray.sum's Python wrapper costs more than the sum of a small batch
             return gx, _product(g.T, x), _sum_array(g, 0, False) if isinstance(g, np.ndarray) else g.sum(axis=0)
-        rows = reshape(g, (-1, g.shape[-1]))
-        return gx, _product(rows.T, reshape(x, (-1, x.shape[-1]))), rows.sum(axis=0)
+        items = math.prod(x.shape[:-1])   # not -1: a reshape cannot infer it when x has no features (x.size 0)
+        rows = reshape(g, (items, g.shape[-1]))
+        return gx, _product(rows.T, reshape(x, (items, x.shape[-1]))), rows.sum(axis=0)
 
 
 def _check_shapes(xshape: tuple[int, ...], wshape: tuple[int, ...]) -> None:

@@ -165,7 +165,8 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
     arrays, changed in place) by `momentum`, a number in [0, 1]:
     r = (1 - momentum) r + momentum * batch statistic (the unbiased variance for
     running_var). `training=False` uses the running statistics (integer input
-    is normalised in float64).
+    is normalised in float64). An empty input gives an empty output in either mode,
+    without running statistics and leaving them unchanged (as PyTorch).
 
     Example:
         >>> x = Value([[0.0], [2.0]])
@@ -188,24 +189,19 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
         _check_param(fn, name, value, (c,))
     axes = (0, *range(2, len(shape)))
     bshape = (1, c) + (1,) * (len(shape) - 2)
+    empty = math.prod(shape) == 0   # an empty output in either mode, statistics untouched (as PyTorch)
     if not training:
-        if running_mean is None or running_var is None:
+        if (running_mean is None or running_var is None) and not empty:
             raise ValueError(f"{fn}: running_mean and running_var are needed when training=False")
-        data = np.asarray(unwrap(input))    # integer input: float64 statistics (as in training), not truncated
-        dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
-        rm = _statistic(running_mean, dtype).reshape(bshape)
-        invstd = (1 / np.sqrt(_statistic(running_var, dtype) + eps)).reshape(bshape)
-        y = (input - rm) * invstd     # a Value, or an array for arrays and nested lists
-        if weight is not None:
-            y = y * reshape(weight, bshape)
-        if bias is not None:
-            y = y + reshape(bias, bshape)
-        return y
-    count = int(np.prod([shape[a] for a in axes]))
-    if count <= 1:
-        raise ValueError(f"{fn}: expected more than 1 value per channel when training, got input of shape {shape}")
+        return _eval_map(input, None if empty else running_mean, None if empty else running_var, weight, bias,
+                         bshape, eps)
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{fn}: running_mean and running_var must both be given or both be None when training")
+    count = math.prod(shape[a] for a in axes)
+    if count == 1:
+        raise ValueError(f"{fn}: expected more than 1 value per channel when training, got input of shape {shape}")
+    if count == 0:   # no value per channel: nothing to normalise, nor to learn the statistics from
+        return _eval_map(input, None, None, weight, bias, bshape, eps)
     if running_mean is not None:
         means = _running_array(fn, "running_mean", running_mean)       # both checked before either changes
         variances = _running_array(fn, "running_var", running_var)
@@ -213,6 +209,25 @@ def batch_norm(input: Any, running_mean: np.ndarray | None, running_var: np.ndar
         _update(means, x.mean(axis=axes), momentum)
         _update(variances, x.var(axis=axes, ddof=1), momentum)
     return _apply(BatchNorm, input, weight, bias, axes=axes, shape=bshape, eps=float(eps))
+
+
+def _eval_map(input: Any, running_mean: Any, running_var: Any, weight: Any, bias: Any, bshape: tuple,
+              eps: float) -> Any:
+    """(input - running_mean) / sqrt(running_var + eps) * weight + bias, per channel; for an empty input (no
+    statistics: None) mean 0 and factor 1, an empty result whose weight and bias get gradients 0, as in PyTorch."""
+    data = np.asarray(unwrap(input))    # integer input: float64 statistics (as in training), not truncated
+    dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float64)
+    if running_mean is None:
+        rm, invstd = np.zeros(bshape, dtype), np.ones(bshape, dtype)
+    else:
+        rm = _statistic(running_mean, dtype).reshape(bshape)
+        invstd = (1 / np.sqrt(_statistic(running_var, dtype) + eps)).reshape(bshape)
+    y = (input - rm) * invstd     # a Value, or an array for arrays and nested lists
+    if weight is not None:
+        y = y * reshape(weight, bshape)
+    if bias is not None:
+        y = y + reshape(bias, bshape)
+    return y
 
 
 def _running_array(fn: str, name: str, running: Any) -> np.ndarray:

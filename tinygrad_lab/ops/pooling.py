@@ -36,14 +36,19 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
 
 
 def _pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, fn: str) -> tuple[int, int]:
-    """(output size, padding after) along one axis, PyTorch's rule (ceil_mode: the last window starts inside)."""
+    """(output size, padding after) along one axis, PyTorch's rule: floor((size + 2p - span) / s) + 1 windows,
+    or with ceil_mode the ceiling, less a last window that would start in the right padding (every window
+    starts inside the input or the left padding). A window may then run past the padded input: it pools
+    what it covers (a partial window), as in PyTorch. Fewer than one window is an error."""
     span = d * (k - 1) + 1
-    if size + 2 * p < span:
-        raise ValueError(f"{fn}: the (dilated) window of size {span} is larger than the padded input of size "
-                         f"{size + 2 * p}")
-    out = (size + 2 * p - span + ((s - 1) if ceil_mode else 0)) // s + 1
+    out = (size + 2 * p - span + ((s - 1) if ceil_mode else 0)) // s + 1   # // rounds down, as PyTorch's div_rtn
     if ceil_mode and (out - 1) * s >= size + p:
         out -= 1
+    if out < 1:
+        partial = not ceil_mode and size + 2 * p - span > -s   # ceil_mode=True would pool a partial window
+        raise ValueError(f"{fn}: the (dilated) window of size {span} is larger than the padded input of size "
+                         f"{size + 2 * p}, so there is no output: use a smaller kernel_size or dilation"
+                         + (", or ceil_mode=True to pool the partial window" if partial else ""))
     after = max((out - 1) * s + span - size - p, 0)
     return out, after
 
@@ -192,7 +197,8 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The maximum of each (dilated) window of `input` (N, C, H, W), as `F.max_pool2d` (stride defaults to the
     kernel size; padding counts as -inf). With `return_indices`, also the int64 flat positions (in H*W)
-    of the maxima.
+    of the maxima. `ceil_mode` adds a last, partial window on each axis where one starts inside the input or
+    the left padding, even past the padded input (PyTorch's output size).
 
     Example:
         >>> max_pool2d(Value(np.arange(9.0).reshape(1, 1, 3, 3)), 2, stride=1).data[0, 0].tolist()
@@ -290,7 +296,8 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     """The mean of each window of `input` (N, C, H, W), as `F.avg_pool2d` (stride defaults to the kernel size).
 
     Padding counts as zeros; `count_include_pad=False` divides by the number of
-    real elements in the window instead; `divisor_override` by a fixed number.
+    real elements in the window instead; `divisor_override` by a fixed number. A partial window of
+    `ceil_mode` (past the padded input, as `max_pool2d`) counts only what it covers of the padded input.
 
     Example:
         >>> avg_pool2d(Value(np.arange(16.0).reshape(1, 1, 4, 4)), 2).data[0, 0].tolist()

@@ -31,6 +31,13 @@ def _count(shape: tuple, axis: Any) -> int:
     return math.prod(shape[a] for a in _axes(axis, len(shape)))   # 1 for a 0-d input (an empty product)
 
 
+def _float16_in_float32(fn: Any, x: np.ndarray, **kwargs: Any) -> np.ndarray:
+    """fn(x, **kwargs), float16 computed in float32 and rounded once (PyTorch's CPU rule; see `_sum_array`)."""
+    if x.dtype.char == "e":
+        return fn(x.astype(np.float32), **kwargs).astype(np.float16)
+    return fn(x, **kwargs)
+
+
 def _dof_factor(n: int, correction: float, dtype: np.dtype) -> Any:
     """1 / (n - correction) in `dtype`, for n - correction > 0 (NumPy's warnings off: a tiny one may overflow)."""
     with np.errstate(divide="ignore", over="ignore"):
@@ -60,7 +67,7 @@ class Var(Function):
     @staticmethod
     def forward(x: np.ndarray, axis: Any, correction: float, keepdims: bool) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+            return _float16_in_float32(np.var, x, axis=axis, ddof=correction, keepdims=keepdims)
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, axis: Any, correction: float, keepdims: bool) -> tuple[Any, ...]:
@@ -84,7 +91,7 @@ class Std(Function):
     @staticmethod
     def forward(x: np.ndarray, axis: Any, correction: float, keepdims: bool) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.std(x, axis=axis, ddof=correction, keepdims=keepdims)
+            return _float16_in_float32(np.std, x, axis=axis, ddof=correction, keepdims=keepdims)
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, axis: Any, correction: float, keepdims: bool) -> tuple[Any, ...]:
@@ -110,7 +117,12 @@ def _spread(op: type[Function], x: Any, axis: Any, correction: Any, keepdims: bo
     if not is_real(correction):
         raise TypeError(f"{op.name}(): correction must be a number (1: sample, 0: population), got {correction!r}")
     if axis is not None:   # checked and normalised for arrays too (the same errors as for a Value)
-        axis = _axes(axis, np.ndim(unwrap(x)))
+        ndim = np.ndim(unwrap(x))
+        axis = _axes(axis, ndim)
+        if len(set(axis)) < len(axis):
+            raise ValueError(f"{op.name}(): dim {sorted(axis)} names an axis twice: give each axis once")
+        if ndim == 0:   # dim 0 or -1 of a 0-d Value is all of it, as in PyTorch
+            axis = None
     if not isinstance(x, Value):
         return op.forward(_array(x), axis, correction, keepdims)
     return op.apply(x, axis=axis, correction=correction, keepdims=keepdims)
@@ -118,7 +130,8 @@ def _spread(op: type[Function], x: Any, axis: Any, correction: Any, keepdims: bo
 
 def var(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool = False, *, dim: Any = None,
         keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
-    """Variance over `axis` (None: all) with Bessel's `correction` (1 by default, as `torch.var`).
+    """Variance over `axis` (None: all; dim 0 or -1 of a 0-d Value is all of it) with Bessel's `correction`
+    (1 by default, as `torch.var`). float16 is computed in float32 and rounded once, as PyTorch does.
 
     The gradient is 2 (x - mean) / (n - correction), n the number of elements per reduction. Without degrees
     of freedom (n - correction <= 0) var is inf (nan where all elements are equal) and its gradient is inf
@@ -136,6 +149,7 @@ def var(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool =
 def std(x: Any, axis: Any = None, correction: float | None = 1, keepdims: bool = False, *, dim: Any = None,
         keepdim: bool | None = None, unbiased: bool | None = None) -> Any:
     """Standard deviation over `axis` (`correction=1` by default, as `torch.std`; gradient 0 where it is 0).
+    Its axes, and float16, as `var`.
 
     The gradient is (x - mean) / ((n - correction) std). Without degrees of freedom (n - correction <= 0)
     std is inf (nan where all elements are equal) and its gradient nan, PyTorch's rule for a full reduction;
@@ -156,7 +170,7 @@ class CumSum(Function):
 
     @staticmethod
     def forward(x: np.ndarray, axis: int) -> np.ndarray:
-        return np.cumsum(x, axis=axis)
+        return _float16_in_float32(np.cumsum, x, axis=axis)
 
     @staticmethod
     def backward(g: Any, out: Any, x: Any, axis: int) -> tuple[Any, ...]:
@@ -164,7 +178,7 @@ class CumSum(Function):
 
 
 def cumsum(x: Any, axis: int | None = None, *, dim: int | None = None) -> Any:
-    """Cumulative sum along `axis` (`dim`), as `torch.cumsum`.
+    """Cumulative sum along `axis` (`dim`), as `torch.cumsum` (float16 summed in float32, each sum rounded once).
 
     Example:
         >>> cumsum(Value([1.0, 2.0, 3.0]), dim=0)
@@ -176,7 +190,7 @@ def cumsum(x: Any, axis: int | None = None, *, dim: int | None = None) -> Any:
     ndim = np.ndim(unwrap(x))
     axis = _norm_axis(axis, ndim)
     if not isinstance(x, Value):
-        return np.cumsum(x, axis=axis) if ndim else np.asarray(x).copy()
+        return CumSum.forward(_array(x), axis) if ndim else np.asarray(x).copy()
     if ndim == 0:
         return x * 1
     return CumSum.apply(x, axis=axis)
@@ -187,10 +201,12 @@ def _index_reduction(fn: Any, name: str, x: Any, axis: Any, keepdims: bool, dim:
     array = np.asarray(unwrap(x))
     if isinstance(axis, tuple):
         raise TypeError(f"{name}() takes one axis (an int) or None, got {axis!r}")
-    if array.size == 0:
-        raise ValueError(f"{name}() of an empty Value (shape {array.shape})")
     if axis is not None:
         axis = _norm_axis(axis, array.ndim)
+    if array.size == 0 and (axis is None or array.shape[axis] == 0):   # other empty axes: an empty result
+        along = "" if axis is None else f" over dim {axis}, of size 0"
+        raise ValueError(f"{name}() of an empty Value (shape {array.shape}){along}: there is no element to pick "
+                         "(an empty Value has an index only along a dim of nonzero size)")
     result = fn(array, axis=axis, keepdims=keepdims).astype(np.int64)
     return Value(result) if isinstance(x, Value) else result
 
@@ -198,6 +214,7 @@ def _index_reduction(fn: Any, name: str, x: Any, axis: Any, keepdims: bool, dim:
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
            keepdim: bool | None = None) -> Any:
     """Index of the largest element along `axis` (None: of the flattened Value); the first one on ties.
+    An empty Value has indices only along a dim of nonzero size (an empty result, as `torch.argmax`).
 
     Not differentiable: the result is an int64 Value without a graph (as `torch.argmax`).
 
