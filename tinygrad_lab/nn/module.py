@@ -34,6 +34,7 @@ import numpy as np
 from ..autograd import Value, unwrap
 from ..autograd.function import next_creation_number
 from ..serialization import load_state, save_state
+from ..utils.capture import _active as _capturing
 from ..utils.capture import watch
 from ..utils.checks import check_bool
 from ..utils.hooks import RemovableHandle
@@ -107,7 +108,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         start = next_creation_number()   # the values this call makes are numbered after it (drawings' tags)
-        watch(self, "training", "_version")   # a jit replay checks the mode (train()/eval()) and attributes
+        if _capturing[0]:   # a jit capture in some thread: a replay checks the mode (train()/eval()) and attributes
+            watch(self, "training", "_version")
         if self._hooks_active:
             out = forward_with_hooks(self, args, kwargs)
         else:
