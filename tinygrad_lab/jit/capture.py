@@ -26,9 +26,12 @@ class _Capture:
         self.recorder = recorder
         self.arg_buffers = arg_buffers
         self.params = params
-        self.requires_grad = [(p, p.requires_grad) for p, _ in params]   # a frozen/unfrozen one: capture again
-        # (owner, attribute, value) as the capture left them: a module's training flag and version
-        self.watched = [(owner, name, getattr(owner, name, None)) for owner, names in recorder.watched.values()
+        # (parameter, its array, requires_grad) as captured: one replaced or frozen/unfrozen since: capture again
+        self.param_guards = [(p, data, p.requires_grad) for p, data in params]
+        # (the owner's __dict__, attribute, value) as the capture left them: a module's version, which counts its
+        # attribute changes and train()/eval() switches (read from the instance dict: getattr would go through
+        # Module.__getattr__ for a module without one yet)
+        self.watched = [(vars(owner), name, vars(owner).get(name)) for owner, names in recorder.watched.values()
                         for name in names]
         # parameters of the modules the step called that no optimizer holds (an eval step): their arrays are read
         # in place, so one replaced (p.data = ...) captures again, as an optimizer's parameter

@@ -282,15 +282,12 @@ class JitFunction:
 
     def _run(self, capture: _Capture, calls: list[Callable[[], Any]], copies: Iterable[tuple[int, np.ndarray]],
              values: tuple | list) -> Any:
-        for p, data in capture.params:
-            if p.data is not data:               # replaced, not updated in place: capture again
-                raise _GuardFailed(False)
-        for p, flag in capture.requires_grad:
-            if p.requires_grad is not flag:      # frozen or unfrozen since (requires_grad_): capture again
-                raise _GuardFailed(False)
-        for owner, name, value in capture.watched:
-            if getattr(owner, name, None) != value:   # a module switched by train() / eval(), or an attribute
-                raise _GuardFailed(False)             # set (a parameter, a buffer, eps): capture again
+        for p, data, flag in capture.param_guards:
+            if p.data is not data or p.requires_grad is not flag:   # replaced (not updated in place), or frozen /
+                raise _GuardFailed(False)                           # unfrozen since: capture again
+        for attributes, name, value in capture.watched:
+            if attributes.get(name) != value:   # a module switched by train() / eval(), or an attribute set (a
+                raise _GuardFailed(False)       # parameter, a buffer, eps): capture again
         for p, data in capture.module_params:
             if p.data is not data:
                 raise _GuardFailed(False)

@@ -108,8 +108,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         start = next_creation_number()   # the values this call makes are numbered after it (drawings' tags)
-        if _capturing[0]:   # a jit capture in some thread: a replay checks the mode (train()/eval()) and attributes
-            watch(self, "training", "_version")
+        if _capturing[0]:   # a jit capture in some thread: a replay checks the attributes (and train()/eval())
+            watch(self, "_version")
         if self._hooks_active:
             out = forward_with_hooks(self, args, kwargs)
         else:
@@ -418,7 +418,10 @@ class Module:
         if not isinstance(mode, bool):
             raise TypeError(f"train() takes a bool mode, got {type(mode).__name__}")
         for module in self.modules():
-            module.__dict__["training"] = mode
+            d = module.__dict__
+            if d.get("training") is not mode:
+                d["training"] = mode
+                d["_version"] = d.get("_version", 0) + 1   # a jit replay checks it (captures again)
         return self
 
     def eval(self) -> Module:

@@ -62,7 +62,8 @@ def as_recorded(x: np.ndarray) -> np.ndarray:
 
 def watch(owner: Any, *names: str) -> None:
     """Tell the capture running in this thread that the step depends on the Python attributes ``names`` of
-    ``owner`` (a module's ``training`` flag and its version, counting its attribute changes): a replay checks
+    ``owner``, kept in its ``__dict__`` (a module's ``training`` flag and its version, counting its attribute
+    changes): a replay checks
     they still have the values they had at the end of the capture, and captures again if not. Without a
     capture: nothing.
 
