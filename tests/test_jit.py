@@ -402,16 +402,7 @@ def _batchnorm_trainer(momentum, seed=0):
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3, momentum=momentum), nn.Tanh(), nn.Linear(3, 1))
     for p in model.parameters():
         p.data[...] = rng.normal(size=p.shape)
-    opt = optim.SGD(model.parameters(), lr=0.05)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = nn.MSELoss()(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return model, step, model.__call__
+    return model, trainer(model, optim.SGD(model.parameters(), lr=0.05)), model.__call__
 
 
 def _batchnorm_data(seed):
