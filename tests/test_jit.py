@@ -1,4 +1,6 @@
 """`tinygrad_lab.jit`: capture once, replay later calls, bit for bit what the eager step computes."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -684,3 +686,27 @@ def test_an_eval_step_sees_parameters_buffers_and_settings_replaced_between_call
         runs[mode] = outs
     for i, (a, b) in enumerate(zip(runs["eager"], runs["jit"], strict=True)):
         np.testing.assert_array_equal(b, a, err_msg=f"call {i}")
+
+
+def test_gelu_without_scipy_runs_eagerly_with_a_warning(monkeypatch):
+    """Without SciPy, erf is Python's math.erf element by element, which a capture cannot record: the step runs
+    eagerly with a JitWarning saying so (it raised NumPy's TypeError comparing the captures' object arrays, and
+    with equal data at both captures it would have replayed a frozen erf)."""
+    monkeypatch.setitem(sys.modules, "scipy.special", None)      # `from scipy.special import erf` fails
+    rng = np.random.default_rng(0)
+    batches = [(Value(rng.normal(size=(5, 3))), Value(rng.normal(size=(5, 1)))) for _ in range(3)]
+    calls = [batches[0]] * 4 + [batches[1], batches[2]]           # equal data at both captures, then new data
+    losses = {}
+    for name in ("eager", "jit"):
+        tl.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 1))
+        step = trainer(model, optim.SGD(model.parameters(), lr=0.1))
+        if name == "jit":
+            step = jit(step)
+            with pytest.warns(JitWarning, match="without SciPy"):
+                losses[name] = [step(x, y).data.copy() for x, y in calls]
+            assert step.replays == 0
+        else:
+            losses[name] = [step(x, y).data.copy() for x, y in calls]
+    for a, b in zip(losses["jit"], losses["eager"], strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -17,10 +17,13 @@ import threading
 
 import numpy as np
 
-from .utils.capture import random_draw
+from .utils.capture import not_replayable
 from .utils.checks import is_integer
 
 __all__ = ["manual_seed", "get_generator", "resolve_generator"]
+
+_RANDOM_DRAW = ("draws random numbers (e.g. dropout in training mode, or an initialiser); a replay would repeat the "
+                "captured draw")
 
 _generator: np.random.Generator | None = None   # made on first use: `import tinygrad_lab` skips numpy.random
 _first_use = threading.Lock()
@@ -51,7 +54,7 @@ def get_generator() -> np.random.Generator:
         True
     """
     global _generator
-    random_draw()              # a jit capture does not replay a random draw (it would repeat it)
+    not_replayable(_RANDOM_DRAW)   # a jit capture does not replay a random draw (it would repeat it)
     if _generator is None:
         with _first_use:       # one generator even when threads ask for it at the same time
             if _generator is None:
@@ -77,7 +80,7 @@ def resolve_generator(generator: np.random.Generator | int | None = None, *, non
         >>> resolve_generator() is get_generator(), resolve_generator(none="fresh") is get_generator()
         (True, False)
     """
-    random_draw()              # a jit capture does not replay a random draw (it would repeat it)
+    not_replayable(_RANDOM_DRAW)   # a jit capture does not replay a random draw (it would repeat it)
     if none not in ("global", "fresh"):
         raise ValueError(f"none must be 'global' or 'fresh', got {none!r}")
     if generator is None:

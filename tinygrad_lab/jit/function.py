@@ -212,10 +212,8 @@ class JitFunction:
                                 "optimizer.step() (or a scheduler's step); had the branch gone the other way at a "
                                 "replay, the step could not have been undone",
                                 _rebuild(_output_layout(result)))
-        if rec.random:
-            raise _Unreplayable("tinygrad_lab.jit: the step draws random numbers (e.g. dropout in training mode, "
-                                "or an initialiser); a replay would repeat the captured draw",
-                                _rebuild(_output_layout(result)))
+        if rec.unreplayable is not None:
+            raise _Unreplayable(f"tinygrad_lab.jit: the step {rec.unreplayable}", _rebuild(_output_layout(result)))
         for p in leaves:
             if p.grad is not None and (not isinstance(p.grad.data, np.ndarray) or not rec._is_ours(p.grad.data)):
                 raise _Unreplayable("tinygrad_lab.jit: a parameter's gradient was not computed by NumPy calls jit "
@@ -243,7 +241,7 @@ class JitFunction:
                            "with the same argument shapes: it depends on data through Python; run it without jit")
         for i, (u, v) in enumerate(zip(first.externals, second.externals, strict=True)):
             same_array = _root(u) is _root(v) and u.__array_interface__ == v.__array_interface__
-            if not same_array and not (u.shape == v.shape and np.array_equal(u, v, equal_nan=True)):
+            if not same_array and not (u.shape == v.shape and np.array_equal(u, v, equal_nan=u.dtype.kind in "fc")):
                 raise JitError("tinygrad_lab.jit: an array the step reads but does not get as an argument changed "
                                f"between two calls (constant #{i}, shape {u.shape}): e.g. a random mask or data "
                                "taken from outside; pass changing data as arguments, or run it without jit")

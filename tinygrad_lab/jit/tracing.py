@@ -184,7 +184,7 @@ class _Recorder:
         self.reads: list[list[np.ndarray]] = []   # per entry: the arrays it reads (for dead-code elimination)
         self.program_entries: list[tuple[Callable, tuple, dict]] = []
         self.watched: dict[int, tuple[Any, tuple[str, ...]]] = {}   # objects whose Python attributes the step read
-        self.random = False                       # the step drew random numbers (it cannot be replayed)
+        self.unreplayable: str | None = None      # why the step cannot be replayed (a random draw), if so
         self.written: dict[int, np.ndarray] = {}  # arrays the step does not own that recorded calls write
         self.opaque_calls = 0                     # optimizer (scheduler) steps so far: their writes are unknown
         self.guard_after_opaque = False           # a branch on data after one (a replay could not undo the step)
@@ -323,9 +323,9 @@ class _Recorder:
         if not self.suspended:
             self.watched.setdefault(id(owner), (owner, names))
 
-    def random_draw(self) -> None:
-        if not self.suspended:
-            self.random = True
+    def not_replayable(self, reason: str) -> None:
+        if not self.suspended and self.unreplayable is None:
+            self.unreplayable = reason
 
     def opaque(self, method: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:
         if (_arrays_in(args) or _arrays_in(kwargs) or any(callable(a) or isinstance(a, Value) for a in args)
@@ -360,7 +360,7 @@ class _Discoverer:
     def watch(self, owner: Any, names: tuple[str, ...]) -> None:
         pass
 
-    def random_draw(self) -> None:
+    def not_replayable(self, reason: str) -> None:
         pass
 
     def opaque(self, method: Callable, owner: Any, args: tuple, kwargs: dict) -> Any:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.value import Value
-from ..utils.capture import as_array
+from ..utils.capture import as_array, not_replayable
 from ._dispatch import _array, _floating
 from .unary import Sigmoid, exp, sigmoid, tanh
 
@@ -31,6 +31,10 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _KAPPA = 0.044715
 
 
+_ERF_IN_PYTHON = ("computes erf (GELU) without SciPy, with Python's math.erf element by element, which jit cannot "
+                  "record; install SciPy to replay it")
+
+
 def _erf_array(x: np.ndarray) -> np.ndarray:
     x = _floating(_array(x))
     if x.dtype.char == "e":   # float16: computed in float32 and rounded once (SciPy would return float32)
@@ -38,8 +42,9 @@ def _erf_array(x: np.ndarray) -> np.ndarray:
     try:
         from scipy.special import erf as scipy_erf
     except ImportError:  # pragma: no cover - depends on the installation
+        not_replayable(_ERF_IN_PYTHON)
         dtype = x.dtype if x.dtype.kind == "f" else np.float64
-        return np.vectorize(math.erf, otypes=[dtype])(x)
+        return np.vectorize(math.erf, otypes=[dtype])(np.asarray(x))
     return scipy_erf(x)
 
 

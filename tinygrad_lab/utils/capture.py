@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["opaque", "recorder", "set_recorder", "as_array", "as_recorded", "watch", "random_draw", "TRACED_TYPES"]
+__all__ = ["opaque", "recorder", "set_recorder", "as_array", "as_recorded", "watch", "not_replayable",
+           "TRACED_TYPES"]
 
 _local = threading.local()
 
@@ -78,17 +79,19 @@ def watch(owner: Any, *names: str) -> None:
             active.watch(owner, names)
 
 
-def random_draw() -> None:
-    """Tell the capture running in this thread that the step draws random numbers (a dropout mask): a replay
-    would repeat the captured draw, so the step is not replayed (it runs eagerly). Without a capture: nothing.
+def not_replayable(reason: str) -> None:
+    """Tell the capture running in this thread that the step does something a replay cannot make again
+    (`reason` says what, completing "the step ...": a random draw would be repeated, a Python-level loop over
+    elements is not recorded): the step is not replayed, it runs eagerly with a JitWarning. Without a capture:
+    nothing.
 
     Example:
-        >>> random_draw()                  # no capture is running
+        >>> not_replayable("draws random numbers")     # no capture is running
     """
     if _active[0]:
         active = getattr(_local, "recorder", None)
         if active is not None:
-            active.random_draw()
+            active.not_replayable(reason)
 
 
 _active = [0]              # how many threads have a recorder: 0 lets every check skip the thread-local lookup
