@@ -45,7 +45,7 @@ from .autograd import Function, Value, make_node, no_grad
 from .data import DataLoader
 from .jit import JitFunction
 from .ops import matmul
-from .train import History, _target_classes
+from .train import History, _check_threshold, _target_classes
 from .utils.checks import is_real
 
 __all__ = ["StackedLinear", "stack", "unstack", "member_losses", "fit"]
@@ -425,27 +425,31 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
         {'target_accuracy'}
     """
     _check_fit_options(epochs, target_loss, target_accuracy)
+    _check_threshold(threshold)
     members = len(models)
     if members == 0:
         raise ValueError("ensemble.fit needs at least one model")
     xs = _per_member(inputs, members, "inputs")
     ys = _per_member(targets, members, "targets")
-    xs = [np.asarray(x, dtype=np.float64) if x.dtype.kind in "biu" else x for x in xs]
-    ys = [y.astype(np.float64) if y.dtype.kind == "b" else y for y in ys]
     n = len(xs[0])
     if n == 0 or len(ys[0]) != n:
         raise ValueError(f"ensemble.fit: {n} inputs and {len(ys[0])} targets per member (need the same, > 0)")
     if seeds is None:
         seeds = [None] * members
+    elif not isinstance(seeds, Sequence) or isinstance(seeds, str):
+        raise TypeError(f"ensemble.fit: seeds must be a list of one seed per member (or None), got {seeds!r}")
     elif len(seeds) != members:
         raise ValueError(f"ensemble.fit: {len(seeds)} seeds for {members} members")
     full_batch = batch_size is None or (isinstance(batch_size, numbers.Integral) and not isinstance(batch_size, bool)
                                         and batch_size >= n)
-    loaders = [DataLoader(x, y, batch_size, shuffle=shuffle and not full_batch, seed=s)
-               for x, y, s in zip(xs, ys, seeds, strict=True)]
 
     model = stack(models)
     params = list(model.parameters())
+    dtype = params[0].data.dtype    # as train.fit: a float32 model trains in float32 on float64 arrays
+    xs = [x.astype(dtype) if x.dtype.kind in "biuf" else x for x in xs]
+    ys = [y.astype(dtype) if y.dtype.kind in "bf" else y for y in ys]
+    loaders = [DataLoader(x, y, batch_size, shuffle=shuffle and not full_batch, seed=s)
+               for x, y, s in zip(xs, ys, seeds, strict=True)]
     opt = optimizer(params)
     groups = opt.param_groups
     if len(groups) != 1:
@@ -472,7 +476,6 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
     target_classes = np.stack([c for c in classes if c is not None]) if track else None
     x_all = xs[0] if all(x is xs[0] for x in xs) else np.stack(xs)
     y_all = np.stack(ys)
-    dtype = params[0].data.dtype
 
     active = np.arange(members)                   # member index of each row of the stack
     rows: list[tuple[np.ndarray, np.ndarray, Any, Any]] = []   # per epoch: (active, loss, accuracy, lr)

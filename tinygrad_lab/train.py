@@ -150,6 +150,12 @@ def _target_classes(targets: np.ndarray, outputs_shape: tuple) -> np.ndarray | N
     return targets.astype(np.float64)
 
 
+def _check_threshold(threshold: Any) -> None:
+    """A class threshold is a real number (not nan: every output would silently be class 0)."""
+    if not is_real(threshold) or math.isnan(threshold):
+        raise ValueError(f"threshold must be a number (0.5 for a sigmoid output, 0.0 for logits), got {threshold!r}")
+
+
 def predict(model: Any, inputs: Any, threshold: float = 0.5) -> np.ndarray:
     """Predicted classes of ``inputs`` (no graph, model in eval mode for the call).
 
@@ -159,6 +165,7 @@ def predict(model: Any, inputs: Any, threshold: float = 0.5) -> np.ndarray:
         >>> predict(model, np.zeros((3, 2))).shape
         (3, 1)
     """
+    _check_threshold(threshold)
     return _classes(_outputs(model, inputs), threshold)
 
 
@@ -197,6 +204,7 @@ def evaluate(model: Any, inputs: Any, targets: Any = None, threshold: float = 0.
         >>> result.accuracy in (0.0, 1.0), result.predictions.shape
         (True, (4, 1))
     """
+    _check_threshold(threshold)
     outputs = _outputs(model, inputs)
     predictions = _classes(outputs, threshold)
     if targets is None:
@@ -326,6 +334,7 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
     """
     inputs, targets = check_pair(inputs, targets)
     _check_options(epochs, target_loss, target_accuracy, log_every)
+    _check_threshold(threshold)         # before any update: a bad one must not fail after an epoch of training
     dtype = _model_dtype(model)         # a float32 model trains in float32 on float64 arrays (docs/engine.md)
     inputs = inputs.astype(dtype) if inputs.dtype.kind in "biuf" else inputs
     if targets.dtype.kind in "bf":
