@@ -155,3 +155,37 @@ def test_loading_weights_of_another_shape_changes_nothing(tmp_path):
     with pytest.raises(RuntimeError, match="size mismatch"):     # StateDictError, as PyTorch
         model.load_state_dict(tl.load(path)["model"])
     assert _same(before, _weights(model))
+
+
+@pytest.mark.parametrize("flag", ["shuffle", "quiet", "progress", "jit"])
+def test_fit_refuses_a_truthy_string_for_a_flag_before_any_update(data, flag):
+    # fit(shuffle="no") shuffled, fit(quiet="no") was quiet: a string is truthy.
+    X, Y = data
+    model = _net(0)
+    before = _weights(model)
+    with pytest.raises(TypeError, match=f"{flag} must be True or False"):
+        fit(model, X, Y, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.5), epochs=2, batch_size=2,
+            **{flag: "no"})
+    assert _same(before, _weights(model))
+
+
+@pytest.mark.parametrize("flag", ["shuffle", "drop_last"])
+def test_data_loader_refuses_a_truthy_string_for_a_flag(flag):
+    with pytest.raises(TypeError, match=f"{flag} must be True or False"):
+        tl.data.DataLoader(np.zeros((3, 1)), np.zeros((3, 1)), batch_size=2, **{flag: "no"})
+
+
+@pytest.mark.parametrize("flag", ["shuffle", "use_jit"])
+def test_ensemble_fit_refuses_a_truthy_string_for_a_flag(data, flag):
+    X, Y = data
+    with pytest.raises(TypeError, match=f"{flag} must be True or False"):
+        ensemble.fit([_net(0)], X, Y, nn.MSELoss(), lambda ps: optim.SGD(ps, lr=0.5), epochs=2, **{flag: "no"})
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_input_scaler_refuses_non_finite_training_inputs(bad):
+    # One nan in a column made its shift nan: every scaled value of the column, finite ones too, became nan.
+    X = np.array([[0.0, 1.0], [bad, 2.0], [2.0, 3.0]])
+    for kind in ("standard", "minmax"):
+        with pytest.raises(ValueError, match="nan or inf"):
+            tl.data.InputScaler(kind).fit(X)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .autograd import unwrap
 from .random import resolve_generator
-from .utils.checks import is_integer, is_real
+from .utils.checks import check_bool, is_integer, is_real
 
 __all__ = [
     "generate_linear", "generate_xor_easy", "generate_xor", "generate_moons", "generate_circles",
@@ -293,6 +293,8 @@ class InputScaler:
         if inputs.ndim != 2 or len(inputs) == 0:
             raise ValueError(f"InputScaler.fit needs a 2-D array with at least one row (points) and one column "
                              f"per input, got shape {inputs.shape}")
+        if not np.isfinite(inputs).all():      # one nan or inf would make every scaled value of its column nan
+            raise ValueError("InputScaler.fit: the inputs hold nan or inf; remove or impute those points first")
         self.n_features = inputs.shape[1]
         if self.kind == "standard":
             std = inputs.std(axis=0)
@@ -376,8 +378,8 @@ class DataLoader:
                  seed: Any = None, drop_last: bool = False) -> None:
         self.inputs, self.targets = check_pair(inputs, targets)
         self.batch_size = _check_batch_size(batch_size, len(self.inputs))
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
+        self.shuffle = check_bool(shuffle, "shuffle", "DataLoader")     # "no" is truthy: refuse, not shuffle
+        self.drop_last = check_bool(drop_last, "drop_last", "DataLoader")
         self._rng = resolve_generator(seed, none="fresh", name="seed") if self.shuffle else None
 
     def __len__(self) -> int:

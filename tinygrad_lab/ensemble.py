@@ -46,7 +46,7 @@ from .data import DataLoader
 from .jit import JitFunction
 from .ops import matmul
 from .train import History, _check_threshold, _target_classes
-from .utils.checks import is_real
+from .utils.checks import check_bool, is_real
 
 __all__ = ["StackedLinear", "stack", "unstack", "member_losses", "fit"]
 
@@ -426,6 +426,8 @@ def fit(models: Sequence[nn.Module], inputs: Any, targets: Any, loss_fn: nn.Modu
     """
     _check_fit_options(epochs, target_loss, target_accuracy)
     _check_threshold(threshold)
+    check_bool(shuffle, "shuffle", "ensemble.fit")
+    check_bool(use_jit, "use_jit", "ensemble.fit")
     members = len(models)
     if members == 0:
         raise ValueError("ensemble.fit needs at least one model")

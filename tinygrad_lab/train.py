@@ -34,7 +34,7 @@ from .autograd import Value, no_grad, unwrap
 from .data import DataLoader, check_pair
 from .jit import JitError, JitFunction
 from .optim.lr_scheduler import ReduceLROnPlateau
-from .utils.checks import is_integer, is_real
+from .utils.checks import check_bool, is_integer, is_real
 
 __all__ = ["History", "Evaluation", "fit", "evaluate", "predict", "format_epoch"]
 
@@ -335,6 +335,11 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
     inputs, targets = check_pair(inputs, targets)
     _check_options(epochs, target_loss, target_accuracy, log_every)
     _check_threshold(threshold)         # before any update: a bad one must not fail after an epoch of training
+    check_bool(shuffle, "shuffle", "fit")
+    check_bool(quiet, "quiet", "fit")
+    for name, flag in (("progress", progress), ("jit", jit)):
+        if flag is not None:
+            check_bool(flag, name, "fit")
     dtype = _model_dtype(model)         # a float32 model trains in float32 on float64 arrays (docs/engine.md)
     inputs = inputs.astype(dtype) if inputs.dtype.kind in "biuf" else inputs
     if targets.dtype.kind in "bf":
