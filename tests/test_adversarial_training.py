@@ -189,3 +189,22 @@ def test_input_scaler_refuses_non_finite_training_inputs(bad):
     for kind in ("standard", "minmax"):
         with pytest.raises(ValueError, match="nan or inf"):
             tl.data.InputScaler(kind).fit(X)
+
+
+def test_fit_refuses_an_optimizer_over_another_models_parameters(data):
+    # It used to run every epoch without changing anything: the same loss each epoch, no error.
+    X, Y = data
+    model, other = _net(0), _net(1)
+    before = _weights(other)
+    with pytest.raises(ValueError, match="none of the model's parameters"):
+        fit(model, X, Y, nn.MSELoss(), optim.SGD(other.parameters(), lr=0.5), epochs=3, quiet=True)
+    assert _same(before, _weights(other))
+
+
+def test_fit_accepts_an_optimizer_over_part_of_the_model(data):
+    X, Y = data
+    model = _net(0)
+    frozen = _weights(model)[:2]
+    history = fit(model, X, Y, nn.MSELoss(), optim.SGD(list(model.parameters())[2:], lr=0.5), epochs=3,
+                  quiet=True)
+    assert history.epochs == 3 and _same(frozen, _weights(model)[:2])

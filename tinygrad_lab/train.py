@@ -238,6 +238,18 @@ def _check_options(epochs: Any, target_loss: Any, target_accuracy: Any, log_ever
         raise ValueError(f"log_every must be a non-negative integer (0 or None: no log), got {log_every!r}")
 
 
+def _check_optimizer_owns_model(model: Any, optimizer: Any) -> None:
+    """The optimizer must update at least one of the model's parameters (else training silently does nothing)."""
+    params = getattr(model, "parameters", None)
+    groups = getattr(optimizer, "param_groups", None)
+    if not callable(params) or groups is None:
+        return
+    owned = {id(p) for p in params()}
+    if owned and not any(id(p) in owned for group in groups for p in group["params"]):
+        raise ValueError("fit: the optimizer holds none of the model's parameters, so training would change "
+                         "nothing; build it from this model, e.g. optim.SGD(model.parameters(), lr=0.1)")
+
+
 def _stop_reason(loss: float, accuracy: float, target_loss: float | None,
                  target_accuracy: float | None) -> str | None:
     if not math.isfinite(loss):
@@ -340,6 +352,7 @@ def fit(model: Any, inputs: Any, targets: Any, loss_fn: Any, optimizer: Any, epo
     for name, flag in (("progress", progress), ("jit", jit)):
         if flag is not None:
             check_bool(flag, name, "fit")
+    _check_optimizer_owns_model(model, optimizer)
     dtype = _model_dtype(model)         # a float32 model trains in float32 on float64 arrays (docs/engine.md)
     inputs = inputs.astype(dtype) if inputs.dtype.kind in "biuf" else inputs
     if targets.dtype.kind in "bf":
