@@ -101,7 +101,7 @@ def test_ensemble_fit_refuses_members_of_different_dtypes(data):
     X, Y = data
     models = [_net(0), _net(1, np.float32)]
     before = [_weights(m) for m in models]
-    with pytest.raises(ValueError, match="dtype"):
+    with pytest.raises(ValueError, match="of dtype float32 does not match member 0.s .* of dtype float64"):
         ensemble.fit(models, X, Y, nn.MSELoss(), lambda ps: optim.SGD(ps, lr=0.5), epochs=2)
     assert all(_same(b, _weights(m)) for b, m in zip(before, models, strict=True))
 
@@ -208,3 +208,15 @@ def test_fit_accepts_an_optimizer_over_part_of_the_model(data):
     history = fit(model, X, Y, nn.MSELoss(), optim.SGD(list(model.parameters())[2:], lr=0.5), epochs=3,
                   quiet=True)
     assert history.epochs == 3 and _same(frozen, _weights(model)[:2])
+
+
+@pytest.mark.parametrize("root", [{"array": "a7"}, {"dict": [["k"]]}, {"dict": 5}, {"value": "missing"}])
+def test_a_checkpoint_whose_manifest_is_damaged_gives_a_clear_value_error(tmp_path, root):
+    # A manifest naming a missing array raised a bare KeyError('a7'); a malformed item list a TypeError.
+    import json
+    path = tmp_path / "run.ckpt"
+    manifest = json.dumps({"format": "tinygrad_lab.checkpoint", "version": 1, "root": root})
+    with open(path, "wb") as f:
+        np.savez(f, __checkpoint__=np.array(manifest))
+    with pytest.raises(ValueError, match="manifest is damaged"):
+        tl.load(path)

@@ -173,4 +173,9 @@ def load(path: str | os.PathLike) -> Any:
     if manifest.get("version", 0) > _VERSION:
         raise ValueError(f"{where} was written by a newer tinygrad_lab (checkpoint format "
                          f"{manifest.get('version')}); upgrade to read it")
-    return _decode(manifest.get("root"), arrays, where)
+    try:
+        return _decode(manifest.get("root"), arrays, where)
+    except (KeyError, TypeError, ValueError) as err:    # an entry naming a missing array, a malformed item list
+        if isinstance(err, ValueError) and "manifest is damaged" in str(err):
+            raise
+        raise ValueError(f"{where}: the checkpoint manifest is damaged ({type(err).__name__}: {err})") from None

@@ -190,8 +190,9 @@ class StackedLinear(nn.Module):
                 raise TypeError(f"member {i}: expected nn.Linear, got {type(layer).__name__}")
             if (layer.weight.shape != first.weight.shape or (layer.bias is not None) != has_bias
                     or layer.weight.dtype != first.weight.dtype):
-                raise ValueError(f"member {i}: {layer} does not match member 0's {first} (shape, bias or "
-                                 "dtype); an ensemble needs identically-shaped members")
+                raise ValueError(f"member {i}: {layer} of dtype {layer.weight.dtype} does not match member 0's "
+                                 f"{first} of dtype {first.weight.dtype} (shape, bias or dtype); an ensemble needs "
+                                 "identically-shaped members of one dtype (convert them, e.g. model.double())")
         out = cls(len(linears), first.in_features, first.out_features, has_bias, first.weight.dtype)
         out.weight.data = np.stack([layer.weight.data for layer in linears])
         if has_bias:
