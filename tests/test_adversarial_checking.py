@@ -182,3 +182,46 @@ def test_nan_and_inf_values_and_gradients_are_drawn_as_such():
         source = draw_graph(loss, grads=True).source
     node_a = next(line for line in source.splitlines() if "<b>a</b>" in line)
     assert "data [nan, inf, -inf]" in node_a and "grad [2, 2, 2]" in node_a
+
+
+# ----------------------------------------------------------------------------- NaN gradients never pass
+
+class SquareWithNanGradient(Function):
+    """x * x whose backward gives NaN for element 1 (and right values elsewhere)."""
+
+    name = "adv_square_with_nan_gradient"
+
+    @staticmethod
+    def forward(x):
+        return x * x
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * x * np.array([2.0, np.nan]),)
+
+
+@pytest.mark.parametrize("method", ["full", "projection"])
+def test_a_nan_gradient_fails_every_check(method):
+    x = Value(np.array([0.5, 1.0]), requires_grad=True)
+    with pytest.raises(GradcheckError) as caught:
+        check_grads(lambda x: SquareWithNanGradient.apply(x), (x,), method=method, seed=0)
+    assert "nan" in str(caught.value)
+
+
+def test_the_projection_report_says_the_gradient_is_not_finite():
+    x = Value(np.array([0.5, 1.0]), requires_grad=True)
+    with pytest.raises(GradcheckError) as caught:
+        check_grads(lambda x: SquareWithNanGradient.apply(x), (x,), method="projection", seed=0)
+    report = str(caught.value)
+    assert "non-finite gradient for input 0" in report
+    assert "x numeric along this direction" not in report  # not a 'constant factor' of nan
+
+
+def test_the_full_report_counts_and_lists_the_nan_entries():
+    x = Value(np.array([0.5, 1.0]), requires_grad=True)
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(lambda x: SquareWithNanGradient.apply(x), (x,))
+    report = str(caught.value)
+    assert "2 of 4 Jacobian entries wrong" in report  # column 1: d out[0]/dx[1] and d out[1]/dx[1] are NaN
+    assert "(1,)    (1,)   nan       2" in report
+    assert "not reentrant" not in report  # both backward passes give the same NaN: not a reentrancy failure
