@@ -12,7 +12,7 @@ import pytest
 
 from tinygrad_lab import Function, Value
 from tinygrad_lab.testing import GradcheckError, check_grads, gradcheck, gradgradcheck
-from tinygrad_lab.viz import draw_graph
+from tinygrad_lab.viz import draw_graph, format_graph
 
 needs_dot = pytest.mark.needs_dot  # skips without the Graphviz program: see tests/conftest.py
 
@@ -225,3 +225,23 @@ def test_the_full_report_counts_and_lists_the_nan_entries():
     assert "2 of 4 Jacobian entries wrong" in report  # column 1: d out[0]/dx[1] and d out[1]/dx[1] are NaN
     assert "(1,)    (1,)   nan       2" in report
     assert "not reentrant" not in report  # both backward passes give the same NaN: not a reentrancy failure
+
+
+# ----------------------------------------------------------------------------- drawings of huge and tiny numbers
+
+def test_the_mean_of_huge_finite_data_is_not_drawn_as_inf_or_nan():
+    a = Value(np.full(100, 1e307), requires_grad=True, label="a")
+    b = Value(np.array([1e308, -1e308] * 50), requires_grad=True, label="b")
+    source = draw_graph(a + b).source
+    node_a = next(line for line in source.splitlines() if "<b>a</b>" in line)
+    node_b = next(line for line in source.splitlines() if "<b>b</b>" in line)
+    assert "min 1e+307  mean 1e+307  max 1e+307" in node_a
+    assert "min -1e+308  mean 0  max 1e+308" in node_b
+
+
+@pytest.mark.parametrize("scale, norm", [(1e200, "1e+201"), (1e-200, "1e-199")])
+def test_the_text_view_gives_the_gradient_norm_of_huge_and_tiny_gradients(scale, norm):
+    a = Value(np.ones(100), requires_grad=True, label="a")  # d/da sum(a * scale) = scale everywhere: norm 10 scale
+    text = format_graph((a * scale).sum(), grads=True)
+    row_a = next(line for line in text.splitlines() if line.split()[:2] == ["n0", "a"])
+    assert row_a.split()[-1] == norm
