@@ -471,6 +471,9 @@ def projection_hint(name: str, gradient: np.ndarray | None, analytic: float, num
         >>> projection_hint("input 0", None, 0.0, 2.0, 1e-5)
         'zero gradient for input 0: ...'
     """
+    if gradient is not None and not np.all(np.isfinite(gradient)):
+        return (f"non-finite gradient for {name}: backward gave NaN or inf for some of its elements "
+                "(run method='full' on a smaller input to see which)")
     if gradient is None or not np.any(np.abs(gradient) > atol):
         return (f"zero gradient for {name}: backward returned None/zeros for it (or the graph was cut "
                 "with .data/.detach()/no_grad)")

@@ -96,14 +96,36 @@ def checked_slots(inputs: tuple, names: Sequence[str] | None, caller: str) -> li
     return slots
 
 
+def _refuse_in_place_changes(before: list[tuple[int, Value, np.ndarray]], title: str) -> None:
+    """Restore every input Value whose data func changed in place, and say which one (a check calls func many
+    times at the same point, so a func that moves its inputs makes every difference meaningless)."""
+    changed = []
+    for position, x, data in before:
+        now = x.data
+        if now.shape != data.shape or now.dtype != data.dtype or not np.array_equal(now, data, equal_nan=True):
+            changed.append(position)
+            if now.shape == data.shape and now.dtype == data.dtype and now.flags.writeable:
+                now[...] = data  # the user's own array gets its values back
+            else:
+                x.data = data
+    if changed:
+        which = ", ".join(f"input {p}" for p in changed)
+        raise ValueError(f"{title}: func changed the data of {which} in place (restored); a gradient check calls "
+                         "func many times at the same inputs, so func must not modify them: compute on a copy "
+                         "(y = x * 1.0) or with ops that return new Values")
+
+
 def call_func(func: Callable, inputs: tuple, caller: str) -> tuple:
-    """Call `func` and return its outputs as a tuple of Values (with a clear error for anything else).
+    """Call `func` and return its outputs as a tuple of Values (with a clear error for anything else, and for a
+    func that changes the data of its input Values in place: they are restored).
 
     Example:
         >>> len(call_func(lambda x: (x, x * 2), (Value([1.0]),), "gradcheck"))
         2
     """
+    before = [(p, x, x.data.copy()) for p, x in enumerate(inputs) if isinstance(x, Value)]
     result = func(*inputs)
+    _refuse_in_place_changes(before, caller)
     outputs = result if isinstance(result, (tuple, list)) else (result,)
     for k, out in enumerate(outputs):
         if not isinstance(out, Value):

@@ -74,9 +74,10 @@ def entries_table(a: np.ndarray, n: np.ndarray, out_shape: tuple, in_shape: tupl
         (1, ['input', 'analytic', 'numeric', 'abs', 'err', 'rel', 'err', '(0,)', '1', '2', '1', '0.5'])
     """
     error, bound = np.abs(a - n), tol.bound(n)
-    bad = error > bound
+    bad = tol.wrong(a, n)  # a NaN entry is wrong, and listed first
+    excess = np.where(np.isnan(error), np.inf, error - bound)
     rows: list[tuple[str, ...]] = [("output", "input", "analytic", "numeric", "abs err", "rel err")]
-    for flat in np.argsort(-(error - bound), axis=None)[:WORST_ENTRIES]:
+    for flat in np.argsort(-excess, axis=None, kind="stable")[:WORST_ENTRIES]:
         r, j = divmod(int(flat), a.shape[1])
         if not bad[r, j]:
             break

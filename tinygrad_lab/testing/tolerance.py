@@ -31,8 +31,8 @@ class Tolerance:
 
     Example:
         >>> tol = Tolerance(eps=1e-6, atol=1e-5, rtol=1e-3)
-        >>> tol.wrong(np.array([1.0, 3.0]), np.array([1.0, 6.0]))
-        array([False,  True])
+        >>> tol.wrong(np.array([1.0, 3.0, np.nan]), np.array([1.0, 6.0, 1.0]))
+        array([False,  True,  True])
     """
 
     eps: float = 1e-6
@@ -44,8 +44,9 @@ class Tolerance:
         return self.atol + self.rtol * np.abs(numeric)
 
     def wrong(self, analytic: Any, numeric: Any) -> Any:
-        """Elementwise |analytic - numeric| > atol + rtol * |numeric|."""
-        return np.abs(analytic - numeric) > self.bound(numeric)
+        """Elementwise |analytic - numeric| > atol + rtol * |numeric|, or not comparable (a NaN is wrong, as in
+        :meth:`close`: a NaN gradient must never pass a check)."""
+        return ~(np.abs(analytic - numeric) <= self.bound(numeric))
 
     def close(self, analytic: Any, numeric: Any) -> bool:
         """Every entry is within the tolerance (a NaN is not)."""

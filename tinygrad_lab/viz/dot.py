@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
 from typing import Any
 
@@ -47,8 +48,19 @@ _RANK_PX, _COLUMN_PX, _PAGE_PX = 120, 200, 1000
 _TEXT_ROWS = 12  # rows of the text view a drawing shows as its repr (in a terminal, or a notebook's text form)
 
 
+# characters XML (so Graphviz's HTML-like labels) does not allow: C0 controls but tab, newline, return; the
+# surrogates; U+FFFE and U+FFFF. They are shown as Python escapes (\x01) instead of breaking the DOT text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _esc(text: str) -> str:
-    return html.escape(str(text), quote=False)
+    """`text` for an HTML-like label: markup escaped, characters XML forbids shown as escapes, and a text of only
+    whitespace quoted (Graphviz refuses an element holding only a tab or a newline)."""
+    text = str(text)
+    if text and not text.strip():
+        text = repr(text)
+    text = _NOT_XML.sub(lambda m: repr(m.group())[1:-1], text)
+    return html.escape(text, quote=False)
 
 
 def _dot_attrs(attrs: dict[str, str]) -> str:

@@ -63,6 +63,29 @@ def _nested(items: Any) -> str:
     return _num(items)
 
 
+def _scale(x: np.ndarray) -> float:
+    """The largest |x| when finite and > 0 (dividing by it keeps sums of huge or tiny numbers in range), else 1."""
+    top = float(np.max(np.abs(x), initial=0.0))
+    return top if 0 < top < math.inf else 1.0
+
+
+def _mean(x: np.ndarray) -> float:
+    """The mean of float64 numbers without overflow (1e308 and 1e308 average to 1e308, not inf)."""
+    top = _scale(x)
+    return top * float(np.mean(x / top))
+
+
+def _l2_norm(x: np.ndarray) -> float:
+    """sqrt(sum(x**2)) of float64 numbers without overflow or underflow of the squares.
+
+    Example:
+        >>> _l2_norm(np.array([1e200] * 4)), _l2_norm(np.array([1e-200] * 4))
+        (2e+200, 2e-200)
+    """
+    top = _scale(x)
+    return top * float(np.sqrt(np.sum(np.square(x / top))))
+
+
 def _summary(array: np.ndarray) -> tuple[str, int]:
     """A short text for an array and how many of its numbers are NaN or inf."""
     kind = array.dtype.kind
@@ -88,7 +111,7 @@ def _summary(array: np.ndarray) -> tuple[str, int]:
         if x.size == 0:
             return note, bad
         note = "; " + note
-    return f"min {_num(x.min())}  mean {_num(x.mean())}  max {_num(x.max())}{note}", bad
+    return f"min {_num(x.min())}  mean {_num(_mean(x))}  max {_num(x.max())}{note}", bad
 
 
 def _fmt_shape(shape: tuple) -> str:
@@ -151,7 +174,7 @@ def _grad_norm(value: Any) -> float | None:
     data = np.asarray(getattr(grad, "data", grad))
     if data.dtype.kind not in "biuf":
         return None
-    return float(np.sqrt(np.sum(np.square(data.astype(np.float64, copy=False)))))
+    return _l2_norm(data.astype(np.float64, copy=False))
 
 
 _DTYPE_NAMES: dict[Any, str] = {}

@@ -17,7 +17,7 @@ from ..utils.checks import is_integer
 from ..utils.tables import format_table
 from .gradients import all_gradients
 from .nodes import _Facts
-from .style import _dtype_name, _fmt_shape, _num, _op_args, _op_name, _plural
+from .style import _dtype_name, _fmt_shape, _l2_norm, _num, _op_args, _op_name, _plural
 from .tracing import _as_roots, trace
 
 __all__ = ["format_graph", "print_graph"]
@@ -46,7 +46,7 @@ def _op_text(name: str, args: list[str], full: bool) -> tuple[str, bool]:
 def _norm(gradient: Any) -> float | None:
     if gradient is None or gradient.dtype.kind not in "biuf":
         return None
-    return float(np.sqrt(np.sum(np.square(gradient.astype(np.float64, copy=False)))))
+    return _l2_norm(gradient.astype(np.float64, copy=False))
 
 
 def _text_row(facts: _Facts, i: int, module_column: bool, full_args: bool = False) -> tuple[list[str], bool]:
