@@ -17,7 +17,8 @@ def make(seed=0, act=nn.Sigmoid, dtype=np.float64, sizes=(2, 4, 4, 1)):
     return nn.Sequential(*layers)
 
 
-def trainer(model, opt, loss_fn=None):
+def trainer(model, opt, loss_fn=None, then=None):
+    """The usual step: zero_grad, loss, backward, opt.step(), then `then()` if given (a scheduler's step)."""
     loss_fn = loss_fn or nn.MSELoss()
 
     def step(x, y):
@@ -25,6 +26,8 @@ def trainer(model, opt, loss_fn=None):
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
+        if then is not None:
+            then()
         return loss
     return step
 
@@ -508,19 +511,13 @@ def _mlp_setup(seed=0, opt=lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), layer
                                 (nn.Linear(3, 4, dtype=dtype), nn.Tanh(), nn.Linear(4, 2, dtype=dtype))))
         optimizer = opt(model.parameters())
         scheduler = sched(optimizer) if sched else None
-        loss_fn = loss or nn.MSELoss()
 
-        def step(x, y):
-            optimizer.zero_grad()
-            value = loss_fn(model(x), y)
-            value.backward()
-            optimizer.step()
+        def then():
             if scheduler is not None:
                 scheduler.step()
             if after is not None:
                 after(model)
-            return value
-        return model, optimizer, step
+        return model, optimizer, trainer(model, optimizer, loss, then)
     return setup
 
 
