@@ -74,17 +74,21 @@ CASES = [   # (x shape, weight shape, bias?, keyword arguments)
 def test_conv1d_matches_the_loop(rng, x_shape, w_shape, bias, kwargs):
     x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
     b = rng.normal(size=w_shape[0]) if bias else None
-    batched = len(x_shape) == 3
-    x3 = x if batched else x[None]
     stride, dilation = kwargs.get("stride", 1), kwargs.get("dilation", 1)
     stride, dilation = (v[0] if isinstance(v, tuple) else v for v in (stride, dilation))
     pads = _pads(kwargs.get("padding", 0), w_shape[2], dilation)
-    y3 = ref_conv1d(x3, w, b, None, stride, pads, dilation, kwargs.get("groups", 1))[0]
-    g3 = rng.normal(size=y3.shape)
-    y3, dx3, dw, db = ref_conv1d(x3, w, b, g3, stride, pads, dilation, kwargs.get("groups", 1))
-    y, g, dx = (y3, g3, dx3) if batched else (y3[0], g3[0], dx3[0])
+    y, g, grads = _reference(rng, ref_conv1d, x, w, b, len(x_shape) == 3,
+                             stride, pads, dilation, kwargs.get("groups", 1))
+    _matches_reference(F.conv1d, x, w, b, kwargs, y, g, grads)
 
-    _matches_reference(F.conv1d, x, w, b, kwargs, y, g, (dx, dw, db))
+
+def _reference(rng, ref, x, w, b, batched, *args):
+    """The loop reference `ref` on `x` (given a batch axis when unbatched), with a random output gradient:
+    (y, g, (dx, dw, db)) in `x`'s own layout."""
+    xb = x if batched else x[None]
+    g = rng.normal(size=ref(xb, w, b, None, *args)[0].shape)
+    y, dx, dw, db = ref(xb, w, b, g, *args)
+    return (y, g, (dx, dw, db)) if batched else (y[0], g[0], (dx[0], dw, db))
 
 
 def _matches_reference(conv, x, w, b, kwargs, y, g, grads):
@@ -213,22 +217,18 @@ CASES2D = [   # (x shape, weight shape, bias?, keyword arguments)
 def test_conv2d_and_its_adjoints_match_the_loop(rng, x_shape, w_shape, bias, kwargs):
     x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
     b = rng.normal(size=w_shape[0]) if bias else None
-    batched = len(x_shape) == 4
-    x4 = x if batched else x[None]
     stride, dilation, groups = _pair(kwargs.get("stride", 1)), _pair(kwargs.get("dilation", 1)), kwargs.get("groups", 1)
     pads = _pads2d(kwargs.get("padding", 0), w_shape[2:], dilation)
-    y4 = ref_conv2d(x4, w, b, None, stride, pads, dilation, groups)[0]
-    g4 = rng.normal(size=y4.shape)
-    y4, dx4, dw, db = ref_conv2d(x4, w, b, g4, stride, pads, dilation, groups)
-    y, g, dx = (y4, g4, dx4) if batched else (y4[0], g4[0], dx4[0])
-
-    _matches_reference(F.conv2d, x, w, b, kwargs, y, g, (dx, dw, db))
+    batched = len(x_shape) == 4
+    y, g, grads = _reference(rng, ref_conv2d, x, w, b, batched, stride, pads, dilation, groups)
+    _matches_reference(F.conv2d, x, w, b, kwargs, y, g, grads)
 
     # torch.nn.grad.conv2d_input / conv2d_weight: the same two gradients, from the output gradient
     if batched:
-        dx_adj = tg.conv2d_input(x.shape, Value(w), Value(g4), **kwargs)
-        np.testing.assert_allclose(dx_adj.data, dx4, rtol=1e-12, atol=1e-13)
-        dw_adj = tg.conv2d_weight(Value(x), w.shape, Value(g4), **kwargs)
+        dx, dw, _ = grads
+        dx_adj = tg.conv2d_input(x.shape, Value(w), Value(g), **kwargs)
+        np.testing.assert_allclose(dx_adj.data, dx, rtol=1e-12, atol=1e-13)
+        dw_adj = tg.conv2d_weight(Value(x), w.shape, Value(g), **kwargs)
         np.testing.assert_allclose(dw_adj.data, dw, rtol=1e-12, atol=1e-13)
 
 
